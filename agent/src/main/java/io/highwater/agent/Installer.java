@@ -1,0 +1,40 @@
+package io.highwater.agent;
+
+import io.highwater.config.Settings;
+
+import java.io.File;
+import java.lang.instrument.Instrumentation;
+
+/**
+ * Reads the settings, puts the bootstrap helpers in place, then starts an {@link AgentRuntime}.
+ * Called reflectively by the launcher inside the agent's own class loader. Never throws into the host.
+ */
+public final class Installer {
+
+    private Installer() {
+    }
+
+    public static void install(String args, Instrumentation inst, boolean dynamic, File jar, long startNanos) {
+        try {
+            doInstall(args, inst, dynamic, jar, startNanos);
+        } catch (Throwable t) {
+            Log.warn("not started: " + t);
+            if (Log.debugEnabled()) {
+                t.printStackTrace();
+            }
+        }
+    }
+
+    private static void doInstall(String args, Instrumentation inst, boolean dynamic, File jar, long startNanos)
+            throws Exception {
+        Settings settings = Settings.fromEnvironment(args);
+        Log.setDebug(settings.bool("highwater.debug"));
+        if (!settings.bool("highwater.enabled")) {
+            Log.info(Version.get() + " disabled by highwater.enabled=false: nothing instrumented, nothing exported");
+            return;
+        }
+        Bootstrap.ensure(inst, jar);
+        // a separate class: linking anything that names a bootstrap type must wait until they are visible
+        AgentRuntime.start(settings, inst, dynamic, startNanos);
+    }
+}

@@ -1,0 +1,25 @@
+package io.highwater.bootstrap;
+
+/**
+ * The one place where instrumented application classes meet the agent. It lives on the bootstrap class
+ * path so that every class loader can see it; the agent's implementation lives in the agent's own class
+ * loader and is plugged in here.
+ *
+ * <p>This class outlives any agent instance (bootstrap classes cannot be unloaded), so its shape is a
+ * contract: a later agent jar attached to the same JVM finds this version and checks {@link #ABI} before
+ * it uses it.
+ */
+public final class Bridge {
+
+    /** Bumped whenever a member of the bootstrap package changes shape. */
+    public static final int ABI = 1;
+
+    /** Never null: {@link NettyHooks#NOOP} when no agent is active. */
+    public static volatile NettyHooks netty = NettyHooks.NOOP;
+
+    /** Set while an agent instance is installed; holds its version, for "already attached" checks. */
+    public static volatile String activeAgent;
+
+    private Bridge() {
+    }
+}

@@ -1,0 +1,44 @@
+package io.highwater.bootstrap;
+
+/**
+ * What the Netty advice reports. Called only on the slow path: while the channel is unwritable, on a
+ * writability transition, and on close. Implementations must never throw (the advice suppresses
+ * throwables anyway) and must be thread-safe: event loops and application threads call concurrently.
+ *
+ * <p>Arguments are typed {@code Object} so that this interface, which lives on the bootstrap class path,
+ * needs no Netty class: {@code buffer} is an {@code io.netty.channel.ChannelOutboundBuffer},
+ * {@code channel} its {@code io.netty.channel.Channel}.
+ */
+public interface NettyHooks {
+
+    /** A message is about to enter {@code buffer} while the channel is unwritable (on the event loop). */
+    void writeWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark, int size);
+
+    /** A write was submitted from outside the event loop while the channel is unwritable (application thread). */
+    void submitWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark);
+
+    /** The channel's writability changed; {@code writable} is its state after the change. */
+    void writabilityChanged(Object buffer, Object channel, boolean writable);
+
+    /** The buffer is being closed with its channel. */
+    void closed(Object buffer);
+
+    /** Does nothing: installed before the agent is ready and after it detached. */
+    NettyHooks NOOP = new NettyHooks() {
+        @Override
+        public void writeWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark, int size) {
+        }
+
+        @Override
+        public void submitWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark) {
+        }
+
+        @Override
+        public void writabilityChanged(Object buffer, Object channel, boolean writable) {
+        }
+
+        @Override
+        public void closed(Object buffer) {
+        }
+    };
+}

@@ -1,0 +1,100 @@
+package io.highwater.core;
+
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The connections currently under pressure, keyed by the identity of their transport object and holding
+ * it weakly. Capped: a connection that does not fit is counted as a dropped {@code connection} once, at
+ * the moment it would have entered. Thread-safe; touched only on slow paths and at collection time.
+ */
+public final class ConnectionRegistry {
+
+    private final ConcurrentHashMap<Object, TrackedConnection> map = new ConcurrentHashMap<>();
+    private final ReferenceQueue<Object> queue = new ReferenceQueue<>();
+    private final AtomicInteger size = new AtomicInteger();
+    private final int max;
+    private final Dropped dropped;
+
+    public ConnectionRegistry(int max, Dropped dropped) {
+        this.max = max;
+        this.dropped = dropped;
+    }
+
+    public TrackedConnection get(Object transport) {
+        return map.get(new TrackedConnection.Lookup(transport));
+    }
+
+    /**
+     * The tracked connection for {@code transport}, registering it if there is room.
+     *
+     * @param countDrop whether a refusal for lack of room counts as a drop (true at the stop signal, false on
+     *                  later writes of the same connection, so each connection counts once)
+     * @return null when the registry is full
+     */
+    public TrackedConnection register(Object transport, Layer layer, TransportProbe probe, SocketAddress peer,
+                                      SocketAddress local, boolean countDrop) {
+        TrackedConnection existing = get(transport);
+        if (existing != null) {
+            return existing;
+        }
+        expunge();
+        if (size.incrementAndGet() > max) {
+            size.decrementAndGet();
+            if (countDrop) {
+                dropped.add(DropKind.CONNECTION);
+            }
+            return null;
+        }
+        TrackedConnection fresh = new TrackedConnection(transport, queue, layer, probe, peer, local);
+        TrackedConnection raced = map.putIfAbsent(fresh, fresh);
+        if (raced != null) {
+            size.decrementAndGet();
+            return raced;
+        }
+        return fresh;
+    }
+
+    public void remove(Object transport) {
+        TrackedConnection c = map.remove(new TrackedConnection.Lookup(transport));
+        if (c != null) {
+            size.decrementAndGet();
+            c.clear();
+        }
+    }
+
+    public int size() {
+        return size.get();
+    }
+
+    public boolean isEmpty() {
+        return map.isEmpty();
+    }
+
+    /** Live connections; closed and collected ones are removed on the way. */
+    public List<TrackedConnection> live() {
+        expunge();
+        List<TrackedConnection> out = new ArrayList<>(map.size());
+        for (TrackedConnection c : map.values()) {
+            if (c.isLive()) {
+                out.add(c);
+            } else if (map.remove(c, c)) {
+                size.decrementAndGet();
+            }
+        }
+        return out;
+    }
+
+    private void expunge() {
+        for (Reference<?> r; (r = queue.poll()) != null; ) {
+            if (map.remove(r, r)) {
+                size.decrementAndGet();
+            }
+        }
+    }
+}

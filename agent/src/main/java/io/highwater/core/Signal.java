@@ -1,0 +1,22 @@
+package io.highwater.core;
+
+/** The stop signal a write ignored: the {@code backpressure.signal} attribute. */
+public enum Signal {
+    CHANNEL_UNWRITABLE("channel_unwritable", Layer.NETTY);
+
+    private final String id;
+    private final Layer layer;
+
+    Signal(String id, Layer layer) {
+        this.id = id;
+        this.layer = layer;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Layer layer() {
+        return layer;
+    }
+}

@@ -1,0 +1,78 @@
+package io.highwater.core;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * Pending bytes of every tracked connection, read once per collection from the transports' own accounting:
+ * the total per layer and the top N connections.
+ */
+public final class Snapshot {
+
+    /** One connection of the top N. */
+    public static final class Entry {
+        public final TrackedConnection connection;
+        public final long pendingBytes;
+
+        Entry(TrackedConnection connection, long pendingBytes) {
+            this.connection = connection;
+            this.pendingBytes = pendingBytes;
+        }
+    }
+
+    private static final Comparator<Entry> BY_PENDING = Comparator.comparingLong(e -> e.pendingBytes);
+
+    private final long[] pendingByLayer = new long[Layer.values().length];
+    private final int[] connectionsByLayer = new int[Layer.values().length];
+    private final List<Entry> top;
+
+    private Snapshot(List<Entry> top) {
+        this.top = top;
+    }
+
+    public static Snapshot take(ConnectionRegistry registry, int topN) {
+        PriorityQueue<Entry> heap = new PriorityQueue<>(Math.max(1, topN), BY_PENDING);
+        List<TrackedConnection> live = registry.live();
+        long[] pending = new long[Layer.values().length];
+        int[] count = new int[Layer.values().length];
+        for (TrackedConnection c : live) {
+            long p = c.pendingBytes();
+            if (p < 0) {
+                continue;
+            }
+            int layer = c.layer().ordinal();
+            pending[layer] += p;
+            count[layer]++;
+            if (topN > 0 && p > 0) {
+                if (heap.size() < topN) {
+                    heap.add(new Entry(c, p));
+                } else if (heap.peek().pendingBytes < p) {
+                    heap.poll();
+                    heap.add(new Entry(c, p));
+                }
+            }
+        }
+        List<Entry> top = new ArrayList<>(heap);
+        top.sort(Collections.reverseOrder(BY_PENDING));
+        Snapshot s = new Snapshot(Collections.unmodifiableList(top));
+        System.arraycopy(pending, 0, s.pendingByLayer, 0, pending.length);
+        System.arraycopy(count, 0, s.connectionsByLayer, 0, count.length);
+        return s;
+    }
+
+    public long pendingBytes(Layer layer) {
+        return pendingByLayer[layer.ordinal()];
+    }
+
+    public int trackedConnections(Layer layer) {
+        return connectionsByLayer[layer.ordinal()];
+    }
+
+    /** The top N connections by pending bytes, largest first; connections with nothing pending are left out. */
+    public List<Entry> top() {
+        return top;
+    }
+}

@@ -1,0 +1,112 @@
+package io.highwater.core;
+
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+/**
+ * The agent's state for one connection that has hit a stop signal. It refers to its transport object
+ * (for Netty, the {@code ChannelOutboundBuffer}) only weakly, so the registry never keeps a connection
+ * alive. It doubles as its own registry key: identity of the referent.
+ *
+ * <p>Footprint: this object (about 56 bytes with compressed oops) and the registry's map node; the
+ * addresses are the transport's own objects, shared, not copies.
+ */
+public final class TrackedConnection extends WeakReference<Object> {
+
+    private final int hash;
+    private final Layer layer;
+    private final TransportProbe probe;
+    private final SocketAddress peer;
+    private final SocketAddress local;
+
+    /** The site most recently attributed to an ignored write on this connection. */
+    volatile CallSite lastSite;
+    /** The site captured on the application thread that last submitted a write from outside the event loop. */
+    volatile CallSite submitSite;
+
+    TrackedConnection(Object transport, ReferenceQueue<Object> queue, Layer layer, TransportProbe probe,
+                      SocketAddress peer, SocketAddress local) {
+        super(transport, queue);
+        this.hash = System.identityHashCode(transport);
+        this.layer = layer;
+        this.probe = probe;
+        this.peer = peer;
+        this.local = local;
+    }
+
+    public Layer layer() {
+        return layer;
+    }
+
+    /** Pending bytes now, or -1 when the transport is gone. */
+    public long pendingBytes() {
+        Object t = get();
+        return t == null ? -1 : probe.pendingBytes(t);
+    }
+
+    boolean isLive() {
+        Object t = get();
+        return t != null && probe.isOpen(t);
+    }
+
+    public String peerAddress() {
+        return peer instanceof InetSocketAddress ? hostString((InetSocketAddress) peer) : null;
+    }
+
+    public int peerPort() {
+        return peer instanceof InetSocketAddress ? ((InetSocketAddress) peer).getPort() : -1;
+    }
+
+    public int serverPort() {
+        return local instanceof InetSocketAddress ? ((InetSocketAddress) local).getPort() : -1;
+    }
+
+    public CallSite lastSite() {
+        return lastSite;
+    }
+
+    private static String hostString(InetSocketAddress a) {
+        return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        Object mine = get();
+        if (mine == null) {
+            return false;
+        }
+        if (o instanceof TrackedConnection) {
+            return ((TrackedConnection) o).get() == mine;
+        }
+        return o instanceof Lookup && ((Lookup) o).transport == mine;
+    }
+
+    /** A probe for map look-ups by transport, without creating a weak reference. */
+    static final class Lookup {
+        final Object transport;
+
+        Lookup(Object transport) {
+            this.transport = transport;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(transport);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TrackedConnection && ((TrackedConnection) o).get() == transport;
+        }
+    }
+}

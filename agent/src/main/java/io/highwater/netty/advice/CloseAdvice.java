@@ -1,0 +1,16 @@
+package io.highwater.netty.advice;
+
+import io.highwater.bootstrap.Bridge;
+import net.bytebuddy.asm.Advice;
+
+/** Inlined at the start of {@code ChannelOutboundBuffer.close(Throwable, boolean)}: the channel is closing. */
+public final class CloseAdvice {
+
+    private CloseAdvice() {
+    }
+
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    static void enter(@Advice.This Object buffer) {
+        Bridge.netty.closed(buffer);
+    }
+}

@@ -1,0 +1,110 @@
+package io.highwater.telemetry;
+
+import io.highwater.agent.Log;
+import io.highwater.core.CallSite;
+import io.highwater.core.Layer;
+import io.highwater.core.Monitor;
+import io.highwater.core.Signal;
+import io.highwater.core.Snapshot;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * {@code highwater.console=true}: a compact periodic summary on stderr, for a first look without a collector
+ * and for the demo. Prints only while something is or was under pressure.
+ */
+public final class ConsoleSummary implements Runnable {
+
+    private static final int SITES_SHOWN = 3;
+    private static final int CONNECTIONS_SHOWN = 3;
+
+    private final Monitor monitor;
+    private final Set<Layer> layers;
+    private final MemoryLimits limits;
+    private final long[] peak = new long[Layer.values().length];
+    private boolean quiet = true;
+
+    public ConsoleSummary(Monitor monitor, Set<Layer> layers, MemoryLimits limits) {
+        this.monitor = monitor;
+        this.layers = layers;
+        this.limits = limits;
+    }
+
+    @Override
+    public void run() {
+        try {
+            print(Snapshot.take(monitor.registry(), CONNECTIONS_SHOWN));
+        } catch (RuntimeException e) {
+            Log.once("console", "console summary failed: " + e);
+        }
+    }
+
+    private void print(Snapshot s) {
+        List<CallSite> sites = monitor.callSites().all();
+        for (Layer layer : layers) {
+            long pending = s.pendingBytes(layer);
+            int i = layer.ordinal();
+            peak[i] = Math.max(peak[i], pending);
+            boolean active = s.trackedConnections(layer) > 0 || hasSites(sites, layer);
+            if (!active && quiet) {
+                continue;
+            }
+            quiet = false;
+            Log.info(String.format(Locale.ROOT, "%s: %d connection(s) under pressure, %s pending now, peak %s"
+                            + " (heap max %s, direct max %s)",
+                    layer.id(), s.trackedConnections(layer), bytes(pending), bytes(peak[i]),
+                    bytes(limits.maxHeap()), bytes(limits.maxDirect())));
+            for (Signal signal : Signal.values()) {
+                if (signal.layer() != layer) {
+                    continue;
+                }
+                long total = 0;
+                for (CallSite c : sites) {
+                    if (c.signal() == signal) {
+                        total += c.writes();
+                    }
+                }
+                if (total == 0) {
+                    continue;
+                }
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
+                        "  ignored %s: %d writes, %s, from ", signal.id(), total, bytes(monitor.ignoredBytes(signal))));
+                sites.stream().filter(c -> c.signal() == signal)
+                        .sorted(Comparator.comparingLong(CallSite::writes).reversed()).limit(SITES_SHOWN)
+                        .forEach(c -> line.append(c.function()).append(" (").append(c.writes()).append(") "));
+                Log.info(line.toString().trim());
+            }
+            for (Snapshot.Entry e : s.top()) {
+                if (e.connection.layer() == layer) {
+                    Log.info(String.format(Locale.ROOT, "  %s:%d -> :%d  %s pending", e.connection.peerAddress(),
+                            e.connection.peerPort(), e.connection.serverPort(), bytes(e.pendingBytes)));
+                }
+            }
+        }
+    }
+
+    private static boolean hasSites(List<CallSite> sites, Layer layer) {
+        for (CallSite c : sites) {
+            if (c.signal().layer() == layer) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String bytes(long b) {
+        if (b < 1024) {
+            return b + " B";
+        }
+        if (b < 1024 * 1024) {
+            return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+        }
+        if (b < 1024L * 1024 * 1024) {
+            return String.format(Locale.ROOT, "%.1f MiB", b / (1024.0 * 1024));
+        }
+        return String.format(Locale.ROOT, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+    }
+}

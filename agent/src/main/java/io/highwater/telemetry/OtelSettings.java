@@ -1,0 +1,91 @@
+package io.highwater.telemetry;
+
+import io.highwater.agent.Log;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
+
+import java.net.URI;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * How the agent reads the standard {@code otel.*} / {@code OTEL_*} settings. The host application may set them
+ * for its own SDK, so values this agent cannot honour (an exporter it does not bundle, gRPC, a sampler meant for
+ * the host, the SDK switched off) are replaced with one log line each; {@code highwater.otel.*} always wins.
+ */
+final class OtelSettings {
+
+    static final String DEFAULT_INTERVAL = "10s";
+    private static final List<String> PROTOCOL_KEYS =
+            Arrays.asList("otel.exporter.otlp.protocol", "otel.exporter.otlp.metrics.protocol",
+                    "otel.exporter.otlp.traces.protocol");
+
+    private OtelSettings() {
+    }
+
+    /** The lowest-precedence defaults, used where neither the host nor highwater set a value. */
+    static Map<String, String> defaults() {
+        Map<String, String> d = new HashMap<>();
+        d.put("otel.exporter.otlp.protocol", "http/protobuf");
+        d.put("otel.metric.export.interval", DEFAULT_INTERVAL);
+        return d;
+    }
+
+    /** Overrides applied on top of everything autoconfigure read from the host. */
+    static Map<String, String> overrides(ConfigProperties config, Map<String, String> highwater) {
+        Map<String, String> out = new LinkedHashMap<>();
+        String metrics = config.getString("otel.metrics.exporter", "otlp").trim().toLowerCase(Locale.ROOT);
+        if (!metrics.equals("otlp") && !metrics.equals("none")) {
+            boolean listsOtlp = Arrays.asList(metrics.split("\\s*,\\s*")).contains("otlp");
+            if (!listsOtlp) {
+                Log.info("otel.metrics.exporter=" + metrics + " is meant for the application's own SDK: highwater"
+                        + " exports with otlp (set highwater.otel.metrics.exporter to change that)");
+            }
+            out.put("otel.metrics.exporter", "otlp");
+        }
+        for (String key : PROTOCOL_KEYS) {
+            String p = config.getString(key);
+            if (p != null && !p.trim().equals("http/protobuf")) {
+                Log.info(key + "=" + p + " is not supported by this build (JDK HTTP sender): exporting with"
+                        + " http/protobuf");
+                out.put(key, "http/protobuf");
+            }
+        }
+        // spans arrive with a later version; until then nothing is exported but metrics
+        out.put("otel.traces.exporter", "none");
+        out.put("otel.logs.exporter", "none");
+        // a host that switches its own SDK off, or samples its own traces, does not switch highwater off
+        out.put("otel.sdk.disabled", "false");
+        out.put("otel.traces.sampler", "always_on");
+        out.putAll(highwater);
+        return out;
+    }
+
+    /** Where metrics go, for the start-up line; user info in the URL is masked, headers are never shown. */
+    static String metricsEndpoint(ConfigProperties config) {
+        String signal = config.getString("otel.exporter.otlp.metrics.endpoint");
+        String endpoint;
+        if (signal != null) {
+            endpoint = signal;
+        } else {
+            String base = config.getString("otel.exporter.otlp.endpoint", "http://localhost:4318");
+            endpoint = base.endsWith("/") ? base + "v1/metrics" : base + "/v1/metrics";
+        }
+        return mask(endpoint);
+    }
+
+    static String mask(String url) {
+        try {
+            URI u = URI.create(url);
+            if (u.getRawUserInfo() != null) {
+                return url.replace(u.getRawUserInfo() + "@", "***@");
+            }
+            return url;
+        } catch (IllegalArgumentException e) {
+            return "(an endpoint that is not a valid URL)";
+        }
+    }
+}

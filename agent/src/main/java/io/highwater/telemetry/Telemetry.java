@@ -1,0 +1,186 @@
+package io.highwater.telemetry;
+
+import io.highwater.agent.Log;
+import io.highwater.core.CallSite;
+import io.highwater.core.DropKind;
+import io.highwater.core.Layer;
+import io.highwater.core.Monitor;
+import io.highwater.core.Signal;
+import io.highwater.core.Snapshot;
+import io.highwater.core.TrackedConnection;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.ObservableLongMeasurement;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
+import io.opentelemetry.sdk.resources.Resource;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agent's OpenTelemetry SDK (relocated, private to the agent, never registered as the global instance)
+ * and the instruments of the metric contract. Every instrument is asynchronous: values are read from the
+ * monitor and from the transports' own accounting when the SDK collects, so no write path ever touches the SDK.
+ */
+public final class Telemetry implements AutoCloseable {
+
+    static final AttributeKey<String> LAYER = AttributeKey.stringKey("backpressure.layer");
+    static final AttributeKey<String> SIGNAL = AttributeKey.stringKey("backpressure.signal");
+    static final AttributeKey<String> FUNCTION = AttributeKey.stringKey("code.function.name");
+    static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
+    static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
+    static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
+    static final AttributeKey<String> MEMORY_KIND = AttributeKey.stringKey("backpressure.memory.kind");
+    static final AttributeKey<String> DROPPED_KIND = AttributeKey.stringKey("backpressure.dropped.kind");
+    static final AttributeKey<String> SERVICE_INSTANCE_ID = AttributeKey.stringKey("service.instance.id");
+
+    private final OpenTelemetrySdk sdk;
+    private final String endpoint;
+    private final String interval;
+    private final Map<CallSite, Attributes> siteAttributes = new ConcurrentHashMap<>();
+
+    private Telemetry(OpenTelemetrySdk sdk, String endpoint, String interval) {
+        this.sdk = sdk;
+        this.endpoint = endpoint;
+        this.interval = interval;
+    }
+
+    /**
+     * Builds the SDK from the standard settings and registers the instruments.
+     *
+     * @param layers the layers that are instrumented: their totals are exported from the start, at 0, so
+     *               that rates and increases see the first change
+     */
+    public static Telemetry start(Map<String, String> highwaterOtel, String version, Monitor monitor,
+                                  Set<Layer> layers, int topN, MemoryLimits limits) {
+        String[] endpoint = new String[1];
+        String[] interval = new String[1];
+        OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
+                .setServiceClassLoader(Telemetry.class.getClassLoader())
+                .disableShutdownHook()
+                .addPropertiesSupplier(OtelSettings::defaults)
+                .addPropertiesCustomizer(config -> OtelSettings.overrides(config, highwaterOtel))
+                .addResourceCustomizer(Telemetry::withInstanceId)
+                .addMetricExporterCustomizer((exporter, config) -> {
+                    endpoint[0] = OtelSettings.metricsEndpoint(config);
+                    return new ExportHealth(exporter, endpoint[0]);
+                })
+                .addMeterProviderCustomizer((builder, config) -> {
+                    interval[0] = intervalOf(config);
+                    return builder;
+                })
+                .build()
+                .getOpenTelemetrySdk();
+        Telemetry t = new Telemetry(sdk, endpoint[0] == null ? "nowhere (otel.metrics.exporter=none)" : endpoint[0],
+                interval[0]);
+        t.register(version, monitor, layers, topN, limits);
+        return t;
+    }
+
+    private static String intervalOf(ConfigProperties config) {
+        java.time.Duration d = config.getDuration("otel.metric.export.interval");
+        return d == null ? OtelSettings.DEFAULT_INTERVAL : io.highwater.config.Settings.format(d);
+    }
+
+    private static Resource withInstanceId(Resource resource, ConfigProperties config) {
+        if (resource.getAttribute(SERVICE_INSTANCE_ID) != null) {
+            return resource;
+        }
+        // without it every replica of a service would land on the same Prometheus instance
+        return resource.merge(Resource.create(Attributes.of(SERVICE_INSTANCE_ID, UUID.randomUUID().toString())));
+    }
+
+    private void register(String version, Monitor monitor, Set<Layer> layers, int topN, MemoryLimits limits) {
+        Meter meter = sdk.getMeterProvider().meterBuilder("highwater").setInstrumentationVersion(version).build();
+
+        meter.counterBuilder("backpressure.ignored.writes").setUnit("{write}")
+                .setDescription("Writes made after the transport said stop, beyond the tolerance, by call site")
+                .buildWithCallback(m -> {
+                    for (CallSite site : monitor.callSites().all()) {
+                        m.record(site.writes(), siteAttributes.computeIfAbsent(site, Telemetry::attributesOf));
+                    }
+                });
+        meter.counterBuilder("backpressure.ignored.bytes").setUnit("By")
+                .setDescription("Bytes of writes made after the transport said stop, beyond the tolerance")
+                .buildWithCallback(m -> {
+                    for (Signal s : Signal.values()) {
+                        if (layers.contains(s.layer())) {
+                            m.record(monitor.ignoredBytes(s), Attributes.of(LAYER, s.layer().id(), SIGNAL, s.id()));
+                        }
+                    }
+                });
+        meter.counterBuilder("backpressure.agent.dropped").setUnit("{item}")
+                .setDescription("Items the agent dropped because a cap was reached")
+                .buildWithCallback(m -> {
+                    for (DropKind k : DropKind.values()) {
+                        m.record(monitor.dropped().get(k), Attributes.of(DROPPED_KIND, k.id()));
+                    }
+                });
+        meter.gaugeBuilder("backpressure.memory.limit").ofLongs().setUnit("By")
+                .setDescription("The JVM's own limits, to compare pending bytes against")
+                .buildWithCallback(m -> {
+                    m.record(limits.maxHeap(), Attributes.of(MEMORY_KIND, "heap"));
+                    m.record(limits.maxDirect(), Attributes.of(MEMORY_KIND, "direct"));
+                });
+
+        ObservableLongMeasurement pending = meter.gaugeBuilder("backpressure.pending.bytes").ofLongs().setUnit("By")
+                .setDescription("Bytes queued in the process for connections under pressure")
+                .buildObserver();
+        ObservableLongMeasurement perConnection = meter.gaugeBuilder("backpressure.connection.pending.bytes").ofLongs()
+                .setUnit("By")
+                .setDescription("Bytes queued in the process for the top connections by pending bytes")
+                .buildObserver();
+        meter.batchCallback(() -> {
+            Snapshot s = Snapshot.take(monitor.registry(), topN);
+            for (Layer layer : layers) {
+                pending.record(s.pendingBytes(layer), Attributes.of(LAYER, layer.id()));
+            }
+            for (Snapshot.Entry e : s.top()) {
+                perConnection.record(e.pendingBytes, connectionAttributes(e.connection));
+            }
+        }, pending, perConnection);
+    }
+
+    private static Attributes attributesOf(CallSite site) {
+        return Attributes.of(LAYER, site.signal().layer().id(), SIGNAL, site.signal().id(), FUNCTION, site.function());
+    }
+
+    static Attributes connectionAttributes(TrackedConnection c) {
+        io.opentelemetry.api.common.AttributesBuilder b = Attributes.builder().put(LAYER, c.layer().id());
+        if (c.peerAddress() != null) {
+            b.put(PEER_ADDRESS, c.peerAddress());
+        }
+        if (c.peerPort() >= 0) {
+            b.put(PEER_PORT, c.peerPort());
+        }
+        if (c.serverPort() >= 0) {
+            b.put(SERVER_PORT, c.serverPort());
+        }
+        return b.build();
+    }
+
+    public String endpoint() {
+        return endpoint;
+    }
+
+    public String interval() {
+        return interval;
+    }
+
+    /** Exports what is left, then stops the SDK's threads; bounded so that a dead collector cannot hold up exit. */
+    @Override
+    public void close() {
+        try {
+            sdk.getSdkMeterProvider().forceFlush().join(3, TimeUnit.SECONDS);
+            sdk.shutdown().join(3, TimeUnit.SECONDS);
+        } catch (RuntimeException e) {
+            Log.once("shutdown", "telemetry shutdown: " + e);
+        }
+    }
+}
