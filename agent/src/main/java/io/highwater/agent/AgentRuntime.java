@@ -16,25 +16,41 @@ import io.highwater.netty.NettyInstrumentation;
 import io.highwater.telemetry.ConsoleSummary;
 import io.highwater.telemetry.MemoryLimits;
 import io.highwater.telemetry.Telemetry;
-import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.DynamicType;
-import net.bytebuddy.utility.JavaModule;
+
 import java.lang.instrument.Instrumentation;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 
-/** One running agent instance: the model, telemetry, the console and the instrumentation. */
+/**
+ * One running agent instance: the model, the instrumentation, telemetry and the console.
+ *
+ * <p>Start-up order keeps the host's start-up short: the model and the (lazy) transformer are in place before
+ * {@code premain} returns; the OpenTelemetry SDK, which takes a few hundred milliseconds to build, starts on the
+ * agent's own thread. Nothing is lost meanwhile: the model counts from the first write, and the instruments read
+ * cumulative values from it once the SDK is up.
+ */
 final class AgentRuntime {
 
-    private AgentRuntime() {
+    private final Monitor monitor;
+    private final Set<Layer> layers;
+    private final AdviceTransformer transformer;
+    private final ScheduledExecutorService timer;
+    private volatile Telemetry telemetry;
+
+    private AgentRuntime(Monitor monitor, Set<Layer> layers, AdviceTransformer transformer,
+                         ScheduledExecutorService timer) {
+        this.monitor = monitor;
+        this.layers = layers;
+        this.transformer = transformer;
+        this.timer = timer;
     }
 
     static void start(Settings settings, Instrumentation inst, boolean dynamic, long startNanos) {
@@ -45,7 +61,10 @@ final class AgentRuntime {
         }
         Bridge.activeAgent = Version.get();
 
-        Set<Layer> layers = settings.bool("highwater.netty.enabled") ? EnumSet.of(Layer.NETTY) : EnumSet.noneOf(Layer.class);
+        Set<Layer> layers = EnumSet.noneOf(Layer.class);
+        if (settings.bool("highwater.netty.enabled")) {
+            layers.add(Layer.NETTY);
+        }
         Dropped dropped = new Dropped();
         Monitor monitor = new Monitor(
                 new ConnectionRegistry(settings.integer("highwater.connections.max", 1, 10_000_000), dropped),
@@ -55,70 +74,59 @@ final class AgentRuntime {
                 new RateLimiter(settings.integer("highwater.callsite.rate", 0, 1_000_000), Clock.SYSTEM),
                 settings.decimal("highwater.netty.tolerance", 0.0, 1000.0));
         int topN = settings.integer("highwater.connections.top", 0, 1000);
-        MemoryLimits limits = new MemoryLimits();
-        Telemetry telemetry = Telemetry.start(settings.otelOverrides(), Version.get(), monitor, layers, topN, limits);
+        boolean console = settings.bool("highwater.console");
+        Duration consoleEvery = settings.duration("highwater.console.interval", Duration.ofMillis(100));
 
         InstrumentationReport report = new InstrumentationReport();
-        ResettableClassFileTransformer transformer = null;
+        List<AdviceTransformer.Target> targets = new ArrayList<>();
         if (layers.contains(Layer.NETTY)) {
             Bridge.netty = new NettyAdapter(monitor);
-            transformer = instrument(inst, report);
+            targets.add(NettyInstrumentation.target(report));
         }
+        AdviceTransformer transformer = new AdviceTransformer(AgentRuntime.class.getClassLoader(), targets);
+        transformer.install(inst);
 
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "highwater-timer");
             t.setDaemon(true);
             return t;
         });
-        if (settings.bool("highwater.console")) {
-            long every = settings.duration("highwater.console.interval", java.time.Duration.ofMillis(100)).toMillis();
-            timer.scheduleAtFixedRate(new ConsoleSummary(monitor, layers, limits), every, every, TimeUnit.MILLISECONDS);
-        }
-        ResettableClassFileTransformer installed = transformer;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            timer.shutdownNow();
-            telemetry.close();
-            if (installed != null) {
-                Bridge.netty = NettyHooks.NOOP;
-            }
-        }, "highwater-shutdown"));
+        AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer);
+        MemoryLimits limits = new MemoryLimits();
+        Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "highwater-shutdown"));
 
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
         Log.info(Version.get() + " started in " + ms + " ms" + (dynamic ? " (attached)" : "")
-                + "; watching: " + (layers.isEmpty() ? "nothing (every layer disabled)" : "netty 4.1/4.2 ChannelOutboundBuffer")
+                + "; watching: " + (layers.isEmpty() ? "nothing (every layer disabled)" : "netty 4.1/4.2")
                 + (report.instrumented().isEmpty() ? "" : "; instrumented: " + String.join(", ", report.instrumented()))
-                + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped()))
-                + "; exporting metrics to " + telemetry.endpoint() + " every " + telemetry.interval());
+                + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped())));
+
+        timer.execute(() -> {
+            try {
+                Telemetry t = Telemetry.start(settings.otelOverrides(), Version.get(), monitor, layers, topN, limits);
+                runtime.telemetry = t;
+                Log.info("exporting metrics to " + t.endpoint() + " every " + t.interval());
+            } catch (Throwable e) {
+                Log.warn("telemetry not started, nothing will be exported: " + e);
+            }
+        });
+        if (console) {
+            long every = consoleEvery.toMillis();
+            timer.scheduleAtFixedRate(new ConsoleSummary(monitor, layers, limits), every, every, TimeUnit.MILLISECONDS);
+        }
     }
 
-    private static ResettableClassFileTransformer instrument(Instrumentation inst, InstrumentationReport report) {
-        AgentBuilder builder = new AgentBuilder.Default()
-                .disableClassFormatChanges()
-                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
-                .with(AgentBuilder.DescriptionStrategy.Default.POOL_FIRST)
-                .with(new Failures())
-                .ignore(nameStartsWith("net.bytebuddy.").or(nameStartsWith("io.highwater.")));
-        builder = NettyInstrumentation.apply(builder, Installer.class.getClassLoader(), report);
-        return builder.installOn(inst);
+    /** JVM shutdown: a last export of what was counted, bounded in time. */
+    private void shutdown() {
+        timer.shutdownNow();
+        Telemetry t = telemetry;
+        if (t != null) {
+            t.close();
+        }
+        Bridge.netty = NettyHooks.NOOP;
     }
 
-    private static java.util.List<String> frameworks(String csv) {
+    private static List<String> frameworks(String csv) {
         return csv.trim().isEmpty() ? Collections.emptyList() : Arrays.asList(csv.split(","));
-    }
-
-    /** One log line per class that could not be instrumented; the class stays as it was. */
-    private static final class Failures extends AgentBuilder.Listener.Adapter {
-        @Override
-        public void onError(String typeName, ClassLoader classLoader, JavaModule module, boolean loaded,
-                            Throwable throwable) {
-            Log.once("transform:" + typeName, "could not instrument " + typeName + " (" + throwable
-                    + "); it stays uninstrumented");
-        }
-
-        @Override
-        public void onTransformation(TypeDescription typeDescription, ClassLoader classLoader, JavaModule module,
-                                     boolean loaded, DynamicType dynamicType) {
-            Log.debug("transformed " + typeDescription.getName() + " in " + classLoader);
-        }
     }
 }

@@ -1,19 +1,19 @@
 package io.highwater.netty;
 
+import io.highwater.agent.AdviceTransformer;
 import io.highwater.agent.InstrumentationReport;
-import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.description.field.FieldDescription;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
-import net.bytebuddy.utility.JavaModule;
 
 import java.io.InputStream;
 import java.net.URL;
-import java.security.ProtectionDomain;
 import java.util.ArrayList;
 import java.util.Enumeration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 import static net.bytebuddy.matcher.ElementMatchers.isPrivate;
@@ -34,60 +34,58 @@ public final class NettyInstrumentation {
     private static final String PROMISE = "io.netty.channel.ChannelPromise";
     private static final String ADVICE = "io.highwater.netty.advice.";
 
-    private static final ElementMatcher<MethodDescription> ADD_MESSAGE = named("addMessage")
+    private static final ElementMatcher.Junction<MethodDescription> ADD_MESSAGE = named("addMessage")
             .and(takesArguments(3)).and(takesArgument(0, Object.class)).and(takesArgument(1, int.class))
             .and(takesArgument(2, named(PROMISE)));
-    private static final ElementMatcher<MethodDescription> SUBMIT = named("incrementPendingOutboundBytes")
+    private static final ElementMatcher.Junction<MethodDescription> SUBMIT = named("incrementPendingOutboundBytes")
             .and(takesArguments(1)).and(takesArgument(0, long.class)).and(not(isPrivate()));
-    private static final ElementMatcher<MethodDescription> WRITABILITY = named("fireChannelWritabilityChanged")
+    private static final ElementMatcher.Junction<MethodDescription> WRITABILITY = named("fireChannelWritabilityChanged")
             .and(takesArguments(1)).and(takesArgument(0, boolean.class));
-    private static final ElementMatcher<MethodDescription> CLOSE = named("close")
+    private static final ElementMatcher.Junction<MethodDescription> CLOSE = named("close")
             .and(takesArguments(2)).and(takesArgument(0, Throwable.class)).and(takesArgument(1, boolean.class));
 
     private NettyInstrumentation() {
     }
 
-    public static AgentBuilder apply(AgentBuilder builder, ClassLoader agentLoader, InstrumentationReport report) {
-        return builder
-                .type(new Gate(report))
-                .transform(new AgentBuilder.Transformer.ForAdvice()
-                        .include(agentLoader)
-                        .advice(ADD_MESSAGE, ADVICE + "AddMessageAdvice")
-                        .advice(SUBMIT, ADVICE + "SubmitAdvice")
-                        .advice(WRITABILITY, ADVICE + "WritabilityAdvice")
-                        .advice(CLOSE, ADVICE + "CloseAdvice"));
-    }
-
-    /** Lets the buffer class through only when its shape matches and the bootstrap bridge is visible to it. */
-    private static final class Gate implements AgentBuilder.RawMatcher {
-        private final InstrumentationReport report;
-
-        Gate(InstrumentationReport report) {
-            this.report = report;
-        }
-
-        @Override
-        public boolean matches(TypeDescription type, ClassLoader loader, JavaModule module,
-                               Class<?> classBeingRedefined, ProtectionDomain protectionDomain) {
-            if (!type.getName().equals(BUFFER)) {
-                return false;
+    /** The transformation target for {@code ChannelOutboundBuffer}. */
+    public static AdviceTransformer.Target target(InstrumentationReport report) {
+        return new AdviceTransformer.Target() {
+            @Override
+            public String internalName() {
+                return BUFFER.replace('.', '/');
             }
-            String version = nettyVersion(loader);
-            List<String> missing = missingShape(type);
-            if (!missing.isEmpty()) {
-                report.skipped("netty " + version + ": ChannelOutboundBuffer lacks " + String.join(", ", missing));
-                return false;
+
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(ADD_MESSAGE, ADVICE + "AddMessageAdvice");
+                m.put(SUBMIT, ADVICE + "SubmitAdvice");
+                m.put(WRITABILITY, ADVICE + "WritabilityAdvice");
+                m.put(CLOSE, ADVICE + "CloseAdvice");
+                return m;
             }
-            try {
-                Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-            } catch (ClassNotFoundException | LinkageError e) {
-                report.skipped("netty " + version + " in " + loader
-                        + ": its class loader does not delegate to the bootstrap class path");
-                return false;
+
+            @Override
+            public String check(TypeDescription type, ClassLoader loader) {
+                String version = nettyVersion(loader);
+                List<String> missing = missingShape(type);
+                if (!missing.isEmpty()) {
+                    String why = "netty " + version + ": ChannelOutboundBuffer lacks " + String.join(", ", missing);
+                    report.skipped(why);
+                    return why;
+                }
+                try {
+                    Class.forName("io.highwater.bootstrap.Bridge", false, loader);
+                } catch (ClassNotFoundException | LinkageError e) {
+                    String why = "netty " + version + " in " + loader
+                            + ": its class loader does not delegate to the bootstrap class path";
+                    report.skipped(why);
+                    return why;
+                }
+                report.instrumented("netty " + version + " (ChannelOutboundBuffer)");
+                return null;
             }
-            report.instrumented("netty " + version + " (ChannelOutboundBuffer)");
-            return true;
-        }
+        };
     }
 
     static List<String> missingShape(TypeDescription type) {
@@ -111,7 +109,7 @@ public final class NettyInstrumentation {
         missing.add("field " + typeName + " " + name);
     }
 
-    private static void requireMethod(TypeDescription type, ElementMatcher<MethodDescription> m, String label,
+    private static void requireMethod(TypeDescription type, ElementMatcher.Junction<MethodDescription> m, String label,
                                       List<String> missing) {
         if (type.getDeclaredMethods().filter(m).isEmpty()) {
             missing.add(label);

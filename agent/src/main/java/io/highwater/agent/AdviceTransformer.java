@@ -1,0 +1,140 @@
+package io.highwater.agent;
+
+import net.bytebuddy.ByteBuddy;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.dynamic.VisibilityBridgeStrategy;
+import net.bytebuddy.dynamic.scaffold.InstrumentedType;
+import net.bytebuddy.dynamic.scaffold.MethodGraph;
+import net.bytebuddy.dynamic.scaffold.TypeValidation;
+import net.bytebuddy.implementation.Implementation;
+import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.pool.TypePool;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.Instrumentation;
+import java.lang.instrument.UnmodifiableClassException;
+import java.security.ProtectionDomain;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Applies inlined advice to a few classes named up front. A class load costs one map look-up on its name, and
+ * Byte Buddy is touched only once a target class shows up, so the agent costs next to nothing at start-up and
+ * in a JVM without the instrumented libraries. The advice adds no fields or methods, so the same transformation
+ * is legal on a class that is already loaded (retransformation after an attach) and can be undone.
+ */
+public final class AdviceTransformer implements ClassFileTransformer {
+
+    /** One class to instrument: which methods get which advice, and whether this copy of it may be touched. */
+    public interface Target {
+        /** Internal name, e.g. {@code io/netty/channel/ChannelOutboundBuffer}. */
+        String internalName();
+
+        /** Advice class names (in the agent's class loader) by the methods they apply to. */
+        Map<ElementMatcher<? super MethodDescription>, String> advice();
+
+        /**
+         * Checks this version of the class before it is changed; returns null to go ahead, or why it is skipped.
+         * Also the place to report what was instrumented.
+         */
+        String check(TypeDescription type, ClassLoader loader);
+    }
+
+    private final Map<String, Target> targets = new LinkedHashMap<>();
+    private final ClassLoader agentLoader;
+
+    public AdviceTransformer(ClassLoader agentLoader, List<Target> targets) {
+        this.agentLoader = agentLoader;
+        for (Target t : targets) {
+            this.targets.put(t.internalName(), t);
+        }
+    }
+
+    /** Registers this transformer and retransforms targets that were loaded before it. */
+    public void install(Instrumentation inst) {
+        inst.addTransformer(this, true);
+        List<Class<?>> loaded = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (targets.containsKey(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+                loaded.add(c);
+            }
+        }
+        retransform(inst, loaded);
+    }
+
+    /** Removes this transformer and puts the original bytecode back into every target that is loaded. */
+    public void uninstall(Instrumentation inst) {
+        inst.removeTransformer(this);
+        List<Class<?>> loaded = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (targets.containsKey(c.getName().replace('.', '/'))) {
+                loaded.add(c);
+            }
+        }
+        retransform(inst, loaded);
+    }
+
+    private static void retransform(Instrumentation inst, List<Class<?>> classes) {
+        for (Class<?> c : classes) {
+            try {
+                inst.retransformClasses(c);
+            } catch (UnmodifiableClassException | RuntimeException | LinkageError e) {
+                Log.once("retransform:" + c.getName(), "could not retransform " + c.getName() + " (" + e + ")");
+            }
+        }
+    }
+
+    @Override
+    public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
+                            ProtectionDomain protectionDomain, byte[] classfileBuffer) {
+        Target target = className == null ? null : targets.get(className);
+        if (target == null) {
+            return null;
+        }
+        String name = className.replace('/', '.');
+        try {
+            ClassFileLocator locator = new ClassFileLocator.Compound(
+                    ClassFileLocator.Simple.of(name, classfileBuffer),
+                    loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader() : ClassFileLocator.ForClassLoader.of(loader),
+                    ClassFileLocator.ForClassLoader.of(agentLoader));
+            TypePool pool = TypePool.Default.of(locator);
+            TypeDescription type = pool.describe(name).resolve();
+            String skip = target.check(type, loader);
+            if (skip != null) {
+                return null;
+            }
+            AsmVisitorWrapper.ForDeclaredMethods visitor = new AsmVisitorWrapper.ForDeclaredMethods();
+            for (Map.Entry<ElementMatcher<? super MethodDescription>, String> e : target.advice().entrySet()) {
+                visitor = visitor.invokable(e.getKey(), Advice.to(pool.describe(e.getValue()).resolve(), locator));
+            }
+            return new ByteBuddy()
+                    .with(TypeValidation.DISABLED)
+                    .with(Implementation.Context.Disabled.Factory.INSTANCE)
+                    .with(InstrumentedType.Factory.Default.FROZEN)
+                    .with(VisibilityBridgeStrategy.Default.NEVER)
+                    .with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE)
+                    .redefine(type, locator)
+                    .visit(visitor)
+                    .make()
+                    .getBytes();
+        } catch (Throwable t) {
+            Log.once("transform:" + name, "could not instrument " + name + " (" + t + "); it stays as it was");
+            return null;
+        }
+    }
+
+    public List<String> targetNames() {
+        List<String> out = new ArrayList<>();
+        for (String n : targets.keySet()) {
+            out.add(n.replace('/', '.'));
+        }
+        return Collections.unmodifiableList(out);
+    }
+}
