@@ -66,13 +66,16 @@ final class AgentRuntime {
             layers.add(Layer.NETTY);
         }
         Dropped dropped = new Dropped();
+        Duration stall = settings.duration("highwater.stall.threshold", Duration.ofMillis(100));
         Monitor monitor = new Monitor(
                 new ConnectionRegistry(settings.integer("highwater.connections.max", 1, 10_000_000), dropped),
                 new CallSites(settings.integer("highwater.callsite.max", 1, 100_000), dropped),
                 dropped,
                 new StackInspector(frameworks(settings.string("highwater.callsite.frameworks"))),
                 new RateLimiter(settings.integer("highwater.callsite.rate", 0, 1_000_000), Clock.SYSTEM),
-                settings.decimal("highwater.netty.tolerance", 0.0, 1000.0));
+                settings.decimal("highwater.netty.tolerance", 0.0, 1000.0),
+                Clock.SYSTEM,
+                stall.toNanos());
         int topN = settings.integer("highwater.connections.top", 0, 1000);
         boolean console = settings.bool("highwater.console");
         Duration consoleEvery = settings.duration("highwater.console.interval", Duration.ofMillis(100));
@@ -110,9 +113,20 @@ final class AgentRuntime {
                 Log.warn("telemetry not started, nothing will be exported: " + e);
             }
         });
+        // stalls are found by this timer, not only when metrics are collected
+        long tick = Math.max(10, Math.min(1000, stall.toMillis() / 4));
+        timer.scheduleWithFixedDelay(runtime::tick, tick, tick, TimeUnit.MILLISECONDS);
         if (console) {
             long every = consoleEvery.toMillis();
             timer.scheduleAtFixedRate(new ConsoleSummary(monitor, layers, limits), every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void tick() {
+        try {
+            monitor.tick();
+        } catch (RuntimeException e) {
+            Log.once("tick", "episode timer failed: " + e);
         }
     }
 

@@ -18,7 +18,10 @@ public interface NettyHooks {
     void submitWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark);
 
     /** The channel's writability changed; {@code writable} is its state after the change. */
-    void writabilityChanged(Object buffer, Object channel, boolean writable);
+    void writabilityChanged(Object buffer, Object channel, boolean writable, long pending);
+
+    /** {@code bytes} left the buffer for the socket while the channel was unwritable (on the event loop). */
+    void drained(Object buffer, long bytes);
 
     /** The buffer is being closed with its channel. */
     void closed(Object buffer);
@@ -34,7 +37,11 @@ public interface NettyHooks {
         }
 
         @Override
-        public void writabilityChanged(Object buffer, Object channel, boolean writable) {
+        public void writabilityChanged(Object buffer, Object channel, boolean writable, long pending) {
+        }
+
+        @Override
+        public void drained(Object buffer, long bytes) {
         }
 
         @Override

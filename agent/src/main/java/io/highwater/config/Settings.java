@@ -35,6 +35,7 @@ public final class Settings {
         d.put("highwater.callsite.max", "200");
         d.put("highwater.callsite.rate", "100");
         d.put("highwater.callsite.frameworks", "");
+        d.put("highwater.stall.threshold", "30s");
         d.put("highwater.console", "false");
         d.put("highwater.console.interval", "5s");
         d.put("highwater.debug", "false");

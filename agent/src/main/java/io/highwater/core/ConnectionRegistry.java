@@ -1,7 +1,5 @@
 package io.highwater.core;
 
-import java.lang.ref.Reference;
-import java.lang.ref.ReferenceQueue;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,13 +8,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The connections currently under pressure, keyed by the identity of their transport object and holding
- * it weakly. Capped: a connection that does not fit is counted as a dropped {@code connection} once, at
+ * it weakly; a connection whose transport was collected is swept by the monitor's timer. Capped: a connection that does not fit is counted as a dropped {@code connection} once, at
  * the moment it would have entered. Thread-safe; touched only on slow paths and at collection time.
  */
 public final class ConnectionRegistry {
 
     private final ConcurrentHashMap<Object, TrackedConnection> map = new ConcurrentHashMap<>();
-    private final ReferenceQueue<Object> queue = new ReferenceQueue<>();
     private final AtomicInteger size = new AtomicInteger();
     private final int max;
     private final Dropped dropped;
@@ -38,12 +35,11 @@ public final class ConnectionRegistry {
      * @return null when the registry is full
      */
     public TrackedConnection register(Object transport, Layer layer, TransportProbe probe, SocketAddress peer,
-                                      SocketAddress local, boolean countDrop) {
+                                      SocketAddress local, boolean countDrop, long nowNanos, long pendingNow) {
         TrackedConnection existing = get(transport);
         if (existing != null) {
             return existing;
         }
-        expunge();
         if (size.incrementAndGet() > max) {
             size.decrementAndGet();
             if (countDrop) {
@@ -51,7 +47,7 @@ public final class ConnectionRegistry {
             }
             return null;
         }
-        TrackedConnection fresh = new TrackedConnection(transport, queue, layer, probe, peer, local);
+        TrackedConnection fresh = new TrackedConnection(transport, layer, probe, peer, local, nowNanos, pendingNow);
         TrackedConnection raced = map.putIfAbsent(fresh, fresh);
         if (raced != null) {
             size.decrementAndGet();
@@ -60,12 +56,22 @@ public final class ConnectionRegistry {
         return fresh;
     }
 
-    public void remove(Object transport) {
+    /** Removes the connection of {@code transport}; returns it, or null when it was not tracked. */
+    public TrackedConnection remove(Object transport) {
         TrackedConnection c = map.remove(new TrackedConnection.Lookup(transport));
         if (c != null) {
             size.decrementAndGet();
-            c.clear();
         }
+        return c;
+    }
+
+    /** Removes {@code c} itself (calm eviction, or its transport closed or collected). */
+    boolean evict(TrackedConnection c) {
+        if (map.remove(c, c)) {
+            size.decrementAndGet();
+            return true;
+        }
+        return false;
     }
 
     public int size() {
@@ -76,25 +82,22 @@ public final class ConnectionRegistry {
         return map.isEmpty();
     }
 
-    /** Live connections; closed and collected ones are removed on the way. */
+    /**
+     * Every tracked connection, including ones whose transport closed or was collected: the monitor's timer
+     * ends their waits and evicts them, so no wait is lost.
+     */
+    public List<TrackedConnection> all() {
+        return new ArrayList<>(map.values());
+    }
+
+    /** Connections whose transport is still open. */
     public List<TrackedConnection> live() {
-        expunge();
         List<TrackedConnection> out = new ArrayList<>(map.size());
         for (TrackedConnection c : map.values()) {
             if (c.isLive()) {
                 out.add(c);
-            } else if (map.remove(c, c)) {
-                size.decrementAndGet();
             }
         }
         return out;
-    }
-
-    private void expunge() {
-        for (Reference<?> r; (r = queue.poll()) != null; ) {
-            if (map.remove(r, r)) {
-                size.decrementAndGet();
-            }
-        }
     }
 }

@@ -1,5 +1,8 @@
 package io.highwater.core;
 
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -14,19 +17,151 @@ public final class Monitor {
     private final StackInspector inspector;
     private final RateLimiter captures;
     private final double tolerance;
+    private final Clock clock;
+    private final long stallNanos;
     private final LongAdder[] ignoredBytes = new LongAdder[Signal.values().length];
+    private final LongAdder[] stalls = new LongAdder[Layer.values().length];
+
+    /** Waits that ended before telemetry was ready, replayed into it once (bounded). */
+    private static final int EARLY_WAITS_MAX = 4096;
+    private final Object waitsLock = new Object();
+    private final List<Object[]> earlyWaits = new ArrayList<>();
+    private volatile DrainWaits drainWaits;
 
     public Monitor(ConnectionRegistry registry, CallSites callSites, Dropped dropped, StackInspector inspector,
-                   RateLimiter captures, double tolerance) {
+                   RateLimiter captures, double tolerance, Clock clock, long stallNanos) {
         this.registry = registry;
         this.callSites = callSites;
         this.dropped = dropped;
         this.inspector = inspector;
         this.captures = captures;
         this.tolerance = tolerance;
+        this.clock = clock;
+        this.stallNanos = stallNanos;
         for (int i = 0; i < ignoredBytes.length; i++) {
             ignoredBytes[i] = new LongAdder();
         }
+        for (int i = 0; i < stalls.length; i++) {
+            stalls[i] = new LongAdder();
+        }
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    /** The tracked connection of {@code transport}, registering it (at its first stop signal, or first seen). */
+    public TrackedConnection track(Object transport, Layer layer, TransportProbe probe, SocketAddress peer,
+                                   SocketAddress local, boolean atStopSignal, long pendingNow) {
+        TrackedConnection c = registry.get(transport);
+        if (c != null) {
+            return c;
+        }
+        return registry.register(transport, layer, probe, peer, local, atStopSignal, clock.nanoTime(), pendingNow);
+    }
+
+    /** A stop signal: a wait begins, unless one is already running. */
+    public void stop(TrackedConnection c, long pendingNow) {
+        long now = clock.nanoTime();
+        c.observePending(pendingNow);
+        synchronized (c) {
+            if (c.waitStartNanos != 0) {
+                return;
+            }
+            c.waitStartNanos = now;
+            c.lastProgressNanos = now;
+            c.stallCounted = false;
+            c.waits++;
+        }
+    }
+
+    /** A go signal: the running wait ends and is recorded. */
+    public void go(TrackedConnection c) {
+        endWait(c, clock.nanoTime());
+    }
+
+    /** Bytes drained while waiting: resets the stall clock. */
+    public void progress(TrackedConnection c) {
+        c.lastProgressNanos = clock.nanoTime();
+    }
+
+    /** The connection closed: a running wait is recorded up to now, and the episode ends. */
+    public void closed(TrackedConnection c) {
+        registry.evict(c);
+        endWait(c, clock.nanoTime());
+    }
+
+    private void endWait(TrackedConnection c, long now) {
+        long started;
+        synchronized (c) {
+            started = c.waitStartNanos;
+            if (started == 0) {
+                return;
+            }
+            c.waitStartNanos = 0;
+            c.calmSinceNanos = now;
+            c.episodeWaitNanos += now - started;
+        }
+        recordWait(c.layer(), (now - started) / 1e9);
+    }
+
+    /**
+     * The agent's timer: counts stalls (a wait with no drain progress for the stall threshold, once per wait),
+     * ends the waits of connections that closed or were collected without a close signal, and lets connections
+     * that have been calm for one stall threshold leave the registry.
+     */
+    public void tick() {
+        long now = clock.nanoTime();
+        for (TrackedConnection c : registry.all()) {
+            if (!c.isLive()) {
+                closed(c);
+            } else if (c.waitStartNanos != 0) {
+                if (now - c.lastProgressNanos >= stallNanos) {
+                    synchronized (c) {
+                        if (c.waitStartNanos != 0 && !c.stallCounted) {
+                            c.stallCounted = true;
+                            c.stalled = true;
+                            stalls[c.layer().ordinal()].increment();
+                        }
+                    }
+                }
+            } else if (now - c.calmSinceNanos >= stallNanos) {
+                registry.evict(c);
+            }
+        }
+    }
+
+    public long stalls(Layer layer) {
+        return stalls[layer.ordinal()].sum();
+    }
+
+    /** Plugs in the histogram once telemetry is up; waits that ended before are replayed into it. */
+    public void attachDrainWaits(DrainWaits sink) {
+        synchronized (waitsLock) {
+            for (Object[] w : earlyWaits) {
+                sink.record((Layer) w[0], (Double) w[1]);
+            }
+            earlyWaits.clear();
+            drainWaits = sink;
+        }
+    }
+
+    private void recordWait(Layer layer, double seconds) {
+        DrainWaits sink = drainWaits;
+        if (sink != null) {
+            sink.record(layer, seconds);
+            return;
+        }
+        synchronized (waitsLock) {
+            sink = drainWaits;
+            if (sink == null) {
+                if (earlyWaits.size() < EARLY_WAITS_MAX) {
+                    earlyWaits.add(new Object[] {layer, seconds});
+                }
+                return;
+            }
+        }
+        sink.record(layer, seconds);
     }
 
     public ConnectionRegistry registry() {
@@ -73,6 +208,11 @@ public final class Monitor {
             }
         } else if (site == null) {
             site = callSites.unknown(signal);
+        }
+        if (connection != null) {
+            // single writer: a connection's writes reach the transport on one thread at a time
+            connection.episodeIgnoredWrites++;
+            connection.episodeIgnoredBytes += bytes;
         }
         site.recordWrite();
     }

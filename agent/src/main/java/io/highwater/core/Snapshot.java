@@ -27,25 +27,35 @@ public final class Snapshot {
 
     private final long[] pendingByLayer = new long[Layer.values().length];
     private final int[] connectionsByLayer = new int[Layer.values().length];
+    private final int[] blockedByLayer = new int[Layer.values().length];
+    private final long[] oldestWaitNanosByLayer = new long[Layer.values().length];
     private final List<Entry> top;
 
     private Snapshot(List<Entry> top) {
         this.top = top;
     }
 
-    public static Snapshot take(ConnectionRegistry registry, int topN) {
+    public static Snapshot take(ConnectionRegistry registry, int topN, long nowNanos) {
         PriorityQueue<Entry> heap = new PriorityQueue<>(Math.max(1, topN), BY_PENDING);
         List<TrackedConnection> live = registry.live();
         long[] pending = new long[Layer.values().length];
         int[] count = new int[Layer.values().length];
+        int[] blocked = new int[Layer.values().length];
+        long[] oldest = new long[Layer.values().length];
         for (TrackedConnection c : live) {
             long p = c.pendingBytes();
             if (p < 0) {
                 continue;
             }
+            c.observePending(p);
             int layer = c.layer().ordinal();
             pending[layer] += p;
             count[layer]++;
+            long waitStart = c.waitStartNanos();
+            if (waitStart != 0) {
+                blocked[layer]++;
+                oldest[layer] = Math.max(oldest[layer], nowNanos - waitStart);
+            }
             if (topN > 0 && p > 0) {
                 if (heap.size() < topN) {
                     heap.add(new Entry(c, p));
@@ -60,6 +70,8 @@ public final class Snapshot {
         Snapshot s = new Snapshot(Collections.unmodifiableList(top));
         System.arraycopy(pending, 0, s.pendingByLayer, 0, pending.length);
         System.arraycopy(count, 0, s.connectionsByLayer, 0, count.length);
+        System.arraycopy(blocked, 0, s.blockedByLayer, 0, blocked.length);
+        System.arraycopy(oldest, 0, s.oldestWaitNanosByLayer, 0, oldest.length);
         return s;
     }
 
@@ -69,6 +81,16 @@ public final class Snapshot {
 
     public int trackedConnections(Layer layer) {
         return connectionsByLayer[layer.ordinal()];
+    }
+
+    /** Connections in a stop state right now. */
+    public int blocked(Layer layer) {
+        return blockedByLayer[layer.ordinal()];
+    }
+
+    /** Age of the longest still-running wait, 0 when none. */
+    public long oldestWaitNanos(Layer layer) {
+        return oldestWaitNanosByLayer[layer.ordinal()];
     }
 
     /** The top N connections by pending bytes, largest first; connections with nothing pending are left out. */

@@ -1,9 +1,9 @@
 package io.highwater.core;
 
-import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * The agent's state for one connection that has hit a stop signal. It refers to its transport object
@@ -21,14 +21,40 @@ public final class TrackedConnection extends WeakReference<Object> {
     private final SocketAddress peer;
     private final SocketAddress local;
 
+    private static final AtomicLongFieldUpdater<TrackedConnection> PEAK =
+            AtomicLongFieldUpdater.newUpdater(TrackedConnection.class, "peakPending");
+
     /** The site most recently attributed to an ignored write on this connection. */
     volatile CallSite lastSite;
     /** The site captured on the application thread that last submitted a write from outside the event loop. */
     volatile CallSite submitSite;
 
-    TrackedConnection(Object transport, ReferenceQueue<Object> queue, Layer layer, TransportProbe probe,
-                      SocketAddress peer, SocketAddress local) {
-        super(transport, queue);
+    // The episode: from the first stop signal until the connection has been calm (not waiting) for one stall
+    // threshold, or closes. Within it, waits run from a stop signal to the next go signal. Transitions happen
+    // under this object's lock (stop and go may come from different threads); the timer reads the volatiles.
+    final long episodeStartNanos;
+    final long pendingAtStart;
+    volatile long peakPending;
+    /** Start of the current wait, 0 when not waiting. */
+    volatile long waitStartNanos;
+    volatile long lastProgressNanos;
+    /** End of the last wait: the connection has been calm since then. */
+    volatile long calmSinceNanos;
+    volatile long episodeWaitNanos;
+    volatile long episodeIgnoredWrites;
+    volatile long episodeIgnoredBytes;
+    volatile int waits;
+    volatile boolean stalled;
+    /** Whether the current wait has been counted as a stall (at most once per wait). */
+    boolean stallCounted;
+
+    TrackedConnection(Object transport, Layer layer, TransportProbe probe,
+                      SocketAddress peer, SocketAddress local, long nowNanos, long pendingNow) {
+        super(transport);
+        this.episodeStartNanos = nowNanos;
+        this.calmSinceNanos = nowNanos;
+        this.pendingAtStart = pendingNow;
+        this.peakPending = pendingNow;
         this.hash = System.identityHashCode(transport);
         this.layer = layer;
         this.probe = probe;
@@ -65,6 +91,59 @@ public final class TrackedConnection extends WeakReference<Object> {
 
     public CallSite lastSite() {
         return lastSite;
+    }
+
+    /** Raises the episode's peak to {@code pending} if that is higher; safe from any thread. */
+    public void observePending(long pending) {
+        for (long p = peakPending; pending > p; p = peakPending) {
+            if (PEAK.compareAndSet(this, p, pending)) {
+                return;
+            }
+        }
+    }
+
+    public boolean isWaiting() {
+        return waitStartNanos != 0;
+    }
+
+    public long waitStartNanos() {
+        return waitStartNanos;
+    }
+
+    public long lastProgressNanos() {
+        return lastProgressNanos;
+    }
+
+    public long episodeStartNanos() {
+        return episodeStartNanos;
+    }
+
+    public long pendingAtStart() {
+        return pendingAtStart;
+    }
+
+    public long peakPending() {
+        return peakPending;
+    }
+
+    public long episodeIgnoredWrites() {
+        return episodeIgnoredWrites;
+    }
+
+    public long episodeIgnoredBytes() {
+        return episodeIgnoredBytes;
+    }
+
+    public long episodeWaitNanos() {
+        return episodeWaitNanos;
+    }
+
+    public int waits() {
+        return waits;
+    }
+
+    public boolean stalled() {
+        return stalled;
     }
 
     private static String hostString(InetSocketAddress a) {

@@ -10,6 +10,9 @@ import io.highwater.core.TrackedConnection;
 /**
  * Translates what the Netty advice sees into the neutral model. Every method runs on a slow path only:
  * while a channel is unwritable, on writability transitions, on close.
+ *
+ * <p>Stop signal: the channel turns unwritable (pending bytes above the high-water mark). Go signal: writable
+ * again (below the low-water mark). Progress: bytes leaving the outbound buffer for the socket.
  */
 public final class NettyAdapter implements NettyHooks {
 
@@ -29,9 +32,19 @@ public final class NettyAdapter implements NettyHooks {
         if (isEmbedded(channel)) {
             return;
         }
-        // registering here (not only at the stop signal) picks up connections that were already
-        // unwritable when the agent attached
-        TrackedConnection c = track(buffer, channel, false);
+        // registering here, not only at the stop signal, picks up connections that were already unwritable
+        // when the agent attached; their wait starts now
+        TrackedConnection c = track(buffer, channel, false, pendingBefore);
+        if (c == null) {
+            if (monitor.beyondTolerance(pendingBefore, highWaterMark)) {
+                monitor.ignoredWrite(null, Signal.CHANNEL_UNWRITABLE, size);
+            }
+            return;
+        }
+        if (!c.isWaiting()) {
+            monitor.stop(c, pendingBefore);
+        }
+        c.observePending(pendingBefore + size);
         if (monitor.beyondTolerance(pendingBefore, highWaterMark)) {
             monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, size);
         }
@@ -42,37 +55,55 @@ public final class NettyAdapter implements NettyHooks {
         if (isEmbedded(channel) || !monitor.beyondTolerance(pendingBefore, highWaterMark)) {
             return;
         }
-        TrackedConnection c = track(buffer, channel, false);
+        TrackedConnection c = track(buffer, channel, false, pendingBefore);
         if (c != null) {
             monitor.ignoredSubmit(c, Signal.CHANNEL_UNWRITABLE);
         }
     }
 
     @Override
-    public void writabilityChanged(Object buffer, Object channel, boolean writable) {
-        if (!writable && !isEmbedded(channel)) {
-            track(buffer, channel, true);
+    public void writabilityChanged(Object buffer, Object channel, boolean writable, long pending) {
+        if (isEmbedded(channel)) {
+            return;
+        }
+        if (writable) {
+            TrackedConnection c = registry.get(buffer);
+            if (c != null) {
+                monitor.go(c);
+            }
+        } else {
+            TrackedConnection c = track(buffer, channel, true, pending);
+            if (c != null) {
+                monitor.stop(c, pending);
+            }
+        }
+    }
+
+    @Override
+    public void drained(Object buffer, long bytes) {
+        TrackedConnection c = registry.get(buffer);
+        if (c != null) {
+            monitor.progress(c);
         }
     }
 
     @Override
     public void closed(Object buffer) {
         if (!registry.isEmpty()) {
-            registry.remove(buffer);
+            TrackedConnection c = registry.get(buffer);
+            if (c != null) {
+                monitor.closed(c);
+            }
         }
     }
 
-    public NettyAccess access() {
-        return access;
-    }
-
-    private TrackedConnection track(Object buffer, Object channel, boolean atStopSignal) {
+    private TrackedConnection track(Object buffer, Object channel, boolean atStopSignal, long pending) {
         TrackedConnection c = registry.get(buffer);
         if (c != null) {
             return c;
         }
-        return registry.register(buffer, Layer.NETTY, access, access.remoteAddress(buffer, channel),
-                access.localAddress(buffer, channel), atStopSignal);
+        return monitor.track(buffer, Layer.NETTY, access, access.remoteAddress(buffer, channel),
+                access.localAddress(buffer, channel), atStopSignal, pending);
     }
 
     private static boolean isEmbedded(Object channel) {

@@ -41,6 +41,8 @@ public final class NettyInstrumentation {
             .and(takesArguments(1)).and(takesArgument(0, long.class)).and(not(isPrivate()));
     private static final ElementMatcher.Junction<MethodDescription> WRITABILITY = named("fireChannelWritabilityChanged")
             .and(takesArguments(1)).and(takesArgument(0, boolean.class));
+    private static final ElementMatcher.Junction<MethodDescription> DRAIN = named("removeBytes")
+            .and(takesArguments(1)).and(takesArgument(0, long.class));
     private static final ElementMatcher.Junction<MethodDescription> CLOSE = named("close")
             .and(takesArguments(2)).and(takesArgument(0, Throwable.class)).and(takesArgument(1, boolean.class));
 
@@ -61,6 +63,7 @@ public final class NettyInstrumentation {
                 m.put(ADD_MESSAGE, ADVICE + "AddMessageAdvice");
                 m.put(SUBMIT, ADVICE + "SubmitAdvice");
                 m.put(WRITABILITY, ADVICE + "WritabilityAdvice");
+                m.put(DRAIN, ADVICE + "DrainAdvice");
                 m.put(CLOSE, ADVICE + "CloseAdvice");
                 return m;
             }
@@ -96,6 +99,7 @@ public final class NettyInstrumentation {
         requireMethod(type, ADD_MESSAGE, "addMessage(Object, int, ChannelPromise)", missing);
         requireMethod(type, SUBMIT, "incrementPendingOutboundBytes(long)", missing);
         requireMethod(type, WRITABILITY, "fireChannelWritabilityChanged(boolean)", missing);
+        requireMethod(type, DRAIN, "removeBytes(long)", missing);
         requireMethod(type, CLOSE, "close(Throwable, boolean)", missing);
         return missing;
     }

@@ -36,7 +36,7 @@ public final class ConsoleSummary implements Runnable {
     @Override
     public void run() {
         try {
-            print(Snapshot.take(monitor.registry(), CONNECTIONS_SHOWN));
+            print(Snapshot.take(monitor.registry(), CONNECTIONS_SHOWN, monitor.clock().nanoTime()));
         } catch (RuntimeException e) {
             Log.once("console", "console summary failed: " + e);
         }
@@ -53,9 +53,10 @@ public final class ConsoleSummary implements Runnable {
                 continue;
             }
             quiet = false;
-            Log.info(String.format(Locale.ROOT, "%s: %d connection(s) under pressure, %s pending now, peak %s"
-                            + " (heap max %s, direct max %s)",
-                    layer.id(), s.trackedConnections(layer), bytes(pending), bytes(peak[i]),
+            Log.info(String.format(Locale.ROOT, "%s: %d connection(s) tracked, %d blocked (oldest wait %.1f s),"
+                            + " %d stall(s); %s pending now, peak %s (heap max %s, direct max %s)",
+                    layer.id(), s.trackedConnections(layer), s.blocked(layer), s.oldestWaitNanos(layer) / 1e9,
+                    monitor.stalls(layer), bytes(pending), bytes(peak[i]),
                     bytes(limits.maxHeap()), bytes(limits.maxDirect())));
             for (Signal signal : Signal.values()) {
                 if (signal.layer() != layer) {

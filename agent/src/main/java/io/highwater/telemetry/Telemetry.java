@@ -10,13 +10,19 @@ import io.highwater.core.Snapshot;
 import io.highwater.core.TrackedConnection;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.ObservableDoubleMeasurement;
 import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.resources.Resource;
 
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -39,6 +45,17 @@ public final class Telemetry implements AutoCloseable {
     static final AttributeKey<String> MEMORY_KIND = AttributeKey.stringKey("backpressure.memory.kind");
     static final AttributeKey<String> DROPPED_KIND = AttributeKey.stringKey("backpressure.dropped.kind");
     static final AttributeKey<String> SERVICE_INSTANCE_ID = AttributeKey.stringKey("service.instance.id");
+
+    /** 1 ms to 5 min: a hiccup, a slow phone, a stalled reader. */
+    static final List<Double> DRAIN_WAIT_BUCKETS = Collections.unmodifiableList(Arrays.asList(
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0));
+    private static final Map<Layer, Attributes> LAYER_ATTRIBUTES = new EnumMap<>(Layer.class);
+
+    static {
+        for (Layer l : Layer.values()) {
+            LAYER_ATTRIBUTES.put(l, Attributes.of(LAYER, l.id()));
+        }
+    }
 
     private final OpenTelemetrySdk sdk;
     private final String endpoint;
@@ -129,6 +146,26 @@ public final class Telemetry implements AutoCloseable {
                     m.record(limits.maxDirect(), Attributes.of(MEMORY_KIND, "direct"));
                 });
 
+        meter.counterBuilder("backpressure.drain.stalls").setUnit("{stall}")
+                .setDescription("Waits in which nothing drained for longer than the stall threshold (slow-read attack)")
+                .buildWithCallback(m -> {
+                    for (Layer layer : layers) {
+                        m.record(monitor.stalls(layer), layerAttributes(layer));
+                    }
+                });
+        DoubleHistogram drainWait = meter.histogramBuilder("backpressure.drain.wait").setUnit("s")
+                .setDescription("How long writers waited for a stop signal to turn into go, per ended wait")
+                .setExplicitBucketBoundariesAdvice(DRAIN_WAIT_BUCKETS)
+                .build();
+        monitor.attachDrainWaits((layer, seconds) -> drainWait.record(seconds, layerAttributes(layer)));
+
+        ObservableLongMeasurement blocked = meter.gaugeBuilder("backpressure.connections.blocked").ofLongs()
+                .setUnit("{connection}")
+                .setDescription("Connections in a stop state right now")
+                .buildObserver();
+        ObservableDoubleMeasurement oldestWait = meter.gaugeBuilder("backpressure.drain.oldest_wait").setUnit("s")
+                .setDescription("How long the longest still-running wait has lasted")
+                .buildObserver();
         ObservableLongMeasurement pending = meter.gaugeBuilder("backpressure.pending.bytes").ofLongs().setUnit("By")
                 .setDescription("Bytes queued in the process for connections under pressure")
                 .buildObserver();
@@ -137,14 +174,21 @@ public final class Telemetry implements AutoCloseable {
                 .setDescription("Bytes queued in the process for the top connections by pending bytes")
                 .buildObserver();
         meter.batchCallback(() -> {
-            Snapshot s = Snapshot.take(monitor.registry(), topN);
+            Snapshot s = Snapshot.take(monitor.registry(), topN, monitor.clock().nanoTime());
             for (Layer layer : layers) {
-                pending.record(s.pendingBytes(layer), Attributes.of(LAYER, layer.id()));
+                Attributes a = layerAttributes(layer);
+                pending.record(s.pendingBytes(layer), a);
+                blocked.record(s.blocked(layer), a);
+                oldestWait.record(s.oldestWaitNanos(layer) / 1e9, a);
             }
             for (Snapshot.Entry e : s.top()) {
                 perConnection.record(e.pendingBytes, connectionAttributes(e.connection));
             }
-        }, pending, perConnection);
+        }, pending, perConnection, blocked, oldestWait);
+    }
+
+    private static Attributes layerAttributes(Layer layer) {
+        return LAYER_ATTRIBUTES.get(layer);
     }
 
     private static Attributes attributesOf(CallSite site) {

@@ -16,7 +16,7 @@ class MonitorTest {
 
     private Monitor monitor(double tolerance, int capturesPerSecond, int maxSites) {
         return new Monitor(registry, new CallSites(maxSites, dropped), dropped,
-                new StackInspector(Collections.emptyList()), new RateLimiter(capturesPerSecond, now::get), tolerance);
+                new StackInspector(Collections.emptyList()), new RateLimiter(capturesPerSecond, now::get), tolerance, now::get, 30_000_000_000L);
     }
 
     @Test
@@ -32,7 +32,7 @@ class MonitorTest {
     @Test
     void ignoredWritesNameTheApplicationFrameAndCountBytes() {
         Monitor m = monitor(1.0, 10, 10);
-        TrackedConnection c = registry.register(new Object(), Layer.NETTY, Probes.FIXED, null, null, true);
+        TrackedConnection c = registry.register(new Object(), Layer.NETTY, Probes.FIXED, null, null, true, 0, 0);
         ExportJob.writeRowsIgnoringBackpressure(m, c, 3);
         CallSite site = c.lastSite();
         assertThat(site.function()).isEqualTo(ExportJob.class.getName() + ".writeRowsIgnoringBackpressure");
@@ -43,7 +43,7 @@ class MonitorTest {
     @Test
     void whileCaptureIsRateLimitedCountsStayExactOnTheLastSite() {
         Monitor m = monitor(1.0, 1, 10);
-        TrackedConnection c = registry.register(new Object(), Layer.NETTY, Probes.FIXED, null, null, true);
+        TrackedConnection c = registry.register(new Object(), Layer.NETTY, Probes.FIXED, null, null, true, 0, 0);
         // the bucket holds one second of permits; exhaust it, then every further write must reuse the last site
         ExportJob.writeRowsIgnoringBackpressure(m, c, 150);
         assertThat(m.callSites().all()).extracting(CallSite::writes).containsExactly(150L);

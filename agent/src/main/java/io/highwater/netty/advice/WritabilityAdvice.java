@@ -16,7 +16,8 @@ public final class WritabilityAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static void enter(@Advice.This Object buffer,
                       @Advice.FieldValue("unwritable") int unwritable,
+                      @Advice.FieldValue("totalPendingSize") long pending,
                       @Advice.FieldValue("channel") Channel channel) {
-        Bridge.netty.writabilityChanged(buffer, channel, unwritable == 0);
+        Bridge.netty.writabilityChanged(buffer, channel, unwritable == 0, pending);
     }
 }

@@ -1,0 +1,179 @@
+package io.highwater.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The episode state machine: stop, go, progress and close in every order, stalls, and calm eviction. */
+class EpisodeTest {
+
+    private static final long SECOND = 1_000_000_000L;
+    private static final long STALL = 30 * SECOND;
+
+    private final AtomicLong now = new AtomicLong(SECOND);
+    private final Dropped dropped = new Dropped();
+    private final ConnectionRegistry registry = new ConnectionRegistry(100, dropped);
+    private final Probes probes = new Probes();
+    private final Monitor monitor = new Monitor(registry, new CallSites(10, dropped), dropped,
+            new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, now::get, STALL);
+    private final List<Double> waits = new ArrayList<>();
+
+    EpisodeTest() {
+        monitor.attachDrainWaits((layer, seconds) -> waits.add(seconds));
+    }
+
+    private TrackedConnection track(Object transport) {
+        return monitor.track(transport, Layer.NETTY, probes, null, null, true, 0);
+    }
+
+    private Snapshot snapshot() {
+        return Snapshot.take(registry, 10, now.get());
+    }
+
+    @Test
+    void stopThenGoRecordsOneWait() {
+        TrackedConnection c = track(new Object());
+        monitor.stop(c, 70_000);
+        assertThat(snapshot().blocked(Layer.NETTY)).isEqualTo(1);
+        now.addAndGet(2 * SECOND);
+        assertThat(snapshot().oldestWaitNanos(Layer.NETTY)).isEqualTo(2 * SECOND);
+        monitor.go(c);
+        assertThat(waits).containsExactly(2.0);
+        assertThat(snapshot().blocked(Layer.NETTY)).isZero();
+        assertThat(snapshot().oldestWaitNanos(Layer.NETTY)).isZero();
+        assertThat(c.pendingAtStart()).isZero();
+        assertThat(c.peakPending()).isEqualTo(70_000);
+        assertThat(c.episodeWaitNanos()).isEqualTo(2 * SECOND);
+    }
+
+    @Test
+    void repeatedStopsDuringOneWaitDoNotRestartIt() {
+        TrackedConnection c = track(new Object());
+        monitor.stop(c, 1);
+        now.addAndGet(SECOND);
+        monitor.stop(c, 2);
+        now.addAndGet(SECOND);
+        monitor.go(c);
+        assertThat(waits).containsExactly(2.0);
+        assertThat(c.waits()).isEqualTo(1);
+    }
+
+    @Test
+    void goWithoutStopRecordsNothing() {
+        TrackedConnection c = track(new Object());
+        monitor.go(c);
+        monitor.go(c);
+        assertThat(waits).isEmpty();
+    }
+
+    @Test
+    void closeWhileWaitingRecordsTheWaitUntilTheCloseAndEndsTheEpisode() {
+        Object transport = new Object();
+        TrackedConnection c = track(transport);
+        monitor.stop(c, 1);
+        now.addAndGet(5 * SECOND);
+        monitor.closed(c);
+        assertThat(waits).containsExactly(5.0);
+        assertThat(registry.get(transport)).isNull();
+        monitor.go(c);
+        assertThat(waits).hasSize(1);
+    }
+
+    @Test
+    void aConnectionThatClosedWithoutACloseSignalIsEndedByTheTimer() {
+        Object transport = new Object();
+        TrackedConnection c = track(transport);
+        monitor.stop(c, 1);
+        now.addAndGet(3 * SECOND);
+        probes.open.put(transport, false);
+        monitor.tick();
+        assertThat(waits).containsExactly(3.0);
+        assertThat(registry.size()).isZero();
+    }
+
+    @Test
+    void aWaitWithoutProgressStallsExactlyOnce() {
+        TrackedConnection c = track(new Object());
+        monitor.stop(c, 1);
+        now.addAndGet(STALL - 1);
+        monitor.tick();
+        assertThat(monitor.stalls(Layer.NETTY)).isZero();
+        now.addAndGet(1);
+        monitor.tick();
+        now.addAndGet(STALL);
+        monitor.tick();
+        assertThat(monitor.stalls(Layer.NETTY)).isEqualTo(1);
+        assertThat(c.stalled()).isTrue();
+        // a new wait may stall again
+        monitor.go(c);
+        monitor.stop(c, 1);
+        now.addAndGet(STALL);
+        monitor.tick();
+        assertThat(monitor.stalls(Layer.NETTY)).isEqualTo(2);
+    }
+
+    @Test
+    void progressKeepsASlowButMovingReaderFromStalling() {
+        TrackedConnection c = track(new Object());
+        monitor.stop(c, 1);
+        for (int i = 0; i < 10; i++) {
+            now.addAndGet(STALL / 2);
+            monitor.progress(c);
+            monitor.tick();
+        }
+        assertThat(monitor.stalls(Layer.NETTY)).isZero();
+        assertThat(snapshot().blocked(Layer.NETTY)).isEqualTo(1);
+    }
+
+    @Test
+    void calmConnectionsLeaveTheRegistryAfterOneStallThreshold() {
+        Object transport = new Object();
+        TrackedConnection c = track(transport);
+        monitor.stop(c, 1);
+        monitor.go(c);
+        now.addAndGet(STALL - 1);
+        monitor.tick();
+        assertThat(registry.get(transport)).isSameAs(c);
+        now.addAndGet(1);
+        monitor.tick();
+        assertThat(registry.get(transport)).isNull();
+    }
+
+    @Test
+    void aWaitingConnectionIsNeverEvictedForCalm() {
+        Object transport = new Object();
+        TrackedConnection c = track(transport);
+        monitor.stop(c, 1);
+        now.addAndGet(10 * STALL);
+        monitor.tick();
+        assertThat(registry.get(transport)).isSameAs(c);
+    }
+
+    @Test
+    void waitsEndedBeforeTelemetryIsReadyAreReplayed() {
+        Monitor early = new Monitor(registry, new CallSites(10, dropped), dropped,
+                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, now::get, STALL);
+        TrackedConnection c = early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
+        early.stop(c, 1);
+        now.addAndGet(SECOND);
+        early.go(c);
+        List<Double> late = new ArrayList<>();
+        early.attachDrainWaits((layer, s) -> late.add(s));
+        assertThat(late).containsExactly(1.0);
+    }
+
+    @Test
+    void ignoredWritesAreCountedIntoTheEpisode() {
+        TrackedConnection c = track(new Object());
+        monitor.stop(c, 1);
+        monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, 100);
+        monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, 50);
+        assertThat(c.episodeIgnoredWrites()).isEqualTo(2);
+        assertThat(c.episodeIgnoredBytes()).isEqualTo(150);
+    }
+}
