@@ -39,25 +39,40 @@ import java.util.concurrent.TimeUnit;
  */
 final class AgentRuntime {
 
+    /** A system property naming the active agent's version, so that {@code list} can tell without loading anything. */
+    static final String MARKER = "highwater.agent.active";
+
     private final Monitor monitor;
     private final Set<Layer> layers;
     private final AdviceTransformer transformer;
     private final ScheduledExecutorService timer;
+    private final Instrumentation inst;
+    private final Settings settings;
+    private final InstrumentationReport report;
+    private final Thread shutdownHook;
+    private final long startedAtMillis = System.currentTimeMillis();
     private volatile Telemetry telemetry;
+    private boolean stopped;
 
     private AgentRuntime(Monitor monitor, Set<Layer> layers, AdviceTransformer transformer,
-                         ScheduledExecutorService timer) {
+                         ScheduledExecutorService timer, Instrumentation inst, Settings settings,
+                         InstrumentationReport report) {
         this.monitor = monitor;
         this.layers = layers;
         this.transformer = transformer;
         this.timer = timer;
+        this.inst = inst;
+        this.settings = settings;
+        this.report = report;
+        this.shutdownHook = new Thread(this::shutdown, "highwater-shutdown");
     }
 
-    static void start(Settings settings, Instrumentation inst, boolean dynamic, long startNanos) {
+    static synchronized String start(Settings settings, Instrumentation inst, boolean dynamic, long startNanos) {
         String active = Bridge.activeAgent;
         if (active != null) {
-            Log.info("already active in this JVM (" + active + "); this attach changes nothing");
-            return;
+            String line = "already active in this JVM (highwater " + active + "); nothing changed";
+            Log.info(line);
+            return "error: " + line;
         }
         Bridge.activeAgent = Version.get();
 
@@ -94,15 +109,18 @@ final class AgentRuntime {
             t.setDaemon(true);
             return t;
         });
-        AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer);
+        AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer, inst, settings, report);
         MemoryLimits limits = new MemoryLimits();
-        Runtime.getRuntime().addShutdownHook(new Thread(runtime::shutdown, "highwater-shutdown"));
+        Runtime.getRuntime().addShutdownHook(runtime.shutdownHook);
+        Bridge.control = runtime::control;
+        System.setProperty(MARKER, Version.get());
 
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-        Log.info(Version.get() + " started in " + ms + " ms" + (dynamic ? " (attached)" : "")
+        String line = Version.get() + " started in " + ms + " ms" + (dynamic ? " (attached)" : "")
                 + "; watching: " + (layers.isEmpty() ? "nothing (every layer disabled)" : "netty 4.1/4.2")
                 + (report.instrumented().isEmpty() ? "" : "; instrumented: " + String.join(", ", report.instrumented()))
-                + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped())));
+                + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped()));
+        Log.info(line);
 
         timer.execute(() -> {
             try {
@@ -120,6 +138,73 @@ final class AgentRuntime {
             long every = consoleEvery.toMillis();
             timer.scheduleAtFixedRate(new ConsoleSummary(monitor, layers, limits), every, every, TimeUnit.MILLISECONDS);
         }
+        return line;
+    }
+
+    private String control(String command) {
+        switch (command) {
+            case "status":
+                return status();
+            case "detach":
+                return detach();
+            default:
+                return "error: unknown command '" + command + "' (status, detach)";
+        }
+    }
+
+    private String status() {
+        Telemetry t = telemetry;
+        StringBuilder b = new StringBuilder();
+        b.append("highwater ").append(Version.get()).append(" active since ")
+                .append(java.time.Instant.ofEpochMilli(startedAtMillis)).append('\n');
+        b.append("layers: ").append(layers.isEmpty() ? "none" : layers.toString().toLowerCase(java.util.Locale.ROOT))
+                .append('\n');
+        b.append("instrumented: ").append(report.instrumented().isEmpty() ? "nothing yet (no target class loaded)"
+                : String.join(", ", report.instrumented())).append('\n');
+        if (!report.skipped().isEmpty()) {
+            b.append("skipped: ").append(String.join(", ", report.skipped())).append('\n');
+        }
+        b.append("exporting: ").append(t == null ? "not yet started" : t.endpoint() + " every " + t.interval())
+                .append('\n');
+        b.append("tracked connections: ").append(monitor.registry().size()).append('\n');
+        b.append("settings:");
+        java.util.Map<String, String> given = settings.describe();
+        if (given.isEmpty()) {
+            b.append(" defaults");
+        }
+        for (java.util.Map.Entry<String, String> e : given.entrySet()) {
+            b.append("\n  ").append(e.getKey()).append('=').append(e.getValue());
+        }
+        return b.toString();
+    }
+
+    /**
+     * Undoes everything: the original bytecode goes back into every instrumented class, the hooks point at no-ops,
+     * a final export flushes what was counted, and the agent's threads stop, so nothing refers to its class loader.
+     */
+    private synchronized String detach() {
+        if (stopped) {
+            return "error: already detached";
+        }
+        stopped = true;
+        Bridge.netty = NettyHooks.NOOP;
+        transformer.uninstall(inst);
+        timer.shutdownNow();
+        Telemetry t = telemetry;
+        if (t != null) {
+            t.close();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is exiting anyway
+        }
+        Bridge.control = null;
+        System.clearProperty(MARKER);
+        Bridge.activeAgent = null;
+        String line = "detached: " + String.join(", ", transformer.targetNames()) + " restored, export stopped";
+        Log.info(line);
+        return line;
     }
 
     private void tick() {
@@ -131,7 +216,11 @@ final class AgentRuntime {
     }
 
     /** JVM shutdown: a last export of what was counted, bounded in time. */
-    private void shutdown() {
+    private synchronized void shutdown() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
         timer.shutdownNow();
         Telemetry t = telemetry;
         if (t != null) {

@@ -14,27 +14,30 @@ public final class Installer {
     private Installer() {
     }
 
-    public static void install(String args, Instrumentation inst, boolean dynamic, File jar, long startNanos) {
+    /** Returns one line for the command line (after an attach): what was done, or "error: ..." and why. */
+    public static String install(String args, Instrumentation inst, boolean dynamic, File jar, long startNanos) {
         try {
-            doInstall(args, inst, dynamic, jar, startNanos);
+            return doInstall(args, inst, dynamic, jar, startNanos);
         } catch (Throwable t) {
             Log.warn("not started: " + t);
             if (Log.debugEnabled()) {
                 t.printStackTrace();
             }
+            return "error: not started: " + t;
         }
     }
 
-    private static void doInstall(String args, Instrumentation inst, boolean dynamic, File jar, long startNanos)
+    private static String doInstall(String args, Instrumentation inst, boolean dynamic, File jar, long startNanos)
             throws Exception {
         Settings settings = Settings.fromEnvironment(args);
         Log.setDebug(settings.bool("highwater.debug"));
         if (!settings.bool("highwater.enabled")) {
-            Log.info(Version.get() + " disabled by highwater.enabled=false: nothing instrumented, nothing exported");
-            return;
+            String line = Version.get() + " disabled by highwater.enabled=false: nothing instrumented, nothing exported";
+            Log.info(line);
+            return line;
         }
         Bootstrap.ensure(inst, jar);
         // a separate class: linking anything that names a bootstrap type must wait until they are visible
-        AgentRuntime.start(settings, inst, dynamic, startNanos);
+        return AgentRuntime.start(settings, inst, dynamic, startNanos);
     }
 }

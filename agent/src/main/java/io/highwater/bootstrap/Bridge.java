@@ -20,6 +20,13 @@ public final class Bridge {
     /** Set while an agent instance is installed; holds its version, for "already attached" checks. */
     public static volatile String activeAgent;
 
+    /**
+     * The running agent's control: {@code "status"} and {@code "detach"} return a human-readable answer. A later
+     * attach of the command line's {@code status} / {@code detach} reaches the running instance through here,
+     * whatever class loader that instance lives in. Null when no agent is active.
+     */
+    public static volatile java.util.function.Function<String, String> control;
+
     private Bridge() {
     }
 }

@@ -39,7 +39,10 @@ public final class Settings {
         d.put("highwater.console", "false");
         d.put("highwater.console.interval", "5s");
         d.put("highwater.debug", "false");
+        // set by the command line on attach, not by users
         d.put("highwater.jar", "");
+        d.put("highwater.reply", "");
+        d.put("highwater.command", "");
         DEFAULTS = Collections.unmodifiableMap(d);
     }
 
@@ -118,6 +121,30 @@ public final class Settings {
     /** {@code otel.*} settings given as {@code highwater.otel.*}: they win over the host's own {@code OTEL_*}. */
     public Map<String, String> otelOverrides() {
         return Collections.unmodifiableMap(otelOverrides);
+    }
+
+    /** Every setting that was given (not defaults), with values of secret-looking keys masked, for status. */
+    public Map<String, String> describe() {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            if (!e.getKey().equals("highwater.reply") && !e.getKey().equals("highwater.command")) {
+                out.put(e.getKey(), e.getValue());
+            }
+        }
+        for (Map.Entry<String, String> e : otelOverrides.entrySet()) {
+            out.put(OTEL_PREFIX + e.getKey().substring("otel.".length()), mask(e.getKey(), e.getValue()));
+        }
+        return out;
+    }
+
+    /** Header values, passwords, tokens and credentials in URLs are never shown. */
+    public static String mask(String key, String value) {
+        String k = key.toLowerCase(Locale.ROOT);
+        if (k.contains("header") || k.contains("password") || k.contains("secret") || k.contains("token")
+                || k.endsWith(".key") || k.contains("credential")) {
+            return "***";
+        }
+        return value.replaceAll("(?<=://)[^/@\\s]+@", "***@");
     }
 
     public String string(String key) {

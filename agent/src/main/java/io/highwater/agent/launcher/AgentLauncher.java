@@ -41,16 +41,72 @@ public final class AgentLauncher {
 
     private static void start(String args, Instrumentation inst, boolean dynamic) {
         long startNanos = System.nanoTime();
-        try {
-            File jar = ownJar(args);
-            ClassLoader loader = new AgentClassLoader(new JarFile(jar), ClassLoader.getPlatformClassLoader());
-            Method install = loader.loadClass(INSTALLER)
-                    .getMethod("install", String.class, Instrumentation.class, boolean.class, File.class, long.class);
-            install.invoke(null, args, inst, dynamic, jar, startNanos);
-        } catch (Throwable t) {
-            Throwable cause = t instanceof InvocationTargetException ? t.getCause() : t;
-            System.err.println("[highwater] not started: " + cause);
+        String command = argument(args, "command");
+        String reply;
+        if (command != null) {
+            reply = control(command);
+        } else {
+            try {
+                File jar = ownJar(args);
+                ClassLoader loader = new AgentClassLoader(new JarFile(jar), ClassLoader.getPlatformClassLoader());
+                Method install = loader.loadClass(INSTALLER).getMethod("install",
+                        String.class, Instrumentation.class, boolean.class, File.class, long.class);
+                reply = (String) install.invoke(null, args, inst, dynamic, jar, startNanos);
+            } catch (Throwable t) {
+                Throwable cause = t instanceof InvocationTargetException ? t.getCause() : t;
+                reply = "error: not started: " + cause;
+                System.err.println("[highwater] not started: " + cause);
+            }
         }
+        reply(argument(args, "reply"), reply);
+    }
+
+    /**
+     * Hands {@code command} to the agent instance already running in this JVM, through the bootstrap bridge
+     * (the running instance may live in a class loader of an older jar). Uses reflection: this class must not
+     * link against the bootstrap helpers, which may not be there.
+     */
+    @SuppressWarnings("unchecked")
+    private static String control(String command) {
+        try {
+            Class<?> bridge = Class.forName("io.highwater.bootstrap.Bridge", false, null);
+            Object control = bridge.getField("control").get(null);
+            if (control == null) {
+                return "error: highwater is not active in this JVM";
+            }
+            return ((java.util.function.Function<String, String>) control).apply(command);
+        } catch (ClassNotFoundException e) {
+            return "error: highwater was never loaded in this JVM";
+        } catch (Throwable t) {
+            return "error: " + command + " failed: " + t;
+        }
+    }
+
+    /** The command line waits for this file: the only channel back from an attach. */
+    private static void reply(String file, String text) {
+        if (file == null || text == null) {
+            return;
+        }
+        try {
+            java.nio.file.Path tmp = java.nio.file.Paths.get(file + ".part");
+            java.nio.file.Files.write(tmp, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.file.Files.move(tmp, java.nio.file.Paths.get(file),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (Exception e) {
+            System.err.println("[highwater] could not answer the command line at " + file + ": " + e);
+        }
+    }
+
+    private static String argument(String args, String key) {
+        if (args != null) {
+            for (String part : args.split(";")) {
+                String p = part.trim();
+                if (p.startsWith(key + "=")) {
+                    return p.substring(key.length() + 1);
+                }
+            }
+        }
+        return null;
     }
 
     /**
@@ -59,13 +115,9 @@ public final class AgentLauncher {
      * the older jar, which must still start the newer one.
      */
     private static File ownJar(String args) throws URISyntaxException {
-        if (args != null) {
-            for (String part : args.split(";")) {
-                String p = part.trim();
-                if (p.startsWith("jar=")) {
-                    return new File(p.substring(4));
-                }
-            }
+        String named = argument(args, "jar");
+        if (named != null) {
+            return new File(named);
         }
         return new File(AgentLauncher.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     }
