@@ -93,6 +93,10 @@ final class AgentRuntime {
                 stall.toNanos());
         int topN = settings.integer("highwater.connections.top", 0, 1000);
         boolean console = settings.bool("highwater.console");
+        Duration closeBudget = settings.duration("highwater.shutdown.timeout", Duration.ZERO);
+        Telemetry.SpanSettings spans = new Telemetry.SpanSettings(
+                settings.integer("highwater.spans.rate", 0, 100_000),
+                settings.duration("highwater.spans.threshold", Duration.ZERO).toNanos());
         Duration consoleEvery = settings.duration("highwater.console.interval", Duration.ofMillis(100));
 
         InstrumentationReport report = new InstrumentationReport();
@@ -124,7 +128,8 @@ final class AgentRuntime {
 
         timer.execute(() -> {
             try {
-                Telemetry t = Telemetry.start(settings.otelOverrides(), Version.get(), monitor, layers, topN, limits);
+                Telemetry t = Telemetry.start(settings.otelOverrides(), Version.get(), monitor, layers, topN, limits,
+                        spans, closeBudget.toMillis());
                 runtime.telemetry = t;
                 Log.info("exporting metrics to " + t.endpoint() + " every " + t.interval());
             } catch (Throwable e) {
@@ -190,6 +195,7 @@ final class AgentRuntime {
         Bridge.netty = NettyHooks.NOOP;
         transformer.uninstall(inst);
         timer.shutdownNow();
+        monitor.endAll("agent detached");
         Telemetry t = telemetry;
         if (t != null) {
             t.close();
@@ -222,6 +228,8 @@ final class AgentRuntime {
         }
         stopped = true;
         timer.shutdownNow();
+        // episodes still open become spans of the final export, before the SDK closes
+        monitor.endAll("process shutting down");
         Telemetry t = telemetry;
         if (t != null) {
             t.close();

@@ -23,8 +23,8 @@ public interface NettyHooks {
     /** {@code bytes} left the buffer for the socket while the channel was unwritable (on the event loop). */
     void drained(Object buffer, long bytes);
 
-    /** The buffer is being closed with its channel. */
-    void closed(Object buffer);
+    /** The buffer is being closed with its channel; {@code pending} bytes were still queued. */
+    void closed(Object buffer, long pending);
 
     /** Does nothing: installed before the agent is ready and after it detached. */
     NettyHooks NOOP = new NettyHooks() {
@@ -45,7 +45,7 @@ public interface NettyHooks {
         }
 
         @Override
-        public void closed(Object buffer) {
+        public void closed(Object buffer, long pending) {
         }
     };
 }

@@ -36,6 +36,9 @@ public final class Settings {
         d.put("highwater.callsite.rate", "100");
         d.put("highwater.callsite.frameworks", "");
         d.put("highwater.stall.threshold", "30s");
+        d.put("highwater.spans.threshold", "500ms");
+        d.put("highwater.spans.rate", "20");
+        d.put("highwater.shutdown.timeout", "1s");
         d.put("highwater.console", "false");
         d.put("highwater.console.interval", "5s");
         d.put("highwater.debug", "false");

@@ -66,7 +66,7 @@ public final class ConnectionRegistry {
     }
 
     /** Removes {@code c} itself (calm eviction, or its transport closed or collected). */
-    boolean evict(TrackedConnection c) {
+    public boolean evict(TrackedConnection c) {
         if (map.remove(c, c)) {
             size.decrementAndGet();
             return true;

@@ -27,6 +27,7 @@ public final class Monitor {
     private final Object waitsLock = new Object();
     private final List<Object[]> earlyWaits = new ArrayList<>();
     private volatile DrainWaits drainWaits;
+    private volatile EpisodeSink episodes = EpisodeSink.NONE;
 
     public Monitor(ConnectionRegistry registry, CallSites callSites, Dropped dropped, StackInspector inspector,
                    RateLimiter captures, double tolerance, Clock clock, long stallNanos) {
@@ -72,6 +73,7 @@ public final class Monitor {
             c.lastProgressNanos = now;
             c.stallCounted = false;
             c.waits++;
+            c.addEvent(TrackedConnection.EVENT_STOP, now, dropped);
         }
     }
 
@@ -85,10 +87,16 @@ public final class Monitor {
         c.lastProgressNanos = clock.nanoTime();
     }
 
-    /** The connection closed: a running wait is recorded up to now, and the episode ends. */
-    public void closed(TrackedConnection c) {
+    /**
+     * The connection closed with {@code pendingAtClose} bytes still queued: a running wait is recorded up to now,
+     * and the episode ends (badly, when bytes were left: the client gave up or was cut off).
+     */
+    public void closed(TrackedConnection c, long pendingAtClose) {
         registry.evict(c);
-        endWait(c, clock.nanoTime());
+        long now = clock.nanoTime();
+        endWait(c, now);
+        endEpisode(c, now, pendingAtClose,
+                pendingAtClose > 0 ? "connection closed with " + pendingAtClose + " bytes still pending" : null);
     }
 
     private void endWait(TrackedConnection c, long now) {
@@ -101,8 +109,45 @@ public final class Monitor {
             c.waitStartNanos = 0;
             c.calmSinceNanos = now;
             c.episodeWaitNanos += now - started;
+            c.addEvent(TrackedConnection.EVENT_GO, now, dropped);
         }
         recordWait(c.layer(), (now - started) / 1e9);
+    }
+
+    private void endEpisode(TrackedConnection c, long endNanos, long pendingAtEnd, String error) {
+        synchronized (c) {
+            if (c.ended) {
+                return;
+            }
+            c.ended = true;
+        }
+        try {
+            episodes.ended(c, endNanos, pendingAtEnd, error);
+        } catch (RuntimeException e) {
+            // a failing sink must not break the transport's thread
+        }
+    }
+
+    /**
+     * The agent stops (JVM shutdown or detach): every episode still open ends now, as an error when the
+     * connection was still waiting or had bytes pending, so that its span reaches the final export.
+     */
+    public void endAll(String reason) {
+        long now = clock.nanoTime();
+        for (TrackedConnection c : registry.all()) {
+            long pending = Math.max(0, c.pendingBytes());
+            boolean waiting = c.isWaiting();
+            endWait(c, now);
+            endEpisode(c, now, pending, waiting || pending > 0 ? reason + " with " + pending + " bytes pending" : null);
+        }
+    }
+
+    public void attachEpisodes(EpisodeSink sink) {
+        episodes = sink;
+    }
+
+    public Dropped droppedCounter() {
+        return dropped;
     }
 
     /**
@@ -114,7 +159,8 @@ public final class Monitor {
         long now = clock.nanoTime();
         for (TrackedConnection c : registry.all()) {
             if (!c.isLive()) {
-                closed(c);
+                // closed or collected without a close signal: what was pending is unknown
+                closed(c, 0);
             } else if (c.waitStartNanos != 0) {
                 if (now - c.lastProgressNanos >= stallNanos) {
                     synchronized (c) {
@@ -122,11 +168,13 @@ public final class Monitor {
                             c.stallCounted = true;
                             c.stalled = true;
                             stalls[c.layer().ordinal()].increment();
+                            c.addEvent(TrackedConnection.EVENT_STALL, now, dropped);
                         }
                     }
                 }
-            } else if (now - c.calmSinceNanos >= stallNanos) {
-                registry.evict(c);
+            } else if (now - c.calmSinceNanos >= stallNanos && registry.evict(c)) {
+                // drained for good: the episode ended when its last wait did
+                endEpisode(c, c.calmSinceNanos, Math.max(0, c.pendingBytes()), null);
             }
         }
     }

@@ -29,6 +29,7 @@ public final class Snapshot {
     private final int[] connectionsByLayer = new int[Layer.values().length];
     private final int[] blockedByLayer = new int[Layer.values().length];
     private final long[] oldestWaitNanosByLayer = new long[Layer.values().length];
+    private final long[] peakByLayer = new long[Layer.values().length];
     private final List<Entry> top;
 
     private Snapshot(List<Entry> top) {
@@ -42,6 +43,7 @@ public final class Snapshot {
         int[] count = new int[Layer.values().length];
         int[] blocked = new int[Layer.values().length];
         long[] oldest = new long[Layer.values().length];
+        long[] peak = new long[Layer.values().length];
         for (TrackedConnection c : live) {
             long p = c.pendingBytes();
             if (p < 0) {
@@ -49,6 +51,7 @@ public final class Snapshot {
             }
             c.observePending(p);
             int layer = c.layer().ordinal();
+            peak[layer] = Math.max(peak[layer], c.peakPending());
             pending[layer] += p;
             count[layer]++;
             long waitStart = c.waitStartNanos();
@@ -72,6 +75,7 @@ public final class Snapshot {
         System.arraycopy(count, 0, s.connectionsByLayer, 0, count.length);
         System.arraycopy(blocked, 0, s.blockedByLayer, 0, blocked.length);
         System.arraycopy(oldest, 0, s.oldestWaitNanosByLayer, 0, oldest.length);
+        System.arraycopy(peak, 0, s.peakByLayer, 0, peak.length);
         return s;
     }
 
@@ -81,6 +85,11 @@ public final class Snapshot {
 
     public int trackedConnections(Layer layer) {
         return connectionsByLayer[layer.ordinal()];
+    }
+
+    /** The highest pending bytes any tracked connection reached in its current episode (seen at every write). */
+    public long peakConnectionPending(Layer layer) {
+        return peakByLayer[layer.ordinal()];
     }
 
     /** Connections in a stop state right now. */

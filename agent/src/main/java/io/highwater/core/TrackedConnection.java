@@ -47,6 +47,18 @@ public final class TrackedConnection extends WeakReference<Object> {
     volatile boolean stalled;
     /** Whether the current wait has been counted as a stall (at most once per wait). */
     boolean stallCounted;
+    /** Whether the episode has ended (closed, evicted, or the agent stopped): it ends exactly once. */
+    boolean ended;
+
+    /** Stop, go and stall moments of the episode, for span events: at most {@link #MAX_EVENTS}, the rest counted. */
+    public static final int MAX_EVENTS = 8;
+    public static final int EVENT_STOP = 0;
+    public static final int EVENT_GO = 1;
+    public static final int EVENT_STALL = 2;
+    /** Each entry: (nanos since the episode started) << 2 | kind. Allocated at the first event. */
+    private long[] events;
+    private int eventCount;
+    private int eventsDropped;
 
     TrackedConnection(Object transport, Layer layer, TransportProbe probe,
                       SocketAddress peer, SocketAddress local, long nowNanos, long pendingNow) {
@@ -100,6 +112,36 @@ public final class TrackedConnection extends WeakReference<Object> {
                 return;
             }
         }
+    }
+
+    /** Called under this object's lock. */
+    void addEvent(int kind, long nowNanos, Dropped dropped) {
+        if (eventCount == MAX_EVENTS) {
+            eventsDropped++;
+            dropped.add(DropKind.SPAN_EVENT);
+            return;
+        }
+        if (events == null) {
+            events = new long[MAX_EVENTS];
+        }
+        events[eventCount++] = (Math.max(0, nowNanos - episodeStartNanos) << 2) | kind;
+    }
+
+    /** Number of recorded events. */
+    public synchronized int eventCount() {
+        return eventCount;
+    }
+
+    public synchronized int eventKind(int i) {
+        return (int) (events[i] & 3);
+    }
+
+    public synchronized long eventNanos(int i) {
+        return episodeStartNanos + (events[i] >>> 2);
+    }
+
+    public synchronized int eventsDropped() {
+        return eventsDropped;
     }
 
     public boolean isWaiting() {

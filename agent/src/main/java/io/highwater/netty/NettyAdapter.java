@@ -88,11 +88,11 @@ public final class NettyAdapter implements NettyHooks {
     }
 
     @Override
-    public void closed(Object buffer) {
+    public void closed(Object buffer, long pending) {
         if (!registry.isEmpty()) {
             TrackedConnection c = registry.get(buffer);
             if (c != null) {
-                monitor.closed(c);
+                monitor.closed(c, pending);
             }
         }
     }

@@ -47,7 +47,8 @@ public final class ConsoleSummary implements Runnable {
         for (Layer layer : layers) {
             long pending = s.pendingBytes(layer);
             int i = layer.ordinal();
-            peak[i] = Math.max(peak[i], pending);
+            // between two prints a pile-up can come and go: connections keep their own peak, seen at every write
+            peak[i] = Math.max(peak[i], Math.max(pending, s.peakConnectionPending(layer)));
             boolean active = s.trackedConnections(layer) > 0 || hasSites(sites, layer);
             if (!active && quiet) {
                 continue;

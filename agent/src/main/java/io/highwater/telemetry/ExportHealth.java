@@ -21,6 +21,8 @@ final class ExportHealth implements MetricExporter {
     private final MetricExporter delegate;
     private final String endpoint;
     private final AtomicBoolean failing = new AtomicBoolean();
+    /** Set at shutdown: an export cut short by it is not news. */
+    private volatile boolean closing;
 
     ExportHealth(MetricExporter delegate, String endpoint) {
         this.delegate = delegate;
@@ -35,13 +37,21 @@ final class ExportHealth implements MetricExporter {
                 if (failing.compareAndSet(true, false)) {
                     Log.info("export recovered: metrics reach " + endpoint + " again");
                 }
-            } else if (failing.compareAndSet(false, true)) {
+            } else if (!closing && failing.compareAndSet(false, true)) {
                 Throwable t = result.getFailureThrowable();
                 Log.warn("export failed to " + endpoint + (t == null ? "" : ": " + rootMessage(t))
                         + " (the application is unaffected; this is said once, and again when export recovers)");
             }
         });
         return result;
+    }
+
+    boolean failing() {
+        return failing.get();
+    }
+
+    void closing() {
+        closing = true;
     }
 
     private static String rootMessage(Throwable t) {

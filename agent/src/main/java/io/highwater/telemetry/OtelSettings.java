@@ -37,14 +37,17 @@ final class OtelSettings {
     /** Overrides applied on top of everything autoconfigure read from the host. */
     static Map<String, String> overrides(ConfigProperties config, Map<String, String> highwater) {
         Map<String, String> out = new LinkedHashMap<>();
-        String metrics = config.getString("otel.metrics.exporter", "otlp").trim().toLowerCase(Locale.ROOT);
-        if (!metrics.equals("otlp") && !metrics.equals("none")) {
-            boolean listsOtlp = Arrays.asList(metrics.split("\\s*,\\s*")).contains("otlp");
-            if (!listsOtlp) {
-                Log.info("otel.metrics.exporter=" + metrics + " is meant for the application's own SDK: highwater"
-                        + " exports with otlp (set highwater.otel.metrics.exporter to change that)");
+        for (String signal : Arrays.asList("metrics", "traces")) {
+            String key = "otel." + signal + ".exporter";
+            String value = config.getString(key, "otlp").trim().toLowerCase(Locale.ROOT);
+            if (!value.equals("otlp") && !value.equals("none")) {
+                boolean listsOtlp = Arrays.asList(value.split("\\s*,\\s*")).contains("otlp");
+                if (!listsOtlp) {
+                    Log.info(key + "=" + value + " is meant for the application's own SDK: highwater exports with"
+                            + " otlp (set highwater." + key + " to change that)");
+                }
+                out.put(key, "otlp");
             }
-            out.put("otel.metrics.exporter", "otlp");
         }
         for (String key : PROTOCOL_KEYS) {
             String p = config.getString(key);
@@ -54,10 +57,10 @@ final class OtelSettings {
                 out.put(key, "http/protobuf");
             }
         }
-        // spans arrive with a later version; until then nothing is exported but metrics
-        out.put("otel.traces.exporter", "none");
+        // the agent emits no logs
         out.put("otel.logs.exporter", "none");
-        // a host that switches its own SDK off, or samples its own traces, does not switch highwater off
+        // a host that switches its own SDK off, or samples its own traces, does not switch highwater off;
+        // episode spans are rate-limited by the agent itself
         out.put("otel.sdk.disabled", "false");
         out.put("otel.traces.sampler", "always_on");
         out.putAll(highwater);

@@ -5,6 +5,7 @@ import io.highwater.core.CallSite;
 import io.highwater.core.DropKind;
 import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
+import io.highwater.core.RateLimiter;
 import io.highwater.core.Signal;
 import io.highwater.core.Snapshot;
 import io.highwater.core.TrackedConnection;
@@ -62,10 +63,16 @@ public final class Telemetry implements AutoCloseable {
     private final String interval;
     private final Map<CallSite, Attributes> siteAttributes = new ConcurrentHashMap<>();
 
-    private Telemetry(OpenTelemetrySdk sdk, String endpoint, String interval) {
+    private final ExportHealth health;
+    private final long closeBudgetMillis;
+
+    private Telemetry(OpenTelemetrySdk sdk, String endpoint, String interval, ExportHealth health,
+                      long closeBudgetMillis) {
         this.sdk = sdk;
         this.endpoint = endpoint;
         this.interval = interval;
+        this.health = health;
+        this.closeBudgetMillis = closeBudgetMillis;
     }
 
     /**
@@ -75,9 +82,11 @@ public final class Telemetry implements AutoCloseable {
      *               that rates and increases see the first change
      */
     public static Telemetry start(Map<String, String> highwaterOtel, String version, Monitor monitor,
-                                  Set<Layer> layers, int topN, MemoryLimits limits) {
+                                  Set<Layer> layers, int topN, MemoryLimits limits, SpanSettings spans,
+                                  long closeBudgetMillis) {
         String[] endpoint = new String[1];
         String[] interval = new String[1];
+        ExportHealth[] health = new ExportHealth[1];
         OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
                 .setServiceClassLoader(Telemetry.class.getClassLoader())
                 .disableShutdownHook()
@@ -86,7 +95,8 @@ public final class Telemetry implements AutoCloseable {
                 .addResourceCustomizer(Telemetry::withInstanceId)
                 .addMetricExporterCustomizer((exporter, config) -> {
                     endpoint[0] = OtelSettings.metricsEndpoint(config);
-                    return new ExportHealth(exporter, endpoint[0]);
+                    health[0] = new ExportHealth(exporter, endpoint[0]);
+                    return health[0];
                 })
                 .addMeterProviderCustomizer((builder, config) -> {
                     interval[0] = intervalOf(config);
@@ -95,9 +105,24 @@ public final class Telemetry implements AutoCloseable {
                 .build()
                 .getOpenTelemetrySdk();
         Telemetry t = new Telemetry(sdk, endpoint[0] == null ? "nowhere (otel.metrics.exporter=none)" : endpoint[0],
-                interval[0]);
+                interval[0], health[0], closeBudgetMillis);
         t.register(version, monitor, layers, topN, limits);
+        monitor.attachEpisodes(new EpisodeSpans(
+                sdk.getTracerProvider().tracerBuilder("highwater").setInstrumentationVersion(version).build(),
+                new RateLimiter(spans.perSecond, monitor.clock()), monitor.droppedCounter(), spans.minDurationNanos,
+                monitor.clock()));
         return t;
+    }
+
+    /** {@code highwater.spans.*}: which episodes become spans, and how many per second at most. */
+    public static final class SpanSettings {
+        final int perSecond;
+        final long minDurationNanos;
+
+        public SpanSettings(int perSecond, long minDurationNanos) {
+            this.perSecond = perSecond;
+            this.minDurationNanos = minDurationNanos;
+        }
     }
 
     private static String intervalOf(ConfigProperties config) {
@@ -217,14 +242,33 @@ public final class Telemetry implements AutoCloseable {
         return interval;
     }
 
-    /** Exports what is left, then stops the SDK's threads; bounded so that a dead collector cannot hold up exit. */
+    /**
+     * Exports what is left, then stops the SDK's threads. The SDK's own shutdown waits for an export that may
+     * retry for the exporter's whole timeout, so it runs on a daemon thread and this returns after the close
+     * budget ({@code highwater.shutdown.timeout}) at the latest, at once when the collector is known to be down.
+     */
     @Override
     public void close() {
+        boolean unreachable = health != null && health.failing();
+        if (health != null) {
+            health.closing();
+        }
+        long budget = unreachable ? 0 : closeBudgetMillis;
+        Thread last = new Thread(() -> {
+            try {
+                sdk.getSdkTracerProvider().forceFlush();
+                sdk.getSdkMeterProvider().forceFlush().join(Math.max(1, budget), TimeUnit.MILLISECONDS);
+                sdk.shutdown();
+            } catch (RuntimeException e) {
+                Log.once("shutdown", "telemetry shutdown: " + e);
+            }
+        }, "highwater-final-export");
+        last.setDaemon(true);
+        last.start();
         try {
-            sdk.getSdkMeterProvider().forceFlush().join(3, TimeUnit.SECONDS);
-            sdk.shutdown().join(3, TimeUnit.SECONDS);
-        } catch (RuntimeException e) {
-            Log.once("shutdown", "telemetry shutdown: " + e);
+            last.join(Math.max(1, budget));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

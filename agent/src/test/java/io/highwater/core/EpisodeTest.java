@@ -77,7 +77,7 @@ class EpisodeTest {
         TrackedConnection c = track(transport);
         monitor.stop(c, 1);
         now.addAndGet(5 * SECOND);
-        monitor.closed(c);
+        monitor.closed(c, 0);
         assertThat(waits).containsExactly(5.0);
         assertThat(registry.get(transport)).isNull();
         monitor.go(c);

@@ -10,7 +10,7 @@ public final class CloseAdvice {
     }
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    static void enter(@Advice.This Object buffer) {
-        Bridge.netty.closed(buffer);
+    static void enter(@Advice.This Object buffer, @Advice.FieldValue("totalPendingSize") long pending) {
+        Bridge.netty.closed(buffer, pending);
     }
 }

@@ -1,0 +1,98 @@
+package io.highwater.telemetry;
+
+import io.highwater.core.CallSite;
+import io.highwater.core.Clock;
+import io.highwater.core.DropKind;
+import io.highwater.core.Dropped;
+import io.highwater.core.EpisodeSink;
+import io.highwater.core.RateLimiter;
+import io.highwater.core.TrackedConnection;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One span per backpressure episode, built when the episode ends from the state the core kept (no live SDK span
+ * per open episode), with explicit start and end timestamps. Short hiccups without ignored writes produce nothing;
+ * the rest is rate-limited, and what the limit drops is counted.
+ */
+final class EpisodeSpans implements EpisodeSink {
+
+    static final AttributeKey<Long> PEAK = AttributeKey.longKey("backpressure.pending.peak_bytes");
+    static final AttributeKey<Long> IGNORED_WRITES = AttributeKey.longKey("backpressure.ignored.writes");
+    static final AttributeKey<Long> IGNORED_BYTES = AttributeKey.longKey("backpressure.ignored.bytes");
+    static final AttributeKey<Double> WAIT = AttributeKey.doubleKey("backpressure.drain.wait_seconds");
+    static final AttributeKey<Boolean> STALLED = AttributeKey.booleanKey("backpressure.stalled");
+    static final AttributeKey<Long> PENDING_AT_END = AttributeKey.longKey("backpressure.pending.bytes");
+    static final AttributeKey<Long> PENDING_AT_START = AttributeKey.longKey("backpressure.pending.start_bytes");
+    static final AttributeKey<Long> EVENTS_DROPPED = AttributeKey.longKey("backpressure.span.events_dropped");
+    private static final String[] EVENT_NAMES = {"stop", "go", "stall"};
+
+    private final Tracer tracer;
+    private final RateLimiter limiter;
+    private final Dropped dropped;
+    private final long minDurationNanos;
+    /** Converts the monotonic clock into epoch time: one anchor taken at start. */
+    private final long epochAnchorNanos;
+    private final long clockAnchorNanos;
+
+    EpisodeSpans(Tracer tracer, RateLimiter limiter, Dropped dropped, long minDurationNanos, Clock clock) {
+        this.tracer = tracer;
+        this.limiter = limiter;
+        this.dropped = dropped;
+        this.minDurationNanos = minDurationNanos;
+        this.clockAnchorNanos = clock.nanoTime();
+        this.epochAnchorNanos = TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis());
+    }
+
+    @Override
+    public void ended(TrackedConnection c, long endNanos, long pendingAtEnd, String error) {
+        long duration = endNanos - c.episodeStartNanos();
+        long ignored = c.episodeIgnoredWrites();
+        if (duration < minDurationNanos && ignored == 0 && error == null) {
+            return;
+        }
+        if (!limiter.tryAcquire()) {
+            dropped.add(DropKind.SPAN);
+            return;
+        }
+        SpanBuilder b = tracer.spanBuilder("backpressure " + c.layer().id())
+                .setSpanKind(SpanKind.INTERNAL)
+                .setNoParent()
+                .setStartTimestamp(epoch(c.episodeStartNanos()), TimeUnit.NANOSECONDS)
+                .setAllAttributes(Telemetry.connectionAttributes(c))
+                .setAttribute(PEAK, c.peakPending())
+                .setAttribute(PENDING_AT_START, c.pendingAtStart())
+                .setAttribute(IGNORED_WRITES, ignored)
+                .setAttribute(IGNORED_BYTES, c.episodeIgnoredBytes())
+                .setAttribute(WAIT, c.episodeWaitNanos() / 1e9)
+                .setAttribute(STALLED, c.stalled());
+        CallSite site = c.lastSite();
+        if (ignored > 0 && site != null) {
+            b.setAttribute(Telemetry.FUNCTION, site.function());
+        }
+        Span span = b.startSpan();
+        int events = c.eventCount();
+        for (int i = 0; i < events; i++) {
+            span.addEvent(EVENT_NAMES[c.eventKind(i)], Attributes.empty(), epoch(c.eventNanos(i)), TimeUnit.NANOSECONDS);
+        }
+        if (c.eventsDropped() > 0) {
+            span.setAttribute(EVENTS_DROPPED, (long) c.eventsDropped());
+        }
+        if (error != null) {
+            span.setAttribute(PENDING_AT_END, pendingAtEnd);
+            span.setStatus(StatusCode.ERROR, error);
+        }
+        span.end(epoch(endNanos), TimeUnit.NANOSECONDS);
+    }
+
+    private long epoch(long clockNanos) {
+        return epochAnchorNanos + (clockNanos - clockAnchorNanos);
+    }
+}
