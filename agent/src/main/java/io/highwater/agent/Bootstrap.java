@@ -1,21 +1,33 @@
 package io.highwater.agent;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.security.ProtectionDomain;
+import java.util.Collections;
 import java.util.Enumeration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
 
 /**
- * Puts the tiny {@code io.highwater.bootstrap} classes on the bootstrap class path, where every class loader
- * (java.base included) can see them. They are copied from the agent jar's {@code bootstrap/} folder into a
- * temporary jar once per JVM: bootstrap classes can never be unloaded, so a later attach finds them there and
- * only checks that their shape ({@code Bridge.ABI}) is the one it was built for.
+ * Defines the tiny {@code io.highwater.bootstrap} classes in the bootstrap class loader, where every class loader
+ * (java.base included) can see them, once per JVM: bootstrap classes can never be unloaded, so a later attach
+ * finds them there and only checks that their shape ({@code Bridge.ABI}) is the one it was built for.
+ *
+ * <p>They are defined directly (the JDK's internal {@code Unsafe.defineClass}, reached by exporting its package to
+ * the agent's module only), not by appending a jar to the bootstrap class path: such an append makes the JVM give
+ * up class-data sharing for every class outside the boot loader, which costs the application start-up time and
+ * prints a warning. Appending a jar remains the fallback when that JDK-internal path is not there.
  */
 final class Bootstrap {
 
@@ -29,7 +41,13 @@ final class Bootstrap {
     static void ensure(Instrumentation inst, File agentJar) throws IOException {
         Class<?> bridge = loadedBridge();
         if (bridge == null) {
-            inst.appendToBootstrapClassLoaderSearch(new JarFile(extract(agentJar)));
+            Map<String, byte[]> classes = read(agentJar);
+            try {
+                defineInBootLoader(inst, classes);
+            } catch (Exception | LinkageError e) {
+                Log.debug("defining the bootstrap helpers directly failed (" + e + "); appending a jar instead");
+                inst.appendToBootstrapClassLoaderSearch(new JarFile(write(classes)));
+            }
             bridge = loadedBridge();
             if (bridge == null) {
                 throw new IllegalStateException("the bootstrap helpers did not become visible");
@@ -55,21 +73,63 @@ final class Bootstrap {
         }
     }
 
-    private static File extract(File agentJar) throws IOException {
-        File tmp = File.createTempFile("highwater-bootstrap-", ".jar");
-        tmp.deleteOnExit();
-        try (JarFile jar = new JarFile(agentJar);
-             JarOutputStream out = new JarOutputStream(new FileOutputStream(tmp))) {
+    /** The bootstrap helpers' class files, by class name. */
+    private static Map<String, byte[]> read(File agentJar) throws IOException {
+        Map<String, byte[]> classes = new LinkedHashMap<>();
+        try (JarFile jar = new JarFile(agentJar)) {
             Enumeration<JarEntry> entries = jar.entries();
             while (entries.hasMoreElements()) {
                 JarEntry e = entries.nextElement();
-                if (e.isDirectory() || !e.getName().startsWith(FOLDER)) {
-                    continue;
+                String n = e.getName();
+                if (!e.isDirectory() && n.startsWith(FOLDER) && n.endsWith(".class")) {
+                    try (InputStream in = jar.getInputStream(e)) {
+                        ByteArrayOutputStream out = new ByteArrayOutputStream();
+                        copy(in, out);
+                        String name = n.substring(FOLDER.length(), n.length() - ".class".length()).replace('/', '.');
+                        classes.put(name, out.toByteArray());
+                    }
                 }
-                out.putNextEntry(new JarEntry(e.getName().substring(FOLDER.length())));
-                try (InputStream in = jar.getInputStream(e)) {
-                    copy(in, out);
+            }
+        }
+        return classes;
+    }
+
+    private static void defineInBootLoader(Instrumentation inst, Map<String, byte[]> classes) throws Exception {
+        Module base = Object.class.getModule();
+        inst.redefineModule(base, Collections.emptySet(),
+                Collections.singletonMap("jdk.internal.misc", Collections.singleton(Bootstrap.class.getModule())),
+                Collections.emptyMap(), Collections.emptySet(), Collections.emptyMap());
+        Class<?> unsafeType = Class.forName("jdk.internal.misc.Unsafe");
+        Object unsafe = unsafeType.getMethod("getUnsafe").invoke(null);
+        Method define = unsafeType.getMethod("defineClass", String.class, byte[].class, int.class, int.class,
+                ClassLoader.class, ProtectionDomain.class);
+        // a class can only be defined once its supertypes are: repeat until every one went in
+        Map<String, byte[]> remaining = new LinkedHashMap<>(classes);
+        while (!remaining.isEmpty()) {
+            int before = remaining.size();
+            Throwable last = null;
+            for (Iterator<Map.Entry<String, byte[]>> it = remaining.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, byte[]> c = it.next();
+                try {
+                    define.invoke(unsafe, c.getKey(), c.getValue(), 0, c.getValue().length, null, null);
+                    it.remove();
+                } catch (InvocationTargetException e) {
+                    last = e.getCause();
                 }
+            }
+            if (remaining.size() == before) {
+                throw new IllegalStateException("could not define " + remaining.keySet() + ": " + last);
+            }
+        }
+    }
+
+    private static File write(Map<String, byte[]> classes) throws IOException {
+        File tmp = File.createTempFile("highwater-bootstrap-", ".jar");
+        tmp.deleteOnExit();
+        try (JarOutputStream out = new JarOutputStream(new FileOutputStream(tmp))) {
+            for (Map.Entry<String, byte[]> c : classes.entrySet()) {
+                out.putNextEntry(new JarEntry(c.getKey().replace('.', '/') + ".class"));
+                out.write(c.getValue());
                 out.closeEntry();
             }
         }
