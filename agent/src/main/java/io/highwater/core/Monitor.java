@@ -21,6 +21,7 @@ public final class Monitor {
     private final long stallNanos;
     private final LongAdder[] ignoredBytes = new LongAdder[Signal.values().length];
     private final LongAdder[] stalls = new LongAdder[Layer.values().length];
+    private final long[] endedPeak = new long[Layer.values().length];
 
     /** Waits that ended before telemetry was ready, replayed into it once (bounded). */
     private static final int EARLY_WAITS_MAX = 4096;
@@ -121,6 +122,10 @@ public final class Monitor {
             }
             c.ended = true;
         }
+        synchronized (endedPeak) {
+            int l = c.layer().ordinal();
+            endedPeak[l] = Math.max(endedPeak[l], c.peakPending());
+        }
         try {
             episodes.ended(c, endNanos, pendingAtEnd, error);
         } catch (RuntimeException e) {
@@ -176,6 +181,13 @@ public final class Monitor {
                 // drained for good: the episode ended when its last wait did
                 endEpisode(c, c.calmSinceNanos, Math.max(0, c.pendingBytes()), null);
             }
+        }
+    }
+
+    /** The highest pending bytes of any episode that has ended on this layer. */
+    public long endedEpisodePeak(Layer layer) {
+        synchronized (endedPeak) {
+            return endedPeak[layer.ordinal()];
         }
     }
 

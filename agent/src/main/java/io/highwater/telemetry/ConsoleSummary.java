@@ -48,7 +48,8 @@ public final class ConsoleSummary implements Runnable {
             long pending = s.pendingBytes(layer);
             int i = layer.ordinal();
             // between two prints a pile-up can come and go: connections keep their own peak, seen at every write
-            peak[i] = Math.max(peak[i], Math.max(pending, s.peakConnectionPending(layer)));
+            peak[i] = Math.max(Math.max(peak[i], monitor.endedEpisodePeak(layer)),
+                    Math.max(pending, s.peakConnectionPending(layer)));
             boolean active = s.trackedConnections(layer) > 0 || hasSites(sites, layer);
             if (!active && quiet) {
                 continue;
@@ -63,10 +64,16 @@ public final class ConsoleSummary implements Runnable {
                 if (signal.layer() != layer) {
                     continue;
                 }
+                // read each counter once, so the total and its parts agree
+                List<long[]> counts = new java.util.ArrayList<>();
+                List<CallSite> mine = new java.util.ArrayList<>();
                 long total = 0;
                 for (CallSite c : sites) {
                     if (c.signal() == signal) {
-                        total += c.writes();
+                        long w = c.writes();
+                        total += w;
+                        counts.add(new long[] {w, mine.size()});
+                        mine.add(c);
                     }
                 }
                 if (total == 0) {
@@ -74,9 +81,10 @@ public final class ConsoleSummary implements Runnable {
                 }
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
                         "  ignored %s: %d writes, %s, from ", signal.id(), total, bytes(monitor.ignoredBytes(signal))));
-                sites.stream().filter(c -> c.signal() == signal)
-                        .sorted(Comparator.comparingLong(CallSite::writes).reversed()).limit(SITES_SHOWN)
-                        .forEach(c -> line.append(c.function()).append(" (").append(c.writes()).append(") "));
+                counts.sort(Comparator.comparingLong((long[] c) -> c[0]).reversed());
+                for (long[] c : counts.subList(0, Math.min(SITES_SHOWN, counts.size()))) {
+                    line.append(mine.get((int) c[1]).function()).append(" (").append(c[0]).append(") ");
+                }
                 Log.info(line.toString().trim());
             }
             for (Snapshot.Entry e : s.top()) {
