@@ -1,0 +1,441 @@
+package io.highwater.demo;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The demo: runs the {@link ReportingService} in a child JVM with the highwater agent attached and a capped direct
+ * memory, then lets a {@link SlowClient} "phone" download first from the endpoint that respects backpressure, then
+ * from the one that ignores it, narrating each phase and summing up at the end.
+ *
+ * <p>The child's stdout and stderr are forwarded line by line, prefixed {@code [service]}; the agent's own console
+ * summary lines already start with {@code [highwater]} and are forwarded as they are. Runs on the main thread plus
+ * two forwarding threads and one client thread; prints through one lock.
+ */
+public final class Scenario {
+    private static final String USAGE = String.join("\n",
+            "usage: java -jar highwater-demo.jar scenario [options]   (./demo [options] builds and runs this)",
+            "  --agent PATH             the agent jar (default agent/target/highwater-agent.jar)",
+            "  --no-agent               run the service without the agent (to compare)",
+            "  --agent-options OPTS     more agent options, appended after ';' (e.g. otel.exporter.otlp.endpoint=...)",
+            "  --console-interval D     how often the agent prints its console summary (default 2s)",
+            "  --xmx SIZE               the service's -Xmx (default 256m)",
+            "  --max-direct SIZE        the service's -XX:MaxDirectMemorySize (default 128m)",
+            "  --jvm-arg ARG            one more JVM argument for the service (repeatable)",
+            "  --java PATH              the java for the service (default: the one running this)",
+            "  --transport T            the service's transport: auto | epoll | nio (default auto)",
+            "  --rate SIZE              how fast the phone reads, per second (default 200k)",
+            "  --bytes SIZE             size of the export (default 400m)",
+            "  --respecting-seconds D   length of phase 1 (default 20s)",
+            "  --ignoring-seconds D     longest length of phase 2 (default 30s; it ends earlier on the failure)",
+            "  --status-interval D      how often the service prints its memory while exports run (default 5s)",
+            "  --quick                  about 15 s in all (5 s and at most 8 s phases), for smoke tests");
+
+    private static final Pattern EXPORT_ENDED = Pattern.compile(
+            "^export #(\\d+) (respecting|ignoring): ended \\((.*?)\\) after .* peak queued in process (.+)$");
+
+    private final PrintStream out = System.out;
+    private final CompletableFuture<Integer> listening = new CompletableFuture<>();
+    private final AtomicReference<String> failureLine = new AtomicReference<>();
+    private final CountDownLatch failureSeen = new CountDownLatch(1);
+    private final AtomicReference<String> respectingPeak = new AtomicReference<>();
+    private final AtomicReference<String> ignoringPeak = new AtomicReference<>();
+    private final AtomicReference<String> ignoringEndReason = new AtomicReference<>();
+    private volatile boolean agentSpoke;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** The {@code scenario} sub-command. */
+    static int run(String[] args) {
+        Args a;
+        try {
+            a = Args.parse(args,
+                    Args.names("agent", "agent-options", "console-interval", "xmx", "max-direct", "jvm-arg", "java",
+                            "transport", "rate", "bytes", "respecting-seconds", "ignoring-seconds",
+                            "status-interval"),
+                    Args.names("no-agent", "quick", "help"));
+            if (a.has("help")) {
+                System.out.println(USAGE);
+                return 0;
+            }
+            return new Scenario().play(a);
+        } catch (IllegalArgumentException e) {
+            System.err.println("scenario: " + e.getMessage());
+            System.err.println(USAGE);
+            return 2;
+        }
+    }
+
+    private int play(Args a) {
+        boolean quick = a.has("quick");
+        boolean withAgent = !a.has("no-agent");
+        long rate = a.size("rate", "200k");
+        long bytes = a.size("bytes", "400m");
+        long phase1 = a.nanos("respecting-seconds", quick ? "5s" : "20s");
+        long phase2 = a.nanos("ignoring-seconds", quick ? "8s" : "30s");
+        String consoleInterval = a.get("console-interval", "2s");
+        long consoleNanos = Units.parseDurationNanos(consoleInterval);
+        String xmx = a.get("xmx", "256m");
+        String maxDirect = a.get("max-direct", "128m");
+        Units.parseSize(xmx);
+        long maxDirectBytes = Units.parseSize(maxDirect);
+
+        Path agent = Paths.get(a.get("agent", "agent/target/highwater-agent.jar")).toAbsolutePath().normalize();
+        if (withAgent && !Files.isRegularFile(agent)) {
+            System.err.println("scenario: the highwater agent jar is missing: " + agent);
+            System.err.println("  build it with `mvn -q -DskipTests -pl agent -am package` from the project root"
+                    + " (./demo does this for you), point --agent at it, or run without it: --no-agent");
+            return 2;
+        }
+        String agentOptions = "console=true;console.interval=" + consoleInterval + ";otel.service.name=highwater-demo";
+        String extra = a.get("agent-options", "");
+        if (!extra.isEmpty()) {
+            agentOptions += ";" + extra;
+        }
+
+        String java = a.get("java", Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.add("-Xmx" + xmx);
+        command.add("-XX:MaxDirectMemorySize=" + maxDirect);
+        if (a.get("java", null) == null && Runtime.version().feature() >= 22) {
+            command.add("--enable-native-access=ALL-UNNAMED"); // the epoll transport loads a JNI library
+        }
+        if (withAgent) {
+            command.add("-javaagent:" + agent + "=" + agentOptions);
+        }
+        command.addAll(a.all("jvm-arg"));
+        command.add("-cp");
+        command.add(ownClassPath());
+        command.add(Main.class.getName());
+        command.add("serve");
+        command.add("--port");
+        command.add("0");
+        command.add("--transport");
+        command.add(a.get("transport", "auto"));
+        command.add("--status-interval");
+        command.add(a.get("status-interval", quick ? "2s" : "5s"));
+
+        say("");
+        say("highwater demo: a reporting service streams a " + Units.size(bytes) + " CSV export (rows generated on"
+                + " the fly); one customer downloads it over a phone at " + Units.rate(rate) + ".");
+        say("  the service runs in a child JVM with -Xmx" + xmx + " -XX:MaxDirectMemorySize=" + maxDirect
+                + (withAgent ? " and the highwater agent:" : " and WITHOUT the highwater agent (--no-agent)"));
+        if (withAgent) {
+            say("    -javaagent:" + relative(agent) + "=" + agentOptions);
+        }
+        say("  [service] lines come from the service, [highwater] lines from the agent, [phone] lines from the"
+                + " slow client.");
+        say("");
+
+        Process service;
+        try {
+            service = new ProcessBuilder(command).start();
+        } catch (IOException e) {
+            System.err.println("scenario: could not start " + java + ": " + e.getMessage());
+            return 1;
+        }
+        Thread killer = new Thread(service::destroyForcibly, "scenario-stop-service");
+        Runtime.getRuntime().addShutdownHook(killer);
+        try {
+            service.getOutputStream().close(); // the service reads no input
+        } catch (IOException ignored) {
+            // nothing to close
+        }
+        Thread stdout = forward(service.getInputStream(), "service-stdout");
+        Thread stderr = forward(service.getErrorStream(), "service-stderr");
+        int exit = 0;
+        try {
+            int port;
+            try {
+                port = waitForPort(service, TimeUnit.SECONDS.toNanos(60));
+            } catch (IllegalStateException e) {
+                say("scenario: " + e.getMessage());
+                return 1;
+            }
+
+            say("");
+            say("phase 1 (" + Units.seconds(phase1) + "): a phone at " + Units.rate(rate) + " downloads the export"
+                    + " from /export/respecting, which respects backpressure — watch pending bytes stay flat near"
+                    + " the high-water mark (64 KiB).");
+            SlowClient.Result r1 = download(port, "/export/respecting?bytes=" + Units.sizeArgument(bytes), rate, phase1, () -> false,
+                    0);
+            awaitValue(respectingPeak, TimeUnit.SECONDS.toNanos(3));
+            sleepNanos(Math.min(consoleNanos, TimeUnit.SECONDS.toNanos(2)));
+            if (!service.isAlive()) {
+                say("scenario: the service exited during phase 1 (exit code " + service.exitValue() + ")");
+                return 1;
+            }
+
+            say("");
+            say("phase 2 (up to " + Units.seconds(phase2) + "): the same phone downloads from /export/ignoring,"
+                    + " which loops write() and never asks Channel.isWritable() — watch pending bytes climb until"
+                    + " the " + Units.size(maxDirectBytes) + " of direct memory run out"
+                    + (withAgent ? "; highwater names the code that ignored the signal"
+                            + " (code.function.name io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure)."
+                            : "."));
+            long phase2Start = System.nanoTime();
+            SlowClient.Result r2 = download(port, "/export/ignoring?bytes=" + Units.sizeArgument(bytes), rate, phase2,
+                    () -> failureSeen.getCount() == 0, consoleNanos + TimeUnit.MILLISECONDS.toNanos(700));
+            awaitValue(ignoringPeak, TimeUnit.SECONDS.toNanos(2));
+            long failureAfter = failureAt - phase2Start;
+            boolean alive = service.isAlive();
+            String health = alive ? health(port) : "not asked: the service is gone (exit code "
+                    + service.exitValue() + ")";
+            if (alive) {
+                say("GET /health → " + health);
+            }
+
+            say("");
+            say("summary");
+            say("  phase 1, /export/respecting: the phone read " + Units.size(r1.bodyBytes) + " in "
+                    + Units.seconds(r1.nanos) + " (" + Units.rate(r1.bytesPerSecond()) + ")"
+                    + (respectingPeak.get() != null ? "; the service held at most " + respectingPeak.get()
+                            + " for it" : ""));
+            say("  phase 2, /export/ignoring:   the phone read " + Units.size(r2.bodyBytes) + " in "
+                    + Units.seconds(r2.nanos) + " (" + Units.rate(r2.bytesPerSecond()) + ")"
+                    + (ignoringPeak.get() != null ? "; the service queued up to " + ignoringPeak.get() + " for it"
+                            + (ignoringEndReason.get() != null ? " (" + ignoringEndReason.get() + ")" : "") : ""));
+            if (failureLine.get() != null) {
+                say("  direct-memory failure reported by the service: yes, " + Units.seconds(failureAfter)
+                        + " into phase 2 — Netty failed the allocation/write, the connection was closed");
+            } else {
+                say("  direct-memory failure reported by the service: no (raise --ignoring-seconds or --bytes, or"
+                        + " lower --max-direct)");
+            }
+            say("  the service afterwards: " + (alive ? "still up, /health " + health
+                    : "GONE (exit code " + service.exitValue() + ")"));
+            if (withAgent) {
+                say("  agent: " + relative(agent) + (agentSpoke ? "; its [highwater] lines are above"
+                        : "; it printed no [highwater] console lines (console output not available in this build?)"));
+            } else {
+                say("  agent: not attached (--no-agent): nothing in the process said which code ignored backpressure");
+            }
+            if (!alive) {
+                exit = 1;
+            }
+        } finally {
+            stopService(service);
+            joinQuietly(stdout, 3000);
+            joinQuietly(stderr, 3000);
+            try {
+                Runtime.getRuntime().removeShutdownHook(killer);
+            } catch (IllegalStateException ignored) {
+                // already shutting down
+            }
+        }
+        return exit;
+    }
+
+    private volatile long failureAt;
+
+    /** Runs the phone against {@code path} for at most {@code maxNanos}; {@code stopWhen} adds an early end. */
+    private SlowClient.Result download(int port, String path, long rate, long maxNanos,
+                                       java.util.function.BooleanSupplier stopWhen, long graceNanos) {
+        SlowClient client = new SlowClient(new SlowClient.Options()
+                .target("127.0.0.1", port, path).rate(rate).maxNanos(maxNanos).label("phone"));
+        AtomicReference<SlowClient.Result> result = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                result.set(client.download());
+            } catch (IOException e) {
+                say("[phone] failed: " + e);
+            }
+        }, "phone");
+        t.setDaemon(true);
+        t.start();
+        long stopAt = -1;
+        while (t.isAlive()) {
+            joinQuietly(t, 100);
+            if (stopAt < 0 && stopWhen.getAsBoolean()) {
+                stopAt = System.nanoTime() + graceNanos;
+            }
+            if (stopAt >= 0 && System.nanoTime() >= stopAt) {
+                client.stop();
+                joinQuietly(t, 2000);
+                break;
+            }
+        }
+        SlowClient.Result r = result.get();
+        return r != null ? r : new SlowClient.Result();
+    }
+
+    private int waitForPort(Process service, long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (true) {
+            try {
+                return listening.get(100, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (!service.isAlive()) {
+                    // let the forwarders print its last words first
+                    sleepNanos(TimeUnit.MILLISECONDS.toNanos(300));
+                    throw new IllegalStateException("the service exited (code " + service.exitValue()
+                            + ") before it printed LISTENING; its output is above");
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the service did not print LISTENING within "
+                            + Units.seconds(timeoutNanos));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the service");
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(String.valueOf(e.getCause()));
+            }
+        }
+    }
+
+    private Thread forward(InputStream stream, String name) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    onServiceLine(line);
+                }
+            } catch (IOException ignored) {
+                // the service is gone
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private void onServiceLine(String line) {
+        if (line.startsWith("[highwater]")) {
+            agentSpoke = true;
+            say(line);
+            return;
+        }
+        say("[service] " + line);
+        if (line.startsWith(ReportingService.LISTENING)) {
+            try {
+                listening.complete(Integer.parseInt(line.substring(ReportingService.LISTENING.length()).trim()));
+            } catch (NumberFormatException e) {
+                listening.completeExceptionally(new IllegalStateException("bad LISTENING line: " + line));
+            }
+        } else if (line.contains(ReportingService.FAILURE_MARKER) && failureLine.compareAndSet(null, line)) {
+            failureAt = System.nanoTime();
+            failureSeen.countDown();
+        } else {
+            Matcher m = EXPORT_ENDED.matcher(line);
+            if (m.matches()) {
+                if ("respecting".equals(m.group(2))) {
+                    respectingPeak.set(m.group(4));
+                } else {
+                    ignoringEndReason.set(m.group(3));
+                    ignoringPeak.set(m.group(4));
+                }
+            }
+        }
+    }
+
+    private static String health(int port) {
+        long start = System.nanoTime();
+        try (Socket s = new Socket()) {
+            s.setSoTimeout(5000);
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            OutputStream o = s.getOutputStream();
+            o.write(("GET /health HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            o.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
+                    StandardCharsets.US_ASCII));
+            String status = in.readLine();
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            if (status == null) {
+                return "no answer (connection closed)";
+            }
+            String[] parts = status.split(" ", 3);
+            return (parts.length > 1 ? parts[1] : status) + " in " + ms + " ms";
+        } catch (IOException e) {
+            return "failed: " + e;
+        }
+    }
+
+    /**
+     * Stops the service: SIGTERM, then SIGKILL after two seconds (the agent may try a last export to a collector
+     * that is not there; the demo does not wait for it).
+     */
+    private static void stopService(Process service) {
+        if (!service.isAlive()) {
+            return;
+        }
+        service.destroy();
+        try {
+            if (!service.waitFor(2, TimeUnit.SECONDS)) {
+                service.destroyForcibly();
+                service.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            service.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitValue(AtomicReference<String> ref, long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (ref.get() == null && System.nanoTime() < deadline) {
+            sleepNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
+    private static void sleepNanos(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void joinQuietly(Thread t, long millis) {
+        try {
+            t.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The jar (or classes directory) this class was loaded from: the child runs the same code. */
+    private static String ownClassPath() {
+        try {
+            return Paths.get(Scenario.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (URISyntaxException | RuntimeException e) {
+            return System.getProperty("java.class.path");
+        }
+    }
+
+    private static String relative(Path p) {
+        Path cwd = Paths.get("").toAbsolutePath();
+        return p.startsWith(cwd) ? cwd.relativize(p).toString() : p.toString();
+    }
+
+    private void say(String line) {
+        synchronized (out) {
+            out.println(line);
+            out.flush();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.highwater.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The service in-process against a fast client: both endpoints send the exact export; /health answers. */
+class ReportingServiceTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"respecting", "ignoring"})
+    void bothEndpointsStreamTheExactExport(String endpoint) throws Exception {
+        try (ReportingService service = ReportingService.start(new ReportingService.Config().port(0)
+                .statusInterval(0))) {
+            long size = 1_000_003;
+            byte[] response = get(service.port(), "/export/" + endpoint + "?bytes=" + size);
+            String text = new String(response, StandardCharsets.ISO_8859_1);
+            int headEnd = text.indexOf("\r\n\r\n");
+            assertThat(text).startsWith("HTTP/1.1 200 OK").contains("content-length: " + size);
+            byte[] body = java.util.Arrays.copyOfRange(response, headEnd + 4, response.length);
+            assertThat(body).isEqualTo(CsvExportTest.readAll(new CsvExport(size), 8192));
+
+            assertThat(new String(get(service.port(), "/health"), StandardCharsets.US_ASCII))
+                    .startsWith("HTTP/1.1 200 OK").endsWith("ok\n");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "auto"})
+    void theSlowClientReadsToTheEndOfTheBody(String transport) throws Exception {
+        try (ReportingService service = ReportingService.start(new ReportingService.Config().port(0)
+                .transport(transport).statusInterval(0))) {
+            ByteArrayOutputStream printed = new ByteArrayOutputStream();
+            SlowClient.Options options = new SlowClient.Options()
+                    .target("127.0.0.1", service.port(), "/export/respecting?bytes=300k")
+                    .rate(20L << 20).quiet(true);
+            options.out = new PrintStream(printed, true, "UTF-8");
+            SlowClient.Result result = new SlowClient(options).download();
+            assertThat(result.status).isEqualTo(200);
+            assertThat(result.complete).isTrue();
+            assertThat(result.bodyBytes).isEqualTo(300 * 1024);
+            assertThat(printed.toString("UTF-8")).contains("[slow-client] done: 300.0 KiB");
+        }
+    }
+
+    private static byte[] get(int port, String path) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            in.transferTo(out);
+            return out.toByteArray();
+        }
+    }
+}
