@@ -89,6 +89,14 @@ public final class TrackedConnection extends WeakReference<Object> {
         return t != null && probe.isOpen(t);
     }
 
+    public InetSocketAddress peerSocketAddress() {
+        return peer instanceof InetSocketAddress ? (InetSocketAddress) peer : null;
+    }
+
+    public InetSocketAddress localAddress() {
+        return local instanceof InetSocketAddress ? (InetSocketAddress) local : null;
+    }
+
     public String peerAddress() {
         return peer instanceof InetSocketAddress ? hostString((InetSocketAddress) peer) : null;
     }

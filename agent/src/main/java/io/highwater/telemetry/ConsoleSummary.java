@@ -25,6 +25,7 @@ public final class ConsoleSummary implements Runnable {
     private final Set<Layer> layers;
     private final MemoryLimits limits;
     private final long[] peak = new long[Layer.values().length];
+    private final io.highwater.core.KernelSendQueues kernel = io.highwater.core.KernelSendQueues.linux();
     private boolean quiet = true;
 
     public ConsoleSummary(Monitor monitor, Set<Layer> layers, MemoryLimits limits) {
@@ -87,10 +88,18 @@ public final class ConsoleSummary implements Runnable {
                 }
                 Log.info(line.toString().trim());
             }
+            java.util.List<io.highwater.core.TrackedConnection> top = new java.util.ArrayList<>();
+            for (Snapshot.Entry e : s.top()) {
+                top.add(e.connection);
+            }
+            java.util.Map<io.highwater.core.TrackedConnection, Long> queued =
+                    kernel == null ? java.util.Collections.emptyMap() : kernel.read(top);
             for (Snapshot.Entry e : s.top()) {
                 if (e.connection.layer() == layer) {
-                    Log.info(String.format(Locale.ROOT, "  %s:%d -> :%d  %s pending", e.connection.peerAddress(),
-                            e.connection.peerPort(), e.connection.serverPort(), bytes(e.pendingBytes)));
+                    Long k = queued.get(e.connection);
+                    Log.info(String.format(Locale.ROOT, "  %s:%d -> :%d  %s pending in the process%s",
+                            e.connection.peerAddress(), e.connection.peerPort(), e.connection.serverPort(),
+                            bytes(e.pendingBytes), k == null ? "" : ", " + bytes(k) + " in the kernel's send queue"));
                 }
             }
         }

@@ -3,6 +3,7 @@ package io.highwater.telemetry;
 import io.highwater.agent.Log;
 import io.highwater.core.CallSite;
 import io.highwater.core.DropKind;
+import io.highwater.core.KernelSendQueues;
 import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
 import io.highwater.core.RateLimiter;
@@ -198,6 +199,14 @@ public final class Telemetry implements AutoCloseable {
                 .setUnit("By")
                 .setDescription("Bytes queued in the process for the top connections by pending bytes")
                 .buildObserver();
+        KernelSendQueues kernel = KernelSendQueues.linux();
+        if (kernel == null) {
+            Log.info("no /proc/net/tcp here: backpressure.kernel.queued.bytes is not exported");
+        }
+        ObservableLongMeasurement kernelQueued = meter.gaugeBuilder("backpressure.kernel.queued.bytes").ofLongs()
+                .setUnit("By")
+                .setDescription("Bytes in the kernel's send queue (not yet acknowledged by the peer) of the top connections")
+                .buildObserver();
         meter.batchCallback(() -> {
             Snapshot s = Snapshot.take(monitor.registry(), topN, monitor.clock().nanoTime());
             for (Layer layer : layers) {
@@ -206,10 +215,17 @@ public final class Telemetry implements AutoCloseable {
                 blocked.record(s.blocked(layer), a);
                 oldestWait.record(s.oldestWaitNanos(layer) / 1e9, a);
             }
+            List<TrackedConnection> top = new java.util.ArrayList<>();
             for (Snapshot.Entry e : s.top()) {
                 perConnection.record(e.pendingBytes, connectionAttributes(e.connection));
+                top.add(e.connection);
             }
-        }, pending, perConnection, blocked, oldestWait);
+            if (kernel != null && !top.isEmpty()) {
+                for (Map.Entry<TrackedConnection, Long> q : kernel.read(top).entrySet()) {
+                    kernelQueued.record(q.getValue(), connectionAttributes(q.getKey()));
+                }
+            }
+        }, pending, perConnection, blocked, oldestWait, kernelQueued);
     }
 
     private static Attributes layerAttributes(Layer layer) {
