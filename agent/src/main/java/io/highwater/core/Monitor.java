@@ -254,7 +254,9 @@ public final class Monitor {
     public void ignoredWrite(TrackedConnection connection, Signal signal, long bytes) {
         ignoredBytes[signal.ordinal()].add(bytes);
         CallSite site = connection != null ? connection.lastSite : null;
-        if (captures.tryAcquire()) {
+        // a tracked connection's first ignored write is always attributed (bounded by the registry's cap);
+        // later ones, and writes of connections the registry had no room for, only when the rate limit allows
+        if ((connection != null && site == null) || captures.tryAcquire()) {
             StackInspector.Result r = inspector.inspect();
             if (r.function != null) {
                 site = callSites.site(signal, r.function);
@@ -282,7 +284,7 @@ public final class Monitor {
      * the moment the write reaches the transport on another thread.
      */
     public void ignoredSubmit(TrackedConnection connection, Signal signal) {
-        if (captures.tryAcquire()) {
+        if (connection.submitSite == null || captures.tryAcquire()) {
             connection.submitSite = callSites.site(signal, inspector.inspect().function);
         }
     }

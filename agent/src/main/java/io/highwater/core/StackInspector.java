@@ -24,8 +24,12 @@ public final class StackInspector {
             "kotlin.", "kotlinx.coroutines.", "scala.", "akka.", "org.apache.pekko.",
             "io.opentelemetry.javaagent.", "net.bytebuddy.");
 
-    /** The frame that marks a write submitted from outside the event loop (its submitter holds the call site). */
+    /**
+     * The frame that marks a write submitted from outside the event loop, now running on it (its submitter held
+     * the call site). Only its {@code run}: on the submitting thread the same class appears while being created.
+     */
     private static final String SUBMITTED_TASK_MARKER = "AbstractChannelHandlerContext$WriteTask";
+    private static final String SUBMITTED_TASK_RUN = "run";
 
     private static final Pattern LAMBDA_CLASS = Pattern.compile("\\$\\$Lambda(\\$\\d+)?(/0x[0-9a-f]+)?(\\$\\d+)?");
     private static final Pattern HIDDEN_SUFFIX = Pattern.compile("/0x[0-9a-f]+");
@@ -69,7 +73,7 @@ public final class StackInspector {
         boolean[] submitted = new boolean[1];
         Optional<StackFrame> frame = walker.walk(s -> s.filter(f -> {
             String cls = f.getClassName();
-            if (cls.endsWith(SUBMITTED_TASK_MARKER)) {
+            if (cls.endsWith(SUBMITTED_TASK_MARKER) && f.getMethodName().equals(SUBMITTED_TASK_RUN)) {
                 submitted[0] = true;
             }
             return !submitted[0] && !isFramework(cls);

@@ -35,17 +35,14 @@ public final class NettyAdapter implements NettyHooks {
         // registering here, not only at the stop signal, picks up connections that were already unwritable
         // when the agent attached; their wait starts now
         TrackedConnection c = track(buffer, channel, false, pendingBefore);
-        if (c == null) {
-            if (monitor.beyondTolerance(pendingBefore, highWaterMark)) {
-                monitor.ignoredWrite(null, Signal.CHANNEL_UNWRITABLE, size);
+        if (c != null) {
+            if (!c.isWaiting()) {
+                monitor.stop(c, pendingBefore);
             }
-            return;
+            c.observePending(pendingBefore + size);
         }
-        if (!c.isWaiting()) {
-            monitor.stop(c, pendingBefore);
-        }
-        c.observePending(pendingBefore + size);
-        if (monitor.beyondTolerance(pendingBefore, highWaterMark)) {
+        // an empty message (the end of an HTTP response, say) adds nothing to the pile: not an ignored write
+        if (size > 0 && monitor.beyondTolerance(pendingBefore, highWaterMark)) {
             monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, size);
         }
     }

@@ -9,7 +9,10 @@ import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.export.MetricExporter;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -31,19 +34,36 @@ final class ExportHealth implements MetricExporter {
 
     @Override
     public CompletableResultCode export(Collection<MetricData> metrics) {
-        CompletableResultCode result = delegate.export(metrics);
+        CompletableResultCode result = delegate.export(ownOnly(metrics));
         result.whenComplete(() -> {
+            Throwable t = result.getFailureThrowable();
             if (result.isSuccess()) {
                 if (failing.compareAndSet(true, false)) {
                     Log.info("export recovered: metrics reach " + endpoint + " again");
                 }
+            } else if (t instanceof RejectedExecutionException) {
+                // earlier exports are still retrying; their own failure names the real cause
+                return;
             } else if (!closing && failing.compareAndSet(false, true)) {
-                Throwable t = result.getFailureThrowable();
                 Log.warn("export failed to " + endpoint + (t == null ? "" : ": " + rootMessage(t))
                         + " (the application is unaffected; this is said once, and again when export recovers)");
             }
         });
         return result;
+    }
+
+    /**
+     * Only the agent's own instruments: the relocated SDK also meters itself (its exporter's counters), under
+     * scope names that would expose the relocated packages and mean nothing to the user.
+     */
+    private static Collection<MetricData> ownOnly(Collection<MetricData> metrics) {
+        List<MetricData> own = new ArrayList<>(metrics.size());
+        for (MetricData m : metrics) {
+            if (Telemetry.SCOPE.equals(m.getInstrumentationScopeInfo().getName())) {
+                own.add(m);
+            }
+        }
+        return own;
     }
 
     boolean failing() {

@@ -38,6 +38,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Telemetry implements AutoCloseable {
 
+    /** The instrumentation scope of everything the agent exports. */
+    static final String SCOPE = "highwater";
     static final AttributeKey<String> LAYER = AttributeKey.stringKey("backpressure.layer");
     static final AttributeKey<String> SIGNAL = AttributeKey.stringKey("backpressure.signal");
     static final AttributeKey<String> FUNCTION = AttributeKey.stringKey("code.function.name");
@@ -109,7 +111,7 @@ public final class Telemetry implements AutoCloseable {
                 interval[0], health[0], closeBudgetMillis);
         t.register(version, monitor, layers, topN, limits);
         monitor.attachEpisodes(new EpisodeSpans(
-                sdk.getTracerProvider().tracerBuilder("highwater").setInstrumentationVersion(version).build(),
+                sdk.getTracerProvider().tracerBuilder(SCOPE).setInstrumentationVersion(version).build(),
                 new RateLimiter(spans.perSecond, monitor.clock()), monitor.droppedCounter(), spans.minDurationNanos,
                 monitor.clock()));
         return t;
@@ -140,7 +142,7 @@ public final class Telemetry implements AutoCloseable {
     }
 
     private void register(String version, Monitor monitor, Set<Layer> layers, int topN, MemoryLimits limits) {
-        Meter meter = sdk.getMeterProvider().meterBuilder("highwater").setInstrumentationVersion(version).build();
+        Meter meter = sdk.getMeterProvider().meterBuilder(SCOPE).setInstrumentationVersion(version).build();
 
         meter.counterBuilder("backpressure.ignored.writes").setUnit("{write}")
                 .setDescription("Writes made after the transport said stop, beyond the tolerance, by call site")
