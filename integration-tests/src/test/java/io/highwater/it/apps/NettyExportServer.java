@@ -1,0 +1,336 @@
+package io.highwater.it.apps;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.CharsetUtil;
+import io.netty.util.Version;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A streaming "export" HTTP server on Netty, run in a child JVM with the agent attached. Uses only Netty and the
+ * JDK; compiled against the Netty 4.1 API and run on 4.1 or 4.2.
+ *
+ * <p>Arguments: {@code --transport nio|epoll} (epoll fails loudly when unavailable), {@code --sndbuf <bytes>}
+ * (pins SO_SNDBUF of accepted connections; the OS default otherwise). Binds 127.0.0.1 on a free port and prints,
+ * in this order, {@code NETTY-VERSION <v>}, {@code CHANNEL <server channel class>}, {@code HEAP-MAX <bytes>} and
+ * {@code LISTENING <port>} on stdout.
+ *
+ * <p>Every response is {@code 200} with {@code Content-Length} = the total, then the body as
+ * {@link DefaultHttpContent} chunks (with a Content-Length each application write is exactly one entry in Netty's
+ * outbound buffer), then {@link LastHttpContent#EMPTY_LAST_CONTENT}, then the connection is closed. The write
+ * buffer water marks are set explicitly to Netty's defaults, 32 KiB low / 64 KiB high. Query parameters:
+ * {@code bytes} (the total) and {@code chunk} (the size of one write).
+ * <ul>
+ *   <li>{@code /ignore} (16 MiB in 16 KiB writes): {@link #writeIgnoring} writes everything on the event loop and
+ *       never looks at {@code isWritable()} — the bug.</li>
+ *   <li>{@code /ignore-offloop} (same sizes): {@link #writeIgnoringFromAppThread} does the same from an
+ *       application thread (a plain executor, not the event loop) with {@code writeAndFlush}.</li>
+ *   <li>{@code /respect} (4 MiB in 16 KiB writes): {@link #writeRespecting} writes only while the channel is
+ *       writable and continues from {@code channelWritabilityChanged} — the fix. Even the empty last content waits
+ *       for writability.</li>
+ *   <li>{@code /single} (1 MiB): one buffer of {@code bytes}, written while the channel is writable; the empty last
+ *       content follows at once, as any Netty HTTP server ends a response.</li>
+ * </ul>
+ */
+public final class NettyExportServer {
+
+    public static final int LOW_WATER_MARK = 32 * 1024;
+    public static final int HIGH_WATER_MARK = 64 * 1024;
+    static final int KIB = 1024;
+    static final int MIB = 1024 * 1024;
+    /** {@code /ignore} flushes after this many writes. */
+    static final int FLUSH_EVERY = 16;
+
+    private static final byte[] PATTERN = new byte[64 * KIB];
+
+    static {
+        for (int i = 0; i < PATTERN.length; i++) {
+            PATTERN[i] = (byte) ('a' + i % 26);
+        }
+    }
+
+    /** Application threads for {@code /ignore-offloop}: deliberately not Netty threads. */
+    private static final ExecutorService APP_THREADS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "export-app-thread");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private NettyExportServer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Channel server = start(args);
+        server.closeFuture().sync();
+    }
+
+    /** Starts the server as {@link #main} does, prints the announcement lines and returns the bound channel. */
+    public static Channel start(String[] args) throws InterruptedException {
+        String transport = "nio";
+        Integer sndbuf = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--transport":
+                    transport = args[++i];
+                    break;
+                case "--sndbuf":
+                    sndbuf = Integer.parseInt(args[++i]);
+                    break;
+                default:
+                    throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        EventLoopGroup boss;
+        EventLoopGroup workers;
+        Class<? extends ServerChannel> channelClass;
+        switch (transport) {
+            case "nio":
+                boss = new NioEventLoopGroup(1);
+                workers = new NioEventLoopGroup(2);
+                channelClass = NioServerSocketChannel.class;
+                break;
+            case "epoll":
+                if (!Epoll.isAvailable()) {
+                    System.err.println("EPOLL-UNAVAILABLE " + Epoll.unavailabilityCause());
+                    Epoll.unavailabilityCause().printStackTrace();
+                    System.exit(2);
+                }
+                boss = new EpollEventLoopGroup(1);
+                workers = new EpollEventLoopGroup(2);
+                channelClass = EpollServerSocketChannel.class;
+                break;
+            default:
+                throw new IllegalArgumentException("--transport nio|epoll, not " + transport);
+        }
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(channelClass)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(LOW_WATER_MARK, HIGH_WATER_MARK))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * KIB),
+                                new ExportHandler());
+                    }
+                });
+        if (sndbuf != null) {
+            b.childOption(ChannelOption.SO_SNDBUF, sndbuf);
+        }
+        Channel server = b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+        server.closeFuture().addListener(f -> {
+            boss.shutdownGracefully();
+            workers.shutdownGracefully();
+        });
+        Map<String, Version> versions = Version.identify();
+        Version common = versions.get("netty-common");
+        System.out.println("NETTY-VERSION " + (common == null ? "unknown" : common.artifactVersion()));
+        System.out.println("CHANNEL " + server.getClass().getName());
+        System.out.println("HEAP-MAX " + Runtime.getRuntime().maxMemory());
+        System.out.println("LISTENING " + ((InetSocketAddress) server.localAddress()).getPort());
+        System.out.flush();
+        return server;
+    }
+
+    // ---------------------------------------------------------------- the writers under test
+
+    /** The bug: writes every chunk on the event loop, flushing now and then, never asking {@code isWritable()}. */
+    static void writeIgnoring(ChannelHandlerContext ctx, long total, int chunk) {
+        ctx.write(head(total));
+        long left = total;
+        int writes = 0;
+        while (left > 0) {
+            int size = (int) Math.min(chunk, left);
+            ctx.write(new DefaultHttpContent(chunk(ctx.alloc(), size)));
+            left -= size;
+            if (++writes % FLUSH_EVERY == 0) {
+                ctx.flush();
+            }
+        }
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** The same bug on an application thread: every chunk goes through {@code writeAndFlush} from outside Netty. */
+    static void writeIgnoringFromAppThread(Channel channel, long total, int chunk) {
+        channel.write(head(total));
+        long left = total;
+        while (left > 0) {
+            int size = (int) Math.min(chunk, left);
+            channel.writeAndFlush(new DefaultHttpContent(chunk(channel.alloc(), size)));
+            left -= size;
+        }
+        channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * The fix: writes only while the channel is writable; {@link ExportHandler#channelWritabilityChanged} calls it
+     * again once Netty's outbound buffer drained below the low water mark. Runs on the event loop.
+     */
+    static void writeRespecting(ChannelHandlerContext ctx, Streaming s) {
+        Channel ch = ctx.channel();
+        boolean wrote = false;
+        while (!s.done && ch.isActive() && ch.isWritable()) {
+            if (s.left == 0) {
+                s.done = true;
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            int size = (int) Math.min(s.chunk, s.left);
+            ctx.write(new DefaultHttpContent(chunk(ctx.alloc(), size)));
+            s.left -= size;
+            wrote = true;
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+    }
+
+    /** One buffer of {@code total} bytes, written while the channel is writable. */
+    static void writeSingle(ChannelHandlerContext ctx, long total) {
+        if (!ctx.channel().isWritable()) {
+            // never expected on a fresh connection: make it visible rather than quietly change the scenario
+            System.err.println("SINGLE-NOT-WRITABLE " + ctx.channel());
+        }
+        ctx.write(head(total));
+        ctx.write(new DefaultHttpContent(chunk(ctx.alloc(), (int) total)));
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    static HttpResponse head(long total) {
+        HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        HttpUtil.setContentLength(r, total);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+        r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return r;
+    }
+
+    /** A buffer of {@code size} readable bytes from the channel's allocator (pooled, direct by default). */
+    static ByteBuf chunk(ByteBufAllocator alloc, int size) {
+        ByteBuf buf = alloc.directBuffer(size);
+        int left = size;
+        while (left > 0) {
+            int n = Math.min(left, PATTERN.length);
+            buf.writeBytes(PATTERN, 0, n);
+            left -= n;
+        }
+        return buf;
+    }
+
+    /** The state of one {@code /respect} response. Event-loop confined. */
+    static final class Streaming {
+        final int chunk;
+        long left;
+        boolean done;
+
+        Streaming(long total, int chunk) {
+            this.left = total;
+            this.chunk = chunk;
+        }
+    }
+
+    /** Routes one request per connection. Not sharable: it holds the connection's {@link Streaming} state. */
+    static final class ExportHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private Streaming streaming;
+        private boolean answered;
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            if (answered) {
+                return; // Connection: close — one response per connection
+            }
+            answered = true;
+            QueryStringDecoder q = new QueryStringDecoder(req.uri());
+            switch (q.path()) {
+                case "/ignore":
+                    writeIgnoring(ctx, param(q, "bytes", 16L * MIB), (int) param(q, "chunk", 16 * KIB));
+                    break;
+                case "/ignore-offloop": {
+                    long total = param(q, "bytes", 16L * MIB);
+                    int chunk = (int) param(q, "chunk", 16 * KIB);
+                    Channel channel = ctx.channel();
+                    APP_THREADS.execute(() -> writeIgnoringFromAppThread(channel, total, chunk));
+                    break;
+                }
+                case "/respect":
+                    streaming = new Streaming(param(q, "bytes", 4L * MIB), (int) param(q, "chunk", 16 * KIB));
+                    ctx.write(head(streaming.left));
+                    writeRespecting(ctx, streaming);
+                    break;
+                case "/single":
+                    writeSingle(ctx, param(q, "bytes", MIB));
+                    break;
+                default:
+                    DefaultFullHttpResponse notFound = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                            HttpResponseStatus.NOT_FOUND);
+                    notFound.content().writeCharSequence("no such endpoint: " + q.path() + "\n", CharsetUtil.UTF_8);
+                    HttpUtil.setContentLength(notFound, notFound.content().readableBytes());
+                    ctx.writeAndFlush(notFound).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+            if (streaming != null && ctx.channel().isWritable()) {
+                writeRespecting(ctx, streaming);
+            }
+            super.channelWritabilityChanged(ctx);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (streaming != null) {
+                streaming.done = true;
+            }
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // a client that goes away mid-response is part of the scenarios: close quietly
+            ctx.close();
+        }
+
+        private static long param(QueryStringDecoder q, String name, long dflt) {
+            List<String> v = q.parameters().get(name);
+            return v == null || v.isEmpty() ? dflt : Long.parseLong(v.get(0));
+        }
+    }
+}
