@@ -10,8 +10,8 @@ public final class Main {
     private static final String USAGE = String.join("\n",
             "usage: java -jar highwater-demo.jar <command> [options]   (--help after a command for its options)",
             "  scenario      the demo: the service with the agent attached, a slow phone, both endpoints",
-            "  serve         the reporting service alone (Netty HTTP/1.1; /export/respecting, /export/ignoring,"
-                    + " /health)",
+            "  serve         the reporting service alone until stopped (Netty HTTP/1.1; /export/respecting,"
+                    + " /export/ignoring, /health); prints LISTENING <port>",
             "  slow-client   a client that reads a response at a fixed rate (default 200 KiB/s)");
 
     private Main() {

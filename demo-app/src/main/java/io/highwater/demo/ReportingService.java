@@ -72,6 +72,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code GET /health} — {@code 200 ok}, to show the process still serves.</li>
  * </ul>
  *
+ * Both export endpoints take an optional {@code rate} (bytes generated per second, e.g. {@code rate=2m}; default
+ * unlimited): rows are then produced no faster than that, so the bytes the ignoring endpoint piles up grow at a
+ * predictable pace (tests that wait for an alert or attach mid-way use it). A paced writer waits on a timer of its
+ * event loop; the ignoring one still never asks {@link Channel#isWritable()}.
+ *
  * Responses carry a {@code Content-Length}; the body is sent in ~16 KiB direct buffers from {@code ctx.alloc()}.
  * All export state belongs to the connection's event loop; the status printer only reads it.
  */
@@ -95,7 +100,9 @@ public final class ReportingService implements AutoCloseable {
                     + " 0 = off)",
             "  --low-water SIZE       write buffer low-water mark (default 32k)",
             "  --high-water SIZE      write buffer high-water mark (default 64k)",
-            "endpoints: /export/respecting?bytes=N  /export/ignoring?bytes=N  (default 400m)  /health");
+            "endpoints: /export/respecting?bytes=N  /export/ignoring?bytes=N  (default 400m)  /health",
+            "  &rate=R on either export: generate at most R bytes per second (e.g. rate=2m; default unlimited)",
+            "prints 'LISTENING <port>' on stdout once it accepts connections; runs until stopped");
 
     private final EventLoopGroup group;
     private final Channel serverChannel;
@@ -262,19 +269,24 @@ public final class ReportingService implements AutoCloseable {
      * until the export is done. It never looks at {@link Channel#isWritable()}.
      */
     static void writeRowsIgnoringBackpressure(ChannelHandlerContext ctx, Export export) {
+        boolean paced = false;
         for (int i = 0; i < IGNORING_BURST_CHUNKS && export.rows.hasMore(); i++) {
             if (export.over || !ctx.channel().isActive()) {
                 return;
             }
+            if (!export.mayProduce()) {
+                paced = true;
+                break;
+            }
             ByteBuf chunk;
             try {
-                chunk = ctx.alloc().directBuffer(CHUNK_SIZE);
+                chunk = ctx.alloc().directBuffer(export.chunkSize);
             } catch (OutOfMemoryError e) {
                 if (!isDirectMemoryExhaustion(e)) {
                     throw e;
                 }
                 export.directMemoryExhausted(ctx.channel(), e, "Netty's allocator refused the next "
-                        + Units.size(CHUNK_SIZE) + " buffer");
+                        + Units.size(export.chunkSize) + " buffer");
                 return;
             }
             int n = export.fill(chunk);
@@ -285,7 +297,9 @@ public final class ReportingService implements AutoCloseable {
         if (export.over) {
             return;
         }
-        if (export.rows.hasMore()) {
+        if (paced) {
+            export.resumeLater(ctx, () -> writeRowsIgnoringBackpressure(ctx, export));
+        } else if (export.rows.hasMore()) {
             ctx.executor().execute(() -> writeRowsIgnoringBackpressure(ctx, export));
         } else if (!export.bodyFinished) {
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(export.whenBodyWritten());
@@ -303,17 +317,22 @@ public final class ReportingService implements AutoCloseable {
         export.writing = true;
         try {
             Channel channel = ctx.channel();
-            while (!export.over && export.rows.hasMore() && channel.isWritable()) {
+            boolean paced = false;
+            while (!paced && !export.over && export.rows.hasMore() && channel.isWritable()) {
                 while (!export.over && export.rows.hasMore() && channel.isWritable()) {
+                    if (!export.mayProduce()) {
+                        paced = true;
+                        break;
+                    }
                     ByteBuf chunk;
                     try {
-                        chunk = ctx.alloc().directBuffer(CHUNK_SIZE);
+                        chunk = ctx.alloc().directBuffer(export.chunkSize);
                     } catch (OutOfMemoryError e) {
                         if (!isDirectMemoryExhaustion(e)) {
                             throw e;
                         }
                         export.directMemoryExhausted(ctx.channel(), e, "Netty's allocator refused the next "
-                                + Units.size(CHUNK_SIZE) + " buffer");
+                                + Units.size(export.chunkSize) + " buffer");
                         return;
                     }
                     int n = export.fill(chunk);
@@ -321,6 +340,11 @@ public final class ReportingService implements AutoCloseable {
                     export.queued(n);
                 }
                 ctx.flush(); // may drain synchronously and make the channel writable again
+            }
+            if (paced && !export.over) {
+                // not the client but the production rate holds us back: come back when the next chunk is due
+                export.resumeLater(ctx, () -> writeRowsRespectingBackpressure(ctx, export));
+                return;
             }
             if (!export.over && !export.rows.hasMore() && !export.bodyFinished) {
                 ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(export.whenBodyWritten());
@@ -356,6 +380,11 @@ public final class ReportingService implements AutoCloseable {
         final String peer;
         final byte[] scratch = new byte[CHUNK_SIZE];
         final long startNanos = System.nanoTime();
+        /** Bytes generated per second at most, or 0 for as fast as possible. */
+        final long rate;
+        /** Bytes per buffer: {@link #CHUNK_SIZE}, smaller for slow production rates (about 20 writes a second). */
+        final int chunkSize;
+        boolean resumeScheduled;
         volatile long queuedTotal;
         volatile long written;
         volatile long peakQueued;
@@ -363,11 +392,43 @@ public final class ReportingService implements AutoCloseable {
         boolean bodyFinished;
         volatile boolean over;
 
-        Export(int id, boolean respecting, long bytes, String peer) {
+        Export(int id, boolean respecting, long bytes, String peer, long rate) {
             this.id = id;
             this.respecting = respecting;
             this.rows = new CsvExport(bytes);
             this.peer = peer;
+            this.rate = rate;
+            this.chunkSize = rate <= 0 ? CHUNK_SIZE : (int) Math.max(1024, Math.min(CHUNK_SIZE, rate / 20));
+        }
+
+        /** Size of the next chunk: a whole {@link #chunkSize}, or what is left of the export. */
+        private int nextChunk() {
+            return (int) Math.min(chunkSize, rows.remaining());
+        }
+
+        /** True when the production rate allows the next chunk now (always, without a rate). */
+        boolean mayProduce() {
+            return rate <= 0 || nanosUntilNextChunk() <= 0;
+        }
+
+        private long nanosUntilNextChunk() {
+            // the chunk may go out once rate * elapsed covers everything produced so far plus this chunk
+            double due = (queuedTotal + nextChunk()) * 1e9 / rate;
+            return (long) due - (System.nanoTime() - startNanos);
+        }
+
+        /** Runs {@code task} on the event loop when the next chunk is due (once, however often asked). */
+        void resumeLater(ChannelHandlerContext ctx, Runnable task) {
+            if (resumeScheduled) {
+                return;
+            }
+            resumeScheduled = true;
+            ctx.executor().schedule(() -> {
+                resumeScheduled = false;
+                if (!over) {
+                    task.run();
+                }
+            }, Math.max(TimeUnit.MILLISECONDS.toNanos(1), nanosUntilNextChunk()), TimeUnit.NANOSECONDS);
         }
 
         String name() {
@@ -375,7 +436,7 @@ public final class ReportingService implements AutoCloseable {
         }
 
         int fill(ByteBuf chunk) {
-            int n = rows.read(scratch, 0, (int) Math.min(CHUNK_SIZE, rows.remaining()));
+            int n = rows.read(scratch, 0, nextChunk());
             chunk.writeBytes(scratch, 0, n);
             return n;
         }
@@ -475,14 +536,19 @@ public final class ReportingService implements AutoCloseable {
                 return;
             }
             long bytes = DEFAULT_EXPORT_BYTES;
-            List<String> param = uri.parameters().get("bytes");
-            if (param != null && !param.isEmpty()) {
-                try {
+            long rate = 0;
+            try {
+                List<String> param = uri.parameters().get("bytes");
+                if (param != null && !param.isEmpty()) {
                     bytes = Units.parseSize(param.get(0));
-                } catch (IllegalArgumentException e) {
-                    respond(ctx, HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n", false);
-                    return;
                 }
+                List<String> rateParam = uri.parameters().get("rate");
+                if (rateParam != null && !rateParam.isEmpty()) {
+                    rate = Units.parseSize(rateParam.get(0));
+                }
+            } catch (IllegalArgumentException e) {
+                respond(ctx, HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n", false);
+                return;
             }
             HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             response.headers()
@@ -494,9 +560,10 @@ public final class ReportingService implements AutoCloseable {
                 ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
-            export = new Export(exportIds.incrementAndGet(), respecting, bytes, peer(ctx.channel()));
+            export = new Export(exportIds.incrementAndGet(), respecting, bytes, peer(ctx.channel()), rate);
             openExports.add(export);
             say(export.name() + ": streaming " + Units.size(bytes) + " to " + export.peer
+                    + (rate > 0 ? ", generated at " + Units.rate(rate) : "")
                     + (respecting ? " (writes only while the channel is writable, resumes on channelWritabilityChanged)"
                             : " (writes as fast as rows are generated, never asks isWritable())"));
             ctx.write(response);

@@ -29,17 +29,34 @@ import java.util.regex.Pattern;
  * memory, then lets a {@link SlowClient} "phone" download first from the endpoint that respects backpressure, then
  * from the one that ignores it, narrating each phase and summing up at the end.
  *
- * <p>The child's stdout and stderr are forwarded line by line, prefixed {@code [service]}; the agent's own console
- * summary lines already start with {@code [highwater]} and are forwarded as they are. Runs on the main thread plus
- * two forwarding threads and one client thread; prints through one lock.
+ * <p>With the agent, the scenario runs an embedded OTLP receiver ({@link OtlpReceiver}), points the agent at it
+ * with a one-second export interval, and shows what the agent exports in a {@link LiveView}: refreshed in place on
+ * a terminal, plain {@code [view]} lines otherwise. When an OpenTelemetry Collector is reachable (by default:
+ * {@code 127.0.0.1:4318}, probed once) every OTLP request is also forwarded to it unchanged ({@link CollectorTee});
+ * when a Prometheus is reachable ({@code 127.0.0.1:9090}), the view shows its alerts ({@link PrometheusAlerts}).
+ *
+ * <p>The child's stdout and stderr are forwarded line by line, prefixed {@code [service]}; the agent's own lines
+ * already start with {@code [highwater]} and are forwarded as they are. Runs on the main thread plus two forwarding
+ * threads, one client thread and the view's, receiver's and pollers' daemon threads; prints through one lock.
  */
 public final class Scenario {
     private static final String USAGE = String.join("\n",
             "usage: java -jar highwater-demo.jar scenario [options]   (./demo [options] builds and runs this)",
             "  --agent PATH             the agent jar (default agent/target/highwater-agent.jar)",
             "  --no-agent               run the service without the agent (to compare)",
-            "  --agent-options OPTS     more agent options, appended after ';' (e.g. otel.exporter.otlp.endpoint=...)",
+            "  --agent-options OPTS     more agent options, appended after ';' (e.g. highwater.stall.threshold=10s)",
+            "  --no-view                no live view: the agent exports to its default endpoint and prints its own",
+            "                           console summary instead",
+            "  --plain                  the live view as plain lines, even on a terminal",
+            "  --view-interval D        how often the plain view prints (default 2s; in place it refreshes twice a"
+                    + " second)",
+            "  --export-interval D      the agent's metric export interval while the view is on (default 1s)",
+            "  --agent-console          keep the agent's own console summary on beside the live view",
             "  --console-interval D     how often the agent prints its console summary (default 2s)",
+            "  --collector URL|none     forward the agent's OTLP requests to this collector too (default: use",
+            "                           http://127.0.0.1:4318 when something listens there)",
+            "  --prometheus URL|none    show this Prometheus's alerts in the view (default: http://127.0.0.1:9090",
+            "                           when it answers)",
             "  --xmx SIZE               the service's -Xmx (default 256m)",
             "  --max-direct SIZE        the service's -XX:MaxDirectMemorySize (default 128m)",
             "  --jvm-arg ARG            one more JVM argument for the service (repeatable)",
@@ -47,13 +64,20 @@ public final class Scenario {
             "  --transport T            the service's transport: auto | epoll | nio (default auto)",
             "  --rate SIZE              how fast the phone reads, per second (default 200k)",
             "  --bytes SIZE             size of the export (default 400m)",
+            "  --ignoring-rate SIZE     how fast /export/ignoring generates rows, per second (default: fast enough"
+                    + " to run",
+            "                           out of direct memory about halfway through phase 2; 0 = unlimited)",
             "  --respecting-seconds D   length of phase 1 (default 20s)",
             "  --ignoring-seconds D     longest length of phase 2 (default 30s; it ends earlier on the failure)",
-            "  --status-interval D      how often the service prints its memory while exports run (default 5s)",
+            "  --status-interval D      how often the service prints its memory while exports run (default 5s, 2s"
+                    + " with --quick; off while the live view is on)",
             "  --quick                  about 15 s in all (5 s and at most 8 s phases), for smoke tests");
 
     private static final Pattern EXPORT_ENDED = Pattern.compile(
             "^export #(\\d+) (respecting|ignoring): ended \\((.*?)\\) after .* peak queued in process (.+)$");
+    private static final String DEFAULT_COLLECTOR = "http://127.0.0.1:4318";
+    private static final String DEFAULT_PROMETHEUS = "http://127.0.0.1:9090";
+    private static final int PROBE_MILLIS = 300;
 
     private final PrintStream out = System.out;
     private final CompletableFuture<Integer> listening = new CompletableFuture<>();
@@ -63,6 +87,9 @@ public final class Scenario {
     private final AtomicReference<String> ignoringPeak = new AtomicReference<>();
     private final AtomicReference<String> ignoringEndReason = new AtomicReference<>();
     private volatile boolean agentSpoke;
+    /** The live view, or null when it is off; set before any thread but main prints. */
+    private volatile LiveView view;
+    private final AgentTelemetry telemetry = new AgentTelemetry();
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -75,8 +102,9 @@ public final class Scenario {
             a = Args.parse(args,
                     Args.names("agent", "agent-options", "console-interval", "xmx", "max-direct", "jvm-arg", "java",
                             "transport", "rate", "bytes", "respecting-seconds", "ignoring-seconds",
-                            "status-interval"),
-                    Args.names("no-agent", "quick", "help"));
+                            "status-interval", "view-interval", "export-interval", "collector", "prometheus",
+                            "ignoring-rate"),
+                    Args.names("no-agent", "quick", "help", "no-view", "plain", "agent-console"));
             if (a.has("help")) {
                 System.out.println(USAGE);
                 return 0;
@@ -92,16 +120,23 @@ public final class Scenario {
     private int play(Args a) {
         boolean quick = a.has("quick");
         boolean withAgent = !a.has("no-agent");
+        boolean withView = withAgent && !a.has("no-view");
         long rate = a.size("rate", "200k");
         long bytes = a.size("bytes", "400m");
         long phase1 = a.nanos("respecting-seconds", quick ? "5s" : "20s");
         long phase2 = a.nanos("ignoring-seconds", quick ? "8s" : "30s");
         String consoleInterval = a.get("console-interval", "2s");
         long consoleNanos = Units.parseDurationNanos(consoleInterval);
+        String exportInterval = a.get("export-interval", "1s");
+        long exportNanos = Units.parseDurationNanos(exportInterval);
+        long viewNanos = a.nanos("view-interval", "2s");
+        boolean agentConsole = !withView || a.has("agent-console");
         String xmx = a.get("xmx", "256m");
         String maxDirect = a.get("max-direct", "128m");
         Units.parseSize(xmx);
         long maxDirectBytes = Units.parseSize(maxDirect);
+        long ignoringRate = a.has("ignoring-rate") ? a.size("ignoring-rate", "0")
+                : defaultIgnoringRate(maxDirectBytes, phase2);
 
         Path agent = Paths.get(a.get("agent", "agent/target/highwater-agent.jar")).toAbsolutePath().normalize();
         if (withAgent && !Files.isRegularFile(agent)) {
@@ -110,10 +145,70 @@ public final class Scenario {
                     + " (./demo does this for you), point --agent at it, or run without it: --no-agent");
             return 2;
         }
-        String agentOptions = "console=true;console.interval=" + consoleInterval + ";otel.service.name=highwater-demo";
+
+        // --- where the agent's telemetry goes: the view's receiver, a collector, Prometheus ----------------------
+        String collectorUrl = a.get("collector", null);
+        boolean collectorAsked = collectorUrl != null;
+        if (collectorUrl == null) {
+            collectorUrl = CollectorTee.reachable(DEFAULT_COLLECTOR, PROBE_MILLIS) ? DEFAULT_COLLECTOR : "none";
+        }
+        if (isNone(collectorUrl)) {
+            collectorUrl = null;
+        }
+        String prometheusUrl = a.get("prometheus", null);
+        if (prometheusUrl == null) {
+            prometheusUrl = PrometheusAlerts.reachable(DEFAULT_PROMETHEUS, PROBE_MILLIS) ? DEFAULT_PROMETHEUS : "none";
+        }
+        if (isNone(prometheusUrl)) {
+            prometheusUrl = null;
+        }
+        CollectorTee tee = null;
+        OtlpReceiver receiver = null;
+        PrometheusAlerts alerts = null;
+        try {
+            if (withView) {
+                if (collectorUrl != null) {
+                    tee = new CollectorTee(collectorUrl, this::say);
+                }
+                receiver = OtlpReceiver.start(telemetry, received -> {
+                    LiveView v = view;
+                    if (v != null) {
+                        v.spans(received);
+                    }
+                }, tee, this::say);
+                view = new LiveView(out, LiveView.detect(a.has("plain")), telemetry, viewNanos,
+                        receiver.endpoint());
+            }
+            if (prometheusUrl != null) {
+                alerts = new PrometheusAlerts(prometheusUrl, this::say);
+                if (view != null) {
+                    view.alerts(alerts);
+                }
+            }
+        } catch (IOException e) {
+            System.err.println("scenario: could not start the OTLP receiver for the live view: " + e
+                    + " (run with --no-view to do without it)");
+            closeAll(null, tee, alerts);
+            return 1;
+        }
+
+        String agentOptions = "otel.service.name=highwater-demo";
+        if (withView) {
+            agentOptions += ";otel.exporter.otlp.endpoint=" + receiver.endpoint() + ";otel.metric.export.interval="
+                    + exportInterval + ";otel.bsp.schedule.delay=500ms";
+        } else if (collectorAsked && collectorUrl != null) {
+            agentOptions += ";otel.exporter.otlp.endpoint=" + collectorUrl;
+        }
+        if (agentConsole) {
+            agentOptions += ";console=true;console.interval=" + consoleInterval;
+        }
         String extra = a.get("agent-options", "");
         if (!extra.isEmpty()) {
             agentOptions += ";" + extra;
+            if (withView && extra.contains("otel.exporter.otlp")) {
+                say("scenario: --agent-options sets an OTLP endpoint: the live view shows only what the agent still"
+                        + " sends to " + receiver.endpoint() + " (use --collector URL to forward to a collector)");
+            }
         }
 
         String java = a.get("java", Paths.get(System.getProperty("java.home"), "bin", "java").toString());
@@ -137,7 +232,7 @@ public final class Scenario {
         command.add("--transport");
         command.add(a.get("transport", "auto"));
         command.add("--status-interval");
-        command.add(a.get("status-interval", quick ? "2s" : "5s"));
+        command.add(a.get("status-interval", withView ? "0" : quick ? "2s" : "5s"));
 
         say("");
         say("highwater demo: a reporting service streams a " + Units.size(bytes) + " CSV export (rows generated on"
@@ -146,6 +241,24 @@ public final class Scenario {
                 + (withAgent ? " and the highwater agent:" : " and WITHOUT the highwater agent (--no-agent)"));
         if (withAgent) {
             say("    -javaagent:" + relative(agent) + "=" + agentOptions);
+        }
+        if (withView) {
+            say("  the live view shows what the agent exports over OTLP to this demo (" + receiver.endpoint()
+                    + ", every " + exportInterval + ")" + (view.mode() == LiveView.Mode.IN_PLACE
+                    ? ", refreshed in place" : ", as [view] lines every " + Units.seconds(viewNanos))
+                    + "; [span] lines are the agent's episode spans as they arrive.");
+        }
+        if (tee != null) {
+            say("  an OpenTelemetry Collector at " + tee.base() + (collectorAsked ? "" : " answered")
+                    + ": every OTLP request of the agent is forwarded to it unchanged.");
+        } else if (withView) {
+            say("  no collector at " + DEFAULT_COLLECTOR + " (otel-collector/run.sh starts one; or --collector URL):"
+                    + " the telemetry stays in this view.");
+        }
+        if (alerts != null) {
+            say("  Prometheus at " + alerts.base() + ": the alerts are at " + alerts.base() + "/alerts, the numbers"
+                    + " at " + alerts.base() + "/graph?g0.expr=backpressure_pending_bytes"
+                    + (view != null ? "; the view shows which alerts are pending or firing." : "."));
         }
         say("  [service] lines come from the service, [highwater] lines from the agent, [phone] lines from the"
                 + " slow client.");
@@ -156,6 +269,7 @@ public final class Scenario {
             service = new ProcessBuilder(command).start();
         } catch (IOException e) {
             System.err.println("scenario: could not start " + java + ": " + e.getMessage());
+            closeAll(receiver, tee, alerts);
             return 1;
         }
         Thread killer = new Thread(service::destroyForcibly, "scenario-stop-service");
@@ -168,6 +282,7 @@ public final class Scenario {
         Thread stdout = forward(service.getInputStream(), "service-stdout");
         Thread stderr = forward(service.getErrorStream(), "service-stderr");
         int exit = 0;
+        long agentWaitNanos = 2 * exportNanos + TimeUnit.MILLISECONDS.toNanos(1500);
         try {
             int port;
             try {
@@ -176,15 +291,25 @@ public final class Scenario {
                 say("scenario: " + e.getMessage());
                 return 1;
             }
+            if (alerts != null) {
+                alerts.start(TimeUnit.SECONDS.toNanos(3));
+            }
+            if (view != null) {
+                view.start();
+            }
 
             say("");
             say("phase 1 (" + Units.seconds(phase1) + "): a phone at " + Units.rate(rate) + " downloads the export"
                     + " from /export/respecting, which respects backpressure — watch pending bytes stay flat near"
                     + " the high-water mark (64 KiB).");
-            SlowClient.Result r1 = download(port, "/export/respecting?bytes=" + Units.sizeArgument(bytes), rate, phase1, () -> false,
-                    0);
+            SlowClient.Result r1 = download(port, "/export/respecting", "?bytes=" + Units.sizeArgument(bytes), rate,
+                    phase1, () -> false, 0);
             awaitValue(respectingPeak, TimeUnit.SECONDS.toNanos(3));
-            sleepNanos(Math.min(consoleNanos, TimeUnit.SECONDS.toNanos(2)));
+            if (view != null) {
+                awaitAgent(r1.localPort, agentWaitNanos);
+            } else {
+                sleepNanos(Math.min(consoleNanos, TimeUnit.SECONDS.toNanos(2)));
+            }
             if (!service.isAlive()) {
                 say("scenario: the service exited during phase 1 (exit code " + service.exitValue() + ")");
                 return 1;
@@ -192,21 +317,31 @@ public final class Scenario {
 
             say("");
             say("phase 2 (up to " + Units.seconds(phase2) + "): the same phone downloads from /export/ignoring,"
-                    + " which loops write() and never asks Channel.isWritable() — watch pending bytes climb until"
-                    + " the " + Units.size(maxDirectBytes) + " of direct memory run out"
+                    + " which loops write() and never asks Channel.isWritable()"
+                    + (ignoringRate > 0 ? " (it generates rows at " + Units.rate(ignoringRate) + ")" : "")
+                    + " — watch pending bytes climb until the " + Units.size(maxDirectBytes)
+                    + " of direct memory run out"
                     + (withAgent ? "; highwater names the code that ignored the signal"
                             + " (code.function.name io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure)."
                             : "."));
             long phase2Start = System.nanoTime();
-            SlowClient.Result r2 = download(port, "/export/ignoring?bytes=" + Units.sizeArgument(bytes), rate, phase2,
-                    () -> failureSeen.getCount() == 0, consoleNanos + TimeUnit.MILLISECONDS.toNanos(700));
+            long grace = (view != null ? exportNanos : consoleNanos) + TimeUnit.MILLISECONDS.toNanos(700);
+            SlowClient.Result r2 = download(port, "/export/ignoring", "?bytes=" + Units.sizeArgument(bytes)
+                            + (ignoringRate > 0 ? "&rate=" + Units.sizeArgument(ignoringRate) : ""), rate, phase2,
+                    () -> failureSeen.getCount() == 0, grace);
             awaitValue(ignoringPeak, TimeUnit.SECONDS.toNanos(2));
+            if (view != null) {
+                awaitAgent(r2.localPort, agentWaitNanos);
+            }
             long failureAfter = failureAt - phase2Start;
             boolean alive = service.isAlive();
             String health = alive ? health(port) : "not asked: the service is gone (exit code "
                     + service.exitValue() + ")";
             if (alive) {
                 say("GET /health → " + health);
+            }
+            if (view != null) {
+                view.finish();
             }
 
             say("");
@@ -228,7 +363,9 @@ public final class Scenario {
             }
             say("  the service afterwards: " + (alive ? "still up, /health " + health
                     : "GONE (exit code " + service.exitValue() + ")"));
-            if (withAgent) {
+            if (view != null) {
+                summarizeTelemetry(r1, r2);
+            } else if (withAgent) {
                 say("  agent: " + relative(agent) + (agentSpoke ? "; its [highwater] lines are above"
                         : "; it printed no [highwater] console lines (console output not available in this build?)"));
             } else {
@@ -238,9 +375,26 @@ public final class Scenario {
                 exit = 1;
             }
         } finally {
+            if (view != null) {
+                view.finish();
+            }
             stopService(service);
             joinQuietly(stdout, 3000);
             joinQuietly(stderr, 3000);
+            if (tee != null) {
+                tee.drain(2000);
+                if (tee.forwarded.get() + tee.failed.get() + tee.dropped.get() > 0) {
+                    say("  collector " + tee.base() + ": " + tee.forwarded.get() + " OTLP requests forwarded"
+                            + (tee.failed.get() > 0 ? ", " + tee.failed.get() + " failed" : "")
+                            + (tee.dropped.get() > 0 ? ", " + tee.dropped.get() + " dropped (collector too slow)"
+                                    : ""));
+                }
+            }
+            if (alerts != null) {
+                say("  Prometheus: " + alerts.base() + "/alerts"
+                        + (alerts.states().isEmpty() ? "" : " (last seen: " + alerts.states() + ")"));
+            }
+            closeAll(receiver, tee, alerts);
             try {
                 Runtime.getRuntime().removeShutdownHook(killer);
             } catch (IllegalStateException ignored) {
@@ -250,13 +404,84 @@ public final class Scenario {
         return exit;
     }
 
+    /** Direct memory runs out about halfway through phase 2: maximum direct memory / (phase 2 / 2), in MiB/s. */
+    static long defaultIgnoringRate(long maxDirectBytes, long phase2Nanos) {
+        double seconds = Math.max(1, phase2Nanos / 2e9);
+        long mib = Math.max(1, Math.round(maxDirectBytes / seconds / (1 << 20)));
+        return mib << 20;
+    }
+
+    private static boolean isNone(String url) {
+        return url == null || url.isEmpty() || "none".equalsIgnoreCase(url) || "off".equalsIgnoreCase(url);
+    }
+
+    private static void closeAll(OtlpReceiver receiver, CollectorTee tee, PrometheusAlerts alerts) {
+        if (receiver != null) {
+            receiver.close();
+        }
+        if (tee != null) {
+            tee.close();
+        }
+        if (alerts != null) {
+            alerts.close();
+        }
+    }
+
+    /** Waits until a metrics batch newer than now arrived and the span of the connection on {@code port}. */
+    private void awaitAgent(int port, long timeoutNanos) {
+        long since = System.nanoTime();
+        long deadline = since + timeoutNanos;
+        while (System.nanoTime() < deadline) {
+            boolean batch = telemetry.snapshot().lastMetricsNanos > since;
+            boolean span = port < 0 || view.spanArrived(port);
+            if (batch && span) {
+                return;
+            }
+            sleepNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
+    private void summarizeTelemetry(SlowClient.Result r1, SlowClient.Result r2) {
+        AgentTelemetry.Snapshot s = telemetry.snapshot();
+        say("  agent, as it exported over OTLP: " + s.metricBatches + " metric batches, " + s.spans + " episode span"
+                + (s.spans == 1 ? "" : "s"));
+        say("    /export/respecting: peak pending " + peak(s, r1.localPort) + "; /export/ignoring: peak pending "
+                + peak(s, r2.localPort));
+        if (s.ignoredWrites.isEmpty()) {
+            say("    ignored writes: none exported");
+        }
+        for (java.util.Map.Entry<String, Long> e : s.ignoredWrites.entrySet()) {
+            say("    ignored writes: " + e.getValue() + " at " + e.getKey());
+        }
+        for (java.util.Map.Entry<String, DrainWaitHistogram> e : s.drainWait.entrySet()) {
+            say("    drain wait (" + e.getKey() + "): " + LiveView.quantiles(e.getValue()));
+        }
+    }
+
+    private static String peak(AgentTelemetry.Snapshot s, int port) {
+        Long p = port < 0 ? null : s.connectionPeak.get((long) port);
+        return p == null ? "not exported" : Units.size(p);
+    }
+
     private volatile long failureAt;
 
-    /** Runs the phone against {@code path} for at most {@code maxNanos}; {@code stopWhen} adds an early end. */
-    private SlowClient.Result download(int port, String path, long rate, long maxNanos,
+    /**
+     * Runs the phone against {@code endpoint + query} for at most {@code maxNanos}; {@code stopWhen} adds an early
+     * end. With the live view on, the view follows the download and the phone prints no progress lines of its own.
+     */
+    private SlowClient.Result download(int port, String endpoint, String query, long rate, long maxNanos,
                                        java.util.function.BooleanSupplier stopWhen, long graceNanos) {
-        SlowClient client = new SlowClient(new SlowClient.Options()
-                .target("127.0.0.1", port, path).rate(rate).maxNanos(maxNanos).label("phone"));
+        LiveView v = view;
+        SlowClient.Options options = new SlowClient.Options()
+                .target("127.0.0.1", port, endpoint + query).rate(rate).maxNanos(maxNanos).label("phone")
+                .lines(this::say);
+        if (v != null) {
+            options.progressNanos(0).onConnected(local -> v.connected(endpoint, local));
+        }
+        SlowClient client = new SlowClient(options);
+        if (v != null) {
+            v.endpoint(endpoint, client::progress);
+        }
         AtomicReference<SlowClient.Result> result = new AtomicReference<>();
         Thread t = new Thread(() -> {
             try {
@@ -280,7 +505,11 @@ public final class Scenario {
             }
         }
         SlowClient.Result r = result.get();
-        return r != null ? r : new SlowClient.Result();
+        if (r == null) {
+            r = new SlowClient.Result();
+        }
+        r.localPort = client.progress().localPort;
+        return r;
     }
 
     private int waitForPort(Process service, long timeoutNanos) {
@@ -433,6 +662,11 @@ public final class Scenario {
     }
 
     private void say(String line) {
+        LiveView v = view;
+        if (v != null) {
+            v.log(line);
+            return;
+        }
         synchronized (out) {
             out.println(line);
             out.flush();

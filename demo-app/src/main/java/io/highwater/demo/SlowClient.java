@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * A client that downloads like a phone on a poor link: a plain {@link Socket} with a small receive buffer (set
@@ -50,6 +52,10 @@ public final class SlowClient {
         boolean quiet;
         String label = "slow-client";
         PrintStream out = System.out;
+        /** When set, lines go here (already prefixed with the label) instead of {@link #out}. */
+        Consumer<String> lines;
+        /** Called once with the socket's local port right after it connects (the server's peer port). */
+        IntConsumer onConnected;
 
         public Options target(String host, int port, String path) {
             this.host = host;
@@ -82,6 +88,34 @@ public final class SlowClient {
             this.progressNanos = nanos;
             return this;
         }
+
+        public Options lines(Consumer<String> lines) {
+            this.lines = lines;
+            return this;
+        }
+
+        public Options onConnected(IntConsumer onConnected) {
+            this.onConnected = onConnected;
+            return this;
+        }
+    }
+
+    /** Where a download stands, for a live display; a snapshot, safe to keep. */
+    public static final class Progress {
+        /** The socket's local port, or -1 before it connected. */
+        public int localPort = -1;
+        public long bodyBytes;
+        /** The announced {@code Content-Length}, or -1 (not yet known or none). */
+        public long contentLength = -1;
+        /** Time since the request was sent, or 0 before. */
+        public long elapsedNanos;
+        public boolean finished;
+        /** Why it ended, when {@link #finished}. */
+        public String endReason = "";
+
+        public double bytesPerSecond() {
+            return elapsedNanos <= 0 ? 0 : bodyBytes / (elapsedNanos / 1e9);
+        }
     }
 
     /** How a download went. */
@@ -94,6 +128,8 @@ public final class SlowClient {
         public boolean complete;
         public String endReason = "";
         public long nanos;
+        /** The socket's local port (the server's peer port), or -1. */
+        public int localPort = -1;
 
         public double bytesPerSecond() {
             return nanos <= 0 ? 0 : bodyBytes / (nanos / 1e9);
@@ -102,6 +138,13 @@ public final class SlowClient {
 
     private final Options options;
     private volatile boolean stopRequested;
+    // live state for progress(): written by the downloading thread only
+    private volatile int localPort = -1;
+    private volatile long liveBodyBytes;
+    private volatile long liveContentLength = -1;
+    private volatile long startNanos;
+    private volatile long endNanos;
+    private volatile String endReason;
 
     public SlowClient(Options options) {
         if (options.bytesPerSecond <= 0) {
@@ -162,6 +205,20 @@ public final class SlowClient {
         stopRequested = true;
     }
 
+    /** Where the download stands now; safe from any thread. */
+    public Progress progress() {
+        Progress p = new Progress();
+        p.localPort = localPort;
+        p.bodyBytes = liveBodyBytes;
+        p.contentLength = liveContentLength;
+        long start = startNanos;
+        long end = endNanos;
+        p.finished = endReason != null;
+        p.endReason = p.finished ? endReason : "";
+        p.elapsedNanos = start == 0 ? 0 : (end != 0 ? end : System.nanoTime()) - start;
+        return p;
+    }
+
     /** Connects, sends the request and reads the response at the configured rate; prints progress. */
     public Result download() throws IOException {
         Options o = options;
@@ -170,6 +227,10 @@ public final class SlowClient {
             s.setReceiveBufferSize(o.receiveBuffer); // before connect: the window scale is agreed in the handshake
             s.setSoTimeout(100);
             s.connect(new InetSocketAddress(o.host, o.port), 10_000);
+            localPort = s.getLocalPort();
+            if (o.onConnected != null) {
+                o.onConnected.accept(localPort);
+            }
             String request = "GET " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + o.port
                     + "\r\nUser-Agent: highwater-slow-client\r\nAccept: */*\r\nConnection: close\r\n\r\n";
             if (!o.quiet) {
@@ -180,7 +241,11 @@ public final class SlowClient {
             out.write(request.getBytes(StandardCharsets.US_ASCII));
             out.flush();
             read(s.getInputStream(), r);
+        } catch (IOException e) {
+            endReason = "failed: " + e.getMessage();
+            throw e;
         }
+        endReason = r.endReason;
         say(String.format(Locale.ROOT, "done: %s of body in %s (%s), HTTP %d, %s", Units.size(r.bodyBytes),
                 Units.seconds(r.nanos), Units.rate(r.bytesPerSecond()), r.status, r.endReason));
         return r;
@@ -192,6 +257,7 @@ public final class SlowClient {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         boolean inBody = false;
         long start = System.nanoTime();
+        startNanos = start;
         long nextProgress = start + o.progressNanos;
         long total = 0; // all bytes read, headers included: what the pacing limits
         long minStep = Math.max(1, o.bytesPerSecond * TICK_NANOS / TimeUnit.SECONDS.toNanos(1));
@@ -247,6 +313,7 @@ public final class SlowClient {
             total += n;
             if (inBody) {
                 r.bodyBytes += n;
+                liveBodyBytes = r.bodyBytes;
             } else {
                 head.write(buf, 0, n);
                 int end = headerEnd(head.toByteArray());
@@ -255,6 +322,8 @@ public final class SlowClient {
                     byte[] all = head.toByteArray();
                     parseHead(new String(all, 0, end, StandardCharsets.ISO_8859_1), r);
                     r.bodyBytes = all.length - end - 4;
+                    liveBodyBytes = r.bodyBytes;
+                    liveContentLength = r.contentLength;
                     if (!o.quiet) {
                         say("HTTP " + r.status + ", " + (r.contentLength >= 0 ? "Content-Length "
                                 + Units.size(r.contentLength) : "no Content-Length"));
@@ -262,7 +331,8 @@ public final class SlowClient {
                 }
             }
         }
-        r.nanos = System.nanoTime() - start;
+        endNanos = System.nanoTime();
+        r.nanos = endNanos - start;
     }
 
     private String progress(Result r, long elapsed) {
@@ -309,6 +379,10 @@ public final class SlowClient {
     }
 
     private void say(String line) {
+        if (options.lines != null) {
+            options.lines.accept("[" + options.label + "] " + line);
+            return;
+        }
         PrintStream out = options.out;
         synchronized (out) {
             out.println("[" + options.label + "] " + line);

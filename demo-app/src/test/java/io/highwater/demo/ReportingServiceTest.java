@@ -50,6 +50,25 @@ class ReportingServiceTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"respecting", "ignoring"})
+    void aProductionRateSlowsTheExportDown(String endpoint) throws Exception {
+        try (ReportingService service = ReportingService.start(new ReportingService.Config().port(0)
+                .statusInterval(0))) {
+            long start = System.nanoTime();
+            byte[] response = get(service.port(), "/export/" + endpoint + "?bytes=256k&rate=1m");
+            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+            String text = new String(response, StandardCharsets.ISO_8859_1);
+            int headEnd = text.indexOf("\r\n\r\n");
+            assertThat(response.length - headEnd - 4).isEqualTo(256 * 1024);
+            // 256 KiB at 1 MiB/s cannot arrive in much less than a quarter of a second (a lower bound only)
+            assertThat(elapsedMillis).isGreaterThanOrEqualTo(200);
+
+            assertThat(new String(get(service.port(), "/export/" + endpoint + "?bytes=1k&rate=fast"),
+                    StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 400");
+        }
+    }
+
     private static byte[] get(int port, String path) throws IOException {
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(10_000);
