@@ -17,6 +17,10 @@ public final class Dropped {
         counts[kind.ordinal()].increment();
     }
 
+    public void add(DropKind kind, long n) {
+        counts[kind.ordinal()].add(n);
+    }
+
     public long get(DropKind kind) {
         return counts[kind.ordinal()].sum();
     }

@@ -74,7 +74,7 @@ public final class Monitor {
             c.lastProgressNanos = now;
             c.stallCounted = false;
             c.waits++;
-            c.addEvent(TrackedConnection.EVENT_STOP, now, dropped);
+            c.addEvent(TrackedConnection.EVENT_STOP, now);
         }
     }
 
@@ -110,7 +110,7 @@ public final class Monitor {
             c.waitStartNanos = 0;
             c.calmSinceNanos = now;
             c.episodeWaitNanos += now - started;
-            c.addEvent(TrackedConnection.EVENT_GO, now, dropped);
+            c.addEvent(TrackedConnection.EVENT_GO, now);
         }
         recordWait(c.layer(), (now - started) / 1e9);
     }
@@ -173,7 +173,7 @@ public final class Monitor {
                             c.stallCounted = true;
                             c.stalled = true;
                             stalls[c.layer().ordinal()].increment();
-                            c.addEvent(TrackedConnection.EVENT_STALL, now, dropped);
+                            c.addEvent(TrackedConnection.EVENT_STALL, now);
                         }
                     }
                 }

@@ -123,10 +123,10 @@ public final class TrackedConnection extends WeakReference<Object> {
     }
 
     /** Called under this object's lock. */
-    void addEvent(int kind, long nowNanos, Dropped dropped) {
+    void addEvent(int kind, long nowNanos) {
         if (eventCount == MAX_EVENTS) {
+            // counted as dropped only if this episode becomes a span (EpisodeSpans)
             eventsDropped++;
-            dropped.add(DropKind.SPAN_EVENT);
             return;
         }
         if (events == null) {

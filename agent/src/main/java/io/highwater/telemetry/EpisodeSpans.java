@@ -82,8 +82,10 @@ final class EpisodeSpans implements EpisodeSink {
         for (int i = 0; i < events; i++) {
             span.addEvent(EVENT_NAMES[c.eventKind(i)], Attributes.empty(), epoch(c.eventNanos(i)), TimeUnit.NANOSECONDS);
         }
-        if (c.eventsDropped() > 0) {
-            span.setAttribute(EVENTS_DROPPED, (long) c.eventsDropped());
+        int eventsDropped = c.eventsDropped();
+        if (eventsDropped > 0) {
+            span.setAttribute(EVENTS_DROPPED, (long) eventsDropped);
+            dropped.add(DropKind.SPAN_EVENT, eventsDropped);
         }
         if (error != null) {
             span.setAttribute(PENDING_AT_END, pendingAtEnd);
