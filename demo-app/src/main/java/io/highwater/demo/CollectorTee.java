@@ -86,13 +86,17 @@ final class CollectorTee implements AutoCloseable {
             return;
         }
         sent.whenComplete((response, error) -> {
-            inFlight.release();
-            if (error != null) {
-                failure(path, error.getCause() != null ? error.getCause().toString() : error.toString());
-            } else if (response.statusCode() / 100 != 2) {
-                failure(path, "HTTP " + response.statusCode());
-            } else {
-                forwarded.incrementAndGet();
+            // count before releasing: drain() waits on the permits, and callers then read the counts
+            try {
+                if (error != null) {
+                    failure(path, error.getCause() != null ? error.getCause().toString() : error.toString());
+                } else if (response.statusCode() / 100 != 2) {
+                    failure(path, "HTTP " + response.statusCode());
+                } else {
+                    forwarded.incrementAndGet();
+                }
+            } finally {
+                inFlight.release();
             }
         });
     }
