@@ -29,6 +29,7 @@ public final class Monitor {
     private final List<Object[]> earlyWaits = new ArrayList<>();
     private volatile DrainWaits drainWaits;
     private volatile EpisodeSink episodes = EpisodeSink.NONE;
+    private volatile TraceLink.Probe traces = TraceLink.Probe.NONE;
 
     public Monitor(ConnectionRegistry registry, CallSites callSites, Dropped dropped, StackInspector inspector,
                    RateLimiter captures, double tolerance, Clock clock, long stallNanos) {
@@ -149,6 +150,28 @@ public final class Monitor {
 
     public void attachEpisodes(EpisodeSink sink) {
         episodes = sink;
+    }
+
+    public void attachTraceProbe(TraceLink.Probe probe) {
+        traces = probe;
+    }
+
+    /**
+     * Remembers the trace context current on this thread, once per episode: call it on the thread whose write
+     * caused a stop signal or was ignored (for a write submitted from outside the event loop, the submitter's).
+     */
+    public void captureTrace(TrackedConnection c) {
+        if (c.traceLooked) {
+            return;
+        }
+        TraceLink link = traces.current();
+        if (link != null) {
+            c.traceLink = link;
+            c.traceLooked = true;
+        } else if (traces != TraceLink.Probe.NONE) {
+            // a thread without a context, e.g. the event loop after an off-loop submit: a later write may have one
+            c.traceLooked = c.episodeIgnoredWrites > 0;
+        }
     }
 
     public Dropped droppedCounter() {

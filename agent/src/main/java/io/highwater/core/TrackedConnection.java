@@ -47,6 +47,10 @@ public final class TrackedConnection extends WeakReference<Object> {
     volatile boolean stalled;
     /** Whether the current wait has been counted as a stall (at most once per wait). */
     boolean stallCounted;
+    /** The application's trace context at the episode's first stop or ignored write, if it had one. */
+    volatile TraceLink traceLink;
+    /** Whether {@link #traceLink} was looked for already (the look-up runs once per episode). */
+    volatile boolean traceLooked;
     /** Whether the episode has ended (closed, evicted, or the agent stopped): it ends exactly once. */
     boolean ended;
 
@@ -150,6 +154,10 @@ public final class TrackedConnection extends WeakReference<Object> {
 
     public synchronized int eventsDropped() {
         return eventsDropped;
+    }
+
+    public TraceLink traceLink() {
+        return traceLink;
     }
 
     public boolean isWaiting() {

@@ -40,6 +40,7 @@ public final class NettyAdapter implements NettyHooks {
                 monitor.stop(c, pendingBefore);
             }
             c.observePending(pendingBefore + size);
+            monitor.captureTrace(c);
         }
         // an empty message (the end of an HTTP response, say) adds nothing to the pile: not an ignored write
         if (size > 0 && monitor.beyondTolerance(pendingBefore, highWaterMark)) {
@@ -55,6 +56,7 @@ public final class NettyAdapter implements NettyHooks {
         TrackedConnection c = track(buffer, channel, false, pendingBefore);
         if (c != null) {
             monitor.ignoredSubmit(c, Signal.CHANNEL_UNWRITABLE);
+            monitor.captureTrace(c);
         }
     }
 
@@ -72,6 +74,7 @@ public final class NettyAdapter implements NettyHooks {
             TrackedConnection c = track(buffer, channel, true, pending);
             if (c != null) {
                 monitor.stop(c, pending);
+                monitor.captureTrace(c);
             }
         }
     }

@@ -6,13 +6,17 @@ import io.highwater.core.DropKind;
 import io.highwater.core.Dropped;
 import io.highwater.core.EpisodeSink;
 import io.highwater.core.RateLimiter;
+import io.highwater.core.TraceLink;
 import io.highwater.core.TrackedConnection;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.Tracer;
 
 import java.util.concurrent.TimeUnit;
@@ -73,6 +77,12 @@ final class EpisodeSpans implements EpisodeSink {
                 .setAttribute(IGNORED_BYTES, c.episodeIgnoredBytes())
                 .setAttribute(WAIT, c.episodeWaitNanos() / 1e9)
                 .setAttribute(STALLED, c.stalled());
+        TraceLink link = c.traceLink();
+        if (link != null) {
+            // a link, not a parent: the episode outlives the request's span and belongs to the connection
+            b.addLink(SpanContext.createFromRemoteParent(link.traceId, link.spanId,
+                    link.sampled ? TraceFlags.getSampled() : TraceFlags.getDefault(), TraceState.getDefault()));
+        }
         CallSite site = c.lastSite();
         if (ignored > 0 && site != null) {
             b.setAttribute(Telemetry.FUNCTION, site.function());
