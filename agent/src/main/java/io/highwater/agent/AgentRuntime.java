@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Function;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -64,7 +66,7 @@ final class AgentRuntime {
         this.inst = inst;
         this.settings = settings;
         this.report = report;
-        this.shutdownHook = new Thread(this::shutdown, "highwater-shutdown");
+        this.shutdownHook = new Thread(new Task(this, Task.SHUTDOWN), "highwater-shutdown");
     }
 
     static synchronized String start(Settings settings, Instrumentation inst, boolean dynamic, long startNanos) {
@@ -108,15 +110,23 @@ final class AgentRuntime {
         AdviceTransformer transformer = new AdviceTransformer(AgentRuntime.class.getClassLoader(), targets);
         transformer.install(inst);
 
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "highwater-timer");
-            t.setDaemon(true);
-            return t;
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(new ThreadFactory() {
+            @Override
+            public Thread newThread(Runnable r) {
+                Thread t = new Thread(r, "highwater-timer");
+                t.setDaemon(true);
+                return t;
+            }
         });
         AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer, inst, settings, report);
         MemoryLimits limits = new MemoryLimits();
         Runtime.getRuntime().addShutdownHook(runtime.shutdownHook);
-        Bridge.control = runtime::control;
+        Bridge.control = new Function<String, String>() {
+            @Override
+            public String apply(String command) {
+                return runtime.control(command);
+            }
+        };
         System.setProperty(MARKER, Version.get());
 
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
@@ -126,19 +136,22 @@ final class AgentRuntime {
                 + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped()));
         Log.info(line);
 
-        timer.execute(() -> {
-            try {
-                Telemetry t = Telemetry.start(settings.otelOverrides(), Version.get(), monitor, layers, topN, limits,
-                        spans, closeBudget.toMillis());
-                runtime.telemetry = t;
-                Log.info("exporting metrics to " + t.endpoint() + " every " + t.interval());
-            } catch (Throwable e) {
-                Log.warn("telemetry not started, nothing will be exported: " + e);
+        timer.execute(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    Telemetry t = Telemetry.start(settings.otelOverrides(), Version.get(), monitor, layers, topN,
+                            limits, spans, closeBudget.toMillis());
+                    runtime.telemetry = t;
+                    Log.info("exporting metrics to " + t.endpoint() + " every " + t.interval());
+                } catch (Throwable e) {
+                    Log.warn("telemetry not started, nothing will be exported: " + e);
+                }
             }
         });
         // stalls are found by this timer, not only when metrics are collected
         long tick = Math.max(10, Math.min(1000, stall.toMillis() / 4));
-        timer.scheduleWithFixedDelay(runtime::tick, tick, tick, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(new Task(runtime, Task.TICK), tick, tick, TimeUnit.MILLISECONDS);
         if (console) {
             long every = consoleEvery.toMillis();
             timer.scheduleAtFixedRate(new ConsoleSummary(monitor, layers, limits), every, every, TimeUnit.MILLISECONDS);
@@ -213,6 +226,28 @@ final class AgentRuntime {
         return line;
     }
 
+    /** The runtime's scheduled jobs as one small class: no lambdas on the start-up path (see Clock.SYSTEM). */
+    private static final class Task implements Runnable {
+        static final int TICK = 0;
+        static final int SHUTDOWN = 1;
+        private final AgentRuntime runtime;
+        private final int what;
+
+        Task(AgentRuntime runtime, int what) {
+            this.runtime = runtime;
+            this.what = what;
+        }
+
+        @Override
+        public void run() {
+            if (what == TICK) {
+                runtime.tick();
+            } else {
+                runtime.shutdown();
+            }
+        }
+    }
+
     private void tick() {
         try {
             monitor.tick();
@@ -232,7 +267,8 @@ final class AgentRuntime {
         monitor.endAll("process shutting down");
         Telemetry t = telemetry;
         if (t != null) {
-            t.close();
+            // a JVM that never saw backpressure exits without waiting for a last export
+            t.close(monitor.registry().everUsed());
         }
         Bridge.netty = NettyHooks.NOOP;
     }

@@ -15,6 +15,8 @@ public final class ConnectionRegistry {
 
     private final ConcurrentHashMap<Object, TrackedConnection> map = new ConcurrentHashMap<>();
     private final AtomicInteger size = new AtomicInteger();
+    /** Whether any connection was ever registered: a JVM that never saw backpressure has nothing to flush. */
+    private volatile boolean used;
     private final int max;
     private final Dropped dropped;
 
@@ -48,6 +50,7 @@ public final class ConnectionRegistry {
             return null;
         }
         TrackedConnection fresh = new TrackedConnection(transport, layer, probe, peer, local, nowNanos, pendingNow);
+        used = true;
         TrackedConnection raced = map.putIfAbsent(fresh, fresh);
         if (raced != null) {
             size.decrementAndGet();
@@ -72,6 +75,10 @@ public final class ConnectionRegistry {
             return true;
         }
         return false;
+    }
+
+    public boolean everUsed() {
+        return used;
     }
 
     public int size() {

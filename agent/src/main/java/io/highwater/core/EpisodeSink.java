@@ -14,5 +14,9 @@ public interface EpisodeSink {
      */
     void ended(TrackedConnection connection, long endNanos, long pendingAtEnd, String error);
 
-    EpisodeSink NONE = (c, end, pending, error) -> { };
+    EpisodeSink NONE = new EpisodeSink() {
+        @Override
+        public void ended(TrackedConnection connection, long endNanos, long pendingAtEnd, String error) {
+        }
+    };
 }

@@ -31,17 +31,6 @@ public final class StackInspector {
     private static final String SUBMITTED_TASK_MARKER = "AbstractChannelHandlerContext$WriteTask";
     private static final String SUBMITTED_TASK_RUN = "run";
 
-    private static final Pattern LAMBDA_CLASS = Pattern.compile("\\$\\$Lambda(\\$\\d+)?(/0x[0-9a-f]+)?(\\$\\d+)?");
-    private static final Pattern HIDDEN_SUFFIX = Pattern.compile("/0x[0-9a-f]+");
-    private static final Pattern PROXY = Pattern.compile("\\$Proxy\\d+");
-    private static final Pattern GENERATED_SUFFIX = Pattern.compile(
-            "\\$\\$(EnhancerBySpringCGLIB|EnhancerByCGLIB|FastClassBySpringCGLIB|SpringCGLIB|ByteBuddy|Proxy|Accessor)"
-                    + "\\$\\$?[0-9a-zA-Z]+");
-    private static final Pattern BYTEBUDDY_SUFFIX = Pattern.compile("\\$(ByteBuddy|auxiliary)\\$[0-9a-zA-Z]+");
-    private static final Pattern ACCESSOR = Pattern.compile("(GeneratedMethodAccessor|GeneratedConstructorAccessor|"
-            + "GeneratedSerializationConstructorAccessor)\\d+");
-    private static final Pattern LAMBDA_METHOD = Pattern.compile("^lambda\\$(.*?)\\$\\d+$");
-
     private final String[] frameworks;
     private final StackWalker walker = StackWalker.getInstance();
 
@@ -90,15 +79,29 @@ public final class StackInspector {
         return false;
     }
 
+    /** Compiled on first use (a slow path), not while the host starts. */
+    private static final class Names {
+        static final Pattern LAMBDA_CLASS = Pattern.compile("\\$\\$Lambda(\\$\\d+)?(/0x[0-9a-f]+)?(\\$\\d+)?");
+        static final Pattern HIDDEN_SUFFIX = Pattern.compile("/0x[0-9a-f]+");
+        static final Pattern PROXY = Pattern.compile("\\$Proxy\\d+");
+        static final Pattern GENERATED_SUFFIX = Pattern.compile(
+                "\\$\\$(EnhancerBySpringCGLIB|EnhancerByCGLIB|FastClassBySpringCGLIB|SpringCGLIB|ByteBuddy|Proxy|Accessor)"
+                        + "\\$\\$?[0-9a-zA-Z]+");
+        static final Pattern BYTEBUDDY_SUFFIX = Pattern.compile("\\$(ByteBuddy|auxiliary)\\$[0-9a-zA-Z]+");
+        static final Pattern ACCESSOR = Pattern.compile("(GeneratedMethodAccessor|GeneratedConstructorAccessor|"
+                + "GeneratedSerializationConstructorAccessor)\\d+");
+        static final Pattern LAMBDA_METHOD = Pattern.compile("^lambda\\$(.*?)\\$\\d+$");
+    }
+
     /** Strips the parts of generated names that change from run to run, so restarts do not mint new values. */
     static String normalise(String className, String method) {
-        String c = LAMBDA_CLASS.matcher(className).replaceAll("\\$\\$Lambda");
-        c = HIDDEN_SUFFIX.matcher(c).replaceAll("");
-        c = PROXY.matcher(c).replaceAll("\\$Proxy");
-        c = GENERATED_SUFFIX.matcher(c).replaceAll("\\$\\$$1");
-        c = BYTEBUDDY_SUFFIX.matcher(c).replaceAll("\\$$1");
-        c = ACCESSOR.matcher(c).replaceAll("$1");
-        String m = LAMBDA_METHOD.matcher(method).replaceAll("lambda\\$$1");
+        String c = Names.LAMBDA_CLASS.matcher(className).replaceAll("\\$\\$Lambda");
+        c = Names.HIDDEN_SUFFIX.matcher(c).replaceAll("");
+        c = Names.PROXY.matcher(c).replaceAll("\\$Proxy");
+        c = Names.GENERATED_SUFFIX.matcher(c).replaceAll("\\$\\$$1");
+        c = Names.BYTEBUDDY_SUFFIX.matcher(c).replaceAll("\\$$1");
+        c = Names.ACCESSOR.matcher(c).replaceAll("$1");
+        String m = Names.LAMBDA_METHOD.matcher(method).replaceAll("lambda\\$$1");
         return c + "." + m;
     }
 }

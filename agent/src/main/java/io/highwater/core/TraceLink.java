@@ -20,6 +20,11 @@ public final class TraceLink {
     public interface Probe {
         TraceLink current();
 
-        Probe NONE = () -> null;
+        Probe NONE = new Probe() {
+            @Override
+            public TraceLink current() {
+                return null;
+            }
+        };
     }
 }

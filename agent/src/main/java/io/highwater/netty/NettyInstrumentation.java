@@ -34,17 +34,23 @@ public final class NettyInstrumentation {
     private static final String PROMISE = "io.netty.channel.ChannelPromise";
     private static final String ADVICE = "io.highwater.netty.advice.";
 
-    private static final ElementMatcher.Junction<MethodDescription> ADD_MESSAGE = named("addMessage")
-            .and(takesArguments(3)).and(takesArgument(0, Object.class)).and(takesArgument(1, int.class))
-            .and(takesArgument(2, named(PROMISE)));
-    private static final ElementMatcher.Junction<MethodDescription> SUBMIT = named("incrementPendingOutboundBytes")
-            .and(takesArguments(1)).and(takesArgument(0, long.class)).and(not(isPrivate()));
-    private static final ElementMatcher.Junction<MethodDescription> WRITABILITY = named("fireChannelWritabilityChanged")
-            .and(takesArguments(1)).and(takesArgument(0, boolean.class));
-    private static final ElementMatcher.Junction<MethodDescription> DRAIN = named("removeBytes")
-            .and(takesArguments(1)).and(takesArgument(0, long.class));
-    private static final ElementMatcher.Junction<MethodDescription> CLOSE = named("close")
-            .and(takesArguments(2)).and(takesArgument(0, Throwable.class)).and(takesArgument(1, boolean.class));
+    /**
+     * The method shapes, built on first use: Byte Buddy's matchers load a few hundred classes, which must wait
+     * until a ChannelOutboundBuffer actually loads, not slow down the host's start-up.
+     */
+    private static final class Shapes {
+        static final ElementMatcher.Junction<MethodDescription> ADD_MESSAGE = named("addMessage")
+                .and(takesArguments(3)).and(takesArgument(0, Object.class)).and(takesArgument(1, int.class))
+                .and(takesArgument(2, named(PROMISE)));
+        static final ElementMatcher.Junction<MethodDescription> SUBMIT = named("incrementPendingOutboundBytes")
+                .and(takesArguments(1)).and(takesArgument(0, long.class)).and(not(isPrivate()));
+        static final ElementMatcher.Junction<MethodDescription> WRITABILITY = named("fireChannelWritabilityChanged")
+                .and(takesArguments(1)).and(takesArgument(0, boolean.class));
+        static final ElementMatcher.Junction<MethodDescription> DRAIN = named("removeBytes")
+                .and(takesArguments(1)).and(takesArgument(0, long.class));
+        static final ElementMatcher.Junction<MethodDescription> CLOSE = named("close")
+                .and(takesArguments(2)).and(takesArgument(0, Throwable.class)).and(takesArgument(1, boolean.class));
+    }
 
     private NettyInstrumentation() {
     }
@@ -60,11 +66,11 @@ public final class NettyInstrumentation {
             @Override
             public Map<ElementMatcher<? super MethodDescription>, String> advice() {
                 Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
-                m.put(ADD_MESSAGE, ADVICE + "AddMessageAdvice");
-                m.put(SUBMIT, ADVICE + "SubmitAdvice");
-                m.put(WRITABILITY, ADVICE + "WritabilityAdvice");
-                m.put(DRAIN, ADVICE + "DrainAdvice");
-                m.put(CLOSE, ADVICE + "CloseAdvice");
+                m.put(Shapes.ADD_MESSAGE, ADVICE + "AddMessageAdvice");
+                m.put(Shapes.SUBMIT, ADVICE + "SubmitAdvice");
+                m.put(Shapes.WRITABILITY, ADVICE + "WritabilityAdvice");
+                m.put(Shapes.DRAIN, ADVICE + "DrainAdvice");
+                m.put(Shapes.CLOSE, ADVICE + "CloseAdvice");
                 return m;
             }
 
@@ -96,11 +102,11 @@ public final class NettyInstrumentation {
         requireField(type, "unwritable", "int", missing);
         requireField(type, "totalPendingSize", "long", missing);
         requireField(type, "channel", CHANNEL, missing);
-        requireMethod(type, ADD_MESSAGE, "addMessage(Object, int, ChannelPromise)", missing);
-        requireMethod(type, SUBMIT, "incrementPendingOutboundBytes(long)", missing);
-        requireMethod(type, WRITABILITY, "fireChannelWritabilityChanged(boolean)", missing);
-        requireMethod(type, DRAIN, "removeBytes(long)", missing);
-        requireMethod(type, CLOSE, "close(Throwable, boolean)", missing);
+        requireMethod(type, Shapes.ADD_MESSAGE, "addMessage(Object, int, ChannelPromise)", missing);
+        requireMethod(type, Shapes.SUBMIT, "incrementPendingOutboundBytes(long)", missing);
+        requireMethod(type, Shapes.WRITABILITY, "fireChannelWritabilityChanged(boolean)", missing);
+        requireMethod(type, Shapes.DRAIN, "removeBytes(long)", missing);
+        requireMethod(type, Shapes.CLOSE, "close(Throwable, boolean)", missing);
         return missing;
     }
 

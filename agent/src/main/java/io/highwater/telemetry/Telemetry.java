@@ -268,7 +268,12 @@ public final class Telemetry implements AutoCloseable {
      */
     @Override
     public void close() {
-        boolean unreachable = health != null && health.failing();
+        close(true);
+    }
+
+    /** @param flush false when there is nothing worth a last export (no connection ever hit a stop signal) */
+    public void close(boolean flush) {
+        boolean unreachable = !flush || health != null && health.failing();
         if (health != null) {
             health.closing();
         }
