@@ -30,6 +30,7 @@ public final class Monitor {
     private volatile DrainWaits drainWaits;
     private volatile EpisodeSink episodes = EpisodeSink.NONE;
     private volatile TraceLink.Probe traces = TraceLink.Probe.NONE;
+    private volatile KernelSendQueues kernel;
 
     public Monitor(ConnectionRegistry registry, CallSites callSites, Dropped dropped, StackInspector inspector,
                    RateLimiter captures, double tolerance, Clock clock, long stallNanos) {
@@ -152,6 +153,14 @@ public final class Monitor {
         episodes = sink;
     }
 
+    /**
+     * Lets stall detection see drain progress in the kernel: with a large socket send buffer a slow but steady
+     * reader drains the kernel's queue for seconds before the transport gets to hand over more bytes.
+     */
+    public void attachKernelQueues(KernelSendQueues queues) {
+        kernel = queues;
+    }
+
     public void attachTraceProbe(TraceLink.Probe probe) {
         traces = probe;
     }
@@ -185,6 +194,7 @@ public final class Monitor {
      */
     public void tick() {
         long now = clock.nanoTime();
+        kernelProgress(now);
         for (TrackedConnection c : registry.all()) {
             if (!c.isLive()) {
                 // closed or collected without a close signal: what was pending is unknown
@@ -211,6 +221,41 @@ public final class Monitor {
     public long endedEpisodePeak(Layer layer) {
         synchronized (endedPeak) {
             return endedPeak[layer.ordinal()];
+        }
+    }
+
+    /**
+     * For waits that have gone half a stall threshold without progress at the transport, a shrinking kernel send
+     * queue counts as progress: the reader is reading, the kernel's buffer just hides it. One read of the kernel's
+     * tables per tick, and only when such a wait exists.
+     */
+    private void kernelProgress(long now) {
+        KernelSendQueues k = kernel;
+        if (k == null) {
+            return;
+        }
+        List<TrackedConnection> suspects = null;
+        for (TrackedConnection c : registry.all()) {
+            if (c.waitStartNanos != 0 && now - c.lastProgressNanos >= stallNanos / 2) {
+                if (suspects == null) {
+                    suspects = new ArrayList<>();
+                }
+                suspects.add(c);
+            }
+        }
+        if (suspects == null) {
+            return;
+        }
+        java.util.Map<TrackedConnection, Long> queued = k.read(suspects);
+        for (TrackedConnection c : suspects) {
+            Long q = queued.get(c);
+            if (q == null) {
+                continue;
+            }
+            if (c.lastKernelQueued >= 0 && q < c.lastKernelQueued) {
+                c.lastProgressNanos = now;
+            }
+            c.lastKernelQueued = q;
         }
     }
 

@@ -45,6 +45,8 @@ public final class TrackedConnection extends WeakReference<Object> {
     volatile long episodeIgnoredBytes;
     volatile int waits;
     volatile boolean stalled;
+    /** The kernel's send queue when last looked at for stall detection, -1 before the first look. */
+    long lastKernelQueued = -1;
     /** Whether the current wait has been counted as a stall (at most once per wait). */
     boolean stallCounted;
     /** The application's trace context at the episode's first stop or ignored write, if it had one. */

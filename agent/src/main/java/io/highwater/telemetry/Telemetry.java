@@ -203,6 +203,7 @@ public final class Telemetry implements AutoCloseable {
                 .setDescription("Bytes queued in the process for the top connections by pending bytes")
                 .buildObserver();
         KernelSendQueues kernel = KernelSendQueues.linux();
+        monitor.attachKernelQueues(kernel);
         if (kernel == null) {
             Log.info("no /proc/net/tcp here: backpressure.kernel.queued.bytes is not exported");
         }

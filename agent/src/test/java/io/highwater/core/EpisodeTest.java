@@ -1,11 +1,19 @@
 package io.highwater.core;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -128,6 +136,39 @@ class EpisodeTest {
         }
         assertThat(monitor.stalls(Layer.NETTY)).isZero();
         assertThat(snapshot().blocked(Layer.NETTY)).isEqualTo(1);
+    }
+
+    @Test
+    void aShrinkingKernelSendQueueIsProgressToo(@TempDir Path dir)
+            throws Exception {
+        Path tcp = dir.resolve("tcp");
+        TrackedConnection c = monitor.track(new Object(), Layer.NETTY, probes,
+                new InetSocketAddress("127.0.0.1", 0xD431), new InetSocketAddress("127.0.0.1", 0x1F90),
+                true, 0);
+        monitor.attachKernelQueues(new KernelSendQueues(Collections.singletonList(tcp)));
+        monitor.stop(c, 1);
+        String head = "  sl  local_address rem_address   st tx_queue rx_queue\n";
+        IntConsumer queue = bytes -> {
+            try {
+                Files.writeString(tcp, head + String.format(
+                        "   1: 0100007F:1F90 0100007F:D431 01 %08X:00000000 01:00000014 00000000 0 0 2 1%n", bytes));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        // the transport reports nothing, but the kernel's queue shrinks: a slow reader, not a stall
+        for (int i = 0; i < 8; i++) {
+            queue.accept(3_000_000 - i * 100_000);
+            now.addAndGet(STALL / 2);
+            monitor.tick();
+        }
+        assertThat(monitor.stalls(Layer.NETTY)).isZero();
+        // the queue stops shrinking: the reader stopped, that is a stall
+        now.addAndGet(STALL);
+        monitor.tick();
+        now.addAndGet(STALL);
+        monitor.tick();
+        assertThat(monitor.stalls(Layer.NETTY)).isEqualTo(1);
     }
 
     @Test
