@@ -37,10 +37,13 @@ import io.netty.util.Version;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * A streaming "export" HTTP server on Netty, run in a child JVM with the agent attached. Uses only Netty and the
@@ -66,6 +69,13 @@ import java.util.concurrent.Executors;
  *       for writability.</li>
  *   <li>{@code /single} (1 MiB): one buffer of {@code bytes}, written while the channel is writable; the empty last
  *       content follows at once, as any Netty HTTP server ends a response.</li>
+ *   <li>{@code /ignore-paced} (1 GiB in 16 KiB writes at {@code rate} bytes per second, 1 MB/s by default):
+ *       {@link #writePaced} writes on the event loop from tasks scheduled every {@value #PACE_TICK_MS} ms, never
+ *       looking at {@code isWritable()}, until everything is written or the connection closes — a bug that is
+ *       still writing whenever an agent is attached.</li>
+ *   <li>{@code /threads}: the names of the process's live threads, one per line, sorted. With
+ *       {@code join=<prefix>,<prefix>}, first waits (up to 10 s each, {@link Thread#join}) for the threads whose
+ *       names start with one of the prefixes to end. Answered from an application thread.</li>
  * </ul>
  */
 public final class NettyExportServer {
@@ -76,6 +86,8 @@ public final class NettyExportServer {
     static final int MIB = 1024 * 1024;
     /** {@code /ignore} flushes after this many writes. */
     static final int FLUSH_EVERY = 16;
+    /** {@code /ignore-paced} writes what is due this often. */
+    static final long PACE_TICK_MS = 10;
 
     private static final byte[] PATTERN = new byte[64 * KIB];
 
@@ -232,6 +244,55 @@ public final class NettyExportServer {
         ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
     }
 
+    /**
+     * The bug, paced: on the event loop, writes (and flushes) whatever is due at the stream's rate, then schedules
+     * itself again; never asks {@code isWritable()}. Stops when the connection is no longer active.
+     */
+    static void writePaced(ChannelHandlerContext ctx, Paced p) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        long due = Math.min(p.total, (long) ((System.nanoTime() - p.startNanos) / 1e9 * p.rate));
+        boolean wrote = false;
+        while (p.written < due) {
+            int size = (int) Math.min(p.chunk, p.total - p.written);
+            ctx.write(new DefaultHttpContent(chunk(ctx.alloc(), size)));
+            p.written += size;
+            wrote = true;
+        }
+        if (p.written >= p.total) {
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+        ctx.executor().schedule(() -> writePaced(ctx, p), PACE_TICK_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** {@code /threads}: see the class comment. Runs on an application thread. */
+    static void answerThreads(Channel channel, List<String> joinPrefixes) {
+        if (!joinPrefixes.isEmpty()) {
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t != Thread.currentThread() && joinPrefixes.stream().anyMatch(t.getName()::startsWith)) {
+                    try {
+                        t.join(10_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
+        String names = Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted()
+                .collect(Collectors.joining("\n", "", "\n"));
+        DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        r.content().writeCharSequence(names, CharsetUtil.UTF_8);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        HttpUtil.setContentLength(r, r.content().readableBytes());
+        channel.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    }
+
     // ---------------------------------------------------------------- plumbing
 
     static HttpResponse head(long total) {
@@ -266,6 +327,21 @@ public final class NettyExportServer {
         }
     }
 
+    /** The state of one {@code /ignore-paced} response. Event-loop confined. */
+    static final class Paced {
+        final long total;
+        final int chunk;
+        final long rate;
+        final long startNanos = System.nanoTime();
+        long written;
+
+        Paced(long total, int chunk, long rate) {
+            this.total = total;
+            this.chunk = chunk;
+            this.rate = rate;
+        }
+    }
+
     /** Routes one request per connection. Not sharable: it holds the connection's {@link Streaming} state. */
     static final class ExportHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private Streaming streaming;
@@ -297,6 +373,21 @@ public final class NettyExportServer {
                 case "/single":
                     writeSingle(ctx, param(q, "bytes", MIB));
                     break;
+                case "/ignore-paced": {
+                    Paced p = new Paced(param(q, "bytes", 1024L * MIB), (int) param(q, "chunk", 16 * KIB),
+                            param(q, "rate", 1_000_000));
+                    ctx.write(head(p.total));
+                    writePaced(ctx, p);
+                    break;
+                }
+                case "/threads": {
+                    List<String> join = q.parameters().getOrDefault("join", List.of()).stream()
+                            .flatMap(v -> Arrays.stream(v.split(","))).filter(v -> !v.isEmpty())
+                            .collect(Collectors.toList());
+                    Channel channel = ctx.channel();
+                    APP_THREADS.execute(() -> answerThreads(channel, join));
+                    break;
+                }
                 default:
                     DefaultFullHttpResponse notFound = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                             HttpResponseStatus.NOT_FOUND);

@@ -1,6 +1,7 @@
 package io.highwater.it.harness;
 
 import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.Http;
 import io.highwater.it.support.NettyVariant;
 import io.highwater.it.support.SlowClient;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,7 +24,8 @@ class ExportServerWithoutAgentTest {
         try (ExportServer server = ExportServer.builder("plain-" + variant.name(), variant).start()) {
             int port = server.port();
             for (String path : new String[] {"/respect?bytes=" + MIB, "/single?bytes=" + 256 * KIB,
-                    "/ignore?bytes=" + 2 * MIB, "/ignore-offloop?bytes=" + 2 * MIB + "&chunk=" + 8 * KIB}) {
+                    "/ignore?bytes=" + 2 * MIB, "/ignore-offloop?bytes=" + 2 * MIB + "&chunk=" + 8 * KIB,
+                    "/ignore-paced?bytes=" + MIB + "&rate=" + 20_000_000}) {
                 try (SlowClient client = SlowClient.builder(port, path).bytesPerSecond(20_000_000).readSize(64 * KIB)
                         .connect()) {
                     client.awaitComplete();
@@ -32,6 +34,8 @@ class ExportServerWithoutAgentTest {
                             .isEqualTo(Long.parseLong(path.replaceAll(".*bytes=(\\d+).*", "$1")));
                 }
             }
+            assertThat(Http.get(port, "/threads").lines()).as("thread names").contains("main");
+            assertThat(Http.get(port, "/threads?join=no-such-thread").lines()).contains("main");
             try (SlowClient missing = SlowClient.builder(port, "/nope").connect()) {
                 missing.awaitComplete();
                 assertThat(missing.status()).isEqualTo(404);

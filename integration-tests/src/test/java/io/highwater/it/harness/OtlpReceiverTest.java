@@ -9,6 +9,8 @@ import io.opentelemetry.proto.common.v1.InstrumentationScope;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.metrics.v1.AggregationTemporality;
 import io.opentelemetry.proto.metrics.v1.Gauge;
+import io.opentelemetry.proto.metrics.v1.Histogram;
+import io.opentelemetry.proto.metrics.v1.HistogramDataPoint;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
 import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
@@ -18,6 +20,8 @@ import io.opentelemetry.proto.resource.v1.Resource;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
+import io.opentelemetry.proto.trace.v1.Status;
+import io.highwater.it.support.ReceivedSpan;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -93,6 +97,26 @@ class OtlpReceiverTest {
     }
 
     @Test
+    void histogramPointsCarryCountAndSumAndAbsenceIsABoundedWait() throws Exception {
+        Metric histogram = Metric.newBuilder().setName("h.wait").setUnit("s").setHistogram(Histogram.newBuilder()
+                .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)
+                .addDataPoints(HistogramDataPoint.newBuilder().setCount(3).setSum(4.5)
+                        .addAllExplicitBounds(List.of(1.0, 2.0)).addAllBucketCounts(List.of(1L, 1L, 1L)))).build();
+        post("/v1/metrics", request(histogram).toByteArray(), false);
+        MetricPoint p = receiver.awaitPoint("the histogram", q -> q.metric().equals("h.wait"));
+        assertThat(p.kind()).isEqualTo(MetricPoint.Kind.HISTOGRAM);
+        assertThat(p.longValue()).as("count").isEqualTo(3);
+        assertThat(p.sum()).isEqualTo(4.5);
+        assertThat(receiver.pointsInBatch("h.wait", 0)).containsExactly(p);
+
+        receiver.assertNoMetricBatchesBeyond(1, java.time.Duration.ofMillis(50));
+        CompletableFuture<Void> watching = CompletableFuture.runAsync(() ->
+                receiver.assertNoMetricBatchesBeyond(1, java.time.Duration.ofSeconds(30)));
+        post("/v1/metrics", request(histogram).toByteArray(), false);
+        assertThatThrownBy(watching::join).hasCauseInstanceOf(AssertionError.class);
+    }
+
+    @Test
     void awaitReturnsAPointThatArrivesLater() throws Exception {
         CompletableFuture<MetricPoint> waiting = CompletableFuture.supplyAsync(() ->
                 receiver.awaitPoint("g.pending > 2000", p -> p.metric().equals("g.pending") && p.doubleValue() > 2000));
@@ -108,10 +132,31 @@ class OtlpReceiverTest {
     @Test
     void decodesTracesAndRejectsWhatACollectorWouldReject() throws Exception {
         ExportTraceServiceRequest traces = ExportTraceServiceRequest.newBuilder().addResourceSpans(
-                ResourceSpans.newBuilder().addScopeSpans(ScopeSpans.newBuilder()
-                        .addSpans(Span.newBuilder().setName("backpressure netty")))).build();
+                ResourceSpans.newBuilder()
+                        .setResource(Resource.newBuilder().addAttributes(kv("service.name", "svc")))
+                        .addScopeSpans(ScopeSpans.newBuilder()
+                                .setScope(InstrumentationScope.newBuilder().setName("highwater").setVersion("1.0"))
+                                .addSpans(Span.newBuilder().setName("backpressure netty")
+                                        .setStartTimeUnixNano(1_000_000_000L).setEndTimeUnixNano(1_750_000_000L)
+                                        .addAttributes(kv("network.peer.port", 4711L))
+                                        .addAttributes(KeyValue.newBuilder().setKey("backpressure.drain.wait_seconds")
+                                                .setValue(AnyValue.newBuilder().setDoubleValue(0.25)))
+                                        .addEvents(Span.Event.newBuilder().setName("stop"))
+                                        .setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_ERROR)
+                                                .setMessage("closed"))))).build();
         assertThat(post("/v1/traces", traces.toByteArray(), true).statusCode()).isEqualTo(200);
-        assertThat(receiver.spans()).extracting(Span::getName).containsExactly("backpressure netty");
+        assertThat(receiver.spans()).extracting(ReceivedSpan::name).containsExactly("backpressure netty");
+        ReceivedSpan span = receiver.awaitSpan("the span", s -> s.has("network.peer.port", 4711L));
+        assertThat(span.batch()).isZero();
+        assertThat(span.resource()).containsEntry("service.name", "svc");
+        assertThat(span.scopeName()).isEqualTo("highwater");
+        assertThat(span.scopeVersion()).isEqualTo("1.0");
+        assertThat(span.longAttr("network.peer.port")).isEqualTo(4711L);
+        assertThat(span.doubleAttr("backpressure.drain.wait_seconds")).isEqualTo(0.25);
+        assertThat(span.statusCode()).isEqualTo(Status.StatusCode.STATUS_CODE_ERROR);
+        assertThat(span.durationNanos()).isEqualTo(750_000_000L);
+        assertThat(span.eventNames()).containsExactly("stop");
+        assertThatThrownBy(() -> span.longAttr("backpressure.drain.wait_seconds")).isInstanceOf(AssertionError.class);
 
         HttpResponse<byte[]> json = http.send(HttpRequest.newBuilder(URI.create(receiver.endpoint() + "/v1/metrics"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
@@ -163,5 +208,9 @@ class OtlpReceiverTest {
 
     private static KeyValue kv(String k, String v) {
         return KeyValue.newBuilder().setKey(k).setValue(AnyValue.newBuilder().setStringValue(v)).build();
+    }
+
+    private static KeyValue kv(String k, long v) {
+        return KeyValue.newBuilder().setKey(k).setValue(AnyValue.newBuilder().setIntValue(v)).build();
     }
 }

@@ -253,6 +253,7 @@ public final class ChildJvm implements AutoCloseable {
         private final List<String> jvmArgs = new ArrayList<>();
         private final List<Path> classPath = new ArrayList<>();
         private String mainClass;
+        private Path jar;
         private final List<String> args = new ArrayList<>();
         private final Map<String, String> setEnv = new LinkedHashMap<>();
         private final Set<String> removeEnv = new LinkedHashSet<>();
@@ -296,6 +297,12 @@ public final class ChildJvm implements AutoCloseable {
             return this;
         }
 
+        /** Runs {@code -jar <jar>} instead of a main class (and without a class path). */
+        public Builder jar(Path executableJar) {
+            this.jar = executableJar;
+            return this;
+        }
+
         public Builder args(String... more) {
             args.addAll(List.of(more));
             return this;
@@ -316,8 +323,8 @@ public final class ChildJvm implements AutoCloseable {
         }
 
         public ChildJvm start() {
-            if (mainClass == null) {
-                throw new IllegalStateException("no main class");
+            if ((mainClass == null) == (jar == null)) {
+                throw new IllegalStateException("give either a main class or a jar");
             }
             List<String> cmd = new ArrayList<>();
             cmd.add(javaHome.resolve("bin").resolve("java").toString());
@@ -326,7 +333,12 @@ public final class ChildJvm implements AutoCloseable {
                 cmd.add("-cp");
                 cmd.add(classPath.stream().map(Path::toString).collect(Collectors.joining(java.io.File.pathSeparator)));
             }
-            cmd.add(mainClass);
+            if (jar != null) {
+                cmd.add("-jar");
+                cmd.add(jar.toString());
+            } else {
+                cmd.add(mainClass);
+            }
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd);
             Map<String, String> env = pb.environment();

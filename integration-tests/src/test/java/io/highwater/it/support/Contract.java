@@ -1,6 +1,6 @@
 package io.highwater.it.support;
 
-/** Names from the metric contract (DESIGN.md, "Metric contract") that the tests check. */
+/** Names from the README's "Metrics" and "Spans" sections that the tests check. */
 public final class Contract {
 
     private Contract() {
@@ -13,6 +13,12 @@ public final class Contract {
     public static final String PENDING_BYTES = "backpressure.pending.bytes";
     public static final String CONNECTION_PENDING_BYTES = "backpressure.connection.pending.bytes";
     public static final String MEMORY_LIMIT = "backpressure.memory.limit";
+    public static final String KERNEL_QUEUED_BYTES = "backpressure.kernel.queued.bytes";
+    public static final String DRAIN_WAIT = "backpressure.drain.wait";
+    public static final String CONNECTIONS_BLOCKED = "backpressure.connections.blocked";
+    public static final String DRAIN_OLDEST_WAIT = "backpressure.drain.oldest_wait";
+    public static final String DRAIN_STALLS = "backpressure.drain.stalls";
+    public static final String AGENT_DROPPED = "backpressure.agent.dropped";
 
     public static final String LAYER = "backpressure.layer";
     public static final String SIGNAL = "backpressure.signal";
@@ -21,9 +27,21 @@ public final class Contract {
     public static final String PEER_PORT = "network.peer.port";
     public static final String SERVER_PORT = "server.port";
     public static final String MEMORY_KIND = "backpressure.memory.kind";
+    public static final String DROPPED_KIND = "backpressure.dropped.kind";
 
     public static final String NETTY = "netty";
     public static final String CHANNEL_UNWRITABLE = "channel_unwritable";
+
+    /** Span name of a Netty episode, and the span attributes of the README's "Spans" section. */
+    public static final String NETTY_SPAN = "backpressure netty";
+    public static final String SPAN_PEAK_BYTES = "backpressure.pending.peak_bytes";
+    public static final String SPAN_START_BYTES = "backpressure.pending.start_bytes";
+    public static final String SPAN_IGNORED_WRITES = "backpressure.ignored.writes";
+    public static final String SPAN_IGNORED_BYTES = "backpressure.ignored.bytes";
+    public static final String SPAN_WAIT_SECONDS = "backpressure.drain.wait_seconds";
+    public static final String SPAN_STALLED = "backpressure.stalled";
+    public static final String SPAN_PENDING_BYTES = "backpressure.pending.bytes";
+    public static final String SPAN_EVENTS_DROPPED = "backpressure.span.events_dropped";
 
     public static final String SERVICE_NAME = "service.name";
     public static final String SERVICE_INSTANCE_ID = "service.instance.id";

@@ -26,6 +26,21 @@ public final class Exports {
         return p -> p.metric().equals(name);
     }
 
+    /** A point of {@code metric} on the Netty layer (the layer-level gauges, counters and histogram). */
+    public static Predicate<MetricPoint> netty(String metric) {
+        return metric(metric).and(p -> p.has(LAYER, NETTY));
+    }
+
+    /** A number point's value equal to {@code expected} (as_int or as_double). */
+    public static Predicate<MetricPoint> valueIs(double expected) {
+        return p -> p.value() != null && p.doubleValue() == expected;
+    }
+
+    /** A point that came in batch {@code batch} or later. */
+    public static Predicate<MetricPoint> fromBatch(int batch) {
+        return p -> p.batch() >= batch;
+    }
+
     /** A point of {@code backpressure.ignored.writes} from Netty's unwritable signal, made by {@code function}. */
     public static Predicate<MetricPoint> nettyIgnoredWrites(String function) {
         return metric(IGNORED_WRITES).and(p -> p.has(LAYER, NETTY) && p.has(SIGNAL, CHANNEL_UNWRITABLE)

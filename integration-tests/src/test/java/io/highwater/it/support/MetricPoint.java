@@ -33,6 +33,7 @@ import java.util.Objects;
  * @param value         {@link Long} for {@code as_int}, {@link Double} for {@code as_double}; for histograms the
  *                      count as a {@link Long}; null for a number point without a value
  * @param timeUnixNano  the data point's time
+ * @param histogramSum  for histograms: the sum of the recorded values (null when absent); null otherwise
  */
 public record MetricPoint(
         int batch,
@@ -46,7 +47,8 @@ public record MetricPoint(
         AggregationTemporality temporality,
         Map<String, Object> attributes,
         Number value,
-        long timeUnixNano) {
+        long timeUnixNano,
+        Double histogramSum) {
 
     /** The OTLP {@code Metric.data} case. */
     public enum Kind { GAUGE, SUM, HISTOGRAM, EXPONENTIAL_HISTOGRAM, SUMMARY, NONE }
@@ -54,6 +56,14 @@ public record MetricPoint(
     public MetricPoint {
         resource = Collections.unmodifiableMap(new LinkedHashMap<>(resource));
         attributes = Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
+    }
+
+    /** The histogram's sum; fails for anything else. */
+    public double sum() {
+        if (histogramSum == null) {
+            throw new AssertionError("expected a histogram point with a sum but got " + this);
+        }
+        return histogramSum;
     }
 
     public Object attr(String key) {
@@ -102,7 +112,7 @@ public record MetricPoint(
     public String toString() {
         return "#" + batch + " " + metric + "{" + attributes + "} " + kind
                 + (kind == Kind.SUM ? (monotonic ? " monotonic" : " non-monotonic") + " " + temporality : "")
-                + " = " + describeValue() + (unit.isEmpty() ? "" : " [" + unit + "]");
+                + " = " + describeValue() + (histogramSum == null ? "" : " sum " + histogramSum) + (unit.isEmpty() ? "" : " [" + unit + "]");
     }
 
     static Map<String, Object> toMap(List<KeyValue> kvs) {

@@ -36,6 +36,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.zip.GZIPInputStream;
@@ -66,6 +67,7 @@ public final class OtlpReceiver implements AutoCloseable {
     private final List<ExportMetricsServiceRequest> metricBatches = new ArrayList<>();
     private final List<ExportTraceServiceRequest> traceBatches = new ArrayList<>();
     private final List<MetricPoint> points = new ArrayList<>();
+    private final List<ReceivedSpan> receivedSpans = new ArrayList<>();
     private final List<String> errors = new ArrayList<>();
     private final List<String> requestHeaders = new ArrayList<>();
 
@@ -204,7 +206,17 @@ public final class OtlpReceiver implements AutoCloseable {
     private void addTraces(ExportTraceServiceRequest request) {
         lock.lock();
         try {
+            int batch = traceBatches.size();
             traceBatches.add(request);
+            for (ResourceSpans rs : request.getResourceSpansList()) {
+                Map<String, Object> resource = MetricPoint.toMap(rs.getResource().getAttributesList());
+                for (ScopeSpans ss : rs.getScopeSpansList()) {
+                    for (Span span : ss.getSpansList()) {
+                        receivedSpans.add(ReceivedSpan.of(batch, resource, ss.getScope().getName(),
+                                ss.getScope().getVersion(), span));
+                    }
+                }
+            }
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -236,7 +248,8 @@ public final class OtlpReceiver implements AutoCloseable {
                             for (HistogramDataPoint p : m.getHistogram().getDataPointsList()) {
                                 out.add(new MetricPoint(batch, resource, scope, scopeVersion, m.getName(), m.getUnit(),
                                         MetricPoint.Kind.HISTOGRAM, false, m.getHistogram().getAggregationTemporality(),
-                                        MetricPoint.toMap(p.getAttributesList()), p.getCount(), p.getTimeUnixNano()));
+                                        MetricPoint.toMap(p.getAttributesList()), p.getCount(), p.getTimeUnixNano(),
+                                        p.hasSum() ? p.getSum() : null));
                             }
                             break;
                         case EXPONENTIAL_HISTOGRAM:
@@ -245,7 +258,8 @@ public final class OtlpReceiver implements AutoCloseable {
                                 out.add(new MetricPoint(batch, resource, scope, scopeVersion, m.getName(), m.getUnit(),
                                         MetricPoint.Kind.EXPONENTIAL_HISTOGRAM, false,
                                         m.getExponentialHistogram().getAggregationTemporality(),
-                                        MetricPoint.toMap(p.getAttributesList()), p.getCount(), p.getTimeUnixNano()));
+                                        MetricPoint.toMap(p.getAttributesList()), p.getCount(), p.getTimeUnixNano(),
+                                        p.hasSum() ? p.getSum() : null));
                             }
                             break;
                         case SUMMARY:
@@ -253,13 +267,14 @@ public final class OtlpReceiver implements AutoCloseable {
                                 out.add(new MetricPoint(batch, resource, scope, scopeVersion, m.getName(), m.getUnit(),
                                         MetricPoint.Kind.SUMMARY, false,
                                         AggregationTemporality.AGGREGATION_TEMPORALITY_UNSPECIFIED,
-                                        MetricPoint.toMap(p.getAttributesList()), p.getCount(), p.getTimeUnixNano()));
+                                        MetricPoint.toMap(p.getAttributesList()), p.getCount(), p.getTimeUnixNano(),
+                                        p.getSum()));
                             }
                             break;
                         default:
                             out.add(new MetricPoint(batch, resource, scope, scopeVersion, m.getName(), m.getUnit(),
                                     MetricPoint.Kind.NONE, false,
-                                    AggregationTemporality.AGGREGATION_TEMPORALITY_UNSPECIFIED, Map.of(), null, 0));
+                                    AggregationTemporality.AGGREGATION_TEMPORALITY_UNSPECIFIED, Map.of(), null, 0, null));
                     }
                 }
             }
@@ -282,7 +297,7 @@ public final class OtlpReceiver implements AutoCloseable {
                 value = null;
         }
         return new MetricPoint(batch, resource, scope, scopeVersion, m.getName(), m.getUnit(), kind, monotonic,
-                temporality, MetricPoint.toMap(p.getAttributesList()), value, p.getTimeUnixNano());
+                temporality, MetricPoint.toMap(p.getAttributesList()), value, p.getTimeUnixNano(), null);
     }
 
     // ---------------------------------------------------------------- snapshots
@@ -316,17 +331,25 @@ public final class OtlpReceiver implements AutoCloseable {
         }
     }
 
-    /** All spans received so far, in order. */
-    public List<Span> spans() {
-        List<Span> out = new ArrayList<>();
-        for (ExportTraceServiceRequest r : traceBatches()) {
-            for (ResourceSpans rs : r.getResourceSpansList()) {
-                for (ScopeSpans ss : rs.getScopeSpansList()) {
-                    out.addAll(ss.getSpansList());
-                }
-            }
+    /** All spans received so far, in order, with their resource and scope. */
+    public List<ReceivedSpan> spans() {
+        lock.lock();
+        try {
+            return List.copyOf(receivedSpans);
+        } finally {
+            lock.unlock();
         }
-        return out;
+    }
+
+    /** The spans received so far that pass {@code filter}. */
+    public List<ReceivedSpan> spans(Predicate<ReceivedSpan> filter) {
+        return spans().stream().filter(filter).collect(Collectors.toList());
+    }
+
+    /** The points of one metric that came in one batch. */
+    public List<MetricPoint> pointsInBatch(String metric, int batch) {
+        return points().stream().filter(p -> p.batch() == batch && p.metric().equals(metric))
+                .collect(Collectors.toList());
     }
 
     /** Requests that a collector would have refused, with the reason; a well-behaved exporter leaves it empty. */
@@ -481,6 +504,87 @@ public final class OtlpReceiver implements AutoCloseable {
         }
     }
 
+    /**
+     * Returns the first span, already received or arriving later, that satisfies {@code condition}. Waits on the
+     * arrival of new requests, never polls; {@link #DEFAULT_WAIT} only guards against hanging forever.
+     */
+    public ReceivedSpan awaitSpan(String description, Predicate<ReceivedSpan> condition) {
+        long deadline = System.nanoTime() + DEFAULT_WAIT.toNanos();
+        lock.lock();
+        try {
+            int next = 0;
+            while (true) {
+                for (; next < receivedSpans.size(); next++) {
+                    ReceivedSpan s = receivedSpans.get(next);
+                    if (condition.test(s)) {
+                        return s;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("no span arrived that matches: " + description + " (gave up after "
+                            + DEFAULT_WAIT.toSeconds() + " s)\n" + summaryLocked());
+                }
+                changed.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for " + description, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits until {@code condition} (which may read this receiver's snapshots) holds, testing it again whenever a
+     * request arrives. {@link #DEFAULT_WAIT} only guards against hanging forever.
+     */
+    public void await(String description, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + DEFAULT_WAIT.toNanos();
+        lock.lock();
+        try {
+            while (!condition.getAsBoolean()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("gave up waiting for " + description + " after "
+                            + DEFAULT_WAIT.toSeconds() + " s\n" + summaryLocked());
+                }
+                changed.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for " + description, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Checks that no metric batch beyond the first {@code count} arrives within {@code window}. Absence cannot be
+     * awaited as an event: this is deliberately a bounded wait, and the caller picks a window of several export
+     * intervals. Returns at once with a failure when a batch does arrive.
+     */
+    public void assertNoMetricBatchesBeyond(int count, Duration window) {
+        long deadline = System.nanoTime() + window.toNanos();
+        lock.lock();
+        try {
+            while (metricBatches.size() <= count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                changed.awaitNanos(left);
+            }
+            throw new AssertionError("expected no metric batch beyond the first " + count + " within "
+                    + window.toMillis() + " ms, but batch #" + count + " arrived\n" + summaryLocked());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while watching for metric batches", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Waits until at least {@code count} metric batches have arrived in total. */
     public void awaitMetricBatches(int count) {
         awaitMetricBatches(count, DEFAULT_WAIT);
@@ -543,6 +647,12 @@ public final class OtlpReceiver implements AutoCloseable {
             List<MetricPoint> latest = latestPerSeries(ps);
             for (MetricPoint p : latest.subList(Math.max(0, latest.size() - 8), latest.size())) {
                 sb.append("\n    ").append(p);
+            }
+        }
+        if (!receivedSpans.isEmpty()) {
+            sb.append("\n  spans: ").append(receivedSpans.size()).append("; latest:");
+            for (ReceivedSpan s : receivedSpans.subList(Math.max(0, receivedSpans.size() - 8), receivedSpans.size())) {
+                sb.append("\n    ").append(s);
             }
         }
         return sb.toString();

@@ -68,7 +68,9 @@ public final class SlowClient implements AutoCloseable {
         this.pauseAtBodyBytes = b.pauseAtBodyBytes;
         this.socket = new Socket();
         // before connect: the window scale is fixed in the handshake, and setting it disables auto-tuning
-        socket.setReceiveBufferSize(b.receiveBuffer);
+        if (b.receiveBuffer > 0) {
+            socket.setReceiveBufferSize(b.receiveBuffer);
+        }
         socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
         String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n";
         OutputStream out = socket.getOutputStream();
@@ -446,7 +448,13 @@ public final class SlowClient implements AutoCloseable {
             return this;
         }
 
-        /** SO_RCVBUF requested before connecting; 4 KiB by default. */
+        /** No pacing: read as fast as the connection delivers. */
+        public Builder fullSpeed() {
+            this.bytesPerSecond = Long.MAX_VALUE;
+            return this;
+        }
+
+        /** SO_RCVBUF requested before connecting; 4 KiB by default; 0 leaves it to the OS (auto-tuning). */
         public Builder receiveBuffer(int bytes) {
             this.receiveBuffer = bytes;
             return this;
