@@ -23,6 +23,9 @@ public interface NettyHooks {
     /** {@code bytes} left the buffer for the socket while the channel was unwritable (on the event loop). */
     void drained(Object buffer, long bytes);
 
+    /** The buffer is about to fail every queued message (the channel is closing, or a write failed). */
+    void failing(Object buffer, long pending);
+
     /** The buffer is being closed with its channel; {@code pending} bytes were still queued. */
     void closed(Object buffer, long pending);
 
@@ -42,6 +45,10 @@ public interface NettyHooks {
 
         @Override
         public void drained(Object buffer, long bytes) {
+        }
+
+        @Override
+        public void failing(Object buffer, long pending) {
         }
 
         @Override

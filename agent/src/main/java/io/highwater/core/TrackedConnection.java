@@ -45,6 +45,8 @@ public final class TrackedConnection extends WeakReference<Object> {
     volatile long episodeIgnoredBytes;
     volatile int waits;
     volatile boolean stalled;
+    /** Bytes queued when the transport began to fail its queued messages (a close), 0 if it did not. */
+    private volatile long pendingAtFailure;
     /** The kernel's send queue when last looked at for stall detection, -1 before the first look. */
     long lastKernelQueued = -1;
     /** Whether the current wait has been counted as a stall (at most once per wait). */
@@ -156,6 +158,14 @@ public final class TrackedConnection extends WeakReference<Object> {
 
     public synchronized int eventsDropped() {
         return eventsDropped;
+    }
+
+    public void pendingAtFailure(long pending) {
+        pendingAtFailure = pending;
+    }
+
+    public long pendingAtFailure() {
+        return pendingAtFailure;
     }
 
     public TraceLink traceLink() {

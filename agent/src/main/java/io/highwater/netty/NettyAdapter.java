@@ -17,6 +17,9 @@ import io.highwater.core.TrackedConnection;
 public final class NettyAdapter implements NettyHooks {
 
     private static final String EMBEDDED_CHANNEL = "io.netty.channel.embedded.EmbeddedChannel";
+    /** Netty's accounting overhead per queued message (its own setting, default 96). */
+    private static final long ENTRY_OVERHEAD = Math.max(0, Integer.getInteger(
+            "io.netty.transport.outboundBufferEntrySizeOverhead", 96));
 
     private final Monitor monitor;
     private final ConnectionRegistry registry;
@@ -88,11 +91,25 @@ public final class NettyAdapter implements NettyHooks {
     }
 
     @Override
+    public void failing(Object buffer, long pending) {
+        if (!registry.isEmpty()) {
+            TrackedConnection c = registry.get(buffer);
+            if (c != null) {
+                c.pendingAtFailure(pending);
+            }
+        }
+    }
+
+    @Override
     public void closed(Object buffer, long pending) {
         if (!registry.isEmpty()) {
             TrackedConnection c = registry.get(buffer);
             if (c != null) {
-                monitor.closed(c, pending);
+                // a closing channel first fails its queued messages: what they held was read just before
+                long left = Math.max(pending, c.pendingAtFailure());
+                // an empty message still counts Netty's per-entry overhead: a response that completed and closed
+                // from its last write's listener leaves exactly that behind, and no byte the peer missed
+                monitor.closed(c, left > ENTRY_OVERHEAD ? left : 0);
             }
         }
     }

@@ -48,6 +48,8 @@ public final class NettyInstrumentation {
                 .and(takesArguments(1)).and(takesArgument(0, boolean.class));
         static final ElementMatcher.Junction<MethodDescription> DRAIN = named("removeBytes")
                 .and(takesArguments(1)).and(takesArgument(0, long.class));
+        static final ElementMatcher.Junction<MethodDescription> FAIL = named("failFlushed")
+                .and(takesArguments(2)).and(takesArgument(0, Throwable.class)).and(takesArgument(1, boolean.class));
         static final ElementMatcher.Junction<MethodDescription> CLOSE = named("close")
                 .and(takesArguments(2)).and(takesArgument(0, Throwable.class)).and(takesArgument(1, boolean.class));
     }
@@ -70,6 +72,7 @@ public final class NettyInstrumentation {
                 m.put(Shapes.SUBMIT, ADVICE + "SubmitAdvice");
                 m.put(Shapes.WRITABILITY, ADVICE + "WritabilityAdvice");
                 m.put(Shapes.DRAIN, ADVICE + "DrainAdvice");
+                m.put(Shapes.FAIL, ADVICE + "FailAdvice");
                 m.put(Shapes.CLOSE, ADVICE + "CloseAdvice");
                 return m;
             }
@@ -106,6 +109,7 @@ public final class NettyInstrumentation {
         requireMethod(type, Shapes.SUBMIT, "incrementPendingOutboundBytes(long)", missing);
         requireMethod(type, Shapes.WRITABILITY, "fireChannelWritabilityChanged(boolean)", missing);
         requireMethod(type, Shapes.DRAIN, "removeBytes(long)", missing);
+        requireMethod(type, Shapes.FAIL, "failFlushed(Throwable, boolean)", missing);
         requireMethod(type, Shapes.CLOSE, "close(Throwable, boolean)", missing);
         return missing;
     }

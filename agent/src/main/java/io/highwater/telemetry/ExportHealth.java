@@ -41,7 +41,7 @@ final class ExportHealth implements MetricExporter {
                 if (failing.compareAndSet(true, false)) {
                     Log.info("export recovered: metrics reach " + endpoint + " again");
                 }
-            } else if (t instanceof RejectedExecutionException) {
+            } else if (causedBy(t, RejectedExecutionException.class)) {
                 // earlier exports are still retrying; their own failure names the real cause
                 return;
             } else if (!closing && failing.compareAndSet(false, true)) {
@@ -72,6 +72,15 @@ final class ExportHealth implements MetricExporter {
 
     void closing() {
         closing = true;
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String rootMessage(Throwable t) {

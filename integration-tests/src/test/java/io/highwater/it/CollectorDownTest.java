@@ -5,7 +5,6 @@ import io.highwater.it.support.NettyVariant;
 import io.highwater.it.support.SlowClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -79,10 +78,6 @@ class CollectorDownTest {
         assertThat(server.child().isAlive()).isTrue();
     }
 
-    @Disabled("agent: ExportHealth skips a failure only when the failure throwable itself is a"
-            + " RejectedExecutionException, but the exporter hands it over wrapped"
-            + " (HttpExporter.onError -> FailedExportException.httpFailedExceptionally), so the line still names"
-            + " 'RejectedExecutionException ... rejected from ThreadPoolExecutor' instead of the collector being down")
     @Test
     void theFailureNamesTheCollectorBeingDownNotTheExportersOwnQueue() {
         List<String> failures = server.child().stderr().stream().filter(FAILURE_LINE).collect(Collectors.toList());

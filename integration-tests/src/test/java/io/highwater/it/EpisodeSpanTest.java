@@ -9,7 +9,6 @@ import io.highwater.it.support.ReceivedSpan;
 import io.highwater.it.support.SlowClient;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.opentelemetry.proto.trace.v1.Status;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -59,12 +58,6 @@ class EpisodeSpanTest {
      * {@code failFlushed} before {@code ChannelOutboundBuffer.close}, and a listener that closes the channel from
      * {@code remove()} runs before the removed entry's bytes are subtracted.
      */
-    static final String PENDING_AT_CLOSE = "agent: pending bytes at close are read on entry to"
-            + " ChannelOutboundBuffer.close(Throwable, boolean). A client that went away: failFlushed already dropped"
-            + " every flushed entry, 0 pending, status UNSET instead of ERROR. A completed response closed by the"
-            + " CLOSE listener of its last write: remove() has not yet subtracted that entry (0 bytes + 96 overhead),"
-            + " so ERROR 'connection closed with 96 bytes still pending', which also makes short episodes spans";
-
     /** The ignoring writer under a paused client: a span with the backlog's peak, the ignored writes and who made them. */
     @Test
     void ignoringWriterEpisodeBecomesASpanWithPeakIgnoredWritesAndCallSite() {
@@ -128,7 +121,6 @@ class EpisodeSpanTest {
      * A download that completes (the server closes the connection from the listener of its last write, as Netty HTTP
      * servers do) ends its episode with nothing pending: not an error.
      */
-    @Disabled(PENDING_AT_CLOSE)
     @Test
     void aDownloadThatCompletesIsNotAnErrorSpan() {
         try (OtlpReceiver receiver = OtlpReceiver.start();
@@ -159,7 +151,6 @@ class EpisodeSpanTest {
      * control: spans are exported in the order their episodes end, so once its span is here, a span of the first
      * would be too.
      */
-    @Disabled(PENDING_AT_CLOSE)
     @Test
     void aClientReadingAtFullSpeedYieldsNoSpan() {
         try (OtlpReceiver receiver = OtlpReceiver.start();
@@ -185,7 +176,6 @@ class EpisodeSpanTest {
     }
 
     /** A client that goes away mid-download: the span ends in ERROR with the bytes left pending. */
-    @Disabled(PENDING_AT_CLOSE)
     @Test
     void aClientThatDisconnectsMidDownloadYieldsAnErrorSpanWithThePendingBytes() {
         try (OtlpReceiver receiver = OtlpReceiver.start();
