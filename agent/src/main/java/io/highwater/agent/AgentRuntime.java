@@ -2,6 +2,7 @@ package io.highwater.agent;
 
 import io.highwater.bootstrap.Bridge;
 import io.highwater.bootstrap.NettyHooks;
+import io.highwater.bootstrap.ServletHooks;
 import io.highwater.config.Settings;
 import io.highwater.core.CallSites;
 import io.highwater.core.Clock;
@@ -13,6 +14,8 @@ import io.highwater.core.RateLimiter;
 import io.highwater.core.StackInspector;
 import io.highwater.netty.NettyAdapter;
 import io.highwater.netty.NettyInstrumentation;
+import io.highwater.servlet.ServletAdapter;
+import io.highwater.servlet.ServletInstrumentation;
 import io.highwater.telemetry.ConsoleSummary;
 import io.highwater.telemetry.MemoryLimits;
 import io.highwater.telemetry.Telemetry;
@@ -51,6 +54,8 @@ final class AgentRuntime {
     private final Instrumentation inst;
     private final Settings settings;
     private final InstrumentationReport report;
+    /** Null when the servlet layer is off. */
+    private final ServletAdapter servlet;
     private final Thread shutdownHook;
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile Telemetry telemetry;
@@ -58,7 +63,8 @@ final class AgentRuntime {
 
     private AgentRuntime(Monitor monitor, Set<Layer> layers, AdviceTransformer transformer,
                          ScheduledExecutorService timer, Instrumentation inst, Settings settings,
-                         InstrumentationReport report) {
+                         InstrumentationReport report, ServletAdapter servlet) {
+        this.servlet = servlet;
         this.monitor = monitor;
         this.layers = layers;
         this.transformer = transformer;
@@ -81,6 +87,9 @@ final class AgentRuntime {
         Set<Layer> layers = EnumSet.noneOf(Layer.class);
         if (settings.bool("highwater.netty.enabled")) {
             layers.add(Layer.NETTY);
+        }
+        if (settings.bool("highwater.servlet.enabled")) {
+            layers.add(Layer.SERVLET);
         }
         Dropped dropped = new Dropped();
         Duration stall = settings.duration("highwater.stall.threshold", Duration.ofMillis(100));
@@ -107,6 +116,14 @@ final class AgentRuntime {
             Bridge.netty = new NettyAdapter(monitor);
             targets.add(NettyInstrumentation.target(report));
         }
+        ServletAdapter servlet = null;
+        if (layers.contains(Layer.SERVLET)) {
+            servlet = new ServletAdapter(monitor);
+            Bridge.servletNotReady.set(0);
+            Bridge.servletBlocked.set(0);
+            Bridge.servlet = servlet;
+            targets.addAll(ServletInstrumentation.targets(report));
+        }
         AdviceTransformer transformer = new AdviceTransformer(AgentRuntime.class.getClassLoader(), targets);
         transformer.install(inst);
 
@@ -118,7 +135,7 @@ final class AgentRuntime {
                 return t;
             }
         });
-        AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer, inst, settings, report);
+        AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer, inst, settings, report, servlet);
         MemoryLimits limits = new MemoryLimits();
         Runtime.getRuntime().addShutdownHook(runtime.shutdownHook);
         Bridge.control = new Function<String, String>() {
@@ -131,7 +148,7 @@ final class AgentRuntime {
 
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
         String line = Version.get() + " started in " + ms + " ms" + (dynamic ? " (attached)" : "")
-                + "; watching: " + (layers.isEmpty() ? "nothing (every layer disabled)" : "netty 4.1/4.2")
+                + "; watching: " + watching(layers)
                 + (report.instrumented().isEmpty() ? "" : "; instrumented: " + String.join(", ", report.instrumented()))
                 + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped()));
         Log.info(line);
@@ -206,6 +223,10 @@ final class AgentRuntime {
         }
         stopped = true;
         Bridge.netty = NettyHooks.NOOP;
+        Bridge.servlet = ServletHooks.NOOP;
+        if (servlet != null) {
+            servlet.reset();
+        }
         transformer.uninstall(inst);
         timer.shutdownNow();
         monitor.endAll("agent detached");
@@ -250,6 +271,9 @@ final class AgentRuntime {
 
     private void tick() {
         try {
+            if (servlet != null) {
+                servlet.tick();
+            }
             monitor.tick();
         } catch (RuntimeException e) {
             Log.once("tick", "episode timer failed: " + e);
@@ -271,6 +295,21 @@ final class AgentRuntime {
             t.close(monitor.registry().everUsed());
         }
         Bridge.netty = NettyHooks.NOOP;
+        Bridge.servlet = ServletHooks.NOOP;
+    }
+
+    private static String watching(Set<Layer> layers) {
+        if (layers.isEmpty()) {
+            return "nothing (every layer disabled)";
+        }
+        List<String> parts = new ArrayList<>();
+        if (layers.contains(Layer.NETTY)) {
+            parts.add("netty 4.1/4.2");
+        }
+        if (layers.contains(Layer.SERVLET)) {
+            parts.add("servlet (tomcat 9-11, jetty 9.4-12 ee10, undertow; javax and jakarta)");
+        }
+        return String.join(", ", parts);
     }
 
     private static List<String> frameworks(String csv) {

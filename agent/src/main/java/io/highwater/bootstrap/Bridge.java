@@ -17,6 +17,21 @@ public final class Bridge {
     /** Never null: {@link NettyHooks#NOOP} when no agent is active. */
     public static volatile NettyHooks netty = NettyHooks.NOOP;
 
+    /** Never null: {@link ServletHooks#NOOP} when no agent is active. */
+    public static volatile ServletHooks servlet = ServletHooks.NOOP;
+
+    /**
+     * How many servlet output streams are not ready right now ({@code isReady()} returned false and no later call
+     * returned true). The servlet write advice reads this first and goes no further while it is 0: no per-write
+     * look-up while no stream is not ready.
+     */
+    public static final java.util.concurrent.atomic.AtomicInteger servletNotReady =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    /** How many threads are waiting for a container socket inside a blocking write right now (Tomcat). */
+    public static final java.util.concurrent.atomic.AtomicInteger servletBlocked =
+            new java.util.concurrent.atomic.AtomicInteger();
+
     /** Set while an agent instance is installed; holds its version, for "already attached" checks. */
     public static volatile String activeAgent;
 

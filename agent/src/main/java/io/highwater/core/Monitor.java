@@ -80,6 +80,32 @@ public final class Monitor {
         }
     }
 
+    /**
+     * A stop signal noticed after the fact: the wait began at {@code startNanos} (a blocking write found to be
+     * still running by the agent's timer), unless one is already running.
+     */
+    public void stopSince(TrackedConnection c, long pendingNow, long startNanos) {
+        c.observePending(pendingNow);
+        synchronized (c) {
+            if (c.waitStartNanos != 0) {
+                return;
+            }
+            c.waitStartNanos = startNanos;
+            c.lastProgressNanos = startNanos;
+            c.stallCounted = false;
+            c.waits++;
+            c.addEvent(TrackedConnection.EVENT_STOP, startNanos);
+        }
+    }
+
+    /**
+     * A wait of {@code nanos} on {@code layer} that began and ended without its connection being tracked (a
+     * blocking write that returned before the agent's timer saw it): recorded in the histogram only.
+     */
+    public void waited(Layer layer, long nanos) {
+        recordWait(layer, nanos / 1e9);
+    }
+
     /** A go signal: the running wait ends and is recorded. */
     public void go(TrackedConnection c) {
         endWait(c, clock.nanoTime());

@@ -2,7 +2,8 @@ package io.highwater.core;
 
 /** The stop signal a write ignored: the {@code backpressure.signal} attribute. */
 public enum Signal {
-    CHANNEL_UNWRITABLE("channel_unwritable", Layer.NETTY);
+    CHANNEL_UNWRITABLE("channel_unwritable", Layer.NETTY),
+    OUTPUT_NOT_READY("output_not_ready", Layer.SERVLET);
 
     private final String id;
     private final Layer layer;

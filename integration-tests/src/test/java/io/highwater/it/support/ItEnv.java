@@ -40,6 +40,11 @@ public final class ItEnv {
         return path("highwater.it.ownotel");
     }
 
+    /** The jars of one servlet container ({@code target/tomcat-11}, {@code target/tomcat-9}, {@code target/jetty-12}). */
+    public static Path containerDir(String name) {
+        return path("highwater.it." + name.replace("-", ""));
+    }
+
     public static String property(String key) {
         String v = System.getProperty(key);
         if (v == null || v.isEmpty()) {

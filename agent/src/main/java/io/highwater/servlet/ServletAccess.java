@@ -1,0 +1,190 @@
+package io.highwater.servlet;
+
+import io.highwater.core.TransportProbe;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.function.ToLongFunction;
+
+/**
+ * Reads what the containers expose about a tracked transport, from the agent's class loader, which cannot link
+ * against them: method handles resolved once per class, each optional. Used at collection time and on slow paths.
+ *
+ * <ul>
+ *   <li>Tomcat's {@code NioSocketWrapper}: peer and local address ({@code getRemoteAddr()}, {@code getRemotePort()},
+ *       {@code getLocalAddr()}, {@code getLocalPort()}), open until {@code isClosed()}; pending bytes not read.</li>
+ *   <li>Jetty 12's {@code HttpOutput}: peer and local address from its servlet channel's connection metadata,
+ *       open until {@code isClosed()}; pending bytes: its aggregate buffer plus the bytes of a blocking channel write
+ *       in progress.</li>
+ *   <li>Tomcat's {@code CoyoteOutputStream}: open while its output buffer is; no address, no pending bytes.</li>
+ * </ul>
+ */
+final class ServletAccess implements TransportProbe {
+
+    private static final class Handles {
+        MethodHandle isClosed;
+        MethodHandle streamBuffer;
+        MethodHandle streamBufferClosed;
+        MethodHandle remoteAddr;
+        MethodHandle remotePort;
+        MethodHandle localAddr;
+        MethodHandle localPort;
+        MethodHandle channel;
+        MethodHandle metadata;
+        MethodHandle remoteSocket;
+        MethodHandle localSocket;
+        MethodHandle aggregate;
+        MethodHandle remaining;
+    }
+
+    private volatile ToLongFunction<Object> inFlight = s -> 0;
+
+    private final ClassValue<Handles> handles = new ClassValue<Handles>() {
+        @Override
+        protected Handles computeValue(Class<?> type) {
+            Handles h = new Handles();
+            MethodHandles.Lookup pub = MethodHandles.publicLookup();
+            ClassLoader loader = type.getClassLoader();
+            h.isClosed = method(pub, type, "isClosed", MethodType.methodType(boolean.class));
+            h.remoteAddr = method(pub, type, "getRemoteAddr", MethodType.methodType(String.class));
+            h.remotePort = method(pub, type, "getRemotePort", MethodType.methodType(int.class));
+            h.localAddr = method(pub, type, "getLocalAddr", MethodType.methodType(String.class));
+            h.localPort = method(pub, type, "getLocalPort", MethodType.methodType(int.class));
+            // Tomcat's stream: its output buffer
+            h.streamBuffer = getter(type, "ob");
+            if (h.streamBuffer != null) {
+                Class<?> ob = load("org.apache.catalina.connector.OutputBuffer", loader);
+                h.streamBufferClosed = ob == null ? null : method(pub, ob, "isClosed", MethodType.methodType(boolean.class));
+            }
+            // Jetty 12's stream: its servlet channel's connection metadata, its aggregate buffer
+            h.channel = getter(type, "_servletChannel");
+            Class<?> meta = load("org.eclipse.jetty.server.ConnectionMetaData", loader);
+            if (h.channel != null && meta != null) {
+                Class<?> channelType = load("org.eclipse.jetty.ee10.servlet.ServletChannel", loader);
+                if (channelType != null) {
+                    h.metadata = method(pub, channelType, "getConnectionMetaData", MethodType.methodType(meta));
+                }
+                h.remoteSocket = method(pub, meta, "getRemoteSocketAddress", MethodType.methodType(SocketAddress.class));
+                h.localSocket = method(pub, meta, "getLocalSocketAddress", MethodType.methodType(SocketAddress.class));
+            }
+            h.aggregate = getter(type, "_aggregate");
+            Class<?> rbb = load("org.eclipse.jetty.io.RetainableByteBuffer", loader);
+            if (h.aggregate != null && rbb != null) {
+                h.remaining = method(pub, rbb, "remaining", MethodType.methodType(int.class));
+            }
+            return h;
+        }
+    };
+
+    void inFlight(ToLongFunction<Object> bytes) {
+        this.inFlight = bytes;
+    }
+
+    @Override
+    public long pendingBytes(Object transport) {
+        Handles h = handles.get(transport.getClass());
+        long pending = inFlight.applyAsLong(transport);
+        if (h.aggregate != null && h.remaining != null) {
+            try {
+                Object buffer = h.aggregate.invoke(transport);
+                if (buffer != null) {
+                    pending += (int) h.remaining.invoke(buffer);
+                }
+            } catch (Throwable t) {
+                // a buffer released under our feet: count what is known
+            }
+        }
+        return pending;
+    }
+
+    @Override
+    public boolean isOpen(Object transport) {
+        Handles h = handles.get(transport.getClass());
+        try {
+            if (h.streamBuffer != null) {
+                Object ob = h.streamBuffer.invoke(transport);
+                return ob != null && (h.streamBufferClosed == null || !(boolean) h.streamBufferClosed.invoke(ob));
+            }
+            if (h.isClosed != null) {
+                return !(boolean) h.isClosed.invoke(transport);
+            }
+            return true;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    SocketAddress remoteAddress(Object transport) {
+        return address(transport, true);
+    }
+
+    SocketAddress localAddress(Object transport) {
+        return address(transport, false);
+    }
+
+    private SocketAddress address(Object transport, boolean remote) {
+        Handles h = handles.get(transport.getClass());
+        try {
+            if (h.metadata != null && h.channel != null) {
+                Object channel = h.channel.invoke(transport);
+                Object meta = channel == null ? null : h.metadata.invoke(channel);
+                MethodHandle m = remote ? h.remoteSocket : h.localSocket;
+                return meta == null || m == null ? null : (SocketAddress) m.invoke(meta);
+            }
+            MethodHandle addr = remote ? h.remoteAddr : h.localAddr;
+            MethodHandle port = remote ? h.remotePort : h.localPort;
+            if (addr != null && port != null) {
+                String a = (String) addr.invoke(transport);
+                int p = (int) port.invoke(transport);
+                if (a != null && p >= 0 && isIpLiteral(a)) {
+                    // an IP literal: no name look-up
+                    return new InetSocketAddress(InetAddress.getByName(a), p);
+                }
+            }
+        } catch (Throwable t) {
+            // no address
+        }
+        return null;
+    }
+
+    private static boolean isIpLiteral(String a) {
+        return a.indexOf(':') >= 0 || (!a.isEmpty() && a.chars().allMatch(ch -> ch == '.' || (ch >= '0' && ch <= '9')));
+    }
+
+    private static MethodHandle method(MethodHandles.Lookup lookup, Class<?> type, String name, MethodType mt) {
+        try {
+            return lookup.findVirtual(type, name, mt);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static MethodHandle getter(Class<?> type, String name) {
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            try {
+                Field f = c.getDeclaredField(name);
+                // containers live in unnamed modules, open to the agent's unnamed module
+                f.setAccessible(true);
+                return MethodHandles.lookup().unreflectGetter(f);
+            } catch (NoSuchFieldException e) {
+                // look in the superclass
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private static Class<?> load(String name, ClassLoader loader) {
+        try {
+            return Class.forName(name, false, loader);
+        } catch (ClassNotFoundException | LinkageError e) {
+            return null;
+        }
+    }
+}

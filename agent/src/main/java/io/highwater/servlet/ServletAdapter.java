@@ -1,0 +1,233 @@
+package io.highwater.servlet;
+
+import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.ServletHooks;
+import io.highwater.core.Clock;
+import io.highwater.core.ConnectionRegistry;
+import io.highwater.core.Layer;
+import io.highwater.core.Monitor;
+import io.highwater.core.Signal;
+import io.highwater.core.TrackedConnection;
+
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Translates what the servlet advice sees into the neutral model.
+ *
+ * <p><b>Async</b> (a stream with a {@code WriteListener}): stop is {@code isReady()} returning false, go the next
+ * {@code isReady()} returning true (what {@code onWritePossible} sees); a write in between is an ignored write of
+ * signal {@code output_not_ready}. The streams that are not ready are held weakly here, and their number is
+ * mirrored in {@link Bridge#servletNotReady}, which the write advice reads first.
+ *
+ * <p><b>Blocking</b>: Tomcat (NIO connector): the wait runs from the moment a blocking write finds the socket full
+ * and waits on its write lock to the return of that write. Jetty: a blocking channel write (one per buffer handed
+ * to the connection) that lasts at least {@link #BLOCKING_MIN_NANOS} is a wait; the agent's timer registers the
+ * ones still running, so that threads blocked right now are counted as blocked connections.
+ */
+public final class ServletAdapter implements ServletHooks {
+
+    /** A blocking channel write shorter than this is not a wait (Jetty, where the duration is all there is). */
+    public static final long BLOCKING_MIN_NANOS = 1_000_000L;
+
+    private final Monitor monitor;
+    private final ConnectionRegistry registry;
+    private final Clock clock;
+    private final ServletAccess access = new ServletAccess();
+    /** Streams that are not ready: weak keys, swept by {@link #tick()}. */
+    private final ConcurrentHashMap<Object, Boolean> notReady = new ConcurrentHashMap<>();
+    /** Tomcat socket wrappers whose writing thread waits right now: removed by that thread. */
+    private final ConcurrentHashMap<Object, Boolean> blockedSockets = new ConcurrentHashMap<>();
+    /** Jetty blocking channel writes in progress: removed by the writing thread. */
+    private final ConcurrentHashMap<Object, InFlight> inFlight = new ConcurrentHashMap<>();
+
+    /** One blocking write in progress. */
+    static final class InFlight {
+        final long startNanos;
+        final long bytes;
+        boolean promoted;
+        boolean ended;
+
+        InFlight(long startNanos, long bytes) {
+            this.startNanos = startNanos;
+            this.bytes = bytes;
+        }
+    }
+
+    public ServletAdapter(Monitor monitor) {
+        this.monitor = monitor;
+        this.registry = monitor.registry();
+        this.clock = monitor.clock();
+        access.inFlight(this::inFlightBytes);
+    }
+
+    // ---------------------------------------------------------------- async
+
+    @Override
+    public void notReady(Object stream) {
+        if (notReady.putIfAbsent(new IdentityKey.Weak(stream), Boolean.TRUE) == null) {
+            Bridge.servletNotReady.incrementAndGet();
+        }
+        TrackedConnection c = track(stream, true);
+        if (c != null) {
+            monitor.stop(c, access.pendingBytes(stream));
+        }
+    }
+
+    @Override
+    public void ready(Object stream) {
+        if (notReady.remove(new IdentityKey.Strong(stream)) != null) {
+            Bridge.servletNotReady.decrementAndGet();
+            TrackedConnection c = registry.get(stream);
+            if (c != null) {
+                monitor.go(c);
+            }
+        }
+    }
+
+    @Override
+    public void writeWhileNotReady(Object stream, long bytes) {
+        if (!notReady.containsKey(new IdentityKey.Strong(stream))) {
+            return;
+        }
+        TrackedConnection c = track(stream, false);
+        if (c != null) {
+            if (!c.isWaiting()) {
+                monitor.stop(c, access.pendingBytes(stream));
+            }
+        }
+        monitor.ignoredWrite(c, Signal.OUTPUT_NOT_READY, bytes);
+    }
+
+    @Override
+    public void recycled(Object stream) {
+        if (notReady.remove(new IdentityKey.Strong(stream)) != null) {
+            Bridge.servletNotReady.decrementAndGet();
+            TrackedConnection c = registry.get(stream);
+            if (c != null) {
+                monitor.closed(c, 0);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- blocking: Tomcat's socket wait
+
+    @Override
+    public void socketWaitBegins(Object socket) {
+        TrackedConnection c = track(socket, true);
+        if (c == null) {
+            return;
+        }
+        if (blockedSockets.putIfAbsent(new IdentityKey.Strong(socket), Boolean.TRUE) == null) {
+            Bridge.servletBlocked.incrementAndGet();
+            monitor.stop(c, 0);
+        } else {
+            // woken because the socket drained, wrote, and found it full again
+            monitor.progress(c);
+        }
+    }
+
+    @Override
+    public void socketWriteReturned(Object socket) {
+        if (blockedSockets.remove(new IdentityKey.Strong(socket)) != null) {
+            Bridge.servletBlocked.decrementAndGet();
+            TrackedConnection c = registry.get(socket);
+            if (c != null) {
+                monitor.go(c);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- blocking: Jetty's channel write
+
+    @Override
+    public long blockingWriteBegins(Object stream, long bytes) {
+        long now = clock.nanoTime();
+        long token = now == 0 ? 1 : now;
+        inFlight.put(new IdentityKey.Strong(stream), new InFlight(token, bytes));
+        return token;
+    }
+
+    @Override
+    public void blockingWriteEnds(Object stream, long token) {
+        if (token == 0) {
+            return;
+        }
+        InFlight w = inFlight.remove(new IdentityKey.Strong(stream));
+        if (w == null) {
+            return;
+        }
+        boolean promoted;
+        synchronized (w) {
+            w.ended = true;
+            promoted = w.promoted;
+        }
+        if (promoted) {
+            TrackedConnection c = registry.get(stream);
+            if (c != null) {
+                monitor.go(c);
+                return;
+            }
+        }
+        long took = clock.nanoTime() - w.startNanos;
+        if (took >= BLOCKING_MIN_NANOS) {
+            monitor.waited(Layer.SERVLET, took);
+        }
+    }
+
+    private long inFlightBytes(Object stream) {
+        InFlight w = inFlight.get(new IdentityKey.Strong(stream));
+        return w == null ? 0 : w.bytes;
+    }
+
+    /**
+     * The agent's timer: blocking writes running for at least {@link #BLOCKING_MIN_NANOS} become waits of their
+     * connection (blocked right now), and not-ready streams that were collected stop counting.
+     */
+    public void tick() {
+        long now = clock.nanoTime();
+        for (Map.Entry<Object, InFlight> e : inFlight.entrySet()) {
+            InFlight w = e.getValue();
+            if (now - w.startNanos < BLOCKING_MIN_NANOS) {
+                continue;
+            }
+            Object stream = ((IdentityKey.Strong) e.getKey()).referent;
+            synchronized (w) {
+                if (w.ended || w.promoted) {
+                    continue;
+                }
+                w.promoted = true;
+            }
+            TrackedConnection c = track(stream, true);
+            if (c != null) {
+                monitor.stopSince(c, access.pendingBytes(stream), w.startNanos);
+            }
+        }
+        for (Iterator<Object> it = notReady.keySet().iterator(); it.hasNext(); ) {
+            Object k = it.next();
+            if (((IdentityKey.Weak) k).get() == null) {
+                it.remove();
+                Bridge.servletNotReady.decrementAndGet();
+            }
+        }
+    }
+
+    /** Turns the hooks' global counters back to 0 (this agent is going away). */
+    public void reset() {
+        Bridge.servletNotReady.addAndGet(-notReady.size());
+        notReady.clear();
+        Bridge.servletBlocked.addAndGet(-blockedSockets.size());
+        blockedSockets.clear();
+        inFlight.clear();
+    }
+
+    private TrackedConnection track(Object transport, boolean atStopSignal) {
+        TrackedConnection c = registry.get(transport);
+        if (c != null) {
+            return c;
+        }
+        return monitor.track(transport, Layer.SERVLET, access, access.remoteAddress(transport),
+                access.localAddress(transport), atStopSignal, access.pendingBytes(transport));
+    }
+}

@@ -1,0 +1,252 @@
+package io.highwater.servlet;
+
+import io.highwater.agent.AdviceTransformer;
+import io.highwater.agent.InstrumentationReport;
+import net.bytebuddy.description.field.FieldDescription;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.matcher.ElementMatcher;
+
+import java.net.JarURLConnection;
+import java.net.URL;
+import java.net.URLConnection;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.Manifest;
+
+import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+import static net.bytebuddy.matcher.ElementMatchers.returns;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+/**
+ * Instruments the servlet containers' own output streams ({@code javax.servlet} and {@code jakarta.servlet}
+ * alike: the advice uses no servlet type) and, where a container has one the agent knows, the place where a
+ * blocking write really waits for the client. Classes are matched by name; a class that is not there is simply
+ * never instrumented, and one whose shape differs is skipped with one log line.
+ *
+ * <p>The list of streams is explicit because each container's {@code write} methods call each other differently:
+ * only methods that do not delegate to another instrumented {@code write} of the same stream are advised, so one
+ * application write is counted once.
+ */
+public final class ServletInstrumentation {
+
+    private static final String ADVICE = "io.highwater.servlet.advice.";
+
+    static final ElementMatcher.Junction<MethodDescription> IS_READY = named("isReady").and(takesArguments(0))
+            .and(returns(boolean.class)).and(not(isAbstract()));
+    static final ElementMatcher.Junction<MethodDescription> WRITE_ARRAY = named("write").and(takesArguments(3))
+            .and(takesArgument(0, byte[].class)).and(takesArgument(1, int.class)).and(takesArgument(2, int.class))
+            .and(not(isAbstract()));
+    static final ElementMatcher.Junction<MethodDescription> WRITE_BYTE = named("write").and(takesArguments(1))
+            .and(takesArgument(0, int.class)).and(not(isAbstract()));
+    static final ElementMatcher.Junction<MethodDescription> WRITE_BUFFER = named("write").and(takesArguments(1))
+            .and(takesArgument(0, ByteBuffer.class)).and(not(isAbstract()));
+    static final ElementMatcher.Junction<MethodDescription> JETTY_BLOCKING_WRITE = named("channelWrite")
+            .and(takesArguments(2)).and(takesArgument(0, ByteBuffer.class)).and(takesArgument(1, boolean.class))
+            .and(not(isAbstract()));
+    static final ElementMatcher.Junction<MethodDescription> TOMCAT_REGISTER_WRITE = named("registerWriteInterest")
+            .and(takesArguments(0)).and(not(isAbstract()));
+    static final ElementMatcher.Junction<MethodDescription> TOMCAT_DO_WRITE = named("doWrite").and(takesArguments(2))
+            .and(takesArgument(0, boolean.class)).and(takesArgument(1, ByteBuffer.class)).and(not(isAbstract()));
+
+    /** A container stream: which of its methods are advised, and which it must have. */
+    static final class Stream {
+        final String container;
+        final String className;
+        final boolean writeByte;
+        final boolean writeBuffer;
+        final String recycle;
+        final boolean jettyBlocking;
+
+        Stream(String container, String className, boolean writeByte, boolean writeBuffer, String recycle,
+               boolean jettyBlocking) {
+            this.container = container;
+            this.className = className;
+            this.writeByte = writeByte;
+            this.writeBuffer = writeBuffer;
+            this.recycle = recycle;
+            this.jettyBlocking = jettyBlocking;
+        }
+    }
+
+    /** The known container streams; extend here. */
+    static final List<Stream> STREAMS = Arrays.asList(
+            // Tomcat 9 (javax), 10 and 11 (jakarta): write(byte[]) delegates to write(byte[], int, int)
+            new Stream("tomcat", "org.apache.catalina.connector.CoyoteOutputStream", true, true, "clear", false),
+            // Jetty 12 ee10 (jakarta)
+            new Stream("jetty", "org.eclipse.jetty.ee10.servlet.HttpOutput", true, true, "recycle", true),
+            // Jetty 9.4 (javax) and 10 (javax)
+            new Stream("jetty", "org.eclipse.jetty.server.HttpOutput", true, true, "recycle", true),
+            // Undertow: write(int) delegates to write(byte[], int, int); write(ByteBuffer) is left alone
+            new Stream("undertow", "io.undertow.servlet.spec.ServletOutputStreamImpl", false, false, null, false));
+
+    static final String TOMCAT_NIO_SOCKET = "org.apache.tomcat.util.net.NioEndpoint$NioSocketWrapper";
+
+    private ServletInstrumentation() {
+    }
+
+    /** Every servlet transformation target. */
+    public static List<AdviceTransformer.Target> targets(InstrumentationReport report) {
+        List<AdviceTransformer.Target> out = new ArrayList<>();
+        for (Stream s : STREAMS) {
+            out.add(streamTarget(s, report));
+        }
+        out.add(tomcatSocketTarget(report));
+        return out;
+    }
+
+    private static AdviceTransformer.Target streamTarget(Stream s, InstrumentationReport report) {
+        return new AdviceTransformer.Target() {
+            @Override
+            public String internalName() {
+                return s.className.replace('.', '/');
+            }
+
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(IS_READY, ADVICE + "IsReadyAdvice");
+                m.put(WRITE_ARRAY, ADVICE + "WriteArrayAdvice");
+                if (s.writeByte) {
+                    m.put(WRITE_BYTE, ADVICE + "WriteByteAdvice");
+                }
+                if (s.writeBuffer) {
+                    m.put(WRITE_BUFFER, ADVICE + "WriteBufferAdvice");
+                }
+                if (s.recycle != null) {
+                    m.put(named(s.recycle).and(takesArguments(0)).and(not(isAbstract())), ADVICE + "RecycleAdvice");
+                }
+                if (s.jettyBlocking) {
+                    m.put(JETTY_BLOCKING_WRITE, ADVICE + "BlockingWriteAdvice");
+                }
+                return m;
+            }
+
+            @Override
+            public String check(TypeDescription type, ClassLoader loader) {
+                String label = s.container + " " + version(loader, internalName());
+                List<String> missing = new ArrayList<>();
+                requireMethod(type, IS_READY, "isReady()", missing);
+                requireMethod(type, WRITE_ARRAY, "write(byte[], int, int)", missing);
+                if (!missing.isEmpty()) {
+                    String why = label + ": " + simpleName(s.className) + " lacks " + String.join(", ", missing);
+                    report.skipped(why);
+                    return why;
+                }
+                String invisible = bootstrapInvisible(label, loader);
+                if (invisible != null) {
+                    report.skipped(invisible);
+                    return invisible;
+                }
+                boolean blocking = s.jettyBlocking && !type.getDeclaredMethods().filter(JETTY_BLOCKING_WRITE).isEmpty();
+                report.instrumented(label + " (" + simpleName(s.className)
+                        + (blocking ? ", blocking writes: duration of the channel write" : "") + ")");
+                return null;
+            }
+        };
+    }
+
+    private static AdviceTransformer.Target tomcatSocketTarget(InstrumentationReport report) {
+        return new AdviceTransformer.Target() {
+            @Override
+            public String internalName() {
+                return TOMCAT_NIO_SOCKET.replace('.', '/');
+            }
+
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(TOMCAT_REGISTER_WRITE, ADVICE + "TomcatWaitAdvice");
+                m.put(TOMCAT_DO_WRITE, ADVICE + "TomcatWriteAdvice");
+                return m;
+            }
+
+            @Override
+            public String check(TypeDescription type, ClassLoader loader) {
+                String label = "tomcat " + version(loader, internalName());
+                List<String> missing = new ArrayList<>();
+                boolean field = false;
+                for (FieldDescription.InDefinedShape f : type.getDeclaredFields()) {
+                    if (f.getName().equals("writeBlocking") && f.getType().asErasure().represents(boolean.class)) {
+                        field = true;
+                    }
+                }
+                if (!field) {
+                    missing.add("field boolean writeBlocking");
+                }
+                requireMethod(type, TOMCAT_REGISTER_WRITE, "registerWriteInterest()", missing);
+                requireMethod(type, TOMCAT_DO_WRITE, "doWrite(boolean, ByteBuffer)", missing);
+                if (!missing.isEmpty()) {
+                    String why = label + ": NioSocketWrapper lacks " + String.join(", ", missing)
+                            + "; blocking writes are not measured";
+                    report.skipped(why);
+                    return why;
+                }
+                String invisible = bootstrapInvisible(label, loader);
+                if (invisible != null) {
+                    report.skipped(invisible);
+                    return invisible;
+                }
+                report.instrumented(label + " (NioSocketWrapper: blocking writes waiting for the socket)");
+                return null;
+            }
+        };
+    }
+
+    private static void requireMethod(TypeDescription type, ElementMatcher.Junction<MethodDescription> m, String label,
+                                      List<String> missing) {
+        if (type.getDeclaredMethods().filter(m).isEmpty()) {
+            missing.add(label);
+        }
+    }
+
+    private static String bootstrapInvisible(String label, ClassLoader loader) {
+        try {
+            Class.forName("io.highwater.bootstrap.Bridge", false, loader);
+            return null;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return label + " in " + loader + ": its class loader does not delegate to the bootstrap class path";
+        }
+    }
+
+    private static String simpleName(String className) {
+        return className.substring(className.lastIndexOf('.') + 1);
+    }
+
+    /** The version in the manifest of the jar that holds {@code internalName}, or "(version unknown)". */
+    static String version(ClassLoader loader, String internalName) {
+        try {
+            URL url = loader == null ? ClassLoader.getSystemResource(internalName + ".class")
+                    : loader.getResource(internalName + ".class");
+            if (url != null) {
+                URLConnection c = url.openConnection();
+                if (c instanceof JarURLConnection) {
+                    c.setUseCaches(false);
+                    Manifest mf;
+                    // setUseCaches(false) gives this connection its own jar file handle
+                    try (java.util.jar.JarFile jar = ((JarURLConnection) c).getJarFile()) {
+                        mf = jar.getManifest();
+                    }
+                    if (mf != null) {
+                        for (String key : new String[] {"Implementation-Version", "Bundle-Version"}) {
+                            String v = mf.getMainAttributes().getValue(key);
+                            if (v != null && !v.isEmpty()) {
+                                return v;
+                            }
+                        }
+                    }
+                }
+            }
+        } catch (Exception ignored) {
+            // fall through
+        }
+        return "(version unknown)";
+    }
+}

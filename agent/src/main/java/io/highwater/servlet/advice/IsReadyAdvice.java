@@ -1,0 +1,24 @@
+package io.highwater.servlet.advice;
+
+import io.highwater.bootstrap.Bridge;
+import net.bytebuddy.asm.Advice;
+
+/**
+ * Inlined at the end of {@code ServletOutputStream.isReady()} of a container's stream: false is the async stop
+ * signal; true ends a not-ready period (it is what {@code onWritePossible} sees). The true case costs one read of
+ * the not-ready counter while no stream is not ready.
+ */
+public final class IsReadyAdvice {
+
+    private IsReadyAdvice() {
+    }
+
+    @Advice.OnMethodExit(suppress = Throwable.class)
+    static void exit(@Advice.This Object stream, @Advice.Return boolean ready) {
+        if (!ready) {
+            Bridge.servlet.notReady(stream);
+        } else if (Bridge.servletNotReady.get() != 0) {
+            Bridge.servlet.ready(stream);
+        }
+    }
+}

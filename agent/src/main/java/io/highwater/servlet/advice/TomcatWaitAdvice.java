@@ -1,0 +1,23 @@
+package io.highwater.servlet.advice;
+
+import io.highwater.bootstrap.Bridge;
+import net.bytebuddy.asm.Advice;
+
+/**
+ * Inlined at the start of Tomcat's {@code NioEndpoint$NioSocketWrapper.registerWriteInterest()}. A blocking write
+ * that found the socket full sets {@code writeBlocking} and calls this right before it waits on its write lock:
+ * the place where the thread really waits for the client to drain. Non-blocking (async) writes also register
+ * write interest, with {@code writeBlocking} false; they are not a blocked thread.
+ */
+public final class TomcatWaitAdvice {
+
+    private TomcatWaitAdvice() {
+    }
+
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    static void enter(@Advice.This Object socket, @Advice.FieldValue("writeBlocking") boolean writeBlocking) {
+        if (writeBlocking) {
+            Bridge.servlet.socketWaitBegins(socket);
+        }
+    }
+}

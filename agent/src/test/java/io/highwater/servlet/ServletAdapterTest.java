@@ -1,0 +1,137 @@
+package io.highwater.servlet;
+
+import io.highwater.bootstrap.Bridge;
+import io.highwater.core.CallSite;
+import io.highwater.core.CallSites;
+import io.highwater.core.ConnectionRegistry;
+import io.highwater.core.Dropped;
+import io.highwater.core.Layer;
+import io.highwater.core.Monitor;
+import io.highwater.core.RateLimiter;
+import io.highwater.core.Signal;
+import io.highwater.core.StackInspector;
+import io.highwater.core.TrackedConnection;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ServletAdapterTest {
+
+    private final AtomicLong now = new AtomicLong(5_000_000_000L);
+    private final Dropped dropped = new Dropped();
+    private final ConnectionRegistry registry = new ConnectionRegistry(10, dropped);
+    private final Monitor monitor = new Monitor(registry, new CallSites(10, dropped), dropped,
+            new StackInspector(Collections.emptyList()), new RateLimiter(100, now::get), 1.0, now::get,
+            30_000_000_000L);
+    private final List<Double> waits = new ArrayList<>();
+    private ServletAdapter adapter;
+
+    @BeforeEach
+    void setUp() {
+        Bridge.servletNotReady.set(0);
+        Bridge.servletBlocked.set(0);
+        monitor.attachDrainWaits((layer, seconds) -> {
+            assertThat(layer).isEqualTo(Layer.SERVLET);
+            waits.add(seconds);
+        });
+        adapter = new ServletAdapter(monitor);
+    }
+
+    @AfterEach
+    void tearDown() {
+        adapter.reset();
+    }
+
+    private long ignoredWrites() {
+        return monitor.callSites().all().stream().mapToLong(CallSite::writes).sum();
+    }
+
+    @Test
+    void writesBetweenNotReadyAndReadyAreIgnoredAndTheNotReadyPeriodIsAWait() {
+        Object stream = new Object();
+        Object other = new Object();
+        adapter.writeWhileNotReady(stream, 10);
+        assertThat(ignoredWrites()).isZero();
+
+        adapter.notReady(stream);
+        adapter.notReady(stream);
+        assertThat(Bridge.servletNotReady.get()).isEqualTo(1);
+        TrackedConnection c = registry.get(stream);
+        assertThat(c.isWaiting()).isTrue();
+
+        adapter.writeWhileNotReady(stream, 100);
+        adapter.writeWhileNotReady(other, 7);
+        assertThat(ignoredWrites()).isEqualTo(1);
+        assertThat(monitor.ignoredBytes(Signal.OUTPUT_NOT_READY)).isEqualTo(100);
+
+        now.addAndGet(2_000_000_000L);
+        adapter.ready(stream);
+        assertThat(Bridge.servletNotReady.get()).isZero();
+        assertThat(c.isWaiting()).isFalse();
+        assertThat(waits).containsExactly(2.0);
+
+        adapter.writeWhileNotReady(stream, 100);
+        assertThat(ignoredWrites()).isEqualTo(1);
+    }
+
+    @Test
+    void aRecycledStreamStopsCountingAsNotReady() {
+        Object stream = new Object();
+        adapter.notReady(stream);
+        adapter.recycled(stream);
+        assertThat(Bridge.servletNotReady.get()).isZero();
+        assertThat(registry.get(stream)).isNull();
+        adapter.writeWhileNotReady(stream, 5);
+        assertThat(ignoredWrites()).isZero();
+    }
+
+    @Test
+    void aSocketWaitIsBlockedUntilTheWriteReturns() {
+        Object socket = new Object();
+        adapter.socketWaitBegins(socket);
+        adapter.socketWaitBegins(socket);
+        assertThat(Bridge.servletBlocked.get()).isEqualTo(1);
+        assertThat(registry.get(socket).isWaiting()).isTrue();
+        now.addAndGet(500_000_000L);
+        adapter.socketWriteReturned(socket);
+        assertThat(Bridge.servletBlocked.get()).isZero();
+        assertThat(registry.get(socket).isWaiting()).isFalse();
+        assertThat(waits).containsExactly(0.5);
+    }
+
+    @Test
+    void blockingWritesCountFromOneMillisecondAndTheTimerShowsTheOnesStillRunning() {
+        Object stream = new Object();
+        long t = adapter.blockingWriteBegins(stream, 1000);
+        now.addAndGet(999_999L);
+        adapter.blockingWriteEnds(stream, t);
+        assertThat(waits).isEmpty();
+
+        t = adapter.blockingWriteBegins(stream, 1000);
+        now.addAndGet(3_000_000L);
+        adapter.blockingWriteEnds(stream, t);
+        assertThat(waits).containsExactly(0.003);
+        assertThat(registry.get(stream)).as("a short wait is not tracked").isNull();
+
+        t = adapter.blockingWriteBegins(stream, 4096);
+        adapter.tick();
+        assertThat(registry.get(stream)).as("not yet a wait").isNull();
+        now.addAndGet(2_000_000L);
+        adapter.tick();
+        TrackedConnection c = registry.get(stream);
+        assertThat(c.isWaiting()).isTrue();
+        assertThat(c.waitStartNanos()).isEqualTo(t);
+        assertThat(c.pendingBytes()).isEqualTo(4096);
+        now.addAndGet(1_000_000_000L);
+        adapter.blockingWriteEnds(stream, t);
+        assertThat(c.isWaiting()).isFalse();
+        assertThat(waits).containsExactly(0.003, 1.002);
+    }
+}

@@ -1,0 +1,165 @@
+package io.highwater.it;
+
+import io.highwater.it.apps.javax.Tomcat9Server;
+import io.highwater.it.apps.servlet.JettyServer;
+import io.highwater.it.apps.servlet.TomcatServer;
+import io.highwater.it.support.ChildJvm;
+import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.ItEnv;
+import io.highwater.it.support.MetricPoint;
+import io.highwater.it.support.OtlpReceiver;
+import io.highwater.it.support.SlowClient;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.highwater.it.support.Contract.CONNECTIONS_BLOCKED;
+import static io.highwater.it.support.Contract.DRAIN_WAIT;
+import static io.highwater.it.support.Contract.FUNCTION;
+import static io.highwater.it.support.Contract.IGNORED_WRITES;
+import static io.highwater.it.support.Contract.LAYER;
+import static io.highwater.it.support.Contract.OUTPUT_NOT_READY;
+import static io.highwater.it.support.Contract.SERVLET;
+import static io.highwater.it.support.Contract.SIGNAL;
+import static io.highwater.it.support.Exports.above;
+import static io.highwater.it.support.Exports.assertWellFormed;
+import static io.highwater.it.support.Exports.metric;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The servlet layer on real embedded containers in child JVMs with the agent, driven by real slow clients: Tomcat 11
+ * and Jetty 12 ee10 ({@code jakarta.servlet}), Tomcat 9 ({@code javax.servlet}). Each container's accepted sockets
+ * get a 64 KiB send buffer, so a paused client fills the kernel quickly and the container has to wait.
+ */
+class ServletContainerTest {
+
+    private static final int KIB = 1024;
+    private static final int MIB = 1024 * KIB;
+
+    enum Container {
+        TOMCAT_11("tomcat-11", TomcatServer.class, "Apache Tomcat/11.", "io.highwater.it.apps.servlet"),
+        JETTY_12("jetty-12", JettyServer.class, "jetty/12.", "io.highwater.it.apps.servlet"),
+        TOMCAT_9("tomcat-9", Tomcat9Server.class, "Apache Tomcat/9.", "io.highwater.it.apps.javax");
+
+        final String dir;
+        final Class<?> main;
+        final String info;
+        final String appPackage;
+
+        Container(String dir, Class<?> main, String info, String appPackage) {
+            this.dir = dir;
+            this.main = main;
+            this.info = info;
+            this.appPackage = appPackage;
+        }
+    }
+
+    /** A container in a child JVM with the agent exporting to {@code receiver}. */
+    private static final class Server implements AutoCloseable {
+        final ChildJvm child;
+        final int port;
+
+        Server(Container c, OtlpReceiver receiver) {
+            child = ChildJvm.builder("servlet-" + c.name()).classPath(List.of(ItEnv.testClasses()))
+                    .classPath(ChildJvm.jars(ItEnv.containerDir(c.dir))).mainClass(c.main)
+                    .args("--sndbuf", String.valueOf(64 * KIB))
+                    .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint()))
+                    .start();
+            try {
+                port = child.awaitListening();
+                assertThat(child.awaitStdoutValue("CONTAINER")).startsWith(c.info);
+            } catch (RuntimeException | Error e) {
+                child.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            child.close();
+        }
+    }
+
+    private static List<MetricPoint> servletPoints(OtlpReceiver receiver, String metric) {
+        return receiver.points(metric).stream().filter(p -> p.has(LAYER, SERVLET)).toList();
+    }
+
+    private static long drainWaits(OtlpReceiver receiver) {
+        return servletPoints(receiver, DRAIN_WAIT).stream().mapToLong(MetricPoint::longValue).max().orElse(0);
+    }
+
+    private static void assertNoIgnoredWrites(OtlpReceiver receiver) {
+        assertThat(receiver.counterPoints(IGNORED_WRITES)).filteredOn(p -> p.has(LAYER, SERVLET))
+                .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isZero());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Container.class)
+    void blockingWritersAreBlockedConnectionsAndDrainWaitsNeverIgnoredWrites(Container container) {
+        int clients = 3;
+        long total = 8L * MIB;
+        try (OtlpReceiver receiver = OtlpReceiver.start(); Server server = new Server(container, receiver)) {
+            List<SlowClient> slow = new ArrayList<>();
+            try {
+                for (int i = 0; i < clients; i++) {
+                    slow.add(SlowClient.builder(server.port, "/blocking?bytes=" + total + "&chunk=" + 16 * KIB)
+                            .bytesPerSecond(20_000_000).pauseAtBodyBytes(256 * KIB).connect());
+                }
+                slow.forEach(SlowClient::awaitPaused);
+                receiver.awaitPoint(clients + " servlet connections blocked", metric(CONNECTIONS_BLOCKED)
+                        .and(p -> p.has(LAYER, SERVLET)).and(above(clients - 0.5)));
+                slow.forEach(SlowClient::resume);
+                for (SlowClient c : slow) {
+                    c.awaitComplete();
+                    assertThat(c.bodyBytesRead()).isEqualTo(total);
+                }
+            } finally {
+                slow.forEach(SlowClient::close);
+            }
+            receiver.awaitFurtherMetricBatches(2);
+            assertWellFormed(receiver);
+            assertThat(drainWaits(receiver)).as("servlet drain waits").isPositive();
+            assertNoIgnoredWrites(receiver);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Container.class)
+    void asyncWriterHonouringIsReadyHasDrainWaitsAndNoIgnoredWrites(Container container) {
+        long total = 4L * MIB;
+        try (OtlpReceiver receiver = OtlpReceiver.start(); Server server = new Server(container, receiver);
+             SlowClient client = SlowClient.builder(server.port, "/respecting?bytes=" + total + "&chunk=" + 16 * KIB)
+                     .bytesPerSecond(20_000_000).pauseAtBodyBytes(256 * KIB).connect()) {
+            client.awaitPaused();
+            // paused: the stream said not ready and stays so until the client reads again
+            receiver.awaitPoint("the not-ready stream as a blocked connection", metric(CONNECTIONS_BLOCKED)
+                    .and(p -> p.has(LAYER, SERVLET)).and(above(0.5)));
+            client.resume();
+            client.awaitComplete();
+            assertThat(client.bodyBytesRead()).isEqualTo(total);
+            receiver.awaitPoint("a servlet drain wait", metric(DRAIN_WAIT).and(p -> p.has(LAYER, SERVLET))
+                    .and(p -> p.longValue() > 0));
+            receiver.awaitFurtherMetricBatches(2);
+            assertWellFormed(receiver);
+            assertNoIgnoredWrites(receiver);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Container.class)
+    void asyncWriterIgnoringIsReadyIsReportedWithTheServletsMethod(Container container) {
+        String function = container.appPackage + ".ExportServlets.writeRowsIgnoringReadiness";
+        try (OtlpReceiver receiver = OtlpReceiver.start(); Server server = new Server(container, receiver);
+             SlowClient client = SlowClient.builder(server.port, "/ignoring?bytes=" + 64L * MIB + "&chunk=" + 16 * KIB)
+                     .bytesPerSecond(20_000_000).pauseAtBodyBytes(256 * KIB).connect()) {
+            MetricPoint p = receiver.awaitPoint("ignored writes from " + function, metric(IGNORED_WRITES)
+                    .and(q -> q.has(LAYER, SERVLET) && q.has(SIGNAL, OUTPUT_NOT_READY) && q.has(FUNCTION, function))
+                    .and(above(0)));
+            assertThat(p.longValue()).isPositive();
+            server.child.awaitStdout("the container refusing the write", l -> l.startsWith("REFUSED"));
+            assertWellFormed(receiver);
+        }
+    }
+}
