@@ -63,8 +63,11 @@ public final class TrackedConnection extends WeakReference<Object> {
     public static final int EVENT_STOP = 0;
     public static final int EVENT_GO = 1;
     public static final int EVENT_STALL = 2;
-    /** Each entry: (nanos since the episode started) << 2 | kind. Allocated at the first event. */
-    private long[] events;
+    /**
+     * Each entry: (microseconds since the episode started) << 2 | kind, in an int to stay within the per-connection
+     * budget (an int holds 8.9 minutes of microseconds; later events keep that last time). Allocated at the first event.
+     */
+    private int[] events;
     private int eventCount;
     private int eventsDropped;
 
@@ -138,9 +141,10 @@ public final class TrackedConnection extends WeakReference<Object> {
             return;
         }
         if (events == null) {
-            events = new long[MAX_EVENTS];
+            events = new int[MAX_EVENTS];
         }
-        events[eventCount++] = (Math.max(0, nowNanos - episodeStartNanos) << 2) | kind;
+        long micros = Math.min(Math.max(0, nowNanos - episodeStartNanos) / 1000, Integer.MAX_VALUE >> 2);
+        events[eventCount++] = (int) (micros << 2) | kind;
     }
 
     /** Number of recorded events. */
@@ -149,11 +153,11 @@ public final class TrackedConnection extends WeakReference<Object> {
     }
 
     public synchronized int eventKind(int i) {
-        return (int) (events[i] & 3);
+        return events[i] & 3;
     }
 
     public synchronized long eventNanos(int i) {
-        return episodeStartNanos + (events[i] >>> 2);
+        return episodeStartNanos + (events[i] >>> 2) * 1000L;
     }
 
     public synchronized int eventsDropped() {
