@@ -196,17 +196,12 @@ public final class Monitor {
      * caused a stop signal or was ignored (for a write submitted from outside the event loop, the submitter's).
      */
     public void captureTrace(TrackedConnection c) {
+        // once per episode: a respecting writer turns unwritable thousands of times a second
         if (c.traceLooked) {
             return;
         }
-        TraceLink link = traces.current();
-        if (link != null) {
-            c.traceLink = link;
-            c.traceLooked = true;
-        } else if (traces != TraceLink.Probe.NONE) {
-            // a thread without a context, e.g. the event loop after an off-loop submit: a later write may have one
-            c.traceLooked = c.episodeIgnoredWrites > 0;
-        }
+        c.traceLooked = true;
+        c.traceLink = traces.current();
     }
 
     public Dropped droppedCounter() {

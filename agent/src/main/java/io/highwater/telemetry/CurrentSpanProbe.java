@@ -5,6 +5,8 @@ import io.highwater.core.TraceLink;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Finds the application's current span, by reflection, in the two places it can be: the OpenTelemetry Java
@@ -65,6 +67,9 @@ final class CurrentSpanProbe implements TraceLink.Probe {
         }
     };
     private final Api javaagent;
+    /** Per context class loader: its API, or {@link #ABSENT}; weakly keyed, so application loaders can go. */
+    private final Map<ClassLoader, Object> byLoader = new WeakHashMap<>();
+    private static final Object ABSENT = new Object();
 
     CurrentSpanProbe() {
         Api a = null;
@@ -74,6 +79,23 @@ final class CurrentSpanProbe implements TraceLink.Probe {
             // no OpenTelemetry Java agent in this JVM
         }
         javaagent = a;
+    }
+
+    /** Looks a loader up once: a missing API costs a ClassNotFoundException, far too much to pay per episode. */
+    private Api appApi(ClassLoader loader) {
+        synchronized (byLoader) {
+            Object known = byLoader.get(loader);
+            if (known == null) {
+                try {
+                    Api api = apis.get(Class.forName(API_SPAN, false, loader));
+                    known = api == null ? ABSENT : api;
+                } catch (ClassNotFoundException | LinkageError e) {
+                    known = ABSENT;
+                }
+                byLoader.put(loader, known);
+            }
+            return known == ABSENT ? null : (Api) known;
+        }
     }
 
     @Override
@@ -87,7 +109,7 @@ final class CurrentSpanProbe implements TraceLink.Probe {
             }
             ClassLoader tccl = Thread.currentThread().getContextClassLoader();
             if (tccl != null) {
-                Api app = apis.get(Class.forName(API_SPAN, false, tccl));
+                Api app = appApi(tccl);
                 if (app != null) {
                     return app.read();
                 }
