@@ -122,6 +122,8 @@ public final class Monitor {
      */
     public void closed(TrackedConnection c, long pendingAtClose) {
         registry.evict(c);
+        // the transport's count at close includes its per-message overhead, which writes do not report
+        c.observePending(pendingAtClose);
         long now = clock.nanoTime();
         endWait(c, now);
         endEpisode(c, now, pendingAtClose,
