@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# CI smoke run of the benchmarks: proves they build and run, measures nothing worth reading.
+#
+# Builds bench/target/benchmarks.jar (and the agent jar if it is missing), then runs one very short iteration of
+# every JMH benchmark (-wi 0 -i 1 -r 100ms -f 1, failing on the first error). A "with agent" fork fails unless
+# the agent is active and its advice fires inside Netty's ChannelOutboundBuffer; a "no agent" fork fails if an
+# agent is there. With --with-scripts, also a tiny pass of each load script (startup, streaming, footprint), so
+# they cannot rot. JMH part: about 45 s on an idle 2-core machine (build included), ~95 s under a load of 3-5;
+# --with-scripts adds ~30 s.
+#
+#   bench/scripts/smoke.sh [--with-scripts]
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+SCRIPTS=0
+case "${1:-}" in
+  --with-scripts) SCRIPTS=1 ;;
+  "") ;;
+  *) die "unknown option $1" ;;
+esac
+
+t0=$(date +%s)
+BUILD=1 ensure_bench
+machine
+mkdir -p "$RESULTS"
+JSON=$RESULTS/smoke.json
+"$JAVA" -jar "$BENCH_JAR" -wi 0 -i 1 -r 100ms -f 1 -foe true -rf json -rff "$JSON" | tee "$RESULTS/smoke.txt" \
+  | grep -E '^(# Benchmark:|# highwater|\[highwater\]|Benchmark |[A-Z][A-Za-z]*\.)' || true
+[ "${PIPESTATUS[0]}" = 0 ] || die "a benchmark failed (see $RESULTS/smoke.txt)"
+listed=$("$JAVA" -jar "$BENCH_JAR" -l | grep -c '^io\.highwater\.')
+ran=$(grep -c '"benchmark"' "$JSON")
+log "JMH: $listed benchmarks listed, $ran results (one per benchmark and parameter combination)"
+(( ran >= listed )) || die "only $ran results for $listed benchmarks"
+grep -q 'advice inlined into ChannelOutboundBuffer' "$RESULTS/smoke.txt" || die "no 'with agent' fork confirmed the agent"
+
+if [ "$SCRIPTS" = 1 ]; then
+  "$(dirname "$0")/startup.sh" --runs 1 --variants none,highwater | tail -4
+  "$(dirname "$0")/streaming.sh" --runs 1 --bytes $((64 << 20)) --warmup $((16 << 20)) | tail -4
+  "$(dirname "$0")/footprint.sh" --connections 200 | grep -E 'tracked by the agent|agent-retained'
+fi
+echo "smoke: passed in $(( $(date +%s) - t0 )) s"

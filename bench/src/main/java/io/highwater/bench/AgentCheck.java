@@ -1,0 +1,93 @@
+package io.highwater.bench;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.embedded.EmbeddedChannel;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Proxy;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Makes a benchmark fork prove which side of the comparison it is on, so that a missing or broken
+ * {@code -javaagent} cannot pass for "no overhead": a "with agent" fork checks that the agent is active and that
+ * its advice really is inlined into Netty's {@code ChannelOutboundBuffer}; a "without agent" fork checks that no
+ * agent is there.
+ */
+public final class AgentCheck {
+
+    private static final String BRIDGE = "io.highwater.bootstrap.Bridge";
+    private static final String HOOKS = "io.highwater.bootstrap.NettyHooks";
+
+    private AgentCheck() {
+    }
+
+    public static void expect(boolean withAgent) {
+        Class<?> bridge = bootstrapClass(BRIDGE);
+        if (!withAgent) {
+            if (bridge != null) {
+                throw new IllegalStateException("this fork must run without the agent, but " + BRIDGE + " is loaded");
+            }
+            return;
+        }
+        if (bridge == null) {
+            throw new IllegalStateException("this fork must run with " + BuildInfo.JAVAAGENT
+                    + " but the agent's bootstrap helpers are missing (is the agent jar there? rebuild bench with"
+                    + " -Dhighwater.agent.source=...; a command-line -jvmArgsAppend replaces the one that adds -javaagent: use -jvmArgsPrepend)");
+        }
+        try {
+            if (bridge.getField("activeAgent").get(null) == null) {
+                throw new IllegalStateException("the agent is loaded but not active in this fork");
+            }
+            Set<String> seen = adviceCalls(bridge);
+            if (!seen.contains("writabilityChanged") || !seen.contains("writeWhileUnwritable")) {
+                throw new IllegalStateException("the agent is active but its Netty advice did not fire (saw " + seen
+                        + "): ChannelOutboundBuffer was not instrumented");
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("unexpected agent bootstrap helpers: " + e, e);
+        }
+        System.out.println("# highwater agent active, advice inlined into ChannelOutboundBuffer (Netty "
+                + BuildInfo.NETTY_VERSION + ")");
+    }
+
+    /**
+     * Swaps the agent's hooks for a recorder for a moment, drives a throwaway channel past its high-water mark,
+     * and returns which hooks the inlined advice called. The agent's own hooks are put back before returning.
+     */
+    private static Set<String> adviceCalls(Class<?> bridge) throws ReflectiveOperationException {
+        Class<?> hooks = bootstrapClass(HOOKS);
+        Field netty = bridge.getField("netty");
+        Object agentHooks = netty.get(null);
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        Object recorder = Proxy.newProxyInstance(AgentCheck.class.getClassLoader(), new Class<?>[] {hooks},
+                (proxy, method, args) -> {
+                    if (method.getDeclaringClass() == Object.class) {
+                        return method.getName().equals("equals") ? proxy == args[0]
+                                : method.getName().equals("hashCode") ? System.identityHashCode(proxy) : "recorder";
+                    }
+                    seen.add(method.getName());
+                    return null;
+                });
+        netty.set(null, recorder);
+        EmbeddedChannel ch = new EmbeddedChannel();
+        try {
+            ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
+            ch.write(Unpooled.wrappedBuffer(new byte[64]));
+            ch.write(Unpooled.wrappedBuffer(new byte[64]));
+        } finally {
+            netty.set(null, agentHooks);
+            ch.finishAndReleaseAll();
+        }
+        return seen;
+    }
+
+    private static Class<?> bootstrapClass(String name) {
+        try {
+            return Class.forName(name, false, null);
+        } catch (ClassNotFoundException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package io.highwater.bench;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.Queue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * 128-byte writes through a channel pipeline (three outbound handlers, the channel's own write path, its
+ * {@code ChannelOutboundBuffer}), with and without the agent: throughput in writes per microsecond.
+ *
+ * <p>The channel is an {@link EmbeddedChannel}. The agent's adapter skips embedded channels on its slow path, but
+ * that does not matter here: the advice is inlined into {@code ChannelOutboundBuffer} and runs on every write
+ * whatever the channel class, and a writable channel never reaches the adapter. What it does not exercise:
+ * {@code removeBytes} (an embedded channel hands messages on with {@code remove()}), which
+ * {@link AdviceFastPath#addFlushRemoveBytes} and the streaming run (bench/scripts/streaming.sh, real sockets)
+ * cover.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@State(Scope.Thread)
+public abstract class PipelineWrite {
+
+    static final int SIZE = 128;
+    static final int BATCH = 16;
+
+    private EmbeddedChannel channel;
+    private Queue<Object> written;
+    private ChannelPromise promise;
+    private ByteBuf message;
+
+    protected abstract boolean withAgent();
+
+    @Setup
+    public void setUp() {
+        AgentCheck.expect(withAgent());
+        channel = new EmbeddedChannel(new PassThrough(), new Counting(), new PassThrough());
+        written = channel.outboundMessages();
+        promise = channel.voidPromise();
+        message = Unpooled.unreleasableBuffer(Unpooled.directBuffer(SIZE).writeZero(SIZE));
+    }
+
+    @TearDown
+    public void tearDown() {
+        if (!channel.isWritable()) {
+            throw new IllegalStateException("the channel must stay writable");
+        }
+        channel.finishAndReleaseAll();
+    }
+
+    /** One write, one flush. */
+    @Benchmark
+    public Object writeAndFlush() {
+        channel.writeAndFlush(message, promise);
+        return written.poll();
+    }
+
+    /** Sixteen writes, one flush: how a streaming handler writes. Scored per write. */
+    @Benchmark
+    @org.openjdk.jmh.annotations.OperationsPerInvocation(BATCH)
+    public void write16Flush() {
+        for (int i = 0; i < BATCH; i++) {
+            channel.write(message, promise);
+        }
+        channel.flush();
+        written.clear();
+    }
+
+    /** An outbound handler that only passes writes on, as codecs and loggers in a real pipeline do. */
+    static final class PassThrough extends ChannelOutboundHandlerAdapter {
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            ctx.write(msg, promise);
+        }
+    }
+
+    /** A duplex handler that looks at each message on its way, like a metrics or traffic-shaping handler. */
+    static final class Counting extends ChannelDuplexHandler {
+        long bytes;
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (msg instanceof ByteBuf) {
+                bytes += ((ByteBuf) msg).readableBytes();
+            }
+            ctx.write(msg, promise);
+        }
+    }
+
+    @Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+    public static class NoAgent extends PipelineWrite {
+        @Override
+        protected boolean withAgent() {
+            return false;
+        }
+    }
+
+    @Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g", BuildInfo.JAVAAGENT})
+    public static class WithAgent extends PipelineWrite {
+        @Override
+        protected boolean withAgent() {
+            return true;
+        }
+    }
+}

@@ -1,0 +1,212 @@
+package io.highwater.bench.stream;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The streaming half of bench/scripts/streaming.sh: a Netty (NIO) server that streams a fixed number of bytes to
+ * each client as {@code writeSize}-byte buffers, as fast as the client reads, then closes. It writes while the
+ * channel is writable and resumes on {@code channelWritabilityChanged}, as a well-behaved streaming service does,
+ * so the channel crosses its water marks all the time: the agent's stop/go slow path runs at full rate, its write
+ * fast path on every buffer.
+ *
+ * <p>Serves one client per {@code bytes} argument, one after the other (the first ones warm the JIT up), the
+ * i-th one {@code bytes[i]} bytes, and prints, for each, one line:
+ * {@code stream n=<i> bytes=<b> complete=<true|false> cpu_ns=<process CPU time while it streamed> wall_ns=<...>
+ * writability_changes=<channelWritabilityChanged events>}.
+ * Process CPU time is every thread's: the event loop, GC, JIT and the agent's own threads. Exits after the last.
+ *
+ * <p>Usage: {@code StreamServer <port|0> <writeSize> <bytes>...}; prints {@code port <p>} once listening.
+ * {@code -Dbench.nullContextLoader=true} gives the event loop thread no context class loader (a diagnostic: code
+ * that looks classes up through the context class loader on every event then skips the look-up).
+ * {@code -Dbench.threads=true} adds, after each stream, the CPU time of each thread during it (from
+ * {@code /proc/self/task}: event loop, GC, JIT compiler and the agent's own threads), grouped by thread name.
+ */
+public final class StreamServer {
+
+    public static void main(String[] args) throws Exception {
+        int port = Integer.parseInt(args[0]);
+        int writeSize = Integer.parseInt(args[1]);
+        long[] bytes = new long[args.length - 2];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = Long.parseLong(args[i + 2]);
+            if (bytes[i] % writeSize != 0) {
+                throw new IllegalArgumentException("bytes must be a multiple of the write size: " + bytes[i]);
+            }
+        }
+        CountDownLatch done = new CountDownLatch(bytes.length);
+        EventLoopGroup group;
+        if (Boolean.getBoolean("bench.nullContextLoader")) {
+            java.util.concurrent.ThreadFactory threads = new io.netty.util.concurrent.DefaultThreadFactory("server");
+            group = new NioEventLoopGroup(1, r -> {
+                Thread t = threads.newThread(r);
+                t.setContextClassLoader(null);
+                return t;
+            });
+        } else {
+            group = new NioEventLoopGroup(1);
+        }
+        try {
+            int[] served = {0};
+            Channel server = new ServerBootstrap()
+                    .group(group)
+                    .channel(NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            int n = served[0]++;
+                            ch.pipeline().addLast(new Streamer(n + 1, n < bytes.length ? bytes[n] : 0, writeSize, done));
+                        }
+                    })
+                    .bind("127.0.0.1", port).sync().channel();
+            System.out.println("port " + ((java.net.InetSocketAddress) server.localAddress()).getPort());
+            System.out.flush();
+            done.await();
+            server.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** CPU ticks (user + system) of every thread of this process, by thread id, with its name. */
+    static java.util.Map<String, long[]> threadTicks() {
+        java.util.Map<String, long[]> out = new java.util.HashMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return out;
+        }
+        for (java.io.File task : tasks) {
+            try {
+                String stat = new String(java.nio.file.Files.readAllBytes(new java.io.File(task, "stat").toPath()),
+                        java.nio.charset.StandardCharsets.US_ASCII);
+                int open = stat.indexOf('(');
+                int close = stat.lastIndexOf(')');
+                String[] f = stat.substring(close + 2).split(" ");
+                // fields after the name: state is [0], utime [11], stime [12]
+                long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                out.put(task.getName() + " " + stat.substring(open + 1, close), new long[] {ticks});
+            } catch (java.io.IOException | RuntimeException e) {
+                // the thread ended meanwhile
+            }
+        }
+        return out;
+    }
+
+    static String threadReport(java.util.Map<String, long[]> before, java.util.Map<String, long[]> after) {
+        java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+        for (java.util.Map.Entry<String, long[]> e : after.entrySet()) {
+            long[] b = before.get(e.getKey());
+            long d = e.getValue()[0] - (b == null ? 0 : b[0]);
+            // thread names without their numbers: "GC Thread#0" and "GC Thread#1" together
+            String name = e.getKey().substring(e.getKey().indexOf(' ') + 1).replaceAll("[#-]?[0-9]+$", "");
+            byName.merge(name, d, Long::sum);
+        }
+        StringBuilder sb = new StringBuilder("threads cpu_ms:");
+        byName.entrySet().stream().filter(e -> e.getValue() > 0)
+                .sorted((x, y) -> Long.compare(y.getValue(), x.getValue()))
+                .forEach(e -> sb.append(' ').append(e.getKey().replace(' ', '_')).append('=').append(e.getValue() * 10));
+        return sb.toString();
+    }
+
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    static final class Streamer extends ChannelInboundHandlerAdapter {
+        private final int id;
+        private final int writeSize;
+        private final CountDownLatch done;
+        private final ByteBuf payload;
+        private final long total;
+        private long remaining;
+        private long writabilityChanges;
+        private long cpuStart;
+        private java.util.Map<String, long[]> threadsStart;
+        private long wallStart;
+        private boolean closing;
+
+        Streamer(int id, long bytes, int writeSize, CountDownLatch done) {
+            this.id = id;
+            this.total = bytes;
+            this.remaining = bytes;
+            this.writeSize = writeSize;
+            this.done = done;
+            byte[] b = new byte[writeSize];
+            for (int i = 0; i < b.length; i++) {
+                b[i] = (byte) ('a' + i % 26);
+            }
+            this.payload = Unpooled.wrappedBuffer(b);
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            cpuStart = processCpuNanos();
+            wallStart = System.nanoTime();
+            if (Boolean.getBoolean("bench.threads")) {
+                threadsStart = threadTicks();
+            }
+            pump(ctx);
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            writabilityChanges++;
+            if (ctx.channel().isWritable()) {
+                pump(ctx);
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        private void pump(ChannelHandlerContext ctx) {
+            Channel ch = ctx.channel();
+            // a pooled direct buffer per write, as a server encoding a response does
+            while (remaining > 0 && ch.isWritable()) {
+                ByteBuf b = ctx.alloc().ioBuffer(writeSize);
+                b.writeBytes(payload, payload.readerIndex(), writeSize);
+                ctx.write(b, ctx.voidPromise());
+                remaining -= writeSize;
+            }
+            if (remaining == 0 && !closing) {
+                closing = true;
+                // completes once everything before it is on the socket
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                ctx.flush();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            long cpu = processCpuNanos() - cpuStart;
+            long wall = System.nanoTime() - wallStart;
+            System.out.println("stream n=" + id + " bytes=" + total + " complete=" + (remaining == 0)
+                    + " cpu_ns=" + cpu + " wall_ns=" + wall + " writability_changes=" + writabilityChanges);
+            if (threadsStart != null) {
+                System.out.println("stream n=" + id + " " + threadReport(threadsStart, threadTicks()));
+            }
+            System.out.flush();
+            payload.release();
+            done.countDown();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            System.err.println("stream " + id + ": " + cause);
+            ctx.close();
+        }
+    }
+}
