@@ -112,15 +112,20 @@ report() {
       tc = "io.highwater.core.TrackedConnection"
       node = "java.util.concurrent.ConcurrentHashMap$Node"
       table = "[Ljava.util.concurrent.ConcurrentHashMap$Node;"
-      longs = "[J"
       tracked = hai[tc] + 0
       printf "connections under pressure: %d; tracked by the agent (TrackedConnection instances): %d\n", n, tracked
-      if (tracked > 0) printf "  TrackedConnection:                       %9d bytes  (%d instances, %d bytes each)\n", hab[tc], tracked, hab[tc] / tracked
-      printf "  long[] (its span-event arrays), growth with agent - without:   %9d bytes  (%+d instances)\n", db[longs], di[longs]
-      printf "  ConcurrentHashMap$Node (registry), growth with agent - without: %9d bytes  (%+d instances)\n", db[node], di[node]
-      printf "  ConcurrentHashMap$Node[] (registry table), growth with - without: %7d bytes\n", db[table]
-      own = hab[tc] + (db[longs] > 0 ? db[longs] : 0) + (db[node] > 0 ? db[node] : 0) + (db[table] > 0 ? db[table] : 0)
-      if (tracked > 0) printf "agent-retained, those four: %.0f bytes per tracked connection; %.2f MB (%.2f MiB) for all %d\n", own / tracked, own / 1e6, own / 2^20, tracked
+      if (tracked == 0) exit
+      printf "  %-66s %9d bytes  (%d each)\n", "TrackedConnection", hab[tc], hab[tc] / tracked
+      printf "  %-66s %9d bytes  (%+d instances)\n", "ConcurrentHashMap$Node (registry), growth with agent - without", db[node], di[node]
+      printf "  %-66s %9d bytes\n", "ConcurrentHashMap$Node[] (registry table), growth with - without", db[table]
+      own = hab[tc] + (db[node] > 0 ? db[node] : 0) + (db[table] > 0 ? db[table] : 0)
+      # anything else that grows by about one instance per tracked connection only with the agent: its
+      # per-connection arrays (span events, ...); the pools of Netty vary by far less than that between runs
+      for (c in cls) if (c != tc && c != node && c != table && di[c] >= tracked / 2 && db[c] > 0) {
+        printf "  %-66s %9d bytes  (%+d instances, ~%d each)\n", c " (per connection), growth with - without", db[c], di[c], db[c] / di[c]
+        own += db[c]
+      }
+      printf "agent-retained per tracked connection: %.0f bytes (budget 256); for all %d: %.2f MB = %.2f MiB (budget 4 MB)\n", own / tracked, tracked, own / 1e6, own / 2^20
       printf "cross-check, every class: heap growth under pressure %.2f MiB without the agent, %.2f MiB with it: %+.2f MiB, %+.0f bytes per connection (includes run-to-run noise of Netty'"'"'s pools)\n", growth_none / 2^20, growth_hw / 2^20, total / 2^20, total / n
       print "largest differences by class (growth with agent - without), bytes and instances:"
       for (c in cls) if (db[c] != 0) printf "%14d %10d  %s\n", db[c], di[c], c | "sort -k1,1nr | head -8"

@@ -70,10 +70,16 @@ snapshot_agent() {
   mv -f "$AGENT_JAR.tmp" "$AGENT_JAR"
 }
 
-# benchmarks.jar: built when missing, or always with BUILD=1.
+# benchmarks.jar: built when missing, or always with BUILD=1, or with BUILD=stale when older than bench's sources
+# or the agent's classes compiled into it (after a reactor build, ./run-tests, it is current: no second build).
+bench_stale() {
+  [ ! -f "$BENCH_JAR" ] && return 0
+  [ -n "$(find "$BENCH/src" "$BENCH/pom.xml" "$ROOT/agent/target/highwater-agent-0.1.0-SNAPSHOT.jar" -newer "$BENCH_JAR" 2> /dev/null | head -1)" ]
+}
+
 ensure_bench() {
   ensure_agent
-  if [ ! -f "$BENCH_JAR" ] || [ "${BUILD:-0}" = 1 ]; then
+  if [ ! -f "$BENCH_JAR" ] || [ "${BUILD:-0}" = 1 ] || { [ "${BUILD:-0}" = stale ] && bench_stale; }; then
     log "building bench/target/benchmarks.jar (mvn -q -f bench/pom.xml -DskipTests package)"
     mvn_quiet -f bench/pom.xml -DskipTests package || die "bench build failed"
   fi

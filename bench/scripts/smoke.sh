@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # CI smoke run of the benchmarks: proves they build and run, measures nothing worth reading.
 #
-# Builds bench/target/benchmarks.jar (and the agent jar if it is missing), then runs one very short iteration of
-# every JMH benchmark (-wi 0 -i 1 -r 100ms -f 1, failing on the first error). A "with agent" fork fails unless
-# the agent is active and its advice fires inside Netty's ChannelOutboundBuffer; a "no agent" fork fails if an
-# agent is there. With --with-scripts, also a tiny pass of each load script (startup, streaming, footprint), so
-# they cannot rot. JMH part: about 45 s on an idle 2-core machine (build included), ~95 s under a load of 3-5;
-# --with-scripts adds ~30 s.
+# Builds bench/target/benchmarks.jar unless it is current (and the agent jar if it is missing), then runs one very
+# short iteration of every JMH benchmark (-wi 0 -i 1 -r 100ms -f 1, failing on the first error). A "with agent"
+# fork fails unless the agent is active and its advice fires inside Netty's ChannelOutboundBuffer; a "no agent"
+# fork fails if an agent is there. With --with-scripts, also a tiny pass of each load script (startup, streaming,
+# footprint), so they cannot rot. Duration on the 2-core machine: ~45 s for the JMH part with a current jar (load
+# 3-4), +15 s when it has to build benchmarks.jar, up to ~95 s under a load of 5+; --with-scripts adds ~30-40 s.
 #
 #   bench/scripts/smoke.sh [--with-scripts]
 set -euo pipefail
@@ -20,7 +20,7 @@ case "${1:-}" in
 esac
 
 t0=$(date +%s)
-BUILD=1 ensure_bench
+BUILD=stale ensure_bench
 machine
 mkdir -p "$RESULTS"
 JSON=$RESULTS/smoke.json
@@ -35,7 +35,7 @@ grep -q 'advice inlined into ChannelOutboundBuffer' "$RESULTS/smoke.txt" || die 
 
 if [ "$SCRIPTS" = 1 ]; then
   "$(dirname "$0")/startup.sh" --runs 1 --variants none,highwater | tail -4
-  "$(dirname "$0")/streaming.sh" --runs 1 --bytes $((64 << 20)) --warmup $((16 << 20)) | tail -4
+  "$(dirname "$0")/streaming.sh" --runs 1 --bytes $((64 << 20)) --warmup $((16 << 20)) --pause 500 | tail -5
   "$(dirname "$0")/footprint.sh" --connections 200 | grep -E 'tracked by the agent|agent-retained'
 fi
 echo "smoke: passed in $(( $(date +%s) - t0 )) s"

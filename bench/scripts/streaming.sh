@@ -4,9 +4,10 @@
 # A Netty (NIO) server streams to a fast loopback client (a separate JVM reading as fast as it can) in 256-byte
 # pooled direct buffers, writing while the channel is writable and resuming on channelWritabilityChanged, so the
 # agent's write fast path runs on every buffer and its stop/go slow path on every water-mark crossing.
-# Each run: a fresh server JVM serves a warm-up stream, then (after a pause, so that one-time start-up work such as
-# the agent building its telemetry is over: startup.sh measures that) the measured stream (default 2 GiB); the
-# server reports its process CPU time (all threads: event loop, GC, JIT, the agent's) during the measured stream. Runs alternate
+# Each run: a fresh server JVM; after a pause (so that one-time start-up work such as the agent building its
+# telemetry is over: startup.sh measures that) the client opens one connection and reads warm-up + measured bytes
+# (default 1 GiB + 2 GiB); the server reports its process CPU time (all threads: event loop, GC, JIT, the agent's)
+# while it wrote the measured part, the last 2 GiB: steady state of one long stream, after the JIT has settled. Runs alternate
 # none/agent, the order flipping every round (ABBA), so drift hits both alike.
 #
 #   bench/scripts/streaming.sh [--runs N] [--bytes B] [--warmup B] [--write-size N] [--pause MS]
@@ -50,7 +51,7 @@ ensure_bench
 # the same JVM options for both; only -javaagent differs. Leak detection off: a production setting, and it keeps
 # Netty's sampled stack captures out of the comparison.
 SERVER_OPTS=(-Xms512m -Xmx512m -Dio.netty.leakDetection.level=disabled -Dbench.nullContextLoader=$NULL_TCCL
-  -Dbench.threads=true)
+  -Dbench.threads=true -Dbench.measureAfter=$WARMUP)
 CLIENT_OPTS=(-Xms64m -Xmx64m -Dbench.pause.ms=$PAUSE)
 
 mkdir -p "$RESULTS"
@@ -84,7 +85,7 @@ run() { # variant round
   : > "$TMP/server.out"
   /usr/bin/time -f '%U %S %M' -o "$TMP/time" \
     "$JAVA" "${SERVER_OPTS[@]}" "${agent[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamServer \
-    0 "$WRITE" "$WARMUP" "$BYTES" > "$TMP/server.out" 2> "$TMP/server.err" &
+    0 "$WRITE" $((WARMUP + BYTES)) > "$TMP/server.out" 2> "$TMP/server.err" &
   SERVER_PID=$!
   local port=
   for _ in $(seq 1 300); do
@@ -94,7 +95,7 @@ run() { # variant round
     sleep 0.1
   done
   [ -n "$port" ] || { cat "$TMP/server.err" >&2; die "server ($v) did not start"; }
-  "$JAVA" "${CLIENT_OPTS[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamClient "$port" "$WARMUP" "$BYTES" \
+  "$JAVA" "${CLIENT_OPTS[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamClient "$port" $((WARMUP + BYTES)) \
     > "$TMP/client.out" || die "client failed ($v)"
   wait "$SERVER_PID" || die "server failed ($v): $(cat "$TMP/server.err")"
   SERVER_PID=
@@ -105,7 +106,7 @@ run() { # variant round
     die "the agent's export failed: $(grep 'export' "$TMP/server.err")"
   fi
   local line
-  line=$(grep '^stream n=2 ' "$TMP/server.out") || die "no measurement from the server ($v)"
+  line=$(grep '^stream n=1 bytes' "$TMP/server.out") || die "no measurement from the server ($v)"
   grep -q 'complete=true' <<< "$line" || die "short stream ($v): $line"
   local cpu wall
   cpu=$(sed 's/.*cpu_ns=\([0-9]*\).*/\1/' <<< "$line")
@@ -113,7 +114,7 @@ run() { # variant round
   read -r user sys rss < <(tail -1 "$TMP/time")
   # CPU by thread during the measured stream: the event loop, the JIT compilers, GC, everything else (the agent's)
   local threads
-  threads=$(grep '^stream n=2 threads ' "$TMP/server.out" | sed 's/^stream n=2 threads cpu_ms://')
+  threads=$(grep '^stream n=1 threads ' "$TMP/server.out" | sed 's/^stream n=1 threads cpu_ms://')
   read -r loop jit gc other < <(tr ' ' '\n' <<< "$threads" | awk -F= 'NF == 2 {
       if ($1 ~ /EventLoop|^server/) l += $2; else if ($1 ~ /Compiler/) j += $2; else if ($1 ~ /GC|^G1/) g += $2; else o += $2 }
       END {printf "%.2f %.2f %.2f %.2f\n", l / 1000, j / 1000, g / 1000, o / 1000}')

@@ -12,8 +12,8 @@ import java.nio.channels.SocketChannel;
  * it got exactly the expected number of bytes. Plain JDK, no Netty, in its own process so its CPU time is not the
  * server's.
  *
- * <p>Usage: {@code StreamClient <port> <bytes>...}; {@code -Dbench.pause.ms=N} waits N ms between connections
- * (so that a server's one-time start-up work, an agent's included, is over before the measured stream).
+ * <p>Usage: {@code StreamClient <port> <bytes>...}; {@code -Dbench.pause.ms=N} waits N ms before each connection
+ * (so that a server's one-time start-up work, an agent's included, is over before the stream).
  */
 public final class StreamClient {
 
@@ -22,7 +22,7 @@ public final class StreamClient {
         ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
         long pause = Long.getLong("bench.pause.ms", 0);
         for (int i = 1; i < args.length; i++) {
-            if (i > 1 && pause > 0) {
+            if (pause > 0) {
                 try {
                     Thread.sleep(pause);
                 } catch (InterruptedException e) {

@@ -32,7 +32,9 @@ import java.util.concurrent.CountDownLatch;
  * <p>Usage: {@code StreamServer <port|0> <writeSize> <bytes>...}; prints {@code port <p>} once listening.
  * {@code -Dbench.nullContextLoader=true} gives the event loop thread no context class loader (a diagnostic: code
  * that looks classes up through the context class loader on every event then skips the look-up).
- * {@code -Dbench.threads=true} adds, after each stream, the CPU time of each thread during it (from
+ * {@code -Dbench.measureAfter=B} starts each measurement only once B bytes of the stream have been written (the
+ * first part warms up, on the same connection: no JIT or agent state of a new connection in the measured part),
+ * and the line reports {@code measured_bytes}. {@code -Dbench.threads=true} adds, after each stream, the CPU time of each thread during it (from
  * {@code /proc/self/task}: event loop, GC, JIT compiler and the agent's own threads), grouped by thread name.
  */
 public final class StreamServer {
@@ -134,6 +136,8 @@ public final class StreamServer {
         private final long total;
         private long remaining;
         private long writabilityChanges;
+        private final long measureAfter = Long.getLong("bench.measureAfter", 0);
+        private boolean measuring;
         private long cpuStart;
         private java.util.Map<String, long[]> threadsStart;
         private long wallStart;
@@ -154,12 +158,20 @@ public final class StreamServer {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
+            startMeasuringAt(0);
+            pump(ctx);
+        }
+
+        private void startMeasuringAt(long written) {
+            if (measuring || written < measureAfter) {
+                return;
+            }
+            measuring = true;
             cpuStart = processCpuNanos();
             wallStart = System.nanoTime();
             if (Boolean.getBoolean("bench.threads")) {
                 threadsStart = threadTicks();
             }
-            pump(ctx);
         }
 
         @Override
@@ -179,6 +191,9 @@ public final class StreamServer {
                 b.writeBytes(payload, payload.readerIndex(), writeSize);
                 ctx.write(b, ctx.voidPromise());
                 remaining -= writeSize;
+                if (!measuring) {
+                    startMeasuringAt(total - remaining);
+                }
             }
             if (remaining == 0 && !closing) {
                 closing = true;
@@ -193,7 +208,8 @@ public final class StreamServer {
         public void channelInactive(ChannelHandlerContext ctx) {
             long cpu = processCpuNanos() - cpuStart;
             long wall = System.nanoTime() - wallStart;
-            System.out.println("stream n=" + id + " bytes=" + total + " complete=" + (remaining == 0)
+            System.out.println("stream n=" + id + " bytes=" + total + " measured_bytes=" + (total - Math.min(total, measureAfter))
+                    + " complete=" + (remaining == 0)
                     + " cpu_ns=" + cpu + " wall_ns=" + wall + " writability_changes=" + writabilityChanges);
             if (threadsStart != null) {
                 System.out.println("stream n=" + id + " " + threadReport(threadsStart, threadTicks()));
