@@ -39,22 +39,28 @@ public final class ServletInstrumentation {
 
     private static final String ADVICE = "io.highwater.servlet.advice.";
 
-    static final ElementMatcher.Junction<MethodDescription> IS_READY = named("isReady").and(takesArguments(0))
-            .and(returns(boolean.class)).and(not(isAbstract()));
-    static final ElementMatcher.Junction<MethodDescription> WRITE_ARRAY = named("write").and(takesArguments(3))
-            .and(takesArgument(0, byte[].class)).and(takesArgument(1, int.class)).and(takesArgument(2, int.class))
-            .and(not(isAbstract()));
-    static final ElementMatcher.Junction<MethodDescription> WRITE_BYTE = named("write").and(takesArguments(1))
-            .and(takesArgument(0, int.class)).and(not(isAbstract()));
-    static final ElementMatcher.Junction<MethodDescription> WRITE_BUFFER = named("write").and(takesArguments(1))
-            .and(takesArgument(0, ByteBuffer.class)).and(not(isAbstract()));
-    static final ElementMatcher.Junction<MethodDescription> JETTY_BLOCKING_WRITE = named("channelWrite")
-            .and(takesArguments(2)).and(takesArgument(0, ByteBuffer.class)).and(takesArgument(1, boolean.class))
-            .and(not(isAbstract()));
-    static final ElementMatcher.Junction<MethodDescription> TOMCAT_REGISTER_WRITE = named("registerWriteInterest")
-            .and(takesArguments(0)).and(not(isAbstract()));
-    static final ElementMatcher.Junction<MethodDescription> TOMCAT_DO_WRITE = named("doWrite").and(takesArguments(2))
-            .and(takesArgument(0, boolean.class)).and(takesArgument(1, ByteBuffer.class)).and(not(isAbstract()));
+    /**
+     * The method shapes, built on first use: Byte Buddy's matchers load a few hundred classes, which must wait until
+     * a container class actually loads, not slow down the host's start-up.
+     */
+    static final class Shapes {
+        static final ElementMatcher.Junction<MethodDescription> IS_READY = named("isReady").and(takesArguments(0))
+                .and(returns(boolean.class)).and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> WRITE_ARRAY = named("write").and(takesArguments(3))
+                .and(takesArgument(0, byte[].class)).and(takesArgument(1, int.class)).and(takesArgument(2, int.class))
+                .and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> WRITE_BYTE = named("write").and(takesArguments(1))
+                .and(takesArgument(0, int.class)).and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> WRITE_BUFFER = named("write").and(takesArguments(1))
+                .and(takesArgument(0, ByteBuffer.class)).and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> JETTY_BLOCKING_WRITE = named("channelWrite")
+                .and(takesArguments(2)).and(takesArgument(0, ByteBuffer.class)).and(takesArgument(1, boolean.class))
+                .and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> TOMCAT_REGISTER_WRITE = named("registerWriteInterest")
+                .and(takesArguments(0)).and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> TOMCAT_DO_WRITE = named("doWrite").and(takesArguments(2))
+                .and(takesArgument(0, boolean.class)).and(takesArgument(1, ByteBuffer.class)).and(not(isAbstract()));
+    }
 
     /** A container stream: which of its methods are advised, and which it must have. */
     static final class Stream {
@@ -112,19 +118,19 @@ public final class ServletInstrumentation {
             @Override
             public Map<ElementMatcher<? super MethodDescription>, String> advice() {
                 Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
-                m.put(IS_READY, ADVICE + "IsReadyAdvice");
-                m.put(WRITE_ARRAY, ADVICE + "WriteArrayAdvice");
+                m.put(Shapes.IS_READY, ADVICE + "IsReadyAdvice");
+                m.put(Shapes.WRITE_ARRAY, ADVICE + "WriteArrayAdvice");
                 if (s.writeByte) {
-                    m.put(WRITE_BYTE, ADVICE + "WriteByteAdvice");
+                    m.put(Shapes.WRITE_BYTE, ADVICE + "WriteByteAdvice");
                 }
                 if (s.writeBuffer) {
-                    m.put(WRITE_BUFFER, ADVICE + "WriteBufferAdvice");
+                    m.put(Shapes.WRITE_BUFFER, ADVICE + "WriteBufferAdvice");
                 }
                 if (s.recycle != null) {
                     m.put(named(s.recycle).and(takesArguments(0)).and(not(isAbstract())), ADVICE + "RecycleAdvice");
                 }
                 if (s.jettyBlocking) {
-                    m.put(JETTY_BLOCKING_WRITE, ADVICE + "BlockingWriteAdvice");
+                    m.put(Shapes.JETTY_BLOCKING_WRITE, ADVICE + "BlockingWriteAdvice");
                 }
                 return m;
             }
@@ -133,8 +139,8 @@ public final class ServletInstrumentation {
             public String check(TypeDescription type, ClassLoader loader) {
                 String label = s.container + " " + version(loader, internalName());
                 List<String> missing = new ArrayList<>();
-                requireMethod(type, IS_READY, "isReady()", missing);
-                requireMethod(type, WRITE_ARRAY, "write(byte[], int, int)", missing);
+                requireMethod(type, Shapes.IS_READY, "isReady()", missing);
+                requireMethod(type, Shapes.WRITE_ARRAY, "write(byte[], int, int)", missing);
                 if (!missing.isEmpty()) {
                     String why = label + ": " + simpleName(s.className) + " lacks " + String.join(", ", missing);
                     report.skipped(why);
@@ -145,7 +151,7 @@ public final class ServletInstrumentation {
                     report.skipped(invisible);
                     return invisible;
                 }
-                boolean blocking = s.jettyBlocking && !type.getDeclaredMethods().filter(JETTY_BLOCKING_WRITE).isEmpty();
+                boolean blocking = s.jettyBlocking && !type.getDeclaredMethods().filter(Shapes.JETTY_BLOCKING_WRITE).isEmpty();
                 report.instrumented(label + " (" + simpleName(s.className)
                         + (blocking ? ", blocking writes: duration of the channel write" : "") + ")");
                 return null;
@@ -163,8 +169,8 @@ public final class ServletInstrumentation {
             @Override
             public Map<ElementMatcher<? super MethodDescription>, String> advice() {
                 Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
-                m.put(TOMCAT_REGISTER_WRITE, ADVICE + "TomcatWaitAdvice");
-                m.put(TOMCAT_DO_WRITE, ADVICE + "TomcatWriteAdvice");
+                m.put(Shapes.TOMCAT_REGISTER_WRITE, ADVICE + "TomcatWaitAdvice");
+                m.put(Shapes.TOMCAT_DO_WRITE, ADVICE + "TomcatWriteAdvice");
                 return m;
             }
 
@@ -181,8 +187,8 @@ public final class ServletInstrumentation {
                 if (!field) {
                     missing.add("field boolean writeBlocking");
                 }
-                requireMethod(type, TOMCAT_REGISTER_WRITE, "registerWriteInterest()", missing);
-                requireMethod(type, TOMCAT_DO_WRITE, "doWrite(boolean, ByteBuffer)", missing);
+                requireMethod(type, Shapes.TOMCAT_REGISTER_WRITE, "registerWriteInterest()", missing);
+                requireMethod(type, Shapes.TOMCAT_DO_WRITE, "doWrite(boolean, ByteBuffer)", missing);
                 if (!missing.isEmpty()) {
                     String why = label + ": NioSocketWrapper lacks " + String.join(", ", missing)
                             + "; blocking writes are not measured";
