@@ -3,6 +3,8 @@ package io.highwater.agent;
 import io.highwater.bootstrap.Bridge;
 import io.highwater.bootstrap.NettyHooks;
 import io.highwater.bootstrap.ServletHooks;
+import io.highwater.bootstrap.SocketHooks;
+import io.highwater.bootstrap.SocketWrites;
 import io.highwater.config.Settings;
 import io.highwater.core.CallSites;
 import io.highwater.core.Clock;
@@ -16,6 +18,8 @@ import io.highwater.netty.NettyAdapter;
 import io.highwater.netty.NettyInstrumentation;
 import io.highwater.servlet.ServletAdapter;
 import io.highwater.servlet.ServletInstrumentation;
+import io.highwater.socket.SocketAdapter;
+import io.highwater.socket.SocketInstrumentation;
 import io.highwater.telemetry.ConsoleSummary;
 import io.highwater.telemetry.MemoryLimits;
 import io.highwater.telemetry.Telemetry;
@@ -56,6 +60,8 @@ final class AgentRuntime {
     private final InstrumentationReport report;
     /** Null when the servlet layer is off. */
     private final ServletAdapter servlet;
+    /** Null when the socket layer is off. */
+    private volatile SocketAdapter socket;
     private final Thread shutdownHook;
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile Telemetry telemetry;
@@ -91,6 +97,9 @@ final class AgentRuntime {
         if (settings.bool("highwater.servlet.enabled")) {
             layers.add(Layer.SERVLET);
         }
+        if (settings.bool("highwater.socket.enabled")) {
+            layers.add(Layer.SOCKET);
+        }
         Dropped dropped = new Dropped();
         Duration stall = settings.duration("highwater.stall.threshold", Duration.ofMillis(100));
         Monitor monitor = new Monitor(
@@ -124,6 +133,20 @@ final class AgentRuntime {
             Bridge.servlet = servlet;
             targets.addAll(ServletInstrumentation.targets(report));
         }
+        SocketAdapter socket = null;
+        if (layers.contains(Layer.SOCKET)) {
+            String refused = SocketInstrumentation.prepareModules(inst);
+            if (refused == null) {
+                socket = new SocketAdapter(monitor, settings.integer("highwater.connections.max", 1, 10_000_000));
+                SocketWrites.nioWaiting.set(0);
+                Bridge.socket = socket;
+                SocketWrites.active = true;
+                targets.addAll(SocketInstrumentation.targets(report));
+            } else {
+                report.skipped("jdk sockets: " + refused);
+                layers.remove(Layer.SOCKET);
+            }
+        }
         AdviceTransformer transformer = new AdviceTransformer(AgentRuntime.class.getClassLoader(), targets);
         transformer.install(inst);
 
@@ -136,6 +159,7 @@ final class AgentRuntime {
             }
         });
         AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer, inst, settings, report, servlet);
+        runtime.socket = socket;
         MemoryLimits limits = new MemoryLimits();
         Runtime.getRuntime().addShutdownHook(runtime.shutdownHook);
         Bridge.control = new Function<String, String>() {
@@ -169,6 +193,10 @@ final class AgentRuntime {
         // stalls are found by this timer, not only when metrics are collected
         long tick = Math.max(10, Math.min(1000, stall.toMillis() / 4));
         timer.scheduleWithFixedDelay(new Task(runtime, Task.TICK), tick, tick, TimeUnit.MILLISECONDS);
+        if (socket != null) {
+            long sample = settings.duration("highwater.socket.sample", Duration.ofMillis(1)).toMillis();
+            timer.scheduleAtFixedRate(new Task(runtime, Task.SAMPLE), sample, sample, TimeUnit.MILLISECONDS);
+        }
         if (console) {
             long every = consoleEvery.toMillis();
             timer.scheduleAtFixedRate(new ConsoleSummary(monitor, layers, limits), every, every, TimeUnit.MILLISECONDS);
@@ -224,8 +252,12 @@ final class AgentRuntime {
         stopped = true;
         Bridge.netty = NettyHooks.NOOP;
         Bridge.servlet = ServletHooks.NOOP;
+        Bridge.socket = SocketHooks.NOOP;
         if (servlet != null) {
             servlet.reset();
+        }
+        if (socket != null) {
+            socket.reset();
         }
         transformer.uninstall(inst);
         timer.shutdownNow();
@@ -251,6 +283,7 @@ final class AgentRuntime {
     private static final class Task implements Runnable {
         static final int TICK = 0;
         static final int SHUTDOWN = 1;
+        static final int SAMPLE = 2;
         private final AgentRuntime runtime;
         private final int what;
 
@@ -263,8 +296,21 @@ final class AgentRuntime {
         public void run() {
             if (what == TICK) {
                 runtime.tick();
+            } else if (what == SAMPLE) {
+                runtime.sample();
             } else {
                 runtime.shutdown();
+            }
+        }
+    }
+
+    private void sample() {
+        SocketAdapter s = socket;
+        if (s != null) {
+            try {
+                s.sample();
+            } catch (Throwable e) {
+                Log.once("sample", "socket sampler failed: " + e);
             }
         }
     }
@@ -273,6 +319,10 @@ final class AgentRuntime {
         try {
             if (servlet != null) {
                 servlet.tick();
+            }
+            SocketAdapter s = socket;
+            if (s != null) {
+                s.tick();
             }
             monitor.tick();
         } catch (RuntimeException e) {
@@ -296,6 +346,8 @@ final class AgentRuntime {
         }
         Bridge.netty = NettyHooks.NOOP;
         Bridge.servlet = ServletHooks.NOOP;
+        Bridge.socket = SocketHooks.NOOP;
+        SocketWrites.active = false;
     }
 
     private static String watching(Set<Layer> layers) {
@@ -308,6 +360,9 @@ final class AgentRuntime {
         }
         if (layers.contains(Layer.SERVLET)) {
             parts.add("servlet (tomcat 9-11, jetty 9.4-12 ee10, undertow; javax and jakarta)");
+        }
+        if (layers.contains(Layer.SOCKET)) {
+            parts.add("jdk sockets (Socket streams, SocketChannel; jdk 13+)");
         }
         return String.join(", ", parts);
     }

@@ -31,7 +31,7 @@ import java.util.jar.JarOutputStream;
  */
 final class Bootstrap {
 
-    static final int EXPECTED_ABI = 1;
+    static final int EXPECTED_ABI = 2;
     private static final String BRIDGE = "io.highwater.bootstrap.Bridge";
     private static final String FOLDER = "bootstrap/";
 

@@ -12,13 +12,16 @@ package io.highwater.bootstrap;
 public final class Bridge {
 
     /** Bumped whenever a member of the bootstrap package changes shape. */
-    public static final int ABI = 1;
+    public static final int ABI = 2;
 
     /** Never null: {@link NettyHooks#NOOP} when no agent is active. */
     public static volatile NettyHooks netty = NettyHooks.NOOP;
 
     /** Never null: {@link ServletHooks#NOOP} when no agent is active. */
     public static volatile ServletHooks servlet = ServletHooks.NOOP;
+
+    /** Never null: {@link SocketHooks#NOOP} when no agent is active. */
+    public static volatile SocketHooks socket = SocketHooks.NOOP;
 
     /**
      * How many servlet output streams are not ready right now ({@code isReady()} returned false and no later call

@@ -31,6 +31,8 @@ public final class Settings {
         d.put("highwater.netty.enabled", "true");
         d.put("highwater.netty.tolerance", "1.0");
         d.put("highwater.servlet.enabled", "true");
+        d.put("highwater.socket.enabled", "true");
+        d.put("highwater.socket.sample", "10ms");
         d.put("highwater.connections.max", "10000");
         d.put("highwater.connections.top", "10");
         d.put("highwater.callsite.max", "200");

@@ -16,7 +16,7 @@ public final class StackInspector {
     /** Frameworks that write on the application's behalf; their frames are never the culprit. */
     static final List<String> BUILT_IN_FRAMEWORKS = Arrays.asList(
             "java.", "javax.", "jakarta.", "jdk.", "sun.", "com.sun.",
-            "io.highwater.agent.", "io.highwater.core.", "io.highwater.netty.", "io.highwater.servlet.",
+            "io.highwater.agent.", "io.highwater.core.", "io.highwater.netty.", "io.highwater.servlet.", "io.highwater.socket.",
             "io.highwater.bootstrap.",
             "io.highwater.shaded.", "io.highwater.telemetry.",
             "io.netty.", "reactor.netty.", "reactor.core.", "io.vertx.", "io.grpc.", "com.linecorp.armeria.",

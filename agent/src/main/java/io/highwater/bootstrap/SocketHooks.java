@@ -1,0 +1,48 @@
+package io.highwater.bootstrap;
+
+/**
+ * What the socket advice reports, through {@link SocketWrites}. Called only on slow paths: a write that waits for
+ * the kernel's send buffer (parked for POLLOUT, or found still running by the agent's sampler) and its end, a
+ * non-blocking write that returned short, any non-blocking write while some channel waits, and a selector finding a
+ * channel writable while some channel waits. Implementations must never throw and must be thread-safe.
+ *
+ * <p>{@code socket} is a {@code sun.nio.ch.NioSocketImpl} (behind {@code java.net.Socket}) or a
+ * {@code java.nio.channels.SocketChannel}; typed {@code Object} because this interface lives on the bootstrap class
+ * path and java.base calls it.
+ */
+public interface SocketHooks {
+
+    /** The write running in {@code slot} on {@code socket} is about to park until the socket is writable. */
+    void parked(Object socket, SocketWrites.Slot slot);
+
+    /** A write that was reported waiting (parked, or promoted by the sampler) returned or threw. */
+    void writeEnded(Object socket);
+
+    /**
+     * A write on a non-blocking channel handed over {@code written} of {@code requested} bytes; reported when it was
+     * short, and for every write while {@link SocketWrites#nioWaiting} is not 0.
+     */
+    void nonBlockingWrite(Object channel, long requested, long written);
+
+    /** A selector processed {@code key} (a {@code SelectionKey}) while {@link SocketWrites#nioWaiting} is not 0. */
+    void keyReady(Object key);
+
+    /** Does nothing: installed before the agent is ready and after it detached. */
+    SocketHooks NOOP = new SocketHooks() {
+        @Override
+        public void parked(Object socket, SocketWrites.Slot slot) {
+        }
+
+        @Override
+        public void writeEnded(Object socket) {
+        }
+
+        @Override
+        public void nonBlockingWrite(Object channel, long requested, long written) {
+        }
+
+        @Override
+        public void keyReady(Object key) {
+        }
+    };
+}

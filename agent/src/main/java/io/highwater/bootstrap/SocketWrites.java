@@ -1,0 +1,173 @@
+package io.highwater.bootstrap;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The socket layer's per-write bookkeeping, called by advice inlined into java.base's socket classes.
+ *
+ * <p>Timing every socket write would cost two {@code System.nanoTime()} calls (about 40 ns each on a loaded 2-core
+ * VM), over the layer's budget. Instead a write that may block claims a slot (indexed by its thread's id) and notes
+ * the agent's sampler tick; the sampler, every few milliseconds, finds writes that have been running since before
+ * its previous tick and reports them blocked. A write that parks for POLLOUT (virtual threads, sockets left
+ * non-blocking by a timed read) is reported at the park itself. Only a reported write calls into the agent when it
+ * ends, so a write on a socket that is not full costs a CAS and a few plain stores.
+ *
+ * <p>Threads whose ids share a slot while both write are rare; the second one's write is simply not observed.
+ */
+public final class SocketWrites {
+
+    /** Number of slots, a power of two. */
+    public static final int SLOTS = 512;
+    private static final int MASK = SLOTS - 1;
+
+    /** False while no agent watches sockets: the advice then costs this one read. */
+    public static volatile boolean active;
+
+    /** Advanced by the agent's sampler. */
+    public static volatile long tick;
+
+    /** The native poll event for "writable" ({@code sun.nio.ch.Net.POLLOUT}), set by the agent. */
+    public static volatile int pollOut = Integer.MIN_VALUE;
+
+    /** Non-blocking channels waiting right now: their writes and selectors are looked at only while this is not 0. */
+    public static final AtomicInteger nioWaiting = new AtomicInteger();
+
+    /** Marks a slot being claimed: the sampler skips it. */
+    private static final Object CLAIMING = new Object();
+
+    private static final Slot[] SLOT = new Slot[SLOTS];
+
+    static {
+        for (int i = 0; i < SLOTS; i++) {
+            SLOT[i] = new Slot();
+        }
+    }
+
+    /** One write that may block, in progress (or a free slot). */
+    public static final class Slot {
+        private static final VarHandle OWNER;
+        private static final VarHandle STATE;
+
+        static {
+            try {
+                MethodHandles.Lookup l = MethodHandles.lookup();
+                OWNER = l.findVarHandle(Slot.class, "owner", Object.class);
+                STATE = l.findVarHandle(Slot.class, "state", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private Object owner;
+        private int state;
+        private long bytes;
+        private long startTick;
+        private long seq;
+
+        /** The socket whose write runs in this slot, or null. */
+        public Object owner() {
+            Object o = OWNER.getAcquire(this);
+            return o == CLAIMING ? null : o;
+        }
+
+        /** Bytes handed to the write. */
+        public long bytes() {
+            return bytes;
+        }
+
+        /** The sampler tick the write began in. */
+        public long startTick() {
+            return startTick;
+        }
+
+        /** Which write of this slot it is: changes with every write. */
+        public long seq() {
+            return seq;
+        }
+
+        /** True for the one caller that reports this write as waiting. */
+        public boolean report() {
+            return STATE.compareAndSet(this, 0, 1);
+        }
+    }
+
+    private SocketWrites() {
+    }
+
+    /** The slot at {@code index}, for the agent's sampler. */
+    public static Slot slot(int index) {
+        return SLOT[index];
+    }
+
+    /**
+     * A write of {@code bytes} on {@code socket} begins; returns its slot for {@link #end}, or null. Typed
+     * {@code Object} for the advice, whose signatures Byte Buddy resolves where this class has no class file.
+     */
+    public static Object begin(Object socket, long bytes) {
+        if (!active) {
+            return null;
+        }
+        Slot s = SLOT[(int) Thread.currentThread().getId() & MASK];
+        if (Slot.OWNER.getOpaque(s) != null || !Slot.OWNER.compareAndSet(s, null, CLAIMING)) {
+            return null;
+        }
+        s.bytes = bytes;
+        s.startTick = tick;
+        s.seq++;
+        s.state = 0;
+        Slot.OWNER.setRelease(s, socket);
+        return s;
+    }
+
+    /** The write whose {@link #begin} returned {@code slot} returned or threw. */
+    public static void end(Object slot) {
+        Slot s = (Slot) slot;
+        if ((int) Slot.STATE.getAcquire(s) != 0) {
+            try {
+                Bridge.socket.writeEnded(Slot.OWNER.getOpaque(s));
+            } catch (Throwable t) {
+                // never into the host's write
+            }
+        }
+        Slot.OWNER.setRelease(s, null);
+    }
+
+    /** {@code socket} is about to park for {@code event}: a write's wait, when this thread's slot holds its write. */
+    public static void parking(Object socket, int event) {
+        if (event != pollOut || !active) {
+            return;
+        }
+        Slot s = SLOT[(int) Thread.currentThread().getId() & MASK];
+        if (Slot.OWNER.getAcquire(s) == socket && s.report()) {
+            try {
+                Bridge.socket.parked(socket, s);
+            } catch (Throwable t) {
+                // never into the host's write
+            }
+        }
+    }
+
+    /** A non-blocking write returned {@code written} of {@code requested}. */
+    public static void nonBlocking(Object channel, long requested, long written) {
+        if (written < requested || nioWaiting.get() != 0) {
+            try {
+                Bridge.socket.nonBlockingWrite(channel, requested, written);
+            } catch (Throwable t) {
+                // never into the host's write
+            }
+        }
+    }
+
+    /** A selector processed {@code key}. */
+    public static void keyReady(Object key) {
+        if (nioWaiting.get() != 0) {
+            try {
+                Bridge.socket.keyReady(key);
+            } catch (Throwable t) {
+                // never into the host's selector
+            }
+        }
+    }
+}

@@ -1,0 +1,329 @@
+package io.highwater.socket;
+
+import io.highwater.bootstrap.SocketHooks;
+import io.highwater.bootstrap.SocketWrites;
+import io.highwater.core.Clock;
+import io.highwater.core.ConnectionRegistry;
+import io.highwater.core.Layer;
+import io.highwater.core.Monitor;
+import io.highwater.core.Signal;
+import io.highwater.core.TrackedConnection;
+import io.highwater.core.TransportProbe;
+
+import java.nio.channels.SelectionKey;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * Translates the socket advice into the neutral model (layer {@code socket}, signal {@code socket_full}).
+ *
+ * <p><b>Blocking writes</b> ({@code Socket} streams, blocking {@code SocketChannel}s): a write is a wait once it parks
+ * for POLLOUT, or once the sampler ({@link #sample()}, every few milliseconds) finds it running since before its
+ * previous tick; the wait then counts from that tick, so waits are seen and measured with the sampler's resolution.
+ * It ends when the write returns. The bytes of the blocked call are the connection's pending bytes.
+ *
+ * <p><b>Non-blocking channels</b>: a short write starts a wait; a selector reporting the channel writable is the go
+ * signal. A write in between (a retry without waiting: a spin) is an ignored signal with its call site; one that
+ * hands over everything also ends the wait.
+ *
+ * <p>Channels that Netty, the servlet containers or the JDK's HTTP client (the agent's own export among them) write
+ * through are counted at their own layer or not at all: the first short write of a channel looks at its stack once.
+ */
+public final class SocketAdapter implements SocketHooks, TransportProbe {
+
+    /** Classes that write to channels on someone else's behalf, and own the backpressure of those channels. */
+    private static final String[] CHANNEL_OWNERS = {
+            "io.netty.", "org.apache.tomcat.", "org.apache.coyote.", "org.eclipse.jetty.", "io.undertow.", "org.xnio.",
+            "jdk.internal.net.http.", "io.highwater.", "io.grpc.", "org.apache.hc.", "org.apache.http.impl.nio.",
+            "org.apache.mina.", "org.glassfish.grizzly.", "com.hazelcast."
+    };
+    /** Remembered owner decisions before the cache starts over. */
+    private static final int MAX_OWNER_DECISIONS = 100_000;
+    private static final int TICK_RING = 64;
+
+    private final Monitor monitor;
+    private final ConnectionRegistry registry;
+    private final Clock clock;
+    private final SocketAccess access = new SocketAccess();
+    private final StackWalker walker = StackWalker.getInstance();
+    private final int maxWaits;
+
+    /** Blocking writes reported as waiting, by socket; guarded by itself. */
+    private final Map<Object, Blocked> blocked = new IdentityHashMap<>();
+    /** Non-blocking channels in a wait, by channel; guarded by itself. */
+    private final Map<Object, NioWait> nioWaits = new IdentityHashMap<>();
+    /** Channels whose writes belong to a framework (true) or to the application (false); guarded by itself. */
+    private final Map<Object, Boolean> owners = new WeakHashMap<>();
+    /** When each sampler tick began, by tick modulo the ring's size; written by the sampler only. */
+    private final long[] tickNanos = new long[TICK_RING];
+
+    /** A blocking write reported as waiting. */
+    private static final class Blocked {
+        final SocketWrites.Slot slot;
+        final long seq;
+        final long bytes;
+        final long sinceNanos;
+        final TrackedConnection connection;
+
+        Blocked(SocketWrites.Slot slot, long seq, long bytes, long sinceNanos, TrackedConnection connection) {
+            this.slot = slot;
+            this.seq = seq;
+            this.bytes = bytes;
+            this.sinceNanos = sinceNanos;
+            this.connection = connection;
+        }
+    }
+
+    /** A non-blocking channel waiting for the selector. */
+    private static final class NioWait {
+        final TrackedConnection connection;
+        final long sinceNanos;
+        volatile long pending;
+
+        NioWait(TrackedConnection connection, long sinceNanos, long pending) {
+            this.connection = connection;
+            this.sinceNanos = sinceNanos;
+            this.pending = pending;
+        }
+    }
+
+    public SocketAdapter(Monitor monitor, int maxWaits) {
+        this.monitor = monitor;
+        this.registry = monitor.registry();
+        this.clock = monitor.clock();
+        this.maxWaits = maxWaits;
+        long now = clock.nanoTime();
+        for (int i = 0; i < TICK_RING; i++) {
+            tickNanos[i] = now;
+        }
+    }
+
+    // ---------------------------------------------------------------- blocking writes
+
+    /**
+     * The sampler: advances the tick, reports writes that have run since before the previous tick as waiting, and
+     * ends the waits whose write has gone while nobody reported it (a write ending just as it was reported).
+     */
+    public void sample() {
+        long now = clock.nanoTime();
+        long tick = SocketWrites.tick + 1;
+        tickNanos[(int) (tick % TICK_RING)] = now;
+        SocketWrites.tick = tick;
+        for (int i = 0; i < SocketWrites.SLOTS; i++) {
+            SocketWrites.Slot s = SocketWrites.slot(i);
+            Object socket = s.owner();
+            if (socket == null) {
+                continue;
+            }
+            long start = s.startTick();
+            long seq = s.seq();
+            if (tick - start >= 2 && tick - start < TICK_RING && s.report()) {
+                // it began after tick `start` and is still running: it has waited at least since tick start + 1
+                begin(socket, s, seq, s.bytes(), tickNanos[(int) ((start + 1) % TICK_RING)]);
+            }
+        }
+        List<Object> gone = null;
+        synchronized (blocked) {
+            for (Map.Entry<Object, Blocked> e : blocked.entrySet()) {
+                Blocked b = e.getValue();
+                if (b.slot.owner() != e.getKey() || b.slot.seq() != b.seq) {
+                    if (gone == null) {
+                        gone = new ArrayList<>();
+                    }
+                    gone.add(e.getKey());
+                }
+            }
+        }
+        if (gone != null) {
+            for (Object socket : gone) {
+                writeEnded(socket);
+            }
+        }
+    }
+
+    @Override
+    public void parked(Object socket, SocketWrites.Slot slot) {
+        begin(socket, slot, slot.seq(), slot.bytes(), clock.nanoTime());
+    }
+
+    private void begin(Object socket, SocketWrites.Slot slot, long seq, long bytes, long sinceNanos) {
+        TrackedConnection c = track(socket, bytes);
+        synchronized (blocked) {
+            blocked.put(socket, new Blocked(slot, seq, bytes, sinceNanos, c));
+        }
+        if (c != null) {
+            monitor.stopSince(c, bytes, sinceNanos);
+        }
+    }
+
+    @Override
+    public void writeEnded(Object socket) {
+        Blocked b;
+        synchronized (blocked) {
+            b = blocked.remove(socket);
+        }
+        if (b == null) {
+            return;
+        }
+        if (b.connection != null) {
+            monitor.go(b.connection);
+        } else {
+            monitor.waited(Layer.SOCKET, clock.nanoTime() - b.sinceNanos);
+        }
+    }
+
+    // ---------------------------------------------------------------- non-blocking channels
+
+    @Override
+    public void nonBlockingWrite(Object channel, long requested, long written) {
+        NioWait w;
+        synchronized (nioWaits) {
+            w = nioWaits.get(channel);
+        }
+        if (w == null) {
+            if (written < requested && !ownedByFramework(channel)) {
+                waitBegins(channel, requested - written);
+            }
+            return;
+        }
+        // the channel said stop and no selector has said go since: this write did not wait
+        monitor.ignoredWrite(w.connection, Signal.SOCKET_FULL, requested);
+        if (written >= requested) {
+            waitEnds(channel);
+        } else {
+            w.pending = requested - written;
+            if (written > 0 && w.connection != null) {
+                monitor.progress(w.connection);
+            }
+        }
+    }
+
+    @Override
+    public void keyReady(Object key) {
+        SelectionKey k = (SelectionKey) key;
+        try {
+            if ((k.readyOps() & SelectionKey.OP_WRITE) == 0) {
+                return;
+            }
+        } catch (RuntimeException cancelled) {
+            return;
+        }
+        waitEnds(k.channel());
+    }
+
+    private void waitBegins(Object channel, long pending) {
+        TrackedConnection c = track(channel, pending);
+        NioWait w = new NioWait(c, clock.nanoTime(), pending);
+        synchronized (nioWaits) {
+            if (nioWaits.size() >= maxWaits || nioWaits.putIfAbsent(channel, w) != null) {
+                return;
+            }
+            SocketWrites.nioWaiting.incrementAndGet();
+        }
+        if (c != null) {
+            monitor.stop(c, pending);
+        }
+    }
+
+    private void waitEnds(Object channel) {
+        NioWait w;
+        synchronized (nioWaits) {
+            w = nioWaits.remove(channel);
+            if (w == null) {
+                return;
+            }
+            SocketWrites.nioWaiting.decrementAndGet();
+        }
+        if (w.connection != null) {
+            monitor.go(w.connection);
+        } else {
+            monitor.waited(Layer.SOCKET, clock.nanoTime() - w.sinceNanos);
+        }
+    }
+
+    private boolean ownedByFramework(Object channel) {
+        synchronized (owners) {
+            Boolean known = owners.get(channel);
+            if (known != null) {
+                return known;
+            }
+        }
+        boolean owned = walker.walk(frames -> frames.anyMatch(f -> startsWithAny(f.getClassName())));
+        synchronized (owners) {
+            if (owners.size() >= MAX_OWNER_DECISIONS) {
+                owners.clear();
+            }
+            owners.put(channel, owned);
+        }
+        return owned;
+    }
+
+    private static boolean startsWithAny(String className) {
+        for (String p : CHANNEL_OWNERS) {
+            if (className.startsWith(p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- shared
+
+    /** The agent's main timer: waits of channels that closed leave the wait table. */
+    public void tick() {
+        List<Object> closed = new ArrayList<>();
+        synchronized (nioWaits) {
+            for (Object channel : nioWaits.keySet()) {
+                if (!access.isOpen(channel)) {
+                    closed.add(channel);
+                }
+            }
+        }
+        for (Object channel : closed) {
+            waitEnds(channel);
+        }
+    }
+
+    /** Stops watching: the advice goes quiet, waits are forgotten (the monitor ends their episodes). */
+    public void reset() {
+        SocketWrites.active = false;
+        synchronized (nioWaits) {
+            SocketWrites.nioWaiting.addAndGet(-nioWaits.size());
+            nioWaits.clear();
+        }
+        synchronized (blocked) {
+            blocked.clear();
+        }
+    }
+
+    @Override
+    public long pendingBytes(Object transport) {
+        synchronized (blocked) {
+            Blocked b = blocked.get(transport);
+            if (b != null) {
+                return b.bytes;
+            }
+        }
+        synchronized (nioWaits) {
+            NioWait w = nioWaits.get(transport);
+            return w == null ? 0 : w.pending;
+        }
+    }
+
+    @Override
+    public boolean isOpen(Object transport) {
+        return access.isOpen(transport);
+    }
+
+    private TrackedConnection track(Object socket, long pending) {
+        TrackedConnection c = registry.get(socket);
+        if (c != null) {
+            return c;
+        }
+        return monitor.track(socket, Layer.SOCKET, this, access.remoteAddress(socket), access.localAddress(socket),
+                true, pending);
+    }
+}
