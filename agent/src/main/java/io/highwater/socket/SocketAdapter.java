@@ -37,7 +37,7 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
     /** Classes that write to channels on someone else's behalf, and own the backpressure of those channels. */
     private static final String[] CHANNEL_OWNERS = {
             "io.netty.", "org.apache.tomcat.", "org.apache.coyote.", "org.eclipse.jetty.", "io.undertow.", "org.xnio.",
-            "jdk.internal.net.http.", "io.highwater.", "io.grpc.", "org.apache.hc.", "org.apache.http.impl.nio.",
+            "jdk.internal.net.http.", "io.highwater.shaded.", "io.grpc.", "org.apache.hc.", "org.apache.http.impl.nio.",
             "org.apache.mina.", "org.glassfish.grizzly.", "com.hazelcast."
     };
     /** Remembered owner decisions before the cache starts over. */

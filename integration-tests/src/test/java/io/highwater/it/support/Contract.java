@@ -33,6 +33,8 @@ public final class Contract {
     public static final String CHANNEL_UNWRITABLE = "channel_unwritable";
     public static final String SERVLET = "servlet";
     public static final String OUTPUT_NOT_READY = "output_not_ready";
+    public static final String SOCKET = "socket";
+    public static final String SOCKET_FULL = "socket_full";
 
     /** Span name of a Netty episode, and the span attributes of the README's "Spans" section. */
     public static final String NETTY_SPAN = "backpressure netty";
