@@ -24,6 +24,7 @@ import static io.highwater.it.support.Contract.DRAIN_WAIT;
 import static io.highwater.it.support.Contract.IGNORED_WRITES;
 import static io.highwater.it.support.Contract.KERNEL_QUEUED_BYTES;
 import static io.highwater.it.support.Exports.above;
+import static io.highwater.it.support.Exports.assertSocketLayerQuiet;
 import static io.highwater.it.support.Exports.assertWellFormed;
 import static io.highwater.it.support.Exports.fromBatch;
 import static io.highwater.it.support.Exports.netty;
@@ -76,6 +77,7 @@ class DrainEpisodeTest {
 
             assertWellFormed(receiver);
             assertDrainShapes(receiver);
+            assertSocketLayerQuiet(receiver);
             assertThat(waits.sum()).as("sum of the ended waits (%s), which include the paused one, seen running at %s",
                     waits, oldest).isGreaterThanOrEqualTo(oldest.doubleValue());
             assertThat(receiver.gaugePoints(CONNECTIONS_BLOCKED)).as("one connection, never more than one blocked")

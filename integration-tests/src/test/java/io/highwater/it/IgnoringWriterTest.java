@@ -19,6 +19,7 @@ import static io.highwater.it.support.Contract.NETTY;
 import static io.highwater.it.support.Contract.PENDING_BYTES;
 import static io.highwater.it.support.Exports.above;
 import static io.highwater.it.support.Exports.assertContractShapes;
+import static io.highwater.it.support.Exports.assertSocketLayerQuiet;
 import static io.highwater.it.support.Exports.assertWellFormed;
 import static io.highwater.it.support.Exports.connectionPending;
 import static io.highwater.it.support.Exports.metric;
@@ -81,6 +82,7 @@ class IgnoringWriterTest {
 
             assertWellFormed(receiver);
             assertContractShapes(receiver);
+            assertSocketLayerQuiet(receiver);
             // upper bounds that hold whatever the tolerance: never more than the application wrote
             long appWrites = TOTAL / CHUNK + 2; // the chunks, the response head, the empty last content
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> true)).as("all ignored writes")

@@ -88,6 +88,20 @@ public final class Exports {
         }
     }
 
+    /**
+     * One write is counted once, at the highest layer that owns it: writes that Netty or a servlet container makes
+     * through the JDK's {@code SocketChannel} never show up under layer {@code socket}, whose totals are still
+     * exported (at 0) because the layer is on.
+     */
+    public static void assertSocketLayerQuiet(OtlpReceiver receiver) {
+        List<MetricPoint> socket = receiver.points().stream().filter(p -> p.has(LAYER, Contract.SOCKET)).toList();
+        assertThat(socket).as("socket layer points (the layer is on by default)").isNotEmpty();
+        assertThat(socket).allSatisfy(p -> {
+            assertThat(p.metric()).as("%s", p).isNotIn(CONNECTION_PENDING_BYTES, Contract.KERNEL_QUEUED_BYTES);
+            assertThat(p.doubleValue()).as("%s", p).isZero();
+        });
+    }
+
     /** Checks the instrument kinds and units of the metric contract for whatever of them has arrived. */
     public static void assertContractShapes(OtlpReceiver receiver) {
         receiver.counterPoints(IGNORED_WRITES)
