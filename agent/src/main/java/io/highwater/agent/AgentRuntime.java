@@ -62,7 +62,10 @@ final class AgentRuntime {
     private final ServletAdapter servlet;
     /** Null when the socket layer is off. */
     private volatile SocketAdapter socket;
+    private long samplePeriodMillis;
     private final Thread shutdownHook;
+    /** How much less often the socket sampler looks while no socket write is in progress. */
+    private static final int IDLE_SAMPLE_FACTOR = 10;
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile Telemetry telemetry;
     private boolean stopped;
@@ -194,8 +197,8 @@ final class AgentRuntime {
         long tick = Math.max(10, Math.min(1000, stall.toMillis() / 4));
         timer.scheduleWithFixedDelay(new Task(runtime, Task.TICK), tick, tick, TimeUnit.MILLISECONDS);
         if (socket != null) {
-            long sample = settings.duration("highwater.socket.sample", Duration.ofMillis(1)).toMillis();
-            timer.scheduleAtFixedRate(new Task(runtime, Task.SAMPLE), sample, sample, TimeUnit.MILLISECONDS);
+            runtime.samplePeriodMillis = settings.duration("highwater.socket.sample", Duration.ofMillis(1)).toMillis();
+            timer.schedule(new Task(runtime, Task.SAMPLE), runtime.samplePeriodMillis, TimeUnit.MILLISECONDS);
         }
         if (console) {
             long every = consoleEvery.toMillis();
@@ -297,21 +300,33 @@ final class AgentRuntime {
             if (what == TICK) {
                 runtime.tick();
             } else if (what == SAMPLE) {
-                runtime.sample();
+                runtime.sample(this);
             } else {
                 runtime.shutdown();
             }
         }
     }
 
-    private void sample() {
+    /**
+     * The socket sampler, every period while some socket write is in progress and ten times less often while none
+     * is, so an idle JVM is not woken a hundred times a second.
+     */
+    private void sample(Task self) {
         SocketAdapter s = socket;
-        if (s != null) {
-            try {
-                s.sample();
-            } catch (Throwable e) {
-                Log.once("sample", "socket sampler failed: " + e);
-            }
+        if (s == null) {
+            return;
+        }
+        boolean busy = true;
+        try {
+            busy = s.sample();
+        } catch (Throwable e) {
+            Log.once("sample", "socket sampler failed: " + e);
+        }
+        try {
+            timer.schedule(self, busy ? samplePeriodMillis : IDLE_SAMPLE_FACTOR * samplePeriodMillis,
+                    TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // detached or shutting down
         }
     }
 

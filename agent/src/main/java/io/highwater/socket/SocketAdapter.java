@@ -106,8 +106,11 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
     /**
      * The sampler: advances the tick, reports writes that have run since before the previous tick as waiting, and
      * ends the waits whose write has gone while nobody reported it (a write ending just as it was reported).
+     *
+     * @return whether any write was in progress (the sampler may look less often while none is)
      */
-    public void sample() {
+    public boolean sample() {
+        boolean busy = false;
         long now = clock.nanoTime();
         long tick = SocketWrites.tick + 1;
         tickNanos[(int) (tick % TICK_RING)] = now;
@@ -118,6 +121,7 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
             if (socket == null) {
                 continue;
             }
+            busy = true;
             long start = s.startTick();
             long seq = s.seq();
             if (tick - start >= 2 && tick - start < TICK_RING && s.report()) {
@@ -142,6 +146,7 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
                 writeEnded(socket);
             }
         }
+        return busy;
     }
 
     @Override

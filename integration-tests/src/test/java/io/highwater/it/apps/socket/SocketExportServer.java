@@ -27,7 +27,8 @@ import java.util.concurrent.Executors;
  * <ul>
  *   <li>{@code socket}: a {@link ServerSocket}, a thread per connection writing through a
  *       {@link BufferedOutputStream} (with {@code --virtual}: a virtual thread per connection, JDK 21+);</li>
- *   <li>{@code httpserver}: {@code com.sun.net.httpserver} with a fixed-length response;</li>
+ *   <li>{@code httpserver}: {@code com.sun.net.httpserver} with a fixed-length response, written to a blocking
+ *       {@code SocketChannel} (with {@code --virtual}: handlers on virtual threads, JDK 21+);</li>
  *   <li>{@code nio-spin}: a non-blocking {@link SocketChannel} written in a loop that retries at once when the
  *       kernel takes nothing (ignores the signal);</li>
  *   <li>{@code nio-selector}: the same channel written only when the selector says it is writable.</li>
@@ -56,7 +57,7 @@ public final class SocketExportServer {
         }
         switch (kind) {
             case "socket" -> serveSocket(virtual);
-            case "httpserver" -> serveHttpServer();
+            case "httpserver" -> serveHttpServer(virtual);
             case "nio-spin" -> serveNio(true);
             case "nio-selector" -> serveNio(false);
             default -> throw new IllegalArgumentException(kind);
@@ -65,10 +66,13 @@ public final class SocketExportServer {
 
     // ---------------------------------------------------------------- ServerSocket
 
-    private static void serveSocket(boolean virtual) throws Exception {
-        ExecutorService pool = virtual
-                ? (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null)
+    private static ExecutorService threads(boolean virtual) throws ReflectiveOperationException {
+        return virtual ? (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null)
                 : Executors.newCachedThreadPool();
+    }
+
+    private static void serveSocket(boolean virtual) throws Exception {
+        ExecutorService pool = threads(virtual);
         ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         System.out.println("LISTENING " + server.getLocalPort());
         while (true) {
@@ -99,9 +103,9 @@ public final class SocketExportServer {
 
     // ---------------------------------------------------------------- com.sun.net.httpserver
 
-    private static void serveHttpServer() throws IOException {
+    private static void serveHttpServer(boolean virtual) throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
-        server.setExecutor(Executors.newCachedThreadPool());
+        server.setExecutor(threads(virtual));
         server.createContext("/export", exchange -> {
             long[] q = query(exchange.getRequestURI());
             exchange.sendResponseHeaders(200, q[0]);
