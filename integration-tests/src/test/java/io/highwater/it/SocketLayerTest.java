@@ -47,7 +47,8 @@ class SocketLayerTest {
     private static final int MIB = 1024 * KIB;
 
     enum Kind {
-        SOCKET("socket"), SOCKET_VIRTUAL("socket", "--virtual"), HTTPSERVER("httpserver"),
+        SOCKET("socket"), SOCKET_VIRTUAL("socket", "--virtual"), SOCKET_TIMED_READ("socket", "--timed-read"),
+        HTTPSERVER("httpserver"),
         HTTPSERVER_VIRTUAL("httpserver", "--virtual"),
         NIO_SPIN("nio-spin"), NIO_SELECTOR("nio-selector");
 
@@ -104,7 +105,8 @@ class SocketLayerTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Kind.class, names = {"SOCKET", "SOCKET_VIRTUAL", "HTTPSERVER", "HTTPSERVER_VIRTUAL"})
+    @EnumSource(value = Kind.class,
+            names = {"SOCKET", "SOCKET_VIRTUAL", "SOCKET_TIMED_READ", "HTTPSERVER", "HTTPSERVER_VIRTUAL"})
     void blockedWritersAreBlockedConnectionsWithTheKernelQueueBesideThem(Kind kind) {
         assumeTrue(!kind.name().endsWith("_VIRTUAL") || Runtime.version().feature() >= 21, "virtual threads: JDK 21+");
         int clients = 3;

@@ -26,7 +26,8 @@ import java.util.concurrent.Executors;
  * Exports over the JDK's own sockets, one kind per process ({@code --kind}):
  * <ul>
  *   <li>{@code socket}: a {@link ServerSocket}, a thread per connection writing through a
- *       {@link BufferedOutputStream} (with {@code --virtual}: a virtual thread per connection, JDK 21+);</li>
+ *       {@link BufferedOutputStream} (with {@code --virtual}: a virtual thread per connection, JDK 21+; with
+ *       {@code --timed-read}: the request is read with a timeout first, which leaves the socket non-blocking);</li>
  *   <li>{@code httpserver}: {@code com.sun.net.httpserver} with a fixed-length response, written to a blocking
  *       {@code SocketChannel} (with {@code --virtual}: handlers on virtual threads, JDK 21+);</li>
  *   <li>{@code nio-spin}: a non-blocking {@link SocketChannel} written in a loop that retries at once when the
@@ -47,16 +48,18 @@ public final class SocketExportServer {
     public static void main(String[] args) throws Exception {
         String kind = "socket";
         boolean virtual = false;
+        boolean timedRead = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--kind" -> kind = args[++i];
                 case "--sndbuf" -> sndbuf = Integer.parseInt(args[++i]);
                 case "--virtual" -> virtual = true;
+                case "--timed-read" -> timedRead = true;
                 default -> throw new IllegalArgumentException(args[i]);
             }
         }
         switch (kind) {
-            case "socket" -> serveSocket(virtual);
+            case "socket" -> serveSocket(virtual, timedRead);
             case "httpserver" -> serveHttpServer(virtual);
             case "nio-spin" -> serveNio(true);
             case "nio-selector" -> serveNio(false);
@@ -71,13 +74,17 @@ public final class SocketExportServer {
                 : Executors.newCachedThreadPool();
     }
 
-    private static void serveSocket(boolean virtual) throws Exception {
+    private static void serveSocket(boolean virtual, boolean timedRead) throws Exception {
         ExecutorService pool = threads(virtual);
         ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         System.out.println("LISTENING " + server.getLocalPort());
         while (true) {
             Socket s = server.accept();
             s.setSendBufferSize(sndbuf);
+            if (timedRead) {
+                // a read with a timeout leaves the descriptor non-blocking: later writes park for POLLOUT
+                s.setSoTimeout(30_000);
+            }
             pool.execute(() -> {
                 try (s) {
                     long[] q = query(readRequestLine(s.getInputStream()));
