@@ -32,6 +32,10 @@ public final class SocketInstrumentation {
     private static final String ADVICE = "io.highwater.socket.advice.";
     private static final String FD = "java.io.FileDescriptor";
 
+    /**
+     * The method shapes, built on first use: Byte Buddy's matchers load a few hundred classes, which must wait until
+     * a socket class actually loads, not slow down the host's start-up.
+     */
     private static final class Shapes {
         static final ElementMatcher.Junction<MethodDescription> STREAM_WRITE = named("implWrite").and(takesArguments(3))
                 .and(takesArgument(0, byte[].class)).and(takesArgument(1, int.class)).and(takesArgument(2, int.class))
@@ -51,6 +55,27 @@ public final class SocketInstrumentation {
         static final ElementMatcher.Junction<MethodDescription> READY = named("processReadyEvents")
                 .and(takesArguments(3)).and(takesArgument(0, int.class))
                 .and(takesArgument(1, named("sun.nio.ch.SelectionKeyImpl")));
+
+        static ElementMatcher.Junction<MethodDescription> byName(String shape) {
+            switch (shape) {
+                case "STREAM_WRITE":
+                    return STREAM_WRITE;
+                case "SOCKET_PARK":
+                    return SOCKET_PARK;
+                case "CHANNEL_WRITE":
+                    return CHANNEL_WRITE;
+                case "CHANNEL_GATHER":
+                    return CHANNEL_GATHER;
+                case "WRITE_FULLY":
+                    return WRITE_FULLY;
+                case "CHANNEL_PARK":
+                    return CHANNEL_PARK;
+                case "READY":
+                    return READY;
+                default:
+                    throw new IllegalArgumentException(shape);
+            }
+        }
     }
 
     private SocketInstrumentation() {
@@ -88,26 +113,26 @@ public final class SocketInstrumentation {
     public static List<AdviceTransformer.Target> targets(InstrumentationReport report) {
         List<AdviceTransformer.Target> out = new ArrayList<>();
         out.add(target("sun.nio.ch.NioSocketImpl", report, "java.net.Socket streams (NioSocketImpl)",
-                new Object[][] {{Shapes.STREAM_WRITE, "StreamWriteAdvice", "implWrite(byte[], int, int)"},
-                                {Shapes.SOCKET_PARK, "ParkAdvice", "park(FileDescriptor, int, long)"}}));
+                new String[][] {{"STREAM_WRITE", "StreamWriteAdvice", "implWrite(byte[], int, int)"},
+                                {"SOCKET_PARK", "ParkAdvice", "park(FileDescriptor, int, long)"}}));
         out.add(target("sun.nio.ch.SocketChannelImpl", report, "SocketChannel (SocketChannelImpl)",
-                new Object[][] {{Shapes.CHANNEL_WRITE, "ChannelWriteAdvice", "write(ByteBuffer)"},
-                                {Shapes.CHANNEL_GATHER, "ChannelGatherAdvice", "write(ByteBuffer[], int, int)"},
-                                {Shapes.WRITE_FULLY, "StreamWriteAdvice", null}}));
+                new String[][] {{"CHANNEL_WRITE", "ChannelWriteAdvice", "write(ByteBuffer)"},
+                                {"CHANNEL_GATHER", "ChannelGatherAdvice", "write(ByteBuffer[], int, int)"},
+                                {"WRITE_FULLY", "StreamWriteAdvice", null}}));
         out.add(target("sun.nio.ch.SelChImpl", report, null,
-                new Object[][] {{Shapes.CHANNEL_PARK, "ChannelParkAdvice", null}}));
+                new String[][] {{"CHANNEL_PARK", "ChannelParkAdvice", null}}));
         out.add(target("sun.nio.ch.SelectorImpl", report, "selectors (SelectorImpl)",
-                new Object[][] {{Shapes.READY, "SelectAdvice", "processReadyEvents(int, SelectionKeyImpl, Consumer)"}}));
+                new String[][] {{"READY", "SelectAdvice", "processReadyEvents(int, SelectionKeyImpl, Consumer)"}}));
         return out;
     }
 
     /**
-     * @param methods rows of matcher, advice class and the label of a required method (null: optional)
+     * @param methods rows of shape (a {@link Shapes} field), advice class and the label of a required method (null:
+     *                optional)
      * @param label   what the report names once instrumented (null: nothing of its own to report)
      */
-    @SuppressWarnings("unchecked")
     private static AdviceTransformer.Target target(String className, InstrumentationReport report, String label,
-                                                   Object[][] methods) {
+                                                   String[][] methods) {
         return new AdviceTransformer.Target() {
             @Override
             public String internalName() {
@@ -117,8 +142,8 @@ public final class SocketInstrumentation {
             @Override
             public Map<ElementMatcher<? super MethodDescription>, String> advice() {
                 Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
-                for (Object[] row : methods) {
-                    m.put((ElementMatcher<? super MethodDescription>) row[0], ADVICE + row[1]);
+                for (String[] row : methods) {
+                    m.put(Shapes.byName(row[0]), ADVICE + row[1]);
                 }
                 return m;
             }
@@ -126,10 +151,9 @@ public final class SocketInstrumentation {
             @Override
             public String check(TypeDescription type, ClassLoader loader) {
                 List<String> missing = new ArrayList<>();
-                for (Object[] row : methods) {
-                    if (row[2] != null && type.getDeclaredMethods()
-                            .filter((ElementMatcher<? super MethodDescription.InDefinedShape>) row[0]).isEmpty()) {
-                        missing.add((String) row[2]);
+                for (String[] row : methods) {
+                    if (row[2] != null && type.getDeclaredMethods().filter(Shapes.byName(row[0])).isEmpty()) {
+                        missing.add(row[2]);
                     }
                 }
                 if (!missing.isEmpty()) {
