@@ -248,7 +248,8 @@ final class AgentRuntime {
             servlet.reset();
         }
         transformer.uninstall(inst);
-        Telemetry t = finalTelemetry(monitor.registry().everUsed());
+        // a detach leaves no thread of the agent's behind: a build under way is waited for and closed
+        Telemetry t = finalTelemetry(monitor.registry().everUsed(), true);
         timer.shutdownNow();
         monitor.endAll("agent detached");
         if (t != null) {
@@ -376,10 +377,10 @@ final class AgentRuntime {
 
     /**
      * The SDK for the final export (JVM exit or detach), or null. A build under way is waited for, up to the close
-     * budget; when none was ever started and a connection was tracked, it is built here; otherwise it never will be.
-     * After this, a build that finishes late closes its own SDK.
+     * budget, when {@code waitForBuild}; one that never started is built here when {@code needed} (a connection
+     * was tracked), and otherwise never will be. After this, a build that finishes late closes its own SDK.
      */
-    private Telemetry finalTelemetry(boolean needed) {
+    private Telemetry finalTelemetry(boolean needed, boolean waitForBuild) {
         long waitUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, closeBudgetMillis));
         boolean buildHere = false;
         synchronized (sdkLock) {
@@ -391,7 +392,7 @@ final class AgentRuntime {
                     sdkState = SDK_CANCELLED;
                 }
             }
-            while (!buildHere && sdkState == SDK_BUILDING) {
+            while (waitForBuild && !buildHere && sdkState == SDK_BUILDING) {
                 long left = waitUntil - System.nanoTime();
                 if (left <= 0) {
                     break;
@@ -436,8 +437,8 @@ final class AgentRuntime {
         }
         stopped = true;
         boolean used = monitor.registry().everUsed();
-        // a JVM that never saw backpressure exits without building the SDK or waiting for a last export
-        Telemetry t = finalTelemetry(used);
+        // a JVM that never saw backpressure exits without building the SDK, waiting for it or for a last export
+        Telemetry t = finalTelemetry(used, used);
         timer.shutdownNow();
         // episodes still open become spans of the final export, before the SDK closes
         monitor.endAll("process shutting down");
