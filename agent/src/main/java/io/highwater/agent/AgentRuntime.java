@@ -21,6 +21,7 @@ import io.highwater.servlet.ServletInstrumentation;
 import io.highwater.socket.SocketAdapter;
 import io.highwater.socket.SocketInstrumentation;
 import io.highwater.telemetry.ConsoleSummary;
+import io.highwater.telemetry.CurrentSpanProbe;
 import io.highwater.telemetry.MemoryLimits;
 import io.highwater.telemetry.Telemetry;
 
@@ -42,9 +43,11 @@ import java.util.concurrent.TimeUnit;
  * One running agent instance: the model, the instrumentation, telemetry and the console.
  *
  * <p>Start-up order keeps the host's start-up short: the model and the (lazy) transformer are in place before
- * {@code premain} returns; the OpenTelemetry SDK, which takes a few hundred milliseconds to build, starts on the
- * agent's own thread. Nothing is lost meanwhile: the model counts from the first write, and the instruments read
- * cumulative values from it once the SDK is up.
+ * {@code premain} returns; the OpenTelemetry SDK, which takes a few hundred milliseconds of CPU to build, is built
+ * on the agent's own thread {@code highwater.telemetry.delay} after start-up, when the host's own start-up is
+ * likely over, or at the first sign of backpressure if that comes sooner. Nothing is lost meanwhile: the model
+ * counts from the first write, the instruments read cumulative values from it once the SDK is up, and waits and
+ * episodes that ended before are handed to it then.
  */
 final class AgentRuntime {
 
@@ -70,9 +73,25 @@ final class AgentRuntime {
     private volatile Telemetry telemetry;
     private boolean stopped;
 
+    /** The SDK's life: not built yet, being built, built (or failed), or never to be built (stopped first). */
+    private static final int SDK_NONE = 0;
+    private static final int SDK_BUILDING = 1;
+    private static final int SDK_DONE = 2;
+    private static final int SDK_CANCELLED = 3;
+    private final Object sdkLock = new Object();
+    private int sdkState = SDK_NONE;
+    private boolean sdkClosed;
+    private TelemetryBuild sdkBuild;
+    private final Duration sdkDelay;
+    private final long closeBudgetMillis;
+
     private AgentRuntime(Monitor monitor, Set<Layer> layers, AdviceTransformer transformer,
                          ScheduledExecutorService timer, Instrumentation inst, Settings settings,
-                         InstrumentationReport report, ServletAdapter servlet) {
+                         InstrumentationReport report, ServletAdapter servlet, TelemetryBuild sdkBuild,
+                         Duration sdkDelay) {
+        this.sdkBuild = sdkBuild;
+        this.sdkDelay = sdkDelay;
+        this.closeBudgetMillis = sdkBuild.closeBudgetMillis;
         this.servlet = servlet;
         this.monitor = monitor;
         this.layers = layers;
@@ -121,6 +140,10 @@ final class AgentRuntime {
                 settings.integer("highwater.spans.rate", 0, 100_000),
                 settings.duration("highwater.spans.threshold", Duration.ZERO).toNanos());
         Duration consoleEvery = settings.duration("highwater.console.interval", Duration.ofMillis(100));
+        // after an attach the host is long past its start-up: nothing to wait for
+        Duration sdkDelay = dynamic ? Duration.ZERO : settings.duration("highwater.telemetry.delay", Duration.ZERO);
+        // found at the first stop signal's write, on its thread: needs nothing of the SDK
+        monitor.attachTraceProbe(new CurrentSpanProbe());
 
         InstrumentationReport report = new InstrumentationReport();
         List<AdviceTransformer.Target> targets = new ArrayList<>();
@@ -161,9 +184,12 @@ final class AgentRuntime {
                 return t;
             }
         });
-        AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer, inst, settings, report, servlet);
-        runtime.socket = socket;
         MemoryLimits limits = new MemoryLimits();
+        AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer, inst, settings, report, servlet,
+                new TelemetryBuild(settings.otelOverrides(), monitor, layers, topN, limits, spans,
+                        closeBudget.toMillis()), sdkDelay);
+        runtime.socket = socket;
+        monitor.onFirstActivity(new Task(runtime, Task.FIRST_ACTIVITY));
         Runtime.getRuntime().addShutdownHook(runtime.shutdownHook);
         Bridge.control = new Function<String, String>() {
             @Override
@@ -180,19 +206,12 @@ final class AgentRuntime {
                 + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped()));
         Log.info(line);
 
-        timer.execute(new Runnable() {
-            @Override
-            public void run() {
-                try {
-                    Telemetry t = Telemetry.start(settings.otelOverrides(), Version.get(), monitor, layers, topN,
-                            limits, spans, closeBudget.toMillis());
-                    runtime.telemetry = t;
-                    Log.info("exporting metrics to " + t.endpoint() + " every " + t.interval());
-                } catch (Throwable e) {
-                    Log.warn("telemetry not started, nothing will be exported: " + e);
-                }
-            }
-        });
+        Task build = new Task(runtime, Task.TELEMETRY);
+        if (sdkDelay.isZero()) {
+            timer.execute(build);
+        } else {
+            timer.schedule(build, sdkDelay.toMillis(), TimeUnit.MILLISECONDS);
+        }
         // stalls are found by this timer, not only when metrics are collected
         long tick = Math.max(10, Math.min(1000, stall.toMillis() / 4));
         timer.scheduleWithFixedDelay(new Task(runtime, Task.TICK), tick, tick, TimeUnit.MILLISECONDS);
@@ -230,8 +249,9 @@ final class AgentRuntime {
         if (!report.skipped().isEmpty()) {
             b.append("skipped: ").append(String.join(", ", report.skipped())).append('\n');
         }
-        b.append("exporting: ").append(t == null ? "not yet started" : t.endpoint() + " every " + t.interval())
-                .append('\n');
+        b.append("exporting: ").append(t != null ? t.endpoint() + " every " + t.interval()
+                : "not started yet (starts at the first stop signal, or " + Settings.format(sdkDelay)
+                + " after start-up)").append('\n');
         b.append("tracked connections: ").append(monitor.registry().size()).append('\n');
         b.append("settings:");
         java.util.Map<String, String> given = settings.describe();
@@ -263,9 +283,10 @@ final class AgentRuntime {
             socket.reset();
         }
         transformer.uninstall(inst);
+        // a detach leaves no thread of the agent's behind: a build under way is waited for and closed
+        Telemetry t = finalTelemetry(monitor.registry().everUsed(), true);
         timer.shutdownNow();
         monitor.endAll("agent detached");
-        Telemetry t = telemetry;
         if (t != null) {
             t.close();
         }
@@ -286,7 +307,9 @@ final class AgentRuntime {
     private static final class Task implements Runnable {
         static final int TICK = 0;
         static final int SHUTDOWN = 1;
-        static final int SAMPLE = 2;
+        static final int TELEMETRY = 2;
+        static final int FIRST_ACTIVITY = 3;
+        static final int SAMPLE = 4;
         private final AgentRuntime runtime;
         private final int what;
 
@@ -297,12 +320,22 @@ final class AgentRuntime {
 
         @Override
         public void run() {
-            if (what == TICK) {
-                runtime.tick();
-            } else if (what == SAMPLE) {
-                runtime.sample(this);
-            } else {
-                runtime.shutdown();
+            switch (what) {
+                case TICK:
+                    runtime.tick();
+                    break;
+                case SHUTDOWN:
+                    runtime.shutdown();
+                    break;
+                case TELEMETRY:
+                    runtime.buildTelemetry();
+                    break;
+                case SAMPLE:
+                    runtime.sample(this);
+                    break;
+                default:
+                    runtime.firstActivity();
+                    break;
             }
         }
     }
@@ -330,6 +363,124 @@ final class AgentRuntime {
         }
     }
 
+    /** What building the SDK needs, kept from start-up until it is built. */
+    private static final class TelemetryBuild {
+        final java.util.Map<String, String> otel;
+        final Monitor monitor;
+        final Set<Layer> layers;
+        final int topN;
+        final MemoryLimits limits;
+        final Telemetry.SpanSettings spans;
+        final long closeBudgetMillis;
+
+        TelemetryBuild(java.util.Map<String, String> otel, Monitor monitor, Set<Layer> layers, int topN,
+                       MemoryLimits limits, Telemetry.SpanSettings spans, long closeBudgetMillis) {
+            this.otel = otel;
+            this.monitor = monitor;
+            this.layers = layers;
+            this.topN = topN;
+            this.limits = limits;
+            this.spans = spans;
+            this.closeBudgetMillis = closeBudgetMillis;
+        }
+
+        Telemetry build() {
+            return Telemetry.start(otel, Version.get(), monitor, layers, topN, limits, spans, closeBudgetMillis);
+        }
+    }
+
+    /** On the thread of the first stop signal (a transport's): only hands the SDK's build to the agent's thread. */
+    private void firstActivity() {
+        try {
+            timer.execute(new Task(this, Task.TELEMETRY));
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // detached or shutting down: the final export builds it if it is needed
+        }
+    }
+
+    /** Builds the SDK unless it is built, being built, or no longer wanted; on the agent's timer thread. */
+    private void buildTelemetry() {
+        synchronized (sdkLock) {
+            if (sdkState != SDK_NONE) {
+                return;
+            }
+            sdkState = SDK_BUILDING;
+        }
+        publish(buildNow());
+    }
+
+    private Telemetry buildNow() {
+        try {
+            Telemetry t = sdkBuild.build();
+            Log.info("exporting metrics to " + t.endpoint() + " every " + t.interval());
+            return t;
+        } catch (Throwable e) {
+            Log.warn("telemetry not started, nothing will be exported: " + e);
+            return null;
+        }
+    }
+
+    private void publish(Telemetry t) {
+        boolean late;
+        synchronized (sdkLock) {
+            late = sdkClosed;
+            if (!late) {
+                telemetry = t;
+            }
+            sdkState = SDK_DONE;
+            sdkBuild = null;
+            sdkLock.notifyAll();
+        }
+        if (late && t != null) {
+            // the agent stopped while this was being built: nobody else will close it
+            t.close(false);
+        }
+    }
+
+    /**
+     * The SDK for the final export (JVM exit or detach), or null. A build under way is waited for, up to the close
+     * budget, when {@code waitForBuild}; one that never started is built here when {@code needed} (a connection
+     * was tracked), and otherwise never will be. After this, a build that finishes late closes its own SDK.
+     */
+    private Telemetry finalTelemetry(boolean needed, boolean waitForBuild) {
+        long waitUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, closeBudgetMillis));
+        boolean buildHere = false;
+        synchronized (sdkLock) {
+            if (sdkState == SDK_NONE) {
+                if (needed) {
+                    sdkState = SDK_BUILDING;
+                    buildHere = true;
+                } else {
+                    sdkState = SDK_CANCELLED;
+                }
+            }
+            while (waitForBuild && !buildHere && sdkState == SDK_BUILDING) {
+                long left = waitUntil - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(sdkLock, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (!buildHere) {
+                sdkClosed = true;
+                return telemetry;
+            }
+        }
+        Telemetry t = buildNow();
+        synchronized (sdkLock) {
+            telemetry = t;
+            sdkState = SDK_DONE;
+            sdkClosed = true;
+            sdkLock.notifyAll();
+        }
+        return t;
+    }
+
     private void tick() {
         try {
             if (servlet != null) {
@@ -351,13 +502,14 @@ final class AgentRuntime {
             return;
         }
         stopped = true;
+        boolean used = monitor.registry().everUsed();
+        // a JVM that never saw backpressure exits without building the SDK, waiting for it or for a last export
+        Telemetry t = finalTelemetry(used, used);
         timer.shutdownNow();
         // episodes still open become spans of the final export, before the SDK closes
         monitor.endAll("process shutting down");
-        Telemetry t = telemetry;
         if (t != null) {
-            // a JVM that never saw backpressure exits without waiting for a last export
-            t.close(monitor.registry().everUsed());
+            t.close(used);
         }
         Bridge.netty = NettyHooks.NOOP;
         Bridge.servlet = ServletHooks.NOOP;

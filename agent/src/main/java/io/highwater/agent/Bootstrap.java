@@ -11,7 +11,6 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.security.ProtectionDomain;
 import java.util.Collections;
-import java.util.Enumeration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -73,21 +72,36 @@ final class Bootstrap {
         }
     }
 
+    /**
+     * Every class under {@code bootstrap/} in the agent jar, supertypes first. Named rather than found by walking
+     * the jar: a walk creates an entry object for each of the jar's ~4,400 files, at premain, on the host's time.
+     * {@code BootstrapClassesTest} keeps this list equal to what the build compiles.
+     */
+    static final String[] CLASSES = {
+        "io.highwater.bootstrap.NettyHooks",
+        "io.highwater.bootstrap.NettyHooks$1",
+        "io.highwater.bootstrap.ServletHooks",
+        "io.highwater.bootstrap.ServletHooks$1",
+        "io.highwater.bootstrap.SocketWrites$Slot",
+        "io.highwater.bootstrap.SocketWrites",
+        "io.highwater.bootstrap.SocketHooks",
+        "io.highwater.bootstrap.SocketHooks$1",
+        "io.highwater.bootstrap.Bridge",
+    };
+
     /** The bootstrap helpers' class files, by class name. */
     private static Map<String, byte[]> read(File agentJar) throws IOException {
         Map<String, byte[]> classes = new LinkedHashMap<>();
         try (JarFile jar = new JarFile(agentJar)) {
-            Enumeration<JarEntry> entries = jar.entries();
-            while (entries.hasMoreElements()) {
-                JarEntry e = entries.nextElement();
-                String n = e.getName();
-                if (!e.isDirectory() && n.startsWith(FOLDER) && n.endsWith(".class")) {
-                    try (InputStream in = jar.getInputStream(e)) {
-                        ByteArrayOutputStream out = new ByteArrayOutputStream();
-                        copy(in, out);
-                        String name = n.substring(FOLDER.length(), n.length() - ".class".length()).replace('/', '.');
-                        classes.put(name, out.toByteArray());
-                    }
+            for (String name : CLASSES) {
+                JarEntry e = jar.getJarEntry(FOLDER + name.replace('.', '/') + ".class");
+                if (e == null) {
+                    throw new IOException(agentJar + " lacks the bootstrap helper " + name);
+                }
+                try (InputStream in = jar.getInputStream(e)) {
+                    ByteArrayOutputStream out = new ByteArrayOutputStream();
+                    copy(in, out);
+                    classes.put(name, out.toByteArray());
                 }
             }
         }

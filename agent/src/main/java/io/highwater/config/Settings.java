@@ -42,6 +42,7 @@ public final class Settings {
         d.put("highwater.spans.threshold", "500ms");
         d.put("highwater.spans.rate", "20");
         d.put("highwater.shutdown.timeout", "1s");
+        d.put("highwater.telemetry.delay", "5s");
         d.put("highwater.console", "false");
         d.put("highwater.console.interval", "5s");
         d.put("highwater.debug", "false");

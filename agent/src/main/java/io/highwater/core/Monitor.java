@@ -28,7 +28,13 @@ public final class Monitor {
     private final Object waitsLock = new Object();
     private final List<Object[]> earlyWaits = new ArrayList<>();
     private volatile DrainWaits drainWaits;
-    private volatile EpisodeSink episodes = EpisodeSink.NONE;
+    /** Episodes that ended before telemetry was ready, handed to it once (bounded; see endEpisode). */
+    private static final int EARLY_EPISODES_MAX = 256;
+    private final List<Object[]> earlyEpisodes = new ArrayList<>();
+    /** Null until telemetry is ready. */
+    private volatile EpisodeSink episodes;
+    /** Run once, at the first sign of backpressure: the agent builds its telemetry then, not at start-up. */
+    private volatile Runnable firstActivity;
     private volatile TraceLink.Probe traces = TraceLink.Probe.NONE;
     private volatile KernelSendQueues kernel;
 
@@ -61,6 +67,7 @@ public final class Monitor {
         if (c != null) {
             return c;
         }
+        activity();
         return registry.register(transport, layer, probe, peer, local, atStopSignal, clock.nanoTime(), pendingNow);
     }
 
@@ -156,8 +163,23 @@ public final class Monitor {
             int l = c.layer().ordinal();
             endedPeak[l] = Math.max(endedPeak[l], c.peakPending());
         }
+        EpisodeSink sink = episodes;
+        if (sink == null) {
+            synchronized (waitsLock) {
+                sink = episodes;
+                if (sink == null) {
+                    // the connection's episode state does not change once ended: the span can be built later
+                    if (earlyEpisodes.size() < EARLY_EPISODES_MAX) {
+                        earlyEpisodes.add(new Object[] {c, endNanos, pendingAtEnd, error});
+                    } else {
+                        dropped.add(DropKind.SPAN);
+                    }
+                    return;
+                }
+            }
+        }
         try {
-            episodes.ended(c, endNanos, pendingAtEnd, error);
+            sink.ended(c, endNanos, pendingAtEnd, error);
         } catch (RuntimeException e) {
             // a failing sink must not break the transport's thread
         }
@@ -177,8 +199,39 @@ public final class Monitor {
         }
     }
 
+    /** Plugs in the span builder once telemetry is up; episodes that ended before are handed to it first. */
     public void attachEpisodes(EpisodeSink sink) {
-        episodes = sink;
+        synchronized (waitsLock) {
+            for (Object[] e : earlyEpisodes) {
+                try {
+                    sink.ended((TrackedConnection) e[0], (Long) e[1], (Long) e[2], (String) e[3]);
+                } catch (RuntimeException ignored) {
+                    // as in endEpisode: one bad episode does not stop the others
+                }
+            }
+            earlyEpisodes.clear();
+            episodes = sink;
+        }
+    }
+
+    /**
+     * {@code action} runs once, on the thread that reports the first sign of backpressure (a connection entering
+     * the registry, a wait, an ignored write), before that is recorded; it must be quick and must not block.
+     */
+    public void onFirstActivity(Runnable action) {
+        firstActivity = action;
+    }
+
+    private void activity() {
+        Runnable r = firstActivity;
+        if (r != null) {
+            firstActivity = null;
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                // the transport's thread is not the place to fail
+            }
+        }
     }
 
     /**
@@ -298,6 +351,7 @@ public final class Monitor {
     }
 
     private void recordWait(Layer layer, double seconds) {
+        activity();
         DrainWaits sink = drainWaits;
         if (sink != null) {
             sink.record(layer, seconds);
@@ -343,6 +397,7 @@ public final class Monitor {
      * @param connection the tracked connection, or null when the registry had no room for it
      */
     public void ignoredWrite(TrackedConnection connection, Signal signal, long bytes) {
+        activity();
         ignoredBytes[signal.ordinal()].add(bytes);
         CallSite site = connection != null ? connection.lastSite : null;
         // a tracked connection's first ignored write is always attributed (bounded by the registry's cap);

@@ -42,7 +42,13 @@ final class ServletAccess implements TransportProbe {
         MethodHandle remaining;
     }
 
-    private volatile ToLongFunction<Object> inFlight = s -> 0;
+    // an anonymous class, not a lambda: this is built at premain, where a first lambda costs the host milliseconds
+    private volatile ToLongFunction<Object> inFlight = new ToLongFunction<Object>() {
+        @Override
+        public long applyAsLong(Object stream) {
+            return 0;
+        }
+    };
 
     private final ClassValue<Handles> handles = new ClassValue<Handles>() {
         @Override

@@ -59,7 +59,13 @@ public final class ServletAdapter implements ServletHooks {
         this.monitor = monitor;
         this.registry = monitor.registry();
         this.clock = monitor.clock();
-        access.inFlight(this::inFlightBytes);
+        // not a method reference: built at premain (see ServletAccess.inFlight)
+        access.inFlight(new java.util.function.ToLongFunction<Object>() {
+            @Override
+            public long applyAsLong(Object stream) {
+                return inFlightBytes(stream);
+            }
+        });
     }
 
     // ---------------------------------------------------------------- async

@@ -14,7 +14,7 @@ import java.util.WeakHashMap;
  * OpenTelemetry API the application carries itself (found through the thread's context class loader). The agent's
  * own relocated SDK is never consulted: it knows nothing of the application's requests.
  */
-final class CurrentSpanProbe implements TraceLink.Probe {
+public final class CurrentSpanProbe implements TraceLink.Probe {
 
     // Written with '|' and turned into class names at run time: the build relocates every string constant that
     // looks like an io.opentelemetry class name (dotted or slashed) into the agent's shaded package, and these
@@ -66,19 +66,27 @@ final class CurrentSpanProbe implements TraceLink.Probe {
             }
         }
     };
-    private final Api javaagent;
+    /** The OpenTelemetry Java agent's API, looked up at the first use: its premain may run after this agent's. */
+    private volatile Api javaagent;
+    private volatile boolean javaagentLooked;
     /** Per context class loader: its API, or {@link #ABSENT}; weakly keyed, so application loaders can go. */
     private final Map<ClassLoader, Object> byLoader = new WeakHashMap<>();
     private static final Object ABSENT = new Object();
 
-    CurrentSpanProbe() {
-        Api a = null;
-        try {
-            a = apis.get(Class.forName(JAVAAGENT_SPAN, false, null));
-        } catch (ClassNotFoundException | LinkageError e) {
-            // no OpenTelemetry Java agent in this JVM
+    private Api javaagent() {
+        if (!javaagentLooked) {
+            synchronized (this) {
+                if (!javaagentLooked) {
+                    try {
+                        javaagent = apis.get(Class.forName(JAVAAGENT_SPAN, false, null));
+                    } catch (ClassNotFoundException | LinkageError e) {
+                        // no OpenTelemetry Java agent in this JVM
+                    }
+                    javaagentLooked = true;
+                }
+            }
         }
-        javaagent = a;
+        return javaagent;
     }
 
     /** Looks a loader up once: a missing API costs a ClassNotFoundException, far too much to pay per episode. */
@@ -101,8 +109,9 @@ final class CurrentSpanProbe implements TraceLink.Probe {
     @Override
     public TraceLink current() {
         try {
-            if (javaagent != null) {
-                TraceLink l = javaagent.read();
+            Api agent = javaagent();
+            if (agent != null) {
+                TraceLink l = agent.read();
                 if (l != null) {
                     return l;
                 }

@@ -110,7 +110,6 @@ public final class Telemetry implements AutoCloseable {
         Telemetry t = new Telemetry(sdk, endpoint[0] == null ? "nowhere (otel.metrics.exporter=none)" : endpoint[0],
                 interval[0], health[0], closeBudgetMillis);
         t.register(version, monitor, layers, topN, limits);
-        monitor.attachTraceProbe(new CurrentSpanProbe());
         monitor.attachEpisodes(new EpisodeSpans(
                 sdk.getTracerProvider().tracerBuilder(SCOPE).setInstrumentationVersion(version).build(),
                 new RateLimiter(spans.perSecond, monitor.clock()), monitor.droppedCounter(), spans.minDurationNanos,

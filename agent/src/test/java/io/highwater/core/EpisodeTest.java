@@ -217,4 +217,43 @@ class EpisodeTest {
         assertThat(c.episodeIgnoredWrites()).isEqualTo(2);
         assertThat(c.episodeIgnoredBytes()).isEqualTo(150);
     }
+
+    @Test
+    void episodesEndedBeforeTelemetryIsReadyAreHandedToItOnce() {
+        Monitor early = new Monitor(registry, new CallSites(10, dropped), dropped,
+                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, now::get, STALL);
+        TrackedConnection c = early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
+        early.stop(c, 5_000);
+        now.addAndGet(SECOND);
+        early.closed(c, 4_000);
+        List<String> ended = new ArrayList<>();
+        early.attachEpisodes((conn, end, pending, error) -> ended.add(
+                (conn == c) + " " + (end - conn.episodeStartNanos()) + " " + pending + " " + error));
+        assertThat(ended).containsExactly("true " + SECOND + " 4000 connection closed with 4000 bytes still pending");
+
+        TrackedConnection d = early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
+        early.closed(d, 0);
+        assertThat(ended).hasSize(2);
+    }
+
+    @Test
+    void theFirstSignOfBackpressureRunsTheFirstActivityActionOnce() {
+        Monitor early = new Monitor(registry, new CallSites(10, dropped), dropped,
+                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, now::get, STALL);
+        AtomicLong runs = new AtomicLong();
+        early.onFirstActivity(runs::incrementAndGet);
+        assertThat(runs).hasValue(0);
+        TrackedConnection c = early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
+        early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
+        early.stop(c, 1);
+        early.waited(Layer.SERVLET, SECOND);
+        assertThat(runs).hasValue(1);
+
+        Monitor servletOnly = new Monitor(registry, new CallSites(10, dropped), dropped,
+                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, now::get, STALL);
+        AtomicLong waits = new AtomicLong();
+        servletOnly.onFirstActivity(waits::incrementAndGet);
+        servletOnly.waited(Layer.SERVLET, SECOND);
+        assertThat(waits).hasValue(1);
+    }
 }
