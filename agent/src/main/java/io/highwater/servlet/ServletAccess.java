@@ -17,11 +17,13 @@ import java.util.function.ToLongFunction;
  *
  * <ul>
  *   <li>Tomcat's {@code NioSocketWrapper}: peer and local address ({@code getRemoteAddr()}, {@code getRemotePort()},
- *       {@code getLocalAddr()}, {@code getLocalPort()}), open until {@code isClosed()}; pending bytes not read.</li>
+ *       {@code getLocalAddr()}, {@code getLocalPort()}), open until {@code isClosed()}; pending bytes: its write
+ *       buffers and the response buffer of the request it runs ({@link TomcatAccess}).</li>
  *   <li>Jetty 12's {@code HttpOutput}: peer and local address from its servlet channel's connection metadata,
  *       open until {@code isClosed()}; pending bytes: its aggregate buffer plus the bytes of a blocking channel write
  *       in progress.</li>
- *   <li>Tomcat's {@code CoyoteOutputStream}: open while its output buffer is; no address, no pending bytes.</li>
+ *   <li>Tomcat's {@code CoyoteOutputStream}: open while its output buffer is; address and pending bytes those of its
+ *       response buffer and the socket its processor writes to ({@link TomcatAccess}).</li>
  * </ul>
  */
 final class ServletAccess implements TransportProbe {
@@ -43,6 +45,7 @@ final class ServletAccess implements TransportProbe {
     }
 
     private volatile ToLongFunction<Object> inFlight = s -> 0;
+    private final TomcatAccess tomcat = new TomcatAccess();
 
     private final ClassValue<Handles> handles = new ClassValue<Handles>() {
         @Override
@@ -89,6 +92,9 @@ final class ServletAccess implements TransportProbe {
     public long pendingBytes(Object transport) {
         Handles h = handles.get(transport.getClass());
         long pending = inFlight.applyAsLong(transport);
+        if (tomcat.covers(transport)) {
+            return pending + tomcat.pendingBytes(transport);
+        }
         if (h.aggregate != null && h.remaining != null) {
             try {
                 Object buffer = h.aggregate.invoke(transport);
@@ -128,6 +134,14 @@ final class ServletAccess implements TransportProbe {
     }
 
     private SocketAddress address(Object transport, boolean remote) {
+        if (tomcat.covers(transport)) {
+            // an async stream has no address of its own: its socket has
+            Object socket = tomcat.socketOf(transport);
+            if (socket == null) {
+                return null;
+            }
+            transport = socket;
+        }
         Handles h = handles.get(transport.getClass());
         try {
             if (h.metadata != null && h.channel != null) {
