@@ -3,6 +3,7 @@ package io.highwater.it;
 import io.highwater.it.apps.javax.Tomcat9Server;
 import io.highwater.it.apps.servlet.JettyServer;
 import io.highwater.it.apps.servlet.TomcatServer;
+import io.highwater.it.apps.servlet.UndertowServer;
 import io.highwater.it.support.ChildJvm;
 import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.ItEnv;
@@ -34,9 +35,10 @@ import static io.highwater.it.support.Exports.metric;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The servlet layer on real embedded containers in child JVMs with the agent, driven by real slow clients: Tomcat 11
- * and Jetty 12 ee10 ({@code jakarta.servlet}), Tomcat 9 ({@code javax.servlet}). Each container's accepted sockets
- * get a 64 KiB send buffer, so a paused client fills the kernel quickly and the container has to wait.
+ * The servlet layer on real embedded containers in child JVMs with the agent, driven by real slow clients: Tomcat 11,
+ * Jetty 12 ee10 and Undertow 2.3 ({@code jakarta.servlet}), Tomcat 9 ({@code javax.servlet}). Each container's
+ * accepted sockets get a 64 KiB send buffer, so a paused client fills the kernel quickly and the container has to
+ * wait.
  */
 class ServletContainerTest {
 
@@ -47,6 +49,7 @@ class ServletContainerTest {
         TOMCAT_11("tomcat-11", TomcatServer.class, "Apache Tomcat/11.", "io.highwater.it.apps.servlet", true),
         // Jetty 12's async write in progress sits in its connection's write flusher, which the agent does not read
         JETTY_12("jetty-12", JettyServer.class, "jetty/12.", "io.highwater.it.apps.servlet", false),
+        UNDERTOW_2("undertow-2", UndertowServer.class, "undertow/2.", "io.highwater.it.apps.servlet", true),
         TOMCAT_9("tomcat-9", Tomcat9Server.class, "Apache Tomcat/9.", "io.highwater.it.apps.javax", true);
 
         final String dir;
