@@ -9,6 +9,7 @@ import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.ItEnv;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
+import io.highwater.it.support.ReceivedSpan;
 import io.highwater.it.support.SlowClient;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -29,6 +30,7 @@ import static io.highwater.it.support.Contract.PEER_PORT;
 import static io.highwater.it.support.Contract.SERVER_PORT;
 import static io.highwater.it.support.Contract.SERVLET;
 import static io.highwater.it.support.Contract.SIGNAL;
+import static io.highwater.it.support.Contract.SPAN_IGNORED_WRITES;
 import static io.highwater.it.support.Exports.above;
 import static io.highwater.it.support.Exports.assertWellFormed;
 import static io.highwater.it.support.Exports.metric;
@@ -189,6 +191,11 @@ class ServletContainerTest {
                     .and(above(0)));
             assertThat(p.longValue()).isPositive();
             server.child.awaitStdout("the container refusing the write", l -> l.startsWith("REFUSED"));
+            // the response is over: the stream's episode ends as a span of the client's connection, with the method
+            ReceivedSpan span = receiver.awaitSpan("the servlet episode of port " + client.localPort(),
+                    sp -> sp.name().equals("backpressure servlet") && sp.isConnectionOf(client));
+            assertThat(span.longAttr(SPAN_IGNORED_WRITES)).isPositive();
+            assertThat(span.attr(FUNCTION)).isEqualTo(function);
             assertWellFormed(receiver);
         }
     }
