@@ -41,11 +41,24 @@ public final class ServletService implements AutoCloseable {
 
     static final int CHUNK_SIZE = 16 * 1024;
 
+    /**
+     * Tomcat logs its start and stop at INFO through java.util.logging, eight lines that would crowd the demo's own;
+     * held here because the log manager keeps loggers only weakly, and a collected logger forgets its level.
+     */
+    private static final java.util.logging.Logger[] QUIET = {
+        java.util.logging.Logger.getLogger("org.apache.catalina"),
+        java.util.logging.Logger.getLogger("org.apache.coyote"),
+        java.util.logging.Logger.getLogger("org.apache.tomcat"),
+    };
+
     private final Tomcat tomcat;
     private final Connector connector;
     private final Path baseDir;
 
     private ServletService(String host, int port) throws LifecycleException, IOException {
+        for (java.util.logging.Logger l : QUIET) {
+            l.setLevel(java.util.logging.Level.WARNING);
+        }
         baseDir = Files.createTempDirectory("highwater-demo-tomcat");
         tomcat = new Tomcat();
         tomcat.setBaseDir(baseDir.toString());
