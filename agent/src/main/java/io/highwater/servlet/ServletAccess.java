@@ -9,6 +9,7 @@ import java.lang.reflect.Field;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.util.function.ToLongFunction;
 
 /**
@@ -17,11 +18,16 @@ import java.util.function.ToLongFunction;
  *
  * <ul>
  *   <li>Tomcat's {@code NioSocketWrapper}: peer and local address ({@code getRemoteAddr()}, {@code getRemotePort()},
- *       {@code getLocalAddr()}, {@code getLocalPort()}), open until {@code isClosed()}; pending bytes not read.</li>
+ *       {@code getLocalAddr()}, {@code getLocalPort()}), open until {@code isClosed()}; pending bytes: its write
+ *       buffers and the response buffer of the request it runs ({@link TomcatAccess}).</li>
  *   <li>Jetty 12's {@code HttpOutput}: peer and local address from its servlet channel's connection metadata,
  *       open until {@code isClosed()}; pending bytes: its aggregate buffer plus the bytes of a blocking channel write
  *       in progress.</li>
- *   <li>Tomcat's {@code CoyoteOutputStream}: open while its output buffer is; no address, no pending bytes.</li>
+ *   <li>Undertow's {@code ServletOutputStreamImpl}: peer and local address of its exchange, open until
+ *       {@code isClosed()}; pending bytes: its buffer, what an async write left for later, the bytes of a blocking
+ *       hand-over in progress.</li>
+ *   <li>Tomcat's {@code CoyoteOutputStream}: open while its output buffer is; address and pending bytes those of its
+ *       response buffer and the socket its processor writes to ({@link TomcatAccess}).</li>
  * </ul>
  */
 final class ServletAccess implements TransportProbe {
@@ -40,6 +46,12 @@ final class ServletAccess implements TransportProbe {
         MethodHandle localSocket;
         MethodHandle aggregate;
         MethodHandle remaining;
+        MethodHandle requestContext;
+        MethodHandle exchange;
+        MethodHandle sourceAddress;
+        MethodHandle destinationAddress;
+        MethodHandle undertowBuffer;
+        MethodHandle undertowBuffersToWrite;
     }
 
     // an anonymous class, not a lambda: this is built at premain, where a first lambda costs the host milliseconds
@@ -49,6 +61,7 @@ final class ServletAccess implements TransportProbe {
             return 0;
         }
     };
+    private final TomcatAccess tomcat = new TomcatAccess();
 
     private final ClassValue<Handles> handles = new ClassValue<Handles>() {
         @Override
@@ -83,6 +96,18 @@ final class ServletAccess implements TransportProbe {
             if (h.aggregate != null && rbb != null) {
                 h.remaining = method(pub, rbb, "remaining", MethodType.methodType(int.class));
             }
+            // Undertow's stream: its exchange's addresses, its buffer and what an async write left for later
+            h.requestContext = getter(type, "servletRequestContext");
+            Class<?> context = load("io.undertow.servlet.handlers.ServletRequestContext", loader);
+            Class<?> exchange = load("io.undertow.server.HttpServerExchange", loader);
+            if (h.requestContext != null && context != null && exchange != null) {
+                h.exchange = method(pub, context, "getExchange", MethodType.methodType(exchange));
+                h.sourceAddress = method(pub, exchange, "getSourceAddress", MethodType.methodType(InetSocketAddress.class));
+                h.destinationAddress = method(pub, exchange, "getDestinationAddress",
+                        MethodType.methodType(InetSocketAddress.class));
+                h.undertowBuffer = getter(type, "buffer");
+                h.undertowBuffersToWrite = getter(type, "buffersToWrite");
+            }
             return h;
         }
     };
@@ -95,6 +120,12 @@ final class ServletAccess implements TransportProbe {
     public long pendingBytes(Object transport) {
         Handles h = handles.get(transport.getClass());
         long pending = inFlight.applyAsLong(transport);
+        if (tomcat.covers(transport)) {
+            return pending + tomcat.pendingBytes(transport);
+        }
+        if (h.undertowBuffersToWrite != null && h.undertowBuffer != null) {
+            return pending + undertowPending(h, transport);
+        }
         if (h.aggregate != null && h.remaining != null) {
             try {
                 Object buffer = h.aggregate.invoke(transport);
@@ -106,6 +137,31 @@ final class ServletAccess implements TransportProbe {
             }
         }
         return pending;
+    }
+
+    /**
+     * Undertow: an async write the channel did not take leaves {@code buffersToWrite} (the stream's buffer, flipped,
+     * and a copy of the rest) until the channel is writable again; otherwise the stream's buffer is in write mode.
+     * During a blocking hand-over the buffer is flipped and its bytes are the write in progress, counted already.
+     */
+    private long undertowPending(Handles h, Object stream) {
+        try {
+            ByteBuffer[] later = (ByteBuffer[]) h.undertowBuffersToWrite.invoke(stream);
+            if (later != null) {
+                long n = 0;
+                for (ByteBuffer b : later) {
+                    n += b == null ? 0 : Math.max(0, b.remaining());
+                }
+                return n;
+            }
+            if (inFlight.applyAsLong(stream) != 0) {
+                return 0;
+            }
+            ByteBuffer buffer = (ByteBuffer) h.undertowBuffer.invoke(stream);
+            return buffer == null ? 0 : Math.max(0, buffer.position());
+        } catch (Throwable t) {
+            return 0;
+        }
     }
 
     @Override
@@ -134,8 +190,22 @@ final class ServletAccess implements TransportProbe {
     }
 
     private SocketAddress address(Object transport, boolean remote) {
+        if (tomcat.covers(transport)) {
+            // an async stream has no address of its own: its socket has
+            Object socket = tomcat.socketOf(transport);
+            if (socket == null) {
+                return null;
+            }
+            transport = socket;
+        }
         Handles h = handles.get(transport.getClass());
         try {
+            if (h.exchange != null) {
+                Object context = h.requestContext.invoke(transport);
+                Object exchange = context == null ? null : h.exchange.invoke(context);
+                MethodHandle m = remote ? h.sourceAddress : h.destinationAddress;
+                return exchange == null || m == null ? null : (SocketAddress) m.invoke(exchange);
+            }
             if (h.metadata != null && h.channel != null) {
                 Object channel = h.channel.invoke(transport);
                 Object meta = channel == null ? null : h.metadata.invoke(channel);

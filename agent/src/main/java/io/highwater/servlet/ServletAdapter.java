@@ -12,6 +12,7 @@ import io.highwater.core.TrackedConnection;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Translates what the servlet advice sees into the neutral model.
@@ -37,6 +38,15 @@ public final class ServletAdapter implements ServletHooks {
     private final ServletAccess access = new ServletAccess();
     /** Streams that are not ready: weak keys, swept by {@link #tick()}. */
     private final ConcurrentHashMap<Object, Boolean> notReady = new ConcurrentHashMap<>();
+    /**
+     * A counting filter over the identity hashes of the streams in {@link #notReady}: while any stream of the JVM is
+     * not ready, every servlet write and every {@code isReady()} asks whether its own stream is one of them, and a
+     * busy server nearly always has some slow client. A zero slot answers "no" with one array read; only a non-zero
+     * slot goes on to the map, whose probe key is an allocation. Incremented before an entry is added, decremented
+     * after it is removed, so it never says "no" for a stream in the map.
+     */
+    private final AtomicIntegerArray notReadyFilter = new AtomicIntegerArray(FILTER_SLOTS);
+    private static final int FILTER_SLOTS = 4096;
     /** Tomcat socket wrappers whose writing thread waits right now: removed by that thread. */
     private final ConcurrentHashMap<Object, Boolean> blockedSockets = new ConcurrentHashMap<>();
     /** Jetty blocking channel writes in progress: removed by the writing thread. */
@@ -70,10 +80,22 @@ public final class ServletAdapter implements ServletHooks {
 
     // ---------------------------------------------------------------- async
 
+    private static int slot(int identityHash) {
+        return (identityHash ^ (identityHash >>> 12)) & (FILTER_SLOTS - 1);
+    }
+
+    private boolean mayBeNotReady(Object stream) {
+        return notReadyFilter.get(slot(System.identityHashCode(stream))) != 0;
+    }
+
     @Override
     public void notReady(Object stream) {
-        if (notReady.putIfAbsent(new IdentityKey.Weak(stream), Boolean.TRUE) == null) {
+        IdentityKey.Weak key = new IdentityKey.Weak(stream);
+        notReadyFilter.incrementAndGet(slot(key.hashCode()));
+        if (notReady.putIfAbsent(key, Boolean.TRUE) == null) {
             Bridge.servletNotReady.incrementAndGet();
+        } else {
+            notReadyFilter.decrementAndGet(slot(key.hashCode()));
         }
         TrackedConnection c = track(stream, true);
         if (c != null) {
@@ -83,7 +105,8 @@ public final class ServletAdapter implements ServletHooks {
 
     @Override
     public void ready(Object stream) {
-        if (notReady.remove(new IdentityKey.Strong(stream)) != null) {
+        if (mayBeNotReady(stream) && notReady.remove(new IdentityKey.Strong(stream)) != null) {
+            notReadyFilter.decrementAndGet(slot(System.identityHashCode(stream)));
             Bridge.servletNotReady.decrementAndGet();
             TrackedConnection c = registry.get(stream);
             if (c != null) {
@@ -94,7 +117,7 @@ public final class ServletAdapter implements ServletHooks {
 
     @Override
     public void writeWhileNotReady(Object stream, long bytes) {
-        if (!notReady.containsKey(new IdentityKey.Strong(stream))) {
+        if (!mayBeNotReady(stream) || !notReady.containsKey(new IdentityKey.Strong(stream))) {
             return;
         }
         TrackedConnection c = track(stream, false);
@@ -108,7 +131,8 @@ public final class ServletAdapter implements ServletHooks {
 
     @Override
     public void recycled(Object stream) {
-        if (notReady.remove(new IdentityKey.Strong(stream)) != null) {
+        if (mayBeNotReady(stream) && notReady.remove(new IdentityKey.Strong(stream)) != null) {
+            notReadyFilter.decrementAndGet(slot(System.identityHashCode(stream)));
             Bridge.servletNotReady.decrementAndGet();
             TrackedConnection c = registry.get(stream);
             if (c != null) {
@@ -214,6 +238,8 @@ public final class ServletAdapter implements ServletHooks {
             Object k = it.next();
             if (((IdentityKey.Weak) k).get() == null) {
                 it.remove();
+                // the key kept its referent's identity hash
+                notReadyFilter.decrementAndGet(slot(k.hashCode()));
                 Bridge.servletNotReady.decrementAndGet();
             }
         }
@@ -223,6 +249,9 @@ public final class ServletAdapter implements ServletHooks {
     public void reset() {
         Bridge.servletNotReady.addAndGet(-notReady.size());
         notReady.clear();
+        for (int i = 0; i < FILTER_SLOTS; i++) {
+            notReadyFilter.set(i, 0);
+        }
         Bridge.servletBlocked.addAndGet(-blockedSockets.size());
         blockedSockets.clear();
         inFlight.clear();

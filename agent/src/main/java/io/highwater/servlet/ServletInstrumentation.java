@@ -56,6 +56,11 @@ public final class ServletInstrumentation {
         static final ElementMatcher.Junction<MethodDescription> JETTY_BLOCKING_WRITE = named("channelWrite")
                 .and(takesArguments(2)).and(takesArgument(0, ByteBuffer.class)).and(takesArgument(1, boolean.class))
                 .and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> UNDERTOW_BUFFER_WRITE = named("writeBufferBlocking")
+                .and(takesArguments(1)).and(takesArgument(0, boolean.class)).and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> UNDERTOW_ARRAY_WRITE = named("writeBlocking")
+                .and(takesArguments(4)).and(takesArgument(0, ByteBuffer[].class)).and(takesArgument(1, int.class))
+                .and(takesArgument(2, int.class)).and(takesArgument(3, int.class)).and(not(isAbstract()));
         static final ElementMatcher.Junction<MethodDescription> TOMCAT_REGISTER_WRITE = named("registerWriteInterest")
                 .and(takesArguments(0)).and(not(isAbstract()));
         static final ElementMatcher.Junction<MethodDescription> TOMCAT_DO_WRITE = named("doWrite").and(takesArguments(2))
@@ -69,29 +74,40 @@ public final class ServletInstrumentation {
         final boolean writeByte;
         final boolean writeBuffer;
         final String recycle;
-        final boolean jettyBlocking;
+        final Blocking blocking;
 
         Stream(String container, String className, boolean writeByte, boolean writeBuffer, String recycle,
-               boolean jettyBlocking) {
+               Blocking blocking) {
             this.container = container;
             this.className = className;
             this.writeByte = writeByte;
             this.writeBuffer = writeBuffer;
             this.recycle = recycle;
-            this.jettyBlocking = jettyBlocking;
+            this.blocking = blocking;
         }
+    }
+
+    /** Where a stream's blocking writes are timed by their duration (Tomcat's are measured at its socket instead). */
+    enum Blocking {
+        NONE,
+        /** {@code channelWrite(ByteBuffer, boolean)}: one buffer handed to the connection, blocking on its callback. */
+        JETTY,
+        /** {@code writeBufferBlocking(boolean)} and {@code writeBlocking(ByteBuffer[], int, int, int)}. */
+        UNDERTOW
     }
 
     /** The known container streams; extend here. */
     static final List<Stream> STREAMS = Arrays.asList(
             // Tomcat 9 (javax), 10 and 11 (jakarta): write(byte[]) delegates to write(byte[], int, int)
-            new Stream("tomcat", "org.apache.catalina.connector.CoyoteOutputStream", true, true, "clear", false),
+            new Stream("tomcat", "org.apache.catalina.connector.CoyoteOutputStream", true, true, "clear", Blocking.NONE),
             // Jetty 12 ee10 (jakarta)
-            new Stream("jetty", "org.eclipse.jetty.ee10.servlet.HttpOutput", true, true, "recycle", true),
+            new Stream("jetty", "org.eclipse.jetty.ee10.servlet.HttpOutput", true, true, "recycle", Blocking.JETTY),
             // Jetty 9.4 (javax) and 10 (javax)
-            new Stream("jetty", "org.eclipse.jetty.server.HttpOutput", true, true, "recycle", true),
-            // Undertow: write(int) delegates to write(byte[], int, int); write(ByteBuffer) is left alone
-            new Stream("undertow", "io.undertow.servlet.spec.ServletOutputStreamImpl", false, false, null, false));
+            new Stream("jetty", "org.eclipse.jetty.server.HttpOutput", true, true, "recycle", Blocking.JETTY),
+            // Undertow 2.x (jakarta): write(int) delegates to write(byte[], int, int); write(ByteBuffer) is left alone;
+            // nothing to recycle (a stream per exchange, held weakly)
+            new Stream("undertow", "io.undertow.servlet.spec.ServletOutputStreamImpl", false, false, null,
+                    Blocking.UNDERTOW));
 
     static final String TOMCAT_NIO_SOCKET = "org.apache.tomcat.util.net.NioEndpoint$NioSocketWrapper";
 
@@ -129,8 +145,11 @@ public final class ServletInstrumentation {
                 if (s.recycle != null) {
                     m.put(named(s.recycle).and(takesArguments(0)).and(not(isAbstract())), ADVICE + "RecycleAdvice");
                 }
-                if (s.jettyBlocking) {
+                if (s.blocking == Blocking.JETTY) {
                     m.put(Shapes.JETTY_BLOCKING_WRITE, ADVICE + "BlockingWriteAdvice");
+                } else if (s.blocking == Blocking.UNDERTOW) {
+                    m.put(Shapes.UNDERTOW_BUFFER_WRITE, ADVICE + "UndertowBufferWriteAdvice");
+                    m.put(Shapes.UNDERTOW_ARRAY_WRITE, ADVICE + "UndertowArrayWriteAdvice");
                 }
                 return m;
             }
@@ -146,14 +165,26 @@ public final class ServletInstrumentation {
                     report.skipped(why);
                     return why;
                 }
+                if (s.blocking == Blocking.UNDERTOW && !type.getDeclaredMethods().filter(Shapes.UNDERTOW_BUFFER_WRITE).isEmpty()
+                        && !hasField(type, "buffer", ByteBuffer.class)) {
+                    String why = label + ": " + simpleName(s.className) + " lacks field ByteBuffer buffer";
+                    report.skipped(why);
+                    return why;
+                }
                 String invisible = bootstrapInvisible(label, loader);
                 if (invisible != null) {
                     report.skipped(invisible);
                     return invisible;
                 }
-                boolean blocking = s.jettyBlocking && !type.getDeclaredMethods().filter(Shapes.JETTY_BLOCKING_WRITE).isEmpty();
-                report.instrumented(label + " (" + simpleName(s.className)
-                        + (blocking ? ", blocking writes: duration of the channel write" : "") + ")");
+                String blocking = "";
+                if (s.blocking == Blocking.JETTY
+                        && !type.getDeclaredMethods().filter(Shapes.JETTY_BLOCKING_WRITE).isEmpty()) {
+                    blocking = ", blocking writes: duration of the channel write";
+                } else if (s.blocking == Blocking.UNDERTOW
+                        && !type.getDeclaredMethods().filter(Shapes.UNDERTOW_BUFFER_WRITE).isEmpty()) {
+                    blocking = ", blocking writes: duration of the hand-over to the channel";
+                }
+                report.instrumented(label + " (" + simpleName(s.className) + blocking + ")");
                 return null;
             }
         };
@@ -178,13 +209,7 @@ public final class ServletInstrumentation {
             public String check(TypeDescription type, ClassLoader loader) {
                 String label = "tomcat " + version(loader, internalName());
                 List<String> missing = new ArrayList<>();
-                boolean field = false;
-                for (FieldDescription.InDefinedShape f : type.getDeclaredFields()) {
-                    if (f.getName().equals("writeBlocking") && f.getType().asErasure().represents(boolean.class)) {
-                        field = true;
-                    }
-                }
-                if (!field) {
+                if (!hasField(type, "writeBlocking", boolean.class)) {
                     missing.add("field boolean writeBlocking");
                 }
                 requireMethod(type, Shapes.TOMCAT_REGISTER_WRITE, "registerWriteInterest()", missing);
@@ -204,6 +229,15 @@ public final class ServletInstrumentation {
                 return null;
             }
         };
+    }
+
+    private static boolean hasField(TypeDescription type, String name, Class<?> fieldType) {
+        for (FieldDescription.InDefinedShape f : type.getDeclaredFields()) {
+            if (f.getName().equals(name) && f.getType().asErasure().represents(fieldType)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void requireMethod(TypeDescription type, ElementMatcher.Junction<MethodDescription> m, String label,

@@ -82,6 +82,27 @@ class ServletAdapterTest {
     }
 
     @Test
+    void manyNotReadyStreamsAreJudgedOneByOneAndAllLeave() {
+        List<Object> streams = new ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            streams.add(new Object());
+        }
+        streams.forEach(adapter::notReady);
+        assertThat(Bridge.servletNotReady.get()).isEqualTo(5_000);
+        // more streams than the filter has slots: every slot is taken, the map decides
+        adapter.writeWhileNotReady(new Object(), 10);
+        assertThat(ignoredWrites()).isZero();
+        adapter.writeWhileNotReady(streams.get(4_321), 10);
+        assertThat(ignoredWrites()).isEqualTo(1);
+
+        streams.subList(0, 2_500).forEach(adapter::ready);
+        streams.subList(2_500, 5_000).forEach(adapter::recycled);
+        assertThat(Bridge.servletNotReady.get()).isZero();
+        streams.forEach(s -> adapter.writeWhileNotReady(s, 10));
+        assertThat(ignoredWrites()).isEqualTo(1);
+    }
+
+    @Test
     void aRecycledStreamStopsCountingAsNotReady() {
         Object stream = new Object();
         adapter.notReady(stream);

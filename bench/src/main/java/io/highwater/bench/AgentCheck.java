@@ -19,6 +19,7 @@ public final class AgentCheck {
 
     private static final String BRIDGE = "io.highwater.bootstrap.Bridge";
     private static final String HOOKS = "io.highwater.bootstrap.NettyHooks";
+    private static final String SERVLET_HOOKS = "io.highwater.bootstrap.ServletHooks";
 
     private AgentCheck() {
     }
@@ -53,6 +54,62 @@ public final class AgentCheck {
     }
 
     /**
+     * For the servlet benchmarks, after {@link #expect}: in a "with agent" fork, proves that the agent's write advice
+     * is inlined into Tomcat's {@code CoyoteOutputStream}. It swaps in a recording servlet hook for a moment, raises
+     * the not-ready counter (so that the advice goes past its fast path), writes one byte to a throwaway stream and
+     * checks that the advice reported it.
+     */
+    public static void expectServletAdvice(boolean withAgent) {
+        if (!withAgent) {
+            return;
+        }
+        try {
+            Class<?> bridge = bootstrapClass(BRIDGE);
+            Field servlet = bridge.getField("servlet");
+            Object agentHooks = servlet.get(null);
+            Set<String> seen = ConcurrentHashMap.newKeySet();
+            Object recorder = recorder(bootstrapClass(SERVLET_HOOKS), seen);
+            servlet.set(null, recorder);
+            servletNotReady(+1);
+            try {
+                ServletWrite.stream().write(new byte[1], 0, 1);
+            } finally {
+                servletNotReady(-1);
+                servlet.set(null, agentHooks);
+            }
+            if (!seen.contains("writeWhileNotReady")) {
+                throw new IllegalStateException("the agent is active but its servlet write advice did not fire (saw "
+                        + seen + "): CoyoteOutputStream was not instrumented");
+            }
+        } catch (ReflectiveOperationException | java.io.IOException e) {
+            throw new IllegalStateException("could not check the servlet advice: " + e, e);
+        }
+        System.out.println("# highwater servlet advice inlined into CoyoteOutputStream");
+    }
+
+    /** Adds {@code delta} to the agent's count of async streams that are not ready ({@code Bridge.servletNotReady}). */
+    static void servletNotReady(int delta) {
+        try {
+            Object counter = bootstrapClass(BRIDGE).getField("servletNotReady").get(null);
+            ((java.util.concurrent.atomic.AtomicInteger) counter).addAndGet(delta);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("unexpected agent bootstrap helpers: " + e, e);
+        }
+    }
+
+    private static Object recorder(Class<?> hooks, Set<String> seen) {
+        return Proxy.newProxyInstance(AgentCheck.class.getClassLoader(), new Class<?>[] {hooks},
+                (proxy, method, args) -> {
+                    if (method.getDeclaringClass() == Object.class) {
+                        return method.getName().equals("equals") ? proxy == args[0]
+                                : method.getName().equals("hashCode") ? System.identityHashCode(proxy) : "recorder";
+                    }
+                    seen.add(method.getName());
+                    return method.getReturnType() == long.class ? (Object) 0L : null;
+                });
+    }
+
+    /**
      * Swaps the agent's hooks for a recorder for a moment, drives a throwaway channel past its high-water mark,
      * and returns which hooks the inlined advice called. The agent's own hooks are put back before returning.
      */
@@ -61,15 +118,7 @@ public final class AgentCheck {
         Field netty = bridge.getField("netty");
         Object agentHooks = netty.get(null);
         Set<String> seen = ConcurrentHashMap.newKeySet();
-        Object recorder = Proxy.newProxyInstance(AgentCheck.class.getClassLoader(), new Class<?>[] {hooks},
-                (proxy, method, args) -> {
-                    if (method.getDeclaringClass() == Object.class) {
-                        return method.getName().equals("equals") ? proxy == args[0]
-                                : method.getName().equals("hashCode") ? System.identityHashCode(proxy) : "recorder";
-                    }
-                    seen.add(method.getName());
-                    return null;
-                });
+        Object recorder = recorder(hooks, seen);
         netty.set(null, recorder);
         EmbeddedChannel ch = new EmbeddedChannel();
         try {

@@ -424,12 +424,15 @@ final class LiveView implements AutoCloseable {
         if (s.metricBatches == 0) {
             return;
         }
-        Long direct = s.memoryLimit.get("direct");
         for (String layer : s.pending.keySet()) {
             StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-19s ", layer));
             b.append("pending ").append(Units.size(s.pending.get(layer)));
-            if (direct != null && direct > 0) {
-                b.append(" of ").append(Units.size(direct)).append(" direct memory");
+            // Netty's buffers are direct memory; the servlet containers' (Tomcat's by default) are on the heap
+            String kind = "netty".equals(layer) ? "direct" : "heap";
+            Long limit = s.memoryLimit.get(kind);
+            if (limit != null && limit > 0) {
+                b.append(" of ").append(Units.size(limit)).append(' ').append("direct".equals(kind) ? "direct memory"
+                        : "heap");
             }
             Long ignoredBytes = s.ignoredBytes.get(layer);
             if (ignoredBytes != null && ignoredBytes > 0) {

@@ -85,6 +85,8 @@ public final class ReportingService implements AutoCloseable {
     public static final String FAILURE_MARKER = "direct memory exhausted";
     /** The service prints {@code LISTENING <port>} on stdout once it accepts connections. */
     public static final String LISTENING = "LISTENING ";
+    /** And {@code SERVLET-LISTENING <port>} once its servlet endpoints ({@link ServletService}) accept them. */
+    public static final String SERVLET_LISTENING = "SERVLET-LISTENING ";
 
     static final long DEFAULT_EXPORT_BYTES = 400L << 20;
     static final int CHUNK_SIZE = 16 * 1024;
@@ -100,9 +102,13 @@ public final class ReportingService implements AutoCloseable {
                     + " 0 = off)",
             "  --low-water SIZE       write buffer low-water mark (default 32k)",
             "  --high-water SIZE      write buffer high-water mark (default 64k)",
+            "  --servlet-port N       port of the servlet endpoints on embedded Tomcat (default: --port + 1, or a free"
+                    + " one with --port 0; -1 = off)",
             "endpoints: /export/respecting?bytes=N  /export/ignoring?bytes=N  (default 400m)  /health",
             "  &rate=R on either export: generate at most R bytes per second (e.g. rate=2m; default unlimited)",
-            "prints 'LISTENING <port>' on stdout once it accepts connections; runs until stopped");
+            "servlet endpoints: /servlet/blocking?bytes=N  /servlet/respecting?bytes=N  /servlet/ignoring?bytes=N",
+            "prints 'LISTENING <port>' (and 'SERVLET-LISTENING <port>') on stdout once it accepts connections; runs"
+                    + " until stopped");
 
     private final EventLoopGroup group;
     private final Channel serverChannel;
@@ -144,9 +150,11 @@ public final class ReportingService implements AutoCloseable {
     /** The {@code serve} sub-command: starts the service and runs until the process is stopped. */
     static int serve(String[] args) {
         Config config = new Config();
+        int servletPort;
         try {
             Args a = Args.parse(args,
-                    Args.names("port", "host", "transport", "status-interval", "low-water", "high-water"),
+                    Args.names("port", "host", "transport", "status-interval", "low-water", "high-water",
+                            "servlet-port"),
                     Args.names("help"));
             if (a.has("help")) {
                 System.out.println(USAGE);
@@ -158,6 +166,7 @@ public final class ReportingService implements AutoCloseable {
             config.statusIntervalNanos = a.nanos("status-interval", "5s");
             config.lowWater = (int) a.size("low-water", "32k");
             config.highWater = (int) a.size("high-water", "64k");
+            servletPort = a.integer("servlet-port", config.port == 0 ? 0 : config.port + 1);
         } catch (IllegalArgumentException e) {
             System.err.println("serve: " + e.getMessage());
             System.err.println(USAGE);
@@ -176,7 +185,25 @@ public final class ReportingService implements AutoCloseable {
             service.close(); // stopped while starting
             return 0;
         }
+        ServletService servlets = null;
+        if (servletPort >= 0) {
+            try {
+                servlets = ServletService.start(config.host, servletPort);
+            } catch (Exception e) {
+                System.err.println("serve: could not start the servlet endpoints: " + e);
+                service.close();
+                return 1;
+            }
+            ServletService stop = servlets;
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::close, "servlet-service-shutdown"));
+            say("servlet endpoints on " + ServletService.version() + " (embedded): /servlet/blocking (the request"
+                    + " thread waits)  /servlet/respecting (async, honours isReady())  /servlet/ignoring (async,"
+                    + " does not)");
+        }
         say(LISTENING + service.port());
+        if (servlets != null) {
+            say(SERVLET_LISTENING + servlets.port());
+        }
         service.serverChannel.closeFuture().syncUninterruptibly();
         return 0;
     }

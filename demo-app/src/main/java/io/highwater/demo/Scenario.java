@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
 /**
  * The demo: runs the {@link ReportingService} in a child JVM with the highwater agent attached and a capped direct
  * memory, then lets a {@link SlowClient} "phone" download first from the endpoint that respects backpressure, then
- * from the one that ignores it, narrating each phase and summing up at the end.
+ * from the one that ignores it, then (phase 3) from the servlet endpoints of the same process on an embedded
+ * Tomcat ({@link ServletService}: blocking, async respecting, async ignoring), narrating each phase and summing up
+ * at the end.
  *
  * <p>With the agent, the scenario runs an embedded OTLP receiver ({@link OtlpReceiver}), points the agent at it
  * with a one-second export interval, and shows what the agent exports in a {@link LiveView}: refreshed in place on
@@ -71,7 +73,10 @@ public final class Scenario {
             "  --ignoring-seconds D     longest length of phase 2 (default 30s; it ends earlier on the failure)",
             "  --status-interval D      how often the service prints its memory while exports run (default 5s, 2s"
                     + " with --quick; off while the live view is on)",
-            "  --quick                  about 15 s in all (5 s and at most 8 s phases), for smoke tests");
+            "  --servlet-seconds D      length of each servlet download in phase 3 (default 10s)",
+            "  --no-servlet             skip phase 3 (the servlet endpoints on embedded Tomcat)",
+            "  --quick                  about 25 s in all (5 s and at most 8 s Netty phases, 2 s servlet downloads),"
+                    + " for smoke tests");
 
     private static final Pattern EXPORT_ENDED = Pattern.compile(
             "^export #(\\d+) (respecting|ignoring): ended \\((.*?)\\) after .* peak queued in process (.+)$");
@@ -81,6 +86,8 @@ public final class Scenario {
 
     private final PrintStream out = System.out;
     private final CompletableFuture<Integer> listening = new CompletableFuture<>();
+    private final CompletableFuture<Integer> servletListening = new CompletableFuture<>();
+    private final AtomicReference<String> servletIgnoringEnd = new AtomicReference<>();
     private final AtomicReference<String> failureLine = new AtomicReference<>();
     private final CountDownLatch failureSeen = new CountDownLatch(1);
     private final AtomicReference<String> respectingPeak = new AtomicReference<>();
@@ -103,8 +110,8 @@ public final class Scenario {
                     Args.names("agent", "agent-options", "console-interval", "xmx", "max-direct", "jvm-arg", "java",
                             "transport", "rate", "bytes", "respecting-seconds", "ignoring-seconds",
                             "status-interval", "view-interval", "export-interval", "collector", "prometheus",
-                            "ignoring-rate"),
-                    Args.names("no-agent", "quick", "help", "no-view", "plain", "agent-console"));
+                            "ignoring-rate", "servlet-seconds"),
+                    Args.names("no-agent", "quick", "help", "no-view", "plain", "agent-console", "no-servlet"));
             if (a.has("help")) {
                 System.out.println(USAGE);
                 return 0;
@@ -125,6 +132,8 @@ public final class Scenario {
         long bytes = a.size("bytes", "400m");
         long phase1 = a.nanos("respecting-seconds", quick ? "5s" : "20s");
         long phase2 = a.nanos("ignoring-seconds", quick ? "8s" : "30s");
+        boolean servlet = !a.has("no-servlet");
+        long phase3 = a.nanos("servlet-seconds", quick ? "2s" : "10s");
         String consoleInterval = a.get("console-interval", "2s");
         long consoleNanos = Units.parseDurationNanos(consoleInterval);
         String exportInterval = a.get("export-interval", "1s");
@@ -233,6 +242,8 @@ public final class Scenario {
         command.add(a.get("transport", "auto"));
         command.add("--status-interval");
         command.add(a.get("status-interval", withView ? "0" : quick ? "2s" : "5s"));
+        command.add("--servlet-port");
+        command.add(servlet ? "0" : "-1");
 
         say("");
         say("highwater demo: a reporting service streams a " + Units.size(bytes) + " CSV export (rows generated on"
@@ -340,6 +351,10 @@ public final class Scenario {
             if (alive) {
                 say("GET /health → " + health);
             }
+            SlowClient.Result[] r3 = null;
+            if (servlet && alive) {
+                r3 = servletPhase(service, rate, bytes, phase3, agentWaitNanos);
+            }
             if (view != null) {
                 view.finish();
             }
@@ -363,8 +378,14 @@ public final class Scenario {
             }
             say("  the service afterwards: " + (alive ? "still up, /health " + health
                     : "GONE (exit code " + service.exitValue() + ")"));
+            if (r3 != null) {
+                say("  phase 3, servlets on " + SERVLET_CONTAINER + ": /servlet/blocking read " + Units.size(r3[0].bodyBytes)
+                        + ", /servlet/respecting " + Units.size(r3[1].bodyBytes) + ", /servlet/ignoring "
+                        + Units.size(r3[2].bodyBytes) + (servletIgnoringEnd.get() != null
+                        ? " (" + servletIgnoringEnd.get() + ")" : ""));
+            }
             if (view != null) {
-                summarizeTelemetry(r1, r2);
+                summarizeTelemetry(r1, r2, r3);
             } else if (withAgent) {
                 say("  agent: " + relative(agent) + (agentSpoke ? "; its [highwater] lines are above"
                         : "; it printed no [highwater] console lines (console output not available in this build?)"));
@@ -404,6 +425,56 @@ public final class Scenario {
         return exit;
     }
 
+    private static final String SERVLET_CONTAINER = "embedded Tomcat 11";
+
+    /**
+     * Phase 3: the same phone against the servlet endpoints, one after the other: blocking, async respecting, async
+     * ignoring. Returns their results in that order.
+     */
+    private SlowClient.Result[] servletPhase(Process service, long rate, long bytes, long seconds, long agentWaitNanos) {
+        int port;
+        try {
+            port = servletListening.get(0, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | TimeoutException e) {
+            say("scenario: the service did not print " + ReportingService.SERVLET_LISTENING.trim()
+                    + ": phase 3 skipped");
+            return null;
+        }
+        String query = "?bytes=" + Units.sizeArgument(bytes);
+        SlowClient.Result[] r = new SlowClient.Result[3];
+        say("");
+        say("phase 3 (" + Units.seconds(seconds) + " each): the same phone downloads from servlets on "
+                + SERVLET_CONTAINER + ", port " + port + ".");
+        say("  /servlet/blocking writes in a loop: it cannot ignore the client, its request thread waits inside"
+                + " write() — watch blocked connections and drain waits (what exhausts a thread pool).");
+        r[0] = download(port, "/servlet/blocking", query, rate, seconds, () -> false, 0);
+        awaitMetrics(agentWaitNanos);
+        say("  /servlet/respecting is async and writes only while isReady(), resuming in onWritePossible():"
+                + " no thread waits, no ignored writes.");
+        r[1] = download(port, "/servlet/respecting", query, rate, seconds, () -> false, 0);
+        awaitMetrics(agentWaitNanos);
+        say("  /servlet/ignoring is async and writes although isReady() said false: Tomcat refuses the write"
+                + " (IllegalStateException) and the download breaks off"
+                + (view != null ? "; highwater counts the ignored write and names"
+                + " io.highwater.demo.ServletService.writeRowsIgnoringReadiness." : "."));
+        r[2] = download(port, "/servlet/ignoring", query, rate, seconds, () -> false, 0);
+        awaitMetrics(agentWaitNanos);
+        if (!service.isAlive()) {
+            say("scenario: the service exited during phase 3 (exit code " + service.exitValue() + ")");
+        }
+        return r;
+    }
+
+    /** With the view: waits until a metrics batch newer than now arrived. */
+    private void awaitMetrics(long timeoutNanos) {
+        if (view != null) {
+            awaitAgent(-1, timeoutNanos);
+        }
+    }
+
     /** Direct memory runs out about halfway through phase 2: maximum direct memory / (phase 2 / 2), in MiB/s. */
     static long defaultIgnoringRate(long maxDirectBytes, long phase2Nanos) {
         double seconds = Math.max(1, phase2Nanos / 2e9);
@@ -441,7 +512,7 @@ public final class Scenario {
         }
     }
 
-    private void summarizeTelemetry(SlowClient.Result r1, SlowClient.Result r2) {
+    private void summarizeTelemetry(SlowClient.Result r1, SlowClient.Result r2, SlowClient.Result[] r3) {
         AgentTelemetry.Snapshot s = telemetry.snapshot();
         say("  agent, as it exported over OTLP: " + s.metricBatches + " metric batches, " + s.spans + " episode span"
                 + (s.spans == 1 ? "" : "s"));
@@ -449,6 +520,11 @@ public final class Scenario {
                 + peak(s, r2.localPort));
         if (s.ignoredWrites.isEmpty()) {
             say("    ignored writes: none exported");
+        }
+        if (r3 != null) {
+            say("    /servlet/blocking: peak pending " + peak(s, r3[0].localPort) + "; /servlet/respecting: peak"
+                    + " pending " + peak(s, r3[1].localPort) + "; /servlet/ignoring: peak pending "
+                    + peak(s, r3[2].localPort));
         }
         for (java.util.Map.Entry<String, Long> e : s.ignoredWrites.entrySet()) {
             say("    ignored writes: " + e.getValue() + " at " + e.getKey());
@@ -559,7 +635,16 @@ public final class Scenario {
             return;
         }
         say("[service] " + line);
-        if (line.startsWith(ReportingService.LISTENING)) {
+        if (line.startsWith(ReportingService.SERVLET_LISTENING)) {
+            try {
+                servletListening.complete(Integer.parseInt(
+                        line.substring(ReportingService.SERVLET_LISTENING.length()).trim()));
+            } catch (NumberFormatException e) {
+                servletListening.completeExceptionally(new IllegalStateException("bad line: " + line));
+            }
+        } else if (line.startsWith("servlet export ignoring: ")) {
+            servletIgnoringEnd.set(line.substring("servlet export ignoring: ".length()));
+        } else if (line.startsWith(ReportingService.LISTENING)) {
             try {
                 listening.complete(Integer.parseInt(line.substring(ReportingService.LISTENING.length()).trim()));
             } catch (NumberFormatException e) {
@@ -647,10 +732,14 @@ public final class Scenario {
         }
     }
 
-    /** The jar (or classes directory) this class was loaded from: the child runs the same code. */
+    /**
+     * The jar this class was loaded from (the shaded demo jar): the child runs the same code. From a classes
+     * directory (tests, an IDE) the dependencies are elsewhere: this JVM's class path then.
+     */
     private static String ownClassPath() {
         try {
-            return Paths.get(Scenario.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+            Path own = Paths.get(Scenario.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return Files.isDirectory(own) ? System.getProperty("java.class.path") : own.toString();
         } catch (URISyntaxException | RuntimeException e) {
             return System.getProperty("java.class.path");
         }

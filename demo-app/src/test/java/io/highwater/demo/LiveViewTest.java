@@ -78,6 +78,32 @@ class LiveViewTest {
     }
 
     @Test
+    void theServletRowsShowTheBlockedThreadAndTheServletMethodThatIgnoredIsReady() {
+        AgentTelemetry telemetry = new AgentTelemetry();
+        LiveView view = new LiveView(new PrintStream(new ByteArrayOutputStream()), LiveView.Mode.PLAIN, telemetry,
+                TimeUnit.SECONDS.toNanos(2), "http://127.0.0.1:4999");
+        SlowClient.Progress phone = new SlowClient.Progress();
+        phone.localPort = 51908;
+        phone.bodyBytes = 200 * 1024;
+        phone.contentLength = 400L << 20;
+        phone.elapsedNanos = TimeUnit.SECONDS.toNanos(1);
+        view.endpoint("/servlet/blocking", () -> phone);
+        view.connected("/servlet/blocking", 51908);
+        telemetry.accept(OtlpReceiverTest.servletMetrics(), System.nanoTime());
+
+        assertThat(view.block(System.nanoTime())).containsSequence(
+                "/servlet/blocking   200.0 KiB of 400.0 MiB at 200 KiB/s, 1.0 s, port 51908",
+                "    pending 8.0 KiB now, peak 8.0 KiB; 1 ignored writes",
+                "      1 at io.highwater.demo.ServletService.writeRowsIgnoringReadiness",
+                // Tomcat's buffers are heap buffers: the servlet layer is put against the heap, not direct memory
+                "servlet             pending 8.0 KiB of 256.0 MiB heap; 16.0 KiB written after stop",
+                "    blocked 1, oldest wait 0.8 s, stalls 0",
+                // 150 waits up to 1 ms, 21 in (50 ms, 100 ms]: p90 and p99 interpolated inside that bucket
+                "    drain wait p50 1 ms, p90 59 ms, p99 96 ms (171 ended waits)");
+        view.close();
+    }
+
+    @Test
     void ignoredWritesCountForTheEndpointWhoseDownloadWasCurrent() {
         AgentTelemetry telemetry = new AgentTelemetry();
         LiveView view = new LiveView(new PrintStream(new ByteArrayOutputStream()), LiveView.Mode.PLAIN, telemetry,

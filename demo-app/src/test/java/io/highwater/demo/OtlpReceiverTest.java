@@ -286,6 +286,40 @@ class OtlpReceiverTest {
         return request(m.toArray(new Metric[0]));
     }
 
+    /**
+     * One batch of the servlet layer as the agent exports it while a blocking servlet waits for the client on peer
+     * port 51908 (Tomcat holding 8 KiB for it) and an async one wrote once while not ready.
+     */
+    static ExportMetricsServiceRequest servletMetrics() {
+        KeyValue servlet = attr("backpressure.layer", "servlet");
+        List<Metric> m = new ArrayList<>();
+        m.add(gauge("backpressure.pending.bytes", 8_192L, servlet));
+        m.add(Metric.newBuilder().setName("backpressure.connection.pending.bytes").setGauge(Gauge.newBuilder()
+                .addDataPoints(NumberDataPoint.newBuilder().setAsInt(8_192).addAllAttributes(Arrays.asList(servlet,
+                        attr("network.peer.address", "127.0.0.1"), attr("network.peer.port", 51908L),
+                        attr("server.port", 8081L))))).build());
+        m.add(gauge("backpressure.connections.blocked", 1L, servlet));
+        m.add(gauge("backpressure.drain.oldest_wait", 0.8, servlet));
+        m.add(gauge("backpressure.memory.limit", 128L << 20, attr("backpressure.memory.kind", "direct")));
+        m.add(gauge("backpressure.memory.limit", 256L << 20, attr("backpressure.memory.kind", "heap")));
+        m.add(counter("backpressure.ignored.writes", 1, servlet, attr("backpressure.signal", "output_not_ready"),
+                attr("code.function.name", "io.highwater.demo.ServletService.writeRowsIgnoringReadiness")));
+        m.add(counter("backpressure.ignored.bytes", 16_384, servlet, attr("backpressure.signal", "output_not_ready")));
+        m.add(counter("backpressure.drain.stalls", 0, servlet));
+        long[] counts = new long[BOUNDS.size() + 1];
+        counts[0] = 150; // ≤ 1 ms
+        counts[6] = 21;  // (50 ms, 100 ms]
+        HistogramDataPoint.Builder h = HistogramDataPoint.newBuilder().addAttributes(servlet)
+                .addAllExplicitBounds(BOUNDS).setCount(171).setSum(0.1 + 1.6);
+        for (long c : counts) {
+            h.addBucketCounts(c);
+        }
+        m.add(Metric.newBuilder().setName("backpressure.drain.wait").setUnit("s").setHistogram(Histogram.newBuilder()
+                .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)
+                .addDataPoints(h)).build());
+        return request(m.toArray(new Metric[0]));
+    }
+
     static ExportTraceServiceRequest spans() {
         Span span = Span.newBuilder().setName("backpressure netty").setKind(Span.SpanKind.SPAN_KIND_INTERNAL)
                 .setStartTimeUnixNano(1_000_000_000_000L).setEndTimeUnixNano(1_004_700_000_000L)

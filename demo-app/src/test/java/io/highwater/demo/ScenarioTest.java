@@ -1,8 +1,19 @@
 package io.highwater.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class ScenarioTest {
@@ -12,5 +23,69 @@ class ScenarioTest {
         assertThat(Scenario.defaultIgnoringRate(128L << 20, TimeUnit.SECONDS.toNanos(8))).isEqualTo(32L << 20);
         assertThat(Scenario.defaultIgnoringRate(128L << 20, TimeUnit.SECONDS.toNanos(30))).isEqualTo(9L << 20);
         assertThat(Scenario.defaultIgnoringRate(1L << 20, TimeUnit.SECONDS.toNanos(30))).isEqualTo(1L << 20);
+    }
+
+    /**
+     * The whole quick scenario with the built agent: the service in a child JVM, the phone, the agent's OTLP into
+     * the live view. The servlet rows carry what the agent measured on the embedded Tomcat. Needs
+     * agent/target/highwater-agent.jar (a reactor build packages it before these tests).
+     */
+    @Test
+    void theQuickScenarioShowsTheServletLayerWithTheAgentsValues() throws Exception {
+        Path agent = Paths.get(System.getProperty("highwater.agent.jar", "../agent/target/highwater-agent.jar"));
+        assumeTrue(Files.isRegularFile(agent), "no agent jar at " + agent.toAbsolutePath());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        int exit;
+        try (PrintStream capture = new PrintStream(bytes, true, "UTF-8")) {
+            System.setOut(capture);
+            exit = Scenario.run(new String[] {"--agent", agent.toString(), "--quick", "--plain",
+                    "--collector", "none", "--prometheus", "none", "--respecting-seconds", "2s",
+                    "--ignoring-seconds", "4s"});
+        } finally {
+            System.setOut(original);
+        }
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        original.println(out);
+        assertThat(exit).as("scenario exit code").isZero();
+        List<String> lines = Arrays.asList(out.split("\n"));
+        int summary = lines.lastIndexOf("summary");
+        assertThat(summary).as("the summary").isPositive();
+        List<String> view = lines.subList(0, summary);
+
+        // the blocking servlet: Tomcat held bytes for the phone's connection, its thread was a blocked connection
+        assertThat(longIn(out, "/servlet/blocking: peak pending ([0-9.]+ [KM]?i?B)")).isPositive();
+        boolean servletBlocked = false;
+        for (int i = 1; i < view.size(); i++) {
+            servletBlocked |= view.get(i - 1).startsWith("[view] servlet ")
+                    && view.get(i).matches("\\[view] {5}blocked [1-9]\\d*, oldest wait .*");
+        }
+        assertThat(servletBlocked).as("a servlet row with blocked connections").isTrue();
+        // drain waits of the servlet layer ended and were exported
+        assertThat(longIn(out, "drain wait \\(servlet\\): p50 [^(]+\\((\\d+) ended waits?\\)")).isPositive();
+        // the async servlet that ignores isReady(): its method, with the count the agent exported
+        assertThat(longIn(out, "ignored writes: (\\d+) at io\\.highwater\\.demo\\.ServletService"
+                + "\\.writeRowsIgnoringReadiness")).isPositive();
+        // the respecting one: no ignored writes in its row
+        int respecting = lastIndexStartingWith(view, "[view] /servlet/respecting ");
+        assertThat(respecting).isPositive();
+        assertThat(view.get(respecting + 1)).endsWith("; no ignored writes");
+    }
+
+    private static int lastIndexStartingWith(List<String> lines, String prefix) {
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (lines.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The first group of {@code regex} in {@code text}: a count, or a size such as {@code 8.0 KiB} in bytes. */
+    private static long longIn(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as("output matching %s", regex).isTrue();
+        String v = m.group(1);
+        return v.matches("\\d+") ? Long.parseLong(v) : Units.parseSize(v);
     }
 }

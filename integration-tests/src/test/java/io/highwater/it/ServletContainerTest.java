@@ -3,35 +3,44 @@ package io.highwater.it;
 import io.highwater.it.apps.javax.Tomcat9Server;
 import io.highwater.it.apps.servlet.JettyServer;
 import io.highwater.it.apps.servlet.TomcatServer;
+import io.highwater.it.apps.servlet.UndertowServer;
 import io.highwater.it.support.ChildJvm;
 import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.ItEnv;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
+import io.highwater.it.support.ReceivedSpan;
 import io.highwater.it.support.SlowClient;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 import static io.highwater.it.support.Contract.CONNECTIONS_BLOCKED;
+import static io.highwater.it.support.Contract.CONNECTION_PENDING_BYTES;
 import static io.highwater.it.support.Contract.DRAIN_WAIT;
 import static io.highwater.it.support.Contract.FUNCTION;
 import static io.highwater.it.support.Contract.IGNORED_WRITES;
 import static io.highwater.it.support.Contract.LAYER;
 import static io.highwater.it.support.Contract.OUTPUT_NOT_READY;
+import static io.highwater.it.support.Contract.PEER_ADDRESS;
+import static io.highwater.it.support.Contract.PEER_PORT;
+import static io.highwater.it.support.Contract.SERVER_PORT;
 import static io.highwater.it.support.Contract.SERVLET;
 import static io.highwater.it.support.Contract.SIGNAL;
+import static io.highwater.it.support.Contract.SPAN_IGNORED_WRITES;
 import static io.highwater.it.support.Exports.above;
 import static io.highwater.it.support.Exports.assertWellFormed;
 import static io.highwater.it.support.Exports.metric;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The servlet layer on real embedded containers in child JVMs with the agent, driven by real slow clients: Tomcat 11
- * and Jetty 12 ee10 ({@code jakarta.servlet}), Tomcat 9 ({@code javax.servlet}). Each container's accepted sockets
- * get a 64 KiB send buffer, so a paused client fills the kernel quickly and the container has to wait.
+ * The servlet layer on real embedded containers in child JVMs with the agent, driven by real slow clients: Tomcat 11,
+ * Jetty 12 ee10 and Undertow 2.3 ({@code jakarta.servlet}), Tomcat 9 ({@code javax.servlet}). Each container's
+ * accepted sockets get a 64 KiB send buffer, so a paused client fills the kernel quickly and the container has to
+ * wait.
  */
 class ServletContainerTest {
 
@@ -39,20 +48,25 @@ class ServletContainerTest {
     private static final int MIB = 1024 * KIB;
 
     enum Container {
-        TOMCAT_11("tomcat-11", TomcatServer.class, "Apache Tomcat/11.", "io.highwater.it.apps.servlet"),
-        JETTY_12("jetty-12", JettyServer.class, "jetty/12.", "io.highwater.it.apps.servlet"),
-        TOMCAT_9("tomcat-9", Tomcat9Server.class, "Apache Tomcat/9.", "io.highwater.it.apps.javax");
+        TOMCAT_11("tomcat-11", TomcatServer.class, "Apache Tomcat/11.", "io.highwater.it.apps.servlet", true),
+        // Jetty 12's async write in progress sits in its connection's write flusher, which the agent does not read
+        JETTY_12("jetty-12", JettyServer.class, "jetty/12.", "io.highwater.it.apps.servlet", false),
+        UNDERTOW_2("undertow-2", UndertowServer.class, "undertow/2.", "io.highwater.it.apps.servlet", true),
+        TOMCAT_9("tomcat-9", Tomcat9Server.class, "Apache Tomcat/9.", "io.highwater.it.apps.javax", true);
 
         final String dir;
         final Class<?> main;
         final String info;
         final String appPackage;
+        /** Whether the agent reads the bytes the container holds for a not-ready async stream. */
+        final boolean readsAsyncPending;
 
-        Container(String dir, Class<?> main, String info, String appPackage) {
+        Container(String dir, Class<?> main, String info, String appPackage, boolean readsAsyncPending) {
             this.dir = dir;
             this.main = main;
             this.info = info;
             this.appPackage = appPackage;
+            this.readsAsyncPending = readsAsyncPending;
         }
     }
 
@@ -86,6 +100,16 @@ class ServletContainerTest {
         return receiver.points(metric).stream().filter(p -> p.has(LAYER, SERVLET)).toList();
     }
 
+    /**
+     * The top-N point of the servlet connection of {@code client}: its address and ephemeral port, the container's
+     * port, and bytes the container holds for it.
+     */
+    private static Predicate<MetricPoint> pendingOf(SlowClient client, int serverPort) {
+        return metric(CONNECTION_PENDING_BYTES).and(p -> p.has(LAYER, SERVLET) && p.has(PEER_ADDRESS, "127.0.0.1")
+                && p.has(PEER_PORT, (long) client.localPort()) && p.has(SERVER_PORT, (long) serverPort))
+                .and(above(0));
+    }
+
     private static long drainWaits(OtlpReceiver receiver) {
         return servletPoints(receiver, DRAIN_WAIT).stream().mapToLong(MetricPoint::longValue).max().orElse(0);
     }
@@ -110,6 +134,10 @@ class ServletContainerTest {
                 slow.forEach(SlowClient::awaitPaused);
                 receiver.awaitPoint(clients + " servlet connections blocked", metric(CONNECTIONS_BLOCKED)
                         .and(p -> p.has(LAYER, SERVLET)).and(above(clients - 0.5)));
+                for (SlowClient c : slow) {
+                    // a blocked write holds at least the unsent part of the socket's write buffer
+                    receiver.awaitPoint("bytes held for the blocked connection of " + c, pendingOf(c, server.port));
+                }
                 slow.forEach(SlowClient::resume);
                 for (SlowClient c : slow) {
                     c.awaitComplete();
@@ -136,6 +164,10 @@ class ServletContainerTest {
             // paused: the stream said not ready and stays so until the client reads again
             receiver.awaitPoint("the not-ready stream as a blocked connection", metric(CONNECTIONS_BLOCKED)
                     .and(p -> p.has(LAYER, SERVLET)).and(above(0.5)));
+            if (container.readsAsyncPending) {
+                // not ready: the container holds what the socket did not take, for the client's own connection
+                receiver.awaitPoint("bytes held for the not-ready stream of " + client, pendingOf(client, server.port));
+            }
             client.resume();
             client.awaitComplete();
             assertThat(client.bodyBytesRead()).isEqualTo(total);
@@ -159,6 +191,11 @@ class ServletContainerTest {
                     .and(above(0)));
             assertThat(p.longValue()).isPositive();
             server.child.awaitStdout("the container refusing the write", l -> l.startsWith("REFUSED"));
+            // the response is over: the stream's episode ends as a span of the client's connection, with the method
+            ReceivedSpan span = receiver.awaitSpan("the servlet episode of port " + client.localPort(),
+                    sp -> sp.name().equals("backpressure servlet") && sp.isConnectionOf(client));
+            assertThat(span.longAttr(SPAN_IGNORED_WRITES)).isPositive();
+            assertThat(span.attr(FUNCTION)).isEqualTo(function);
             assertWellFormed(receiver);
         }
     }

@@ -41,6 +41,8 @@ public final class Tomcat9Server {
         tomcat.getServer().await();
     }
 
+    // Tomcat 9 has only the mapping method that Tomcat 11 deprecates
+    @SuppressWarnings("deprecation")
     private static void add(Context ctx, String name, javax.servlet.Servlet servlet) throws Exception {
         Method addServlet = Tomcat.class.getMethod("addServlet", Context.class, String.class, javax.servlet.Servlet.class);
         Wrapper w = (Wrapper) addServlet.invoke(null, ctx, name, servlet);

@@ -11,8 +11,10 @@ import java.io.IOException;
 import java.util.Arrays;
 
 /**
- * The servlet layer's export endpoints ({@code jakarta.servlet}; {@code io.highwater.it.apps.javax.ExportServlets}
- * is the same for {@code javax.servlet}), each answering {@code ?bytes=N&chunk=M} with N bytes of CSV-ish rows:
+ * The servlet layer's export endpoints, each answering {@code ?bytes=N&chunk=M} with N bytes of CSV-ish rows. Written
+ * once, against {@code jakarta.servlet}: the build generates {@code io.highwater.it.apps.javax.ExportServlets} for
+ * {@code javax.servlet} from this file (integration-tests/pom.xml rewrites the package line and the
+ * {@code import jakarta.servlet.} lines, nothing else), so use no servlet type by its qualified name here.
  * <ul>
  *   <li>{@code /blocking}: plain blocking {@code write} in a loop (the request thread waits for the client);</li>
  *   <li>{@code /respecting}: async, writes only while {@code isReady()} and resumes in {@code onWritePossible};</li>
@@ -41,6 +43,8 @@ public final class ExportServlets {
 
     /** Blocking writes. */
     public static final class Blocking extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             long total = param(req, "bytes", 1 << 20);
@@ -59,6 +63,8 @@ public final class ExportServlets {
 
     /** Async, honouring isReady(). */
     public static final class Respecting extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             long total = param(req, "bytes", 1 << 20);
@@ -94,6 +100,8 @@ public final class ExportServlets {
 
     /** Async, ignoring isReady(). */
     public static final class Ignoring extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             long total = param(req, "bytes", 1 << 20);

@@ -42,6 +42,6 @@ public final class TomcatServer {
     private static void add(Context ctx, String name, jakarta.servlet.Servlet servlet) {
         Wrapper w = Tomcat.addServlet(ctx, name, servlet);
         w.setAsyncSupported(true);
-        ctx.addServletMappingDecoded("/" + name, name);
+        ctx.addServletMapping("/" + name, name);
     }
 }
