@@ -77,7 +77,7 @@ public final class Scenario {
             "  --no-servlet             skip phase 3 (the servlet endpoints on embedded Tomcat)",
             "  --socket-seconds D       length of the plain-socket download in phase 4 (default 10s)",
             "  --no-socket              skip phase 4 (the plain java.net.ServerSocket endpoint)",
-            "  --quick                  about 30 s in all (5 s and at most 8 s Netty phases, 2 s servlet downloads,"
+            "  --quick                  about 25 s in all (5 s and at most 8 s Netty phases, 2 s servlet downloads,"
                     + " a 3 s socket download), for smoke tests");
 
     private static final Pattern EXPORT_ENDED = Pattern.compile(

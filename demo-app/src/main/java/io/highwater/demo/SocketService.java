@@ -1,5 +1,6 @@
 package io.highwater.demo;
 
+import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,7 +10,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -116,11 +116,10 @@ public final class SocketService implements AutoCloseable {
         String target;
         try {
             s.setSoTimeout(HEAD_TIMEOUT_MILLIS);
-            target = requestTarget(s.getInputStream());
-        } catch (SocketTimeoutException e) {
-            return;
+            // no body follows the head, so a buffer cannot swallow anything the export needs
+            target = requestTarget(new BufferedInputStream(s.getInputStream(), 1024));
         } catch (IOException e) {
-            return; // the client went away before it asked
+            return; // the client went away, or asked nothing in time
         }
         try {
             OutputStream raw = s.getOutputStream();
@@ -152,7 +151,7 @@ public final class SocketService implements AutoCloseable {
         }
     }
 
-    private void export(Socket s, OutputStream raw, long bytes, int id) throws IOException {
+    private void export(Socket s, OutputStream raw, long bytes, int id) {
         CsvExport rows = new CsvExport(bytes);
         long start = System.nanoTime();
         String reason;
@@ -175,7 +174,7 @@ public final class SocketService implements AutoCloseable {
 
     /**
      * Counts the bytes whose {@code write} returned: what the kernel took. Less what the client read, that is what
-     * waited in the kernel's send queue.
+     * sat in the kernel's buffers (the send queue, and the client's receive buffer) when the export ended.
      */
     private static final class Taken extends java.io.FilterOutputStream {
         long bytes;
