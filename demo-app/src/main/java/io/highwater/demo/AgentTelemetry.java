@@ -45,6 +45,7 @@ final class AgentTelemetry {
     static final String IGNORED_BYTES = "backpressure.ignored.bytes";
     static final String MEMORY_LIMIT = "backpressure.memory.limit";
     static final String DROPPED = "backpressure.agent.dropped";
+    static final String KERNEL_QUEUED = "backpressure.kernel.queued.bytes";
 
     static final String LAYER = "backpressure.layer";
     static final String PEER_PORT = "network.peer.port";
@@ -62,6 +63,13 @@ final class AgentTelemetry {
         Map<Long, Long> connectionPending = new TreeMap<>();
         /** Peer port → the largest pending bytes exported for it, in any batch or span. */
         Map<Long, Long> connectionPeak = new TreeMap<>();
+        /**
+         * Peer port → the kernel's send queue of that connection, from the latest batch: exported for the top N
+         * connections only, and only where the agent can read /proc/net/tcp (Linux).
+         */
+        Map<Long, Long> kernelQueued = new TreeMap<>();
+        /** Peer port → the largest kernel send queue exported for it in any batch. */
+        Map<Long, Long> kernelQueuedPeak = new TreeMap<>();
         Map<String, Long> blocked = new TreeMap<>();
         Map<String, Double> oldestWait = new TreeMap<>();
         Map<String, Long> stalls = new TreeMap<>();
@@ -113,6 +121,7 @@ final class AgentTelemetry {
                         // the agent sends all its instruments in one request: connections missing from it are no
                         // longer among the top N under pressure
                         current.connectionPending.clear();
+                        current.kernelQueued.clear();
                         resetConnections = false;
                     }
                     points += take(m);
@@ -168,6 +177,12 @@ final class AgentTelemetry {
                 current.connectionPeak.merge(port, current.connectionPending.get(port), Math::max);
                 break;
             }
+            case KERNEL_QUEUED: {
+                long port = portOf(a);
+                current.kernelQueued.merge(port, asLong(p), Long::sum);
+                current.kernelQueuedPeak.merge(port, current.kernelQueued.get(port), Math::max);
+                break;
+            }
             case BLOCKED:
                 current.blocked.put(attribute(a, LAYER, "?"), asLong(p));
                 break;
@@ -178,7 +193,7 @@ final class AgentTelemetry {
                 current.memoryLimit.put(attribute(a, "backpressure.memory.kind", "?"), asLong(p));
                 break;
             default:
-                // a gauge this view does not show (e.g. backpressure.kernel.queued.bytes)
+                // a gauge this view does not show
         }
     }
 
@@ -276,6 +291,8 @@ final class AgentTelemetry {
         s.pending = copy(current.pending);
         s.connectionPending = copy(current.connectionPending);
         s.connectionPeak = copy(current.connectionPeak);
+        s.kernelQueued = copy(current.kernelQueued);
+        s.kernelQueuedPeak = copy(current.kernelQueuedPeak);
         s.blocked = copy(current.blocked);
         s.oldestWait = copy(current.oldestWait);
         s.stalls = copy(current.stalls);

@@ -394,6 +394,15 @@ final class LiveView implements AutoCloseable {
                 }
             }
             q.append(Units.size(now)).append(" now, peak ").append(peak < 0 ? "-" : Units.size(peak));
+            // the other half of the backlog: what the socket took and the client has not acknowledged
+            Map<Long, Long> kernel = endpoints.pendingOf(e.name, s.kernelQueued);
+            if (!kernel.isEmpty()) {
+                long queued = 0;
+                for (long v : kernel.values()) {
+                    queued += v;
+                }
+                q.append("; kernel send queue ").append(Units.size(queued));
+            }
         }
         Map<String, Long> ignored = ignoredIn(e, s);
         long total = 0;
@@ -427,7 +436,8 @@ final class LiveView implements AutoCloseable {
         for (String layer : s.pending.keySet()) {
             StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-19s ", layer));
             b.append("pending ").append(Units.size(s.pending.get(layer)));
-            // Netty's buffers are direct memory; the servlet containers' (Tomcat's by default) are on the heap
+            // Netty's buffers are direct memory; the servlet containers' (Tomcat's by default) are on the heap, and
+            // so are the socket layer's: the application's byte arrays of the blocked write calls
             String kind = "netty".equals(layer) ? "direct" : "heap";
             Long limit = s.memoryLimit.get(kind);
             if (limit != null && limit > 0) {
@@ -585,10 +595,10 @@ final class LiveView implements AutoCloseable {
             return ports;
         }
 
-        /** Peer port → bytes for the connections of {@code endpoint} among {@code connectionPending}. */
-        synchronized Map<Long, Long> pendingOf(String endpoint, Map<Long, Long> connectionPending) {
+        /** Peer port → bytes for the connections of {@code endpoint} among {@code byPeerPort}. */
+        synchronized Map<Long, Long> pendingOf(String endpoint, Map<Long, Long> byPeerPort) {
             Map<Long, Long> out = new TreeMap<>();
-            for (Map.Entry<Long, Long> e : connectionPending.entrySet()) {
+            for (Map.Entry<Long, Long> e : byPeerPort.entrySet()) {
                 if (endpoint.equals(byPort.get(e.getKey()))) {
                     out.put(e.getKey(), e.getValue());
                 }

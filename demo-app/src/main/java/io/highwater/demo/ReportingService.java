@@ -87,6 +87,8 @@ public final class ReportingService implements AutoCloseable {
     public static final String LISTENING = "LISTENING ";
     /** And {@code SERVLET-LISTENING <port>} once its servlet endpoints ({@link ServletService}) accept them. */
     public static final String SERVLET_LISTENING = "SERVLET-LISTENING ";
+    /** And {@code SOCKET-LISTENING <port>} once its plain-socket endpoint ({@link SocketService}) accepts them. */
+    public static final String SOCKET_LISTENING = "SOCKET-LISTENING ";
 
     static final long DEFAULT_EXPORT_BYTES = 400L << 20;
     static final int CHUNK_SIZE = 16 * 1024;
@@ -104,11 +106,14 @@ public final class ReportingService implements AutoCloseable {
             "  --high-water SIZE      write buffer high-water mark (default 64k)",
             "  --servlet-port N       port of the servlet endpoints on embedded Tomcat (default: --port + 1, or a free"
                     + " one with --port 0; -1 = off)",
+            "  --socket-port N        port of the plain-socket endpoint (default: --port + 2, or a free one with"
+                    + " --port 0; -1 = off)",
             "endpoints: /export/respecting?bytes=N  /export/ignoring?bytes=N  (default 400m)  /health",
             "  &rate=R on either export: generate at most R bytes per second (e.g. rate=2m; default unlimited)",
             "servlet endpoints: /servlet/blocking?bytes=N  /servlet/respecting?bytes=N  /servlet/ignoring?bytes=N",
-            "prints 'LISTENING <port>' (and 'SERVLET-LISTENING <port>') on stdout once it accepts connections; runs"
-                    + " until stopped");
+            "socket endpoint (java.net.ServerSocket, a thread per connection): /socket/export?bytes=N",
+            "prints 'LISTENING <port>' (and 'SERVLET-LISTENING <port>', 'SOCKET-LISTENING <port>') on stdout once it"
+                    + " accepts connections; runs until stopped");
 
     private final EventLoopGroup group;
     private final Channel serverChannel;
@@ -151,10 +156,11 @@ public final class ReportingService implements AutoCloseable {
     static int serve(String[] args) {
         Config config = new Config();
         int servletPort;
+        int socketPort;
         try {
             Args a = Args.parse(args,
                     Args.names("port", "host", "transport", "status-interval", "low-water", "high-water",
-                            "servlet-port"),
+                            "servlet-port", "socket-port"),
                     Args.names("help"));
             if (a.has("help")) {
                 System.out.println(USAGE);
@@ -167,6 +173,7 @@ public final class ReportingService implements AutoCloseable {
             config.lowWater = (int) a.size("low-water", "32k");
             config.highWater = (int) a.size("high-water", "64k");
             servletPort = a.integer("servlet-port", config.port == 0 ? 0 : config.port + 1);
+            socketPort = a.integer("socket-port", config.port == 0 ? 0 : config.port + 2);
         } catch (IllegalArgumentException e) {
             System.err.println("serve: " + e.getMessage());
             System.err.println(USAGE);
@@ -200,9 +207,29 @@ public final class ReportingService implements AutoCloseable {
                     + " thread waits)  /servlet/respecting (async, honours isReady())  /servlet/ignoring (async,"
                     + " does not)");
         }
+        SocketService sockets = null;
+        if (socketPort >= 0) {
+            try {
+                sockets = SocketService.start(config.host, socketPort);
+            } catch (IOException | RuntimeException e) {
+                System.err.println("serve: could not start the socket endpoint: " + e);
+                if (servlets != null) {
+                    servlets.close();
+                }
+                service.close();
+                return 1;
+            }
+            SocketService stop = sockets;
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::close, "socket-service-shutdown"));
+            say("socket endpoint on java.net.ServerSocket, a thread per connection: /socket/export (blocking writes"
+                    + " through a BufferedOutputStream)");
+        }
         say(LISTENING + service.port());
         if (servlets != null) {
             say(SERVLET_LISTENING + servlets.port());
+        }
+        if (sockets != null) {
+            say(SOCKET_LISTENING + sockets.port());
         }
         service.serverChannel.closeFuture().syncUninterruptibly();
         return 0;

@@ -28,8 +28,8 @@ import java.util.regex.Pattern;
  * The demo: runs the {@link ReportingService} in a child JVM with the highwater agent attached and a capped direct
  * memory, then lets a {@link SlowClient} "phone" download first from the endpoint that respects backpressure, then
  * from the one that ignores it, then (phase 3) from the servlet endpoints of the same process on an embedded
- * Tomcat ({@link ServletService}: blocking, async respecting, async ignoring), narrating each phase and summing up
- * at the end.
+ * Tomcat ({@link ServletService}: blocking, async respecting, async ignoring), then (phase 4) from its plain-socket
+ * endpoint ({@link SocketService}), narrating each phase and summing up at the end.
  *
  * <p>With the agent, the scenario runs an embedded OTLP receiver ({@link OtlpReceiver}), points the agent at it
  * with a one-second export interval, and shows what the agent exports in a {@link LiveView}: refreshed in place on
@@ -75,8 +75,10 @@ public final class Scenario {
                     + " with --quick; off while the live view is on)",
             "  --servlet-seconds D      length of each servlet download in phase 3 (default 10s)",
             "  --no-servlet             skip phase 3 (the servlet endpoints on embedded Tomcat)",
-            "  --quick                  about 25 s in all (5 s and at most 8 s Netty phases, 2 s servlet downloads),"
-                    + " for smoke tests");
+            "  --socket-seconds D       length of the plain-socket download in phase 4 (default 10s)",
+            "  --no-socket              skip phase 4 (the plain java.net.ServerSocket endpoint)",
+            "  --quick                  about 25 s in all (5 s and at most 8 s Netty phases, 2 s servlet downloads,"
+                    + " a 3 s socket download), for smoke tests");
 
     private static final Pattern EXPORT_ENDED = Pattern.compile(
             "^export #(\\d+) (respecting|ignoring): ended \\((.*?)\\) after .* peak queued in process (.+)$");
@@ -87,6 +89,9 @@ public final class Scenario {
     private final PrintStream out = System.out;
     private final CompletableFuture<Integer> listening = new CompletableFuture<>();
     private final CompletableFuture<Integer> servletListening = new CompletableFuture<>();
+    private final CompletableFuture<Integer> socketListening = new CompletableFuture<>();
+    /** What the socket endpoint printed when the phone's download ended: {@code ended (...) after ...}. */
+    private final AtomicReference<String> socketEnd = new AtomicReference<>();
     private final AtomicReference<String> servletIgnoringEnd = new AtomicReference<>();
     private final AtomicReference<String> failureLine = new AtomicReference<>();
     private final CountDownLatch failureSeen = new CountDownLatch(1);
@@ -110,8 +115,9 @@ public final class Scenario {
                     Args.names("agent", "agent-options", "console-interval", "xmx", "max-direct", "jvm-arg", "java",
                             "transport", "rate", "bytes", "respecting-seconds", "ignoring-seconds",
                             "status-interval", "view-interval", "export-interval", "collector", "prometheus",
-                            "ignoring-rate", "servlet-seconds"),
-                    Args.names("no-agent", "quick", "help", "no-view", "plain", "agent-console", "no-servlet"));
+                            "ignoring-rate", "servlet-seconds", "socket-seconds"),
+                    Args.names("no-agent", "quick", "help", "no-view", "plain", "agent-console", "no-servlet",
+                            "no-socket"));
             if (a.has("help")) {
                 System.out.println(USAGE);
                 return 0;
@@ -134,6 +140,8 @@ public final class Scenario {
         long phase2 = a.nanos("ignoring-seconds", quick ? "8s" : "30s");
         boolean servlet = !a.has("no-servlet");
         long phase3 = a.nanos("servlet-seconds", quick ? "2s" : "10s");
+        boolean socket = !a.has("no-socket");
+        long phase4 = a.nanos("socket-seconds", quick ? "3s" : "10s");
         String consoleInterval = a.get("console-interval", "2s");
         long consoleNanos = Units.parseDurationNanos(consoleInterval);
         String exportInterval = a.get("export-interval", "1s");
@@ -244,6 +252,8 @@ public final class Scenario {
         command.add(a.get("status-interval", withView ? "0" : quick ? "2s" : "5s"));
         command.add("--servlet-port");
         command.add(servlet ? "0" : "-1");
+        command.add("--socket-port");
+        command.add(socket ? "0" : "-1");
 
         say("");
         say("highwater demo: a reporting service streams a " + Units.size(bytes) + " CSV export (rows generated on"
@@ -355,6 +365,10 @@ public final class Scenario {
             if (servlet && alive) {
                 r3 = servletPhase(service, rate, bytes, phase3, agentWaitNanos);
             }
+            SlowClient.Result r4 = null;
+            if (socket && service.isAlive()) {
+                r4 = socketPhase(service, rate, bytes, phase4, agentWaitNanos);
+            }
             if (view != null) {
                 view.finish();
             }
@@ -384,8 +398,13 @@ public final class Scenario {
                         + Units.size(r3[2].bodyBytes) + (servletIgnoringEnd.get() != null
                         ? " (" + servletIgnoringEnd.get() + ")" : ""));
             }
+            if (r4 != null) {
+                say("  phase 4, " + SOCKET_SERVER + ": /socket/export read " + Units.size(r4.bodyBytes) + " in "
+                        + Units.seconds(r4.nanos) + " (" + Units.rate(r4.bytesPerSecond()) + ")"
+                        + (socketEnd.get() != null ? "; the service's export " + socketEnd.get() : ""));
+            }
             if (view != null) {
-                summarizeTelemetry(r1, r2, r3);
+                summarizeTelemetry(r1, r2, r3, r4);
             } else if (withAgent) {
                 say("  agent: " + relative(agent) + (agentSpoke ? "; its [highwater] lines are above"
                         : "; it printed no [highwater] console lines (console output not available in this build?)"));
@@ -468,6 +487,40 @@ public final class Scenario {
         return r;
     }
 
+    private static final String SOCKET_SERVER = "plain java.net.ServerSocket";
+
+    /** Phase 4: the same phone against the plain-socket endpoint; null when it could not run. */
+    private SlowClient.Result socketPhase(Process service, long rate, long bytes, long seconds, long agentWaitNanos) {
+        int port;
+        try {
+            port = socketListening.get(0, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | TimeoutException e) {
+            say("scenario: the service did not print " + ReportingService.SOCKET_LISTENING.trim()
+                    + ": phase 4 skipped");
+            return null;
+        }
+        say("");
+        say("phase 4 (" + Units.seconds(seconds) + "): the same phone downloads from /socket/export, a "
+                + SOCKET_SERVER + " with a thread per connection, port " + port + ".");
+        say("  it writes the rows through a BufferedOutputStream and cannot ignore backpressure either: while the"
+                + " kernel's send buffer is full, the writing thread blocks in write()"
+                + (view != null ? " — watch the socket layer's blocked connection and drain waits, and the kernel"
+                + " send queue beside the process's pending bytes (what is left of the blocked call: at most the "
+                + Units.size(SocketService.BUFFER_SIZE) + " the BufferedOutputStream hands over at a time)." : "."));
+        SlowClient.Result r = download(port, "/socket/export", "?bytes=" + Units.sizeArgument(bytes), rate, seconds,
+                () -> false, 0);
+        // the writing thread learns that the phone is gone at its next write: a moment after the phone closed
+        awaitValue(socketEnd, TimeUnit.SECONDS.toNanos(2));
+        awaitMetrics(agentWaitNanos);
+        if (!service.isAlive()) {
+            say("scenario: the service exited during phase 4 (exit code " + service.exitValue() + ")");
+        }
+        return r;
+    }
+
     /** With the view: waits until a metrics batch newer than now arrived. */
     private void awaitMetrics(long timeoutNanos) {
         if (view != null) {
@@ -512,7 +565,8 @@ public final class Scenario {
         }
     }
 
-    private void summarizeTelemetry(SlowClient.Result r1, SlowClient.Result r2, SlowClient.Result[] r3) {
+    private void summarizeTelemetry(SlowClient.Result r1, SlowClient.Result r2, SlowClient.Result[] r3,
+                                    SlowClient.Result r4) {
         AgentTelemetry.Snapshot s = telemetry.snapshot();
         say("  agent, as it exported over OTLP: " + s.metricBatches + " metric batches, " + s.spans + " episode span"
                 + (s.spans == 1 ? "" : "s"));
@@ -525,6 +579,11 @@ public final class Scenario {
             say("    /servlet/blocking: peak pending " + peak(s, r3[0].localPort) + "; /servlet/respecting: peak"
                     + " pending " + peak(s, r3[1].localPort) + "; /servlet/ignoring: peak pending "
                     + peak(s, r3[2].localPort));
+        }
+        if (r4 != null) {
+            Long kernel = r4.localPort < 0 ? null : s.kernelQueuedPeak.get((long) r4.localPort);
+            say("    /socket/export: peak pending " + peak(s, r4.localPort) + "; kernel send queue up to "
+                    + (kernel == null ? "not exported" : Units.size(kernel)));
         }
         for (java.util.Map.Entry<String, Long> e : s.ignoredWrites.entrySet()) {
             say("    ignored writes: " + e.getValue() + " at " + e.getKey());
@@ -642,6 +701,15 @@ public final class Scenario {
             } catch (NumberFormatException e) {
                 servletListening.completeExceptionally(new IllegalStateException("bad line: " + line));
             }
+        } else if (line.startsWith(ReportingService.SOCKET_LISTENING)) {
+            try {
+                socketListening.complete(Integer.parseInt(
+                        line.substring(ReportingService.SOCKET_LISTENING.length()).trim()));
+            } catch (NumberFormatException e) {
+                socketListening.completeExceptionally(new IllegalStateException("bad line: " + line));
+            }
+        } else if (line.startsWith(SocketService.ENDED) && line.contains(": ended (")) {
+            socketEnd.set(line.substring(line.indexOf(": ended (") + 2));
         } else if (line.startsWith("servlet export ignoring: ")) {
             servletIgnoringEnd.set(line.substring("servlet export ignoring: ".length()));
         } else if (line.startsWith(ReportingService.LISTENING)) {

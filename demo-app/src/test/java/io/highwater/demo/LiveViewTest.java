@@ -69,7 +69,7 @@ class LiveViewTest {
 
         assertThat(view.block(System.nanoTime())).containsSequence(
                 "/export/ignoring    512.0 KiB of 400.0 MiB at 256 KiB/s, 2.0 s, port 50542",
-                "    pending 85.0 MiB now, peak 85.0 MiB; 2000 ignored writes",
+                "    pending 85.0 MiB now, peak 85.0 MiB; kernel send queue 2.3 MiB; 2000 ignored writes",
                 "      2000 at io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure",
                 "netty               pending 85.0 MiB of 128.0 MiB direct memory; 31.3 MiB written after stop",
                 "    blocked 1, oldest wait 2.5 s, stalls 0",
@@ -93,13 +93,37 @@ class LiveViewTest {
 
         assertThat(view.block(System.nanoTime())).containsSequence(
                 "/servlet/blocking   200.0 KiB of 400.0 MiB at 200 KiB/s, 1.0 s, port 51908",
-                "    pending 8.0 KiB now, peak 8.0 KiB; 1 ignored writes",
+                "    pending 8.0 KiB now, peak 8.0 KiB; kernel send queue 1.0 MiB; 1 ignored writes",
                 "      1 at io.highwater.demo.ServletService.writeRowsIgnoringReadiness",
                 // Tomcat's buffers are heap buffers: the servlet layer is put against the heap, not direct memory
                 "servlet             pending 8.0 KiB of 256.0 MiB heap; 16.0 KiB written after stop",
                 "    blocked 1, oldest wait 0.8 s, stalls 0",
                 // 150 waits up to 1 ms, 21 in (50 ms, 100 ms]: p90 and p99 interpolated inside that bucket
                 "    drain wait p50 1 ms, p90 59 ms, p99 96 ms (171 ended waits)");
+        view.close();
+    }
+
+    @Test
+    void theSocketRowsShowTheKernelSendQueueBesideTheBytesOfTheBlockedWrite() {
+        AgentTelemetry telemetry = new AgentTelemetry();
+        LiveView view = new LiveView(new PrintStream(new ByteArrayOutputStream()), LiveView.Mode.PLAIN, telemetry,
+                TimeUnit.SECONDS.toNanos(2), "http://127.0.0.1:4999");
+        SlowClient.Progress phone = new SlowClient.Progress();
+        phone.localPort = 52210;
+        phone.bodyBytes = 400 * 1024;
+        phone.contentLength = 400L << 20;
+        phone.elapsedNanos = TimeUnit.SECONDS.toNanos(2);
+        view.endpoint("/socket/export", () -> phone);
+        view.connected("/socket/export", 52210);
+        telemetry.accept(OtlpReceiverTest.socketMetrics(), System.nanoTime());
+
+        assertThat(view.block(System.nanoTime())).containsSequence(
+                "/socket/export      400.0 KiB of 400.0 MiB at 200 KiB/s, 2.0 s, port 52210",
+                "    pending 16.0 KiB now, peak 16.0 KiB; kernel send queue 2.3 MiB; no ignored writes",
+                // the bytes of a blocked socket write are the application's byte array: heap
+                "socket              pending 16.0 KiB of 256.0 MiB heap",
+                "    blocked 1, oldest wait 1.2 s, stalls 0",
+                "    drain wait p50 1.75 s, p90 2.35 s, p99 2.49 s (2 ended waits)");
         view.close();
     }
 
@@ -117,8 +141,10 @@ class LiveViewTest {
         telemetry.accept(OtlpReceiverTest.metrics(2_000, 0), System.nanoTime());
 
         assertThat(String.join("\n", view.block(System.nanoTime())))
+                // the respecting connection left the top N: no pending bytes and no kernel send queue now
                 .contains("/export/respecting  connecting\n    pending 0 B now, peak 64.4 KiB; no ignored writes\n"
-                        + "/export/ignoring    connecting\n    pending 85.0 MiB now, peak 85.0 MiB; 2000 ignored writes\n"
+                        + "/export/ignoring    connecting\n    pending 85.0 MiB now, peak 85.0 MiB;"
+                        + " kernel send queue 2.3 MiB; 2000 ignored writes\n"
                         + "      2000 at io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure\nnetty")
                 .doesNotContain("other clients");
         view.close();

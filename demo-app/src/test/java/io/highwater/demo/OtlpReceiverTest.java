@@ -68,6 +68,9 @@ class OtlpReceiverTest {
         assertThat(s.connectionPending).containsOnlyKeys(50542L).containsEntry(50542L, 85L << 20);
         // the peak of a connection is kept across batches: 56884 was in the first batch only
         assertThat(s.connectionPeak).containsEntry(56884L, 65_900L).containsEntry(50542L, 85L << 20);
+        // the kernel's send queue: the latest batch's top N only, the peak across batches
+        assertThat(s.kernelQueued).containsOnlyKeys(50542L).containsEntry(50542L, 2_411_725L);
+        assertThat(s.kernelQueuedPeak).containsEntry(56884L, 3L << 20).containsEntry(50542L, 2_411_725L);
         assertThat(s.blocked).containsEntry("netty", 1L);
         assertThat(s.oldestWait.get("netty")).isCloseTo(2.5, within(1e-9));
         assertThat(s.stalls).containsEntry("netty", 0L);
@@ -87,6 +90,24 @@ class OtlpReceiverTest {
         assertThat(h.quantile(0.99)).isCloseTo(2.5 + 2.5 * 9 / 10, within(1e-12));
         assertThat(LiveView.quantiles(h)).isEqualTo("p50 1 ms, p90 2.50 s, p99 4.75 s (100 ended waits)");
         assertThat(log).isEmpty();
+    }
+
+    @Test
+    void decodesTheSocketLayerWithTheKernelSendQueueBesideThePendingBytes() {
+        AgentTelemetry telemetry = new AgentTelemetry();
+        telemetry.accept(socketMetrics(), 1);
+        AgentTelemetry.Snapshot s = telemetry.snapshot();
+        assertThat(s.pending).containsEntry("socket", 16_384L);
+        assertThat(s.connectionPending).containsExactly(java.util.Map.entry(52210L, 16_384L));
+        assertThat(s.kernelQueued).containsExactly(java.util.Map.entry(52210L, 2_411_725L));
+        assertThat(s.blocked).containsEntry("socket", 1L);
+        assertThat(LiveView.quantiles(s.drainWait.get("socket"))).endsWith("(2 ended waits)");
+
+        // the next batch without that connection: it left the top N, its peak stays
+        telemetry.accept(servletMetrics(), 2);
+        s = telemetry.snapshot();
+        assertThat(s.kernelQueued).containsOnlyKeys(51908L);
+        assertThat(s.kernelQueuedPeak).containsEntry(52210L, 2_411_725L).containsEntry(51908L, 1L << 20);
     }
 
     @Test
@@ -260,6 +281,16 @@ class OtlpReceiverTest {
                             attr("network.peer.port", 56884L), attr("server.port", 8080L))));
         }
         m.add(perConnection.setGauge(points).build());
+        // the kernel's send queues of the same top-N connections, as the agent reads them from /proc/net/tcp
+        Gauge.Builder kernel = Gauge.newBuilder().addDataPoints(NumberDataPoint.newBuilder().setAsInt(2_411_725)
+                .addAllAttributes(Arrays.asList(netty, attr("network.peer.address", "127.0.0.1"),
+                        attr("network.peer.port", 50542L), attr("server.port", 8080L))));
+        if (ignoredWrites < 2_000) {
+            kernel.addDataPoints(NumberDataPoint.newBuilder().setAsInt(3L << 20)
+                    .addAllAttributes(Arrays.asList(netty, attr("network.peer.address", "127.0.0.1"),
+                            attr("network.peer.port", 56884L), attr("server.port", 8080L))));
+        }
+        m.add(Metric.newBuilder().setName("backpressure.kernel.queued.bytes").setUnit("By").setGauge(kernel).build());
         m.add(gauge("backpressure.connections.blocked", 1L, netty));
         m.add(gauge("backpressure.drain.oldest_wait", 2.5, netty));
         m.add(gauge("backpressure.memory.limit", 128L << 20, attr("backpressure.memory.kind", "direct")));
@@ -298,6 +329,8 @@ class OtlpReceiverTest {
                 .addDataPoints(NumberDataPoint.newBuilder().setAsInt(8_192).addAllAttributes(Arrays.asList(servlet,
                         attr("network.peer.address", "127.0.0.1"), attr("network.peer.port", 51908L),
                         attr("server.port", 8081L))))).build());
+        m.add(gauge("backpressure.kernel.queued.bytes", 1L << 20, servlet, attr("network.peer.address", "127.0.0.1"),
+                attr("network.peer.port", 51908L), attr("server.port", 8081L)));
         m.add(gauge("backpressure.connections.blocked", 1L, servlet));
         m.add(gauge("backpressure.drain.oldest_wait", 0.8, servlet));
         m.add(gauge("backpressure.memory.limit", 128L << 20, attr("backpressure.memory.kind", "direct")));
@@ -311,6 +344,37 @@ class OtlpReceiverTest {
         counts[6] = 21;  // (50 ms, 100 ms]
         HistogramDataPoint.Builder h = HistogramDataPoint.newBuilder().addAttributes(servlet)
                 .addAllExplicitBounds(BOUNDS).setCount(171).setSum(0.1 + 1.6);
+        for (long c : counts) {
+            h.addBucketCounts(c);
+        }
+        m.add(Metric.newBuilder().setName("backpressure.drain.wait").setUnit("s").setHistogram(Histogram.newBuilder()
+                .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)
+                .addDataPoints(h)).build());
+        return request(m.toArray(new Metric[0]));
+    }
+
+    /**
+     * One batch of the socket layer while a thread of the plain-socket endpoint is blocked in {@code write()} for
+     * the client on peer port 52210: the 16 KiB of the blocked call in the process, 2.3 MiB in the kernel's send
+     * queue; two earlier waits ended.
+     */
+    static ExportMetricsServiceRequest socketMetrics() {
+        KeyValue socket = attr("backpressure.layer", "socket");
+        KeyValue[] connection = {socket, attr("network.peer.address", "127.0.0.1"), attr("network.peer.port", 52210L),
+            attr("server.port", 8082L)};
+        List<Metric> m = new ArrayList<>();
+        m.add(gauge("backpressure.pending.bytes", 16_384L, socket));
+        m.add(gauge("backpressure.connection.pending.bytes", 16_384L, connection));
+        m.add(gauge("backpressure.kernel.queued.bytes", 2_411_725L, connection));
+        m.add(gauge("backpressure.connections.blocked", 1L, socket));
+        m.add(gauge("backpressure.drain.oldest_wait", 1.2, socket));
+        m.add(gauge("backpressure.memory.limit", 128L << 20, attr("backpressure.memory.kind", "direct")));
+        m.add(gauge("backpressure.memory.limit", 256L << 20, attr("backpressure.memory.kind", "heap")));
+        m.add(counter("backpressure.drain.stalls", 0, socket));
+        long[] counts = new long[BOUNDS.size() + 1];
+        counts[10] = 2; // (1 s, 2.5 s]
+        HistogramDataPoint.Builder h = HistogramDataPoint.newBuilder().addAttributes(socket)
+                .addAllExplicitBounds(BOUNDS).setCount(2).setSum(3.1);
         for (long c : counts) {
             h.addBucketCounts(c);
         }

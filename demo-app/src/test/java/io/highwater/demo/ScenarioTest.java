@@ -27,11 +27,12 @@ class ScenarioTest {
 
     /**
      * The whole quick scenario with the built agent: the service in a child JVM, the phone, the agent's OTLP into
-     * the live view. The servlet rows carry what the agent measured on the embedded Tomcat. Needs
-     * agent/target/highwater-agent.jar (a reactor build packages it before these tests).
+     * the live view. The servlet rows carry what the agent measured on the embedded Tomcat, the socket rows what it
+     * measured on the plain ServerSocket. Needs agent/target/highwater-agent.jar (a reactor build packages it before
+     * these tests) or -Dhighwater.agent.jar=PATH.
      */
     @Test
-    void theQuickScenarioShowsTheServletLayerWithTheAgentsValues() throws Exception {
+    void theQuickScenarioShowsTheServletAndSocketLayersWithTheAgentsValues() throws Exception {
         Path agent = Paths.get(System.getProperty("highwater.agent.jar", "../agent/target/highwater-agent.jar"));
         assumeTrue(Files.isRegularFile(agent), "no agent jar at " + agent.toAbsolutePath());
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -70,6 +71,27 @@ class ScenarioTest {
         int respecting = lastIndexStartingWith(view, "[view] /servlet/respecting ");
         assertThat(respecting).isPositive();
         assertThat(view.get(respecting + 1)).endsWith("; no ignored writes");
+
+        // phase 4, the plain socket: its thread blocked in write(), seen as a blocked connection of the socket layer
+        // while it waited or as ended drain waits once the phone had gone
+        assertThat(lines).anyMatch(l -> l.startsWith("  phase 4, plain java.net.ServerSocket: /socket/export read "));
+        boolean socketBlocked = false;
+        for (int i = 1; i < view.size(); i++) {
+            socketBlocked |= view.get(i - 1).startsWith("[view] socket ")
+                    && view.get(i).matches("\\[view] {5}blocked [1-9]\\d*, oldest wait .*");
+        }
+        Matcher socketWaits = Pattern.compile("drain wait \\(socket\\): p50 [^(]+\\((\\d+) ended waits?\\)")
+                .matcher(out);
+        assertThat(socketBlocked || socketWaits.find() && Long.parseLong(socketWaits.group(1)) > 0)
+                .as("a socket row with a blocked connection, or ended drain waits of the socket layer").isTrue();
+        // the process held the bytes of the blocked write call for the phone's connection
+        assertThat(longIn(out, "/socket/export: peak pending ([0-9.]+ [KM]?i?B)")).isPositive();
+        if (Files.isReadable(Paths.get("/proc/net/tcp"))) {
+            // and the kernel's send queue of that connection, read by the agent from /proc/net/tcp: bytes the socket
+            // took that the phone had not acknowledged yet
+            assertThat(longIn(out, "/socket/export: peak pending [^;]+; kernel send queue up to ([0-9.]+ [KM]?i?B)"))
+                    .isPositive();
+        }
     }
 
     private static int lastIndexStartingWith(List<String> lines, String prefix) {
