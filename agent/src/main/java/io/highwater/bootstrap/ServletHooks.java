@@ -27,8 +27,11 @@ public interface ServletHooks {
     /** A thread is about to wait for the socket of {@code socket} to become writable, inside a blocking write. */
     void socketWaitBegins(Object socket);
 
-    /** A blocking write on {@code socket} returned (or threw) while some thread was waiting ({@link Bridge#servletBlocked} not 0). */
-    void socketWriteReturned(Object socket);
+    /**
+     * A blocking write on {@code socket} returned, or threw ({@code failed}: the client went away), while some
+     * thread was waiting ({@link Bridge#servletBlocked} not 0).
+     */
+    void socketWriteReturned(Object socket, boolean failed);
 
     /**
      * A blocking write of {@code bytes} by the container to the connection of {@code stream} begins; returns a
@@ -36,8 +39,8 @@ public interface ServletHooks {
      */
     long blockingWriteBegins(Object stream, long bytes);
 
-    /** The blocking write that returned {@code token} ended (returned or threw). */
-    void blockingWriteEnds(Object stream, long token);
+    /** The blocking write that returned {@code token} ended: returned, or threw ({@code failed}). */
+    void blockingWriteEnds(Object stream, long token, boolean failed);
 
     /** Does nothing: installed before the agent is ready and after it detached. */
     ServletHooks NOOP = new ServletHooks() {
@@ -62,7 +65,7 @@ public interface ServletHooks {
         }
 
         @Override
-        public void socketWriteReturned(Object socket) {
+        public void socketWriteReturned(Object socket, boolean failed) {
         }
 
         @Override
@@ -71,7 +74,7 @@ public interface ServletHooks {
         }
 
         @Override
-        public void blockingWriteEnds(Object stream, long token) {
+        public void blockingWriteEnds(Object stream, long token, boolean failed) {
         }
     };
 }

@@ -15,8 +15,11 @@ public interface SocketHooks {
     /** The write running in {@code slot} on {@code socket} is about to park until the socket is writable. */
     void parked(Object socket, SocketWrites.Slot slot);
 
-    /** A write that was reported waiting (parked, or promoted by the sampler) returned or threw. */
-    void writeEnded(Object socket);
+    /**
+     * A write that was reported waiting (parked, or promoted by the sampler) returned, or any write of {@code bytes}
+     * threw ({@code failed}: the peer went away, the socket was closed).
+     */
+    void writeEnded(Object socket, boolean failed, long bytes);
 
     /**
      * A write on a non-blocking channel handed over {@code written} of {@code requested} bytes; reported when it was
@@ -34,7 +37,7 @@ public interface SocketHooks {
         }
 
         @Override
-        public void writeEnded(Object socket) {
+        public void writeEnded(Object socket, boolean failed, long bytes) {
         }
 
         @Override

@@ -121,12 +121,14 @@ public final class SocketWrites {
         return s;
     }
 
-    /** The write whose {@link #begin} returned {@code slot} returned or threw. */
-    public static void end(Object slot) {
+    /** The write whose {@link #begin} returned {@code slot} returned, or threw ({@code failed}). */
+    public static void end(Object slot, boolean failed) {
         Slot s = (Slot) slot;
-        if ((int) Slot.STATE.getAcquire(s) != 0) {
+        // a failed write matters even when it did not wait: a blocked write often returns what it wrote before the
+        // reset, and the next one throws at once
+        if (failed || (int) Slot.STATE.getAcquire(s) != 0) {
             try {
-                Bridge.socket.writeEnded(Slot.OWNER.getOpaque(s));
+                Bridge.socket.writeEnded(Slot.OWNER.getOpaque(s), failed, s.bytes);
             } catch (Throwable t) {
                 // never into the host's write
             }

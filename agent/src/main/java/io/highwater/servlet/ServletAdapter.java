@@ -159,13 +159,22 @@ public final class ServletAdapter implements ServletHooks {
     }
 
     @Override
-    public void socketWriteReturned(Object socket) {
+    public void socketWriteReturned(Object socket, boolean failed) {
         if (blockedSockets.remove(new IdentityKey.Strong(socket)) != null) {
             Bridge.servletBlocked.decrementAndGet();
             TrackedConnection c = registry.get(socket);
             if (c != null) {
-                monitor.go(c);
+                ended(c, socket, failed);
             }
+        }
+    }
+
+    /** A wait ends: drained, or cut off with what was still pending (the client went away mid-write). */
+    private void ended(TrackedConnection c, Object transport, boolean failed) {
+        if (failed) {
+            monitor.closed(c, Math.max(0, access.pendingBytes(transport)));
+        } else {
+            monitor.go(c);
         }
     }
 
@@ -180,7 +189,7 @@ public final class ServletAdapter implements ServletHooks {
     }
 
     @Override
-    public void blockingWriteEnds(Object stream, long token) {
+    public void blockingWriteEnds(Object stream, long token, boolean failed) {
         if (token == 0) {
             return;
         }
@@ -196,7 +205,11 @@ public final class ServletAdapter implements ServletHooks {
         if (promoted) {
             TrackedConnection c = registry.get(stream);
             if (c != null) {
-                monitor.go(c);
+                if (failed) {
+                    monitor.closed(c, Math.max(w.bytes, access.pendingBytes(stream)));
+                } else {
+                    monitor.go(c);
+                }
                 return;
             }
         }

@@ -143,7 +143,7 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
         }
         if (gone != null) {
             for (Object socket : gone) {
-                writeEnded(socket);
+                writeEnded(socket, false, 0);
             }
         }
         return busy;
@@ -165,16 +165,26 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
     }
 
     @Override
-    public void writeEnded(Object socket) {
+    public void writeEnded(Object socket, boolean failed, long bytes) {
         Blocked b;
         synchronized (blocked) {
             b = blocked.remove(socket);
         }
         if (b == null) {
+            TrackedConnection c = failed ? registry.get(socket) : null;
+            if (c != null) {
+                // a connection with backpressure history cut off: its episode ends with this write undelivered
+                monitor.closed(c, bytes);
+            }
             return;
         }
         if (b.connection != null) {
-            monitor.go(b.connection);
+            if (failed) {
+                // cut off mid-write (the peer went away): the episode ends with the call's bytes undelivered
+                monitor.closed(b.connection, b.bytes);
+            } else {
+                monitor.go(b.connection);
+            }
         } else {
             monitor.waited(Layer.SOCKET, clock.nanoTime() - b.sinceNanos);
         }

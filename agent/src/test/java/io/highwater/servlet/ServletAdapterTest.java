@@ -121,7 +121,7 @@ class ServletAdapterTest {
         assertThat(Bridge.servletBlocked.get()).isEqualTo(1);
         assertThat(registry.get(socket).isWaiting()).isTrue();
         now.addAndGet(500_000_000L);
-        adapter.socketWriteReturned(socket);
+        adapter.socketWriteReturned(socket, false);
         assertThat(Bridge.servletBlocked.get()).isZero();
         assertThat(registry.get(socket).isWaiting()).isFalse();
         assertThat(waits).containsExactly(0.5);
@@ -132,12 +132,12 @@ class ServletAdapterTest {
         Object stream = new Object();
         long t = adapter.blockingWriteBegins(stream, 1000);
         now.addAndGet(999_999L);
-        adapter.blockingWriteEnds(stream, t);
+        adapter.blockingWriteEnds(stream, t, false);
         assertThat(waits).isEmpty();
 
         t = adapter.blockingWriteBegins(stream, 1000);
         now.addAndGet(3_000_000L);
-        adapter.blockingWriteEnds(stream, t);
+        adapter.blockingWriteEnds(stream, t, false);
         assertThat(waits).containsExactly(0.003);
         assertThat(registry.get(stream)).as("a short wait is not tracked").isNull();
 
@@ -151,7 +151,7 @@ class ServletAdapterTest {
         assertThat(c.waitStartNanos()).isEqualTo(t);
         assertThat(c.pendingBytes()).isEqualTo(4096);
         now.addAndGet(1_000_000_000L);
-        adapter.blockingWriteEnds(stream, t);
+        adapter.blockingWriteEnds(stream, t, false);
         assertThat(c.isWaiting()).isFalse();
         assertThat(waits).containsExactly(0.003, 1.002);
     }

@@ -69,7 +69,7 @@ class SocketAdapterTest {
         assertThat(slot).isNotNull();
         advance(5);
         adapter.sample();
-        SocketWrites.end(slot);
+        SocketWrites.end(slot, false);
         adapter.sample();
         assertThat(registry.get(socket)).isNull();
         assertThat(waits).isEmpty();
@@ -93,7 +93,7 @@ class SocketAdapterTest {
         assertThat(adapter.pendingBytes(socket)).isEqualTo(100);
 
         advance(40);
-        SocketWrites.end(slot);
+        SocketWrites.end(slot, false);
         assertThat(c.isWaiting()).isFalse();
         assertThat(adapter.pendingBytes(socket)).isZero();
         assertThat(waits).containsExactly(0.050);
@@ -111,7 +111,7 @@ class SocketAdapterTest {
         SocketWrites.parking(socket, 4);
         assertThat(registry.get(socket).isWaiting()).isTrue();
         advance(12);
-        SocketWrites.end(slot);
+        SocketWrites.end(slot, false);
         assertThat(waits).containsExactly(0.012);
     }
 
@@ -126,7 +126,7 @@ class SocketAdapterTest {
         assertThat(registry.get(socket).isWaiting()).isTrue();
         // the write ends just as the sampler reports it: its end does not reach the adapter
         Bridge.socket = SocketHooks.NOOP;
-        SocketWrites.end(slot);
+        SocketWrites.end(slot, false);
         Bridge.socket = adapter;
         assertThat(registry.get(socket).isWaiting()).isTrue();
         advance(10);
@@ -136,14 +136,34 @@ class SocketAdapterTest {
     }
 
     @Test
+    void aWaitingWriteThatThrowsEndsTheEpisodeWithItsBytesUndelivered() {
+        List<String> errors = new ArrayList<>();
+        List<Long> pendingAtEnd = new ArrayList<>();
+        monitor.attachEpisodes((connection, endNanos, pending, error) -> {
+            errors.add(error);
+            pendingAtEnd.add(pending);
+        });
+        Object socket = new Object();
+        SocketWrites.pollOut = 4;
+        Object slot = SocketWrites.begin(socket, 300);
+        SocketWrites.parking(socket, 4);
+        advance(7);
+        SocketWrites.end(slot, true); // the peer reset the connection
+        assertThat(registry.get(socket)).as("a cut-off connection leaves the registry").isNull();
+        assertThat(waits).containsExactly(0.007);
+        assertThat(pendingAtEnd).containsExactly(300L);
+        assertThat(errors).singleElement().asString().contains("300 bytes still pending");
+    }
+
+    @Test
     void aSlotHeldByAnotherWriteIsNotShared() {
         Object first = new Object();
         Object slot = SocketWrites.begin(first, 1);
         assertThat(SocketWrites.begin(new Object(), 1)).as("same thread, same slot, still held").isNull();
-        SocketWrites.end(slot);
+        SocketWrites.end(slot, false);
         Object again = SocketWrites.begin(new Object(), 1);
         assertThat(again).isNotNull();
-        SocketWrites.end(again);
+        SocketWrites.end(again, false);
     }
 
     @Test

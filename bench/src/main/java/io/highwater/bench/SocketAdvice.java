@@ -39,7 +39,7 @@ public class SocketAdvice {
             Class<?> writes = Class.forName("io.highwater.bootstrap.SocketWrites", false, null);
             MethodHandles.Lookup l = MethodHandles.publicLookup();
             BEGIN = l.findStatic(writes, "begin", MethodType.methodType(Object.class, Object.class, long.class));
-            END = l.findStatic(writes, "end", MethodType.methodType(void.class, Object.class));
+            END = l.findStatic(writes, "end", MethodType.methodType(void.class, Object.class, boolean.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError("the agent's bootstrap helpers are not there: " + e);
         }
@@ -58,14 +58,14 @@ public class SocketAdvice {
         if (slot == null) {
             throw new IllegalStateException("this thread's slot could not be claimed: nothing would be measured");
         }
-        END.invoke(slot);
+        END.invoke(slot, false);
     }
 
     @Benchmark
     public Object beginEnd() throws Throwable {
         Object slot = (Object) BEGIN.invokeExact(socket, 128L);
         if (slot != null) {
-            END.invokeExact(slot);
+            END.invokeExact(slot, false);
         }
         return slot;
     }

@@ -6,7 +6,9 @@ import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.ItEnv;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
+import io.highwater.it.support.ReceivedSpan;
 import io.highwater.it.support.SlowClient;
+import io.opentelemetry.proto.trace.v1.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -16,6 +18,7 @@ import java.util.List;
 
 import static io.highwater.it.support.Contract.CONNECTIONS_BLOCKED;
 import static io.highwater.it.support.Contract.CONNECTION_PENDING_BYTES;
+import static io.highwater.it.support.Contract.DRAIN_OLDEST_WAIT;
 import static io.highwater.it.support.Contract.DRAIN_STALLS;
 import static io.highwater.it.support.Contract.DRAIN_WAIT;
 import static io.highwater.it.support.Contract.FUNCTION;
@@ -28,6 +31,7 @@ import static io.highwater.it.support.Contract.SERVER_PORT;
 import static io.highwater.it.support.Contract.SIGNAL;
 import static io.highwater.it.support.Contract.SOCKET;
 import static io.highwater.it.support.Contract.SOCKET_FULL;
+import static io.highwater.it.support.Contract.SPAN_PENDING_BYTES;
 import static io.highwater.it.support.Exports.above;
 import static io.highwater.it.support.Exports.assertWellFormed;
 import static io.highwater.it.support.Exports.metric;
@@ -162,6 +166,28 @@ class SocketLayerTest {
             assertThat(socketPoints(receiver, DRAIN_STALLS)).as("socket stalls").isNotEmpty()
                     .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isZero());
             assertThat(ignoredWrites(receiver)).isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Kind.class, names = {"SOCKET", "HTTPSERVER"})
+    void aClientThatGoesAwayMidWriteEndsTheEpisodeInError(Kind kind) {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             Server server = new Server(kind, receiver, "otel.bsp.schedule.delay=100ms");
+             SlowClient client = SlowClient.builder(server.port, "/export?bytes=" + 8 * MIB + "&chunk=" + 16 * KIB)
+                     .bytesPerSecond(20_000_000).pauseAtBodyBytes(256 * KIB).connect()) {
+            client.awaitPaused();
+            receiver.awaitPoint("the paused client's connection blocked", metric(CONNECTION_PENDING_BYTES)
+                    .and(p -> ofClient(p, client, server.port)).and(above(0)));
+            // longer than the span threshold (500 ms), so that the episode becomes a span
+            receiver.awaitPoint("a socket wait running for a second", metric(DRAIN_OLDEST_WAIT)
+                    .and(p -> p.has(LAYER, SOCKET)).and(above(1.0)));
+            client.abort();
+            ReceivedSpan span = receiver.awaitSpan("the socket episode span of port " + client.localPort(),
+                    s -> s.isConnectionOf(client));
+            assertThat(span.name()).isEqualTo("backpressure socket");
+            assertThat(span.statusCode()).as("status of %s", span).isEqualTo(Status.StatusCode.STATUS_CODE_ERROR);
+            assertThat(span.longAttr(SPAN_PENDING_BYTES)).as("bytes of the write that was cut off").isPositive();
         }
     }
 

@@ -21,7 +21,7 @@ public final class BlockingWriteAdvice {
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    static void exit(@Advice.This Object stream, @Advice.Enter long token) {
-        Bridge.servlet.blockingWriteEnds(stream, token);
+    static void exit(@Advice.This Object stream, @Advice.Enter long token, @Advice.Thrown Throwable thrown) {
+        Bridge.servlet.blockingWriteEnds(stream, token, thrown != null);
     }
 }

@@ -13,9 +13,10 @@ public final class TomcatWriteAdvice {
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    static void exit(@Advice.This Object socket, @Advice.Argument(0) boolean block) {
+    static void exit(@Advice.This Object socket, @Advice.Argument(0) boolean block,
+                     @Advice.Thrown Throwable thrown) {
         if (block && Bridge.servletBlocked.get() != 0) {
-            Bridge.servlet.socketWriteReturned(socket);
+            Bridge.servlet.socketWriteReturned(socket, thrown != null);
         }
     }
 }

@@ -29,7 +29,7 @@ public final class ChannelGatherAdvice {
                      @Advice.Local("requested") long requested, @Advice.Return long written,
                      @Advice.Thrown Throwable thrown) {
         if (slot != null) {
-            SocketWrites.end(slot);
+            SocketWrites.end(slot, thrown != null);
         } else if (thrown == null && requested > 0 && !channel.isBlocking()) {
             SocketWrites.nonBlocking(channel, requested, written);
         }

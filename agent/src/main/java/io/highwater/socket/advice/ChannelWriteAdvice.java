@@ -28,7 +28,7 @@ public final class ChannelWriteAdvice {
                      @Advice.Local("requested") long requested, @Advice.Return int written,
                      @Advice.Thrown Throwable thrown) {
         if (slot != null) {
-            SocketWrites.end(slot);
+            SocketWrites.end(slot, thrown != null);
         } else if (thrown == null && requested > 0 && !channel.isBlocking()) {
             SocketWrites.nonBlocking(channel, requested, written);
         }

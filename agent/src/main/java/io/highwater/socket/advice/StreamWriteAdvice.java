@@ -19,9 +19,9 @@ public final class StreamWriteAdvice {
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    static void exit(@Advice.Enter Object slot) {
+    static void exit(@Advice.Enter Object slot, @Advice.Thrown Throwable thrown) {
         if (slot != null) {
-            SocketWrites.end(slot);
+            SocketWrites.end(slot, thrown != null);
         }
     }
 }
