@@ -178,15 +178,20 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
             }
             return;
         }
-        if (b.connection != null) {
-            if (failed) {
-                // cut off mid-write (the peer went away): the episode ends with the call's bytes undelivered
-                monitor.closed(b.connection, b.bytes);
-            } else {
-                monitor.go(b.connection);
-            }
+        if (failed && b.connection != null) {
+            // cut off mid-write (the peer went away): the episode ends with the call's bytes undelivered
+            monitor.closed(b.connection, b.bytes);
         } else {
-            monitor.waited(Layer.SOCKET, clock.nanoTime() - b.sinceNanos);
+            drained(b.connection, b.sinceNanos);
+        }
+    }
+
+    /** A wait is over: the connection's go signal, or only the histogram for one the registry had no room for. */
+    private void drained(TrackedConnection connection, long sinceNanos) {
+        if (connection != null) {
+            monitor.go(connection);
+        } else {
+            monitor.waited(Layer.SOCKET, clock.nanoTime() - sinceNanos);
         }
     }
 
@@ -252,11 +257,7 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
             }
             SocketWrites.nioWaiting.decrementAndGet();
         }
-        if (w.connection != null) {
-            monitor.go(w.connection);
-        } else {
-            monitor.waited(Layer.SOCKET, clock.nanoTime() - w.sinceNanos);
-        }
+        drained(w.connection, w.sinceNanos);
     }
 
     private boolean ownedByFramework(Object channel) {
