@@ -77,7 +77,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$SINK_PORT" ] || die "the OTLP sink did not start: $(cat "$TMP/sink.err")"
-AGENT_ARGS="otel.exporter.otlp.endpoint=http://127.0.0.1:$SINK_PORT;otel.metric.export.interval=1s"
+AGENT_ARGS="otel.exporter.otlp.endpoint=http://127.0.0.1:$SINK_PORT;otel.metric.export.interval=1s${HIGHWATER_EXTRA_ARGS:+;$HIGHWATER_EXTRA_ARGS}"
 
 run() { # variant round
   local v=$1 r=$2 agent=()

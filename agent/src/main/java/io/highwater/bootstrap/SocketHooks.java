@@ -22,10 +22,10 @@ public interface SocketHooks {
     void writeEnded(Object socket, boolean failed, long bytes);
 
     /**
-     * A write on a non-blocking channel handed over {@code written} of {@code requested} bytes; reported when it was
-     * short, and for every write while {@link SocketWrites#nioWaiting} is not 0.
+     * A write on a non-blocking channel handed over {@code written} bytes and left {@code left} behind; reported when
+     * it left some, and for every write while {@link SocketWrites#nioWaiting} is not 0.
      */
-    void nonBlockingWrite(Object channel, long requested, long written);
+    void nonBlockingWrite(Object channel, long written, long left);
 
     /** A selector processed {@code key} (a {@code SelectionKey}) while {@link SocketWrites#nioWaiting} is not 0. */
     void keyReady(Object key);
@@ -41,7 +41,7 @@ public interface SocketHooks {
         }
 
         @Override
-        public void nonBlockingWrite(Object channel, long requested, long written) {
+        public void nonBlockingWrite(Object channel, long written, long left) {
         }
 
         @Override

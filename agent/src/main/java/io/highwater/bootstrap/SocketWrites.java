@@ -60,15 +60,17 @@ public final class SocketWrites {
             }
         }
 
-        private Object owner;
-        private int state;
+        // volatile for the sampler's plain reads (no VarHandle machinery on its side, so its loop compiles small);
+        // the writer's stores to them go through the VarHandles with weaker, cheaper modes
+        private volatile Object owner;
+        private volatile int state;
         private long bytes;
         private long startTick;
         private long seq;
 
         /** The socket whose write runs in this slot, or null. */
         public Object owner() {
-            Object o = OWNER.getAcquire(this);
+            Object o = owner;
             return o == CLAIMING ? null : o;
         }
 
@@ -116,7 +118,7 @@ public final class SocketWrites {
         s.bytes = bytes;
         s.startTick = tick;
         s.seq++;
-        s.state = 0;
+        Slot.STATE.setOpaque(s, 0);
         Slot.OWNER.setRelease(s, socket);
         return s;
     }
@@ -151,15 +153,25 @@ public final class SocketWrites {
         }
     }
 
-    /** A non-blocking write returned {@code written} of {@code requested}. */
-    public static void nonBlocking(Object channel, long requested, long written) {
-        if (written < requested || nioWaiting.get() != 0) {
-            try {
-                Bridge.socket.nonBlockingWrite(channel, requested, written);
-            } catch (Throwable t) {
-                // never into the host's write
-            }
+    /**
+     * A non-blocking write handed over {@code written} bytes and left {@code left} behind; the advice calls this only
+     * when it left some, or some channel is waiting.
+     */
+    public static void nonBlocking(Object channel, long written, long left) {
+        try {
+            Bridge.socket.nonBlockingWrite(channel, written, left);
+        } catch (Throwable t) {
+            // never into the host's write
         }
+    }
+
+    /** The bytes left in {@code buffers[offset .. offset + length)}. */
+    public static long remaining(java.nio.ByteBuffer[] buffers, int offset, int length) {
+        long n = 0;
+        for (int i = offset, end = offset + length; i < end; i++) {
+            n += buffers[i].remaining();
+        }
+        return n;
     }
 
     /** A selector processed {@code key}. */

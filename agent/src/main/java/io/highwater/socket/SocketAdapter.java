@@ -198,23 +198,23 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
     // ---------------------------------------------------------------- non-blocking channels
 
     @Override
-    public void nonBlockingWrite(Object channel, long requested, long written) {
+    public void nonBlockingWrite(Object channel, long written, long left) {
         NioWait w;
         synchronized (nioWaits) {
             w = nioWaits.get(channel);
         }
         if (w == null) {
-            if (written < requested && !ownedByFramework(channel)) {
-                waitBegins(channel, requested - written);
+            if (left > 0 && !ownedByFramework(channel)) {
+                waitBegins(channel, left);
             }
             return;
         }
         // the channel said stop and no selector has said go since: this write did not wait
-        monitor.ignoredWrite(w.connection, Signal.SOCKET_FULL, requested);
-        if (written >= requested) {
+        monitor.ignoredWrite(w.connection, Signal.SOCKET_FULL, written + left);
+        if (left == 0) {
             waitEnds(channel);
         } else {
-            w.pending = requested - written;
+            w.pending = left;
             if (written > 0 && w.connection != null) {
                 monitor.progress(w.connection);
             }

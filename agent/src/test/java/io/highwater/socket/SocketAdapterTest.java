@@ -169,10 +169,10 @@ class SocketAdapterTest {
     @Test
     void aNonBlockingRetryBeforeTheSelectorSaidWritableIsAnIgnoredSignal() {
         Object channel = new Object();
-        adapter.nonBlockingWrite(channel, 100, 100);
+        adapter.nonBlockingWrite(channel, 100, 0);
         assertThat(registry.get(channel)).as("a full write is no wait").isNull();
 
-        adapter.nonBlockingWrite(channel, 100, 40);
+        adapter.nonBlockingWrite(channel, 40, 60);
         TrackedConnection c = registry.get(channel);
         assertThat(c.isWaiting()).isTrue();
         assertThat(SocketWrites.nioWaiting.get()).isEqualTo(1);
@@ -180,14 +180,14 @@ class SocketAdapterTest {
         assertThat(ignoredWrites()).isZero();
 
         advance(3);
-        adapter.nonBlockingWrite(channel, 60, 0);
-        adapter.nonBlockingWrite(channel, 60, 0);
+        adapter.nonBlockingWrite(channel, 0, 60);
+        adapter.nonBlockingWrite(channel, 0, 60);
         assertThat(ignoredWrites()).isEqualTo(2);
         assertThat(monitor.ignoredBytes(Signal.SOCKET_FULL)).isEqualTo(120);
         assertThat(c.isWaiting()).isTrue();
 
         advance(2);
-        adapter.nonBlockingWrite(channel, 60, 60);
+        adapter.nonBlockingWrite(channel, 60, 0);
         assertThat(ignoredWrites()).isEqualTo(3);
         assertThat(c.isWaiting()).as("everything handed over: the wait is over").isFalse();
         assertThat(SocketWrites.nioWaiting.get()).isZero();
