@@ -5,7 +5,6 @@ import io.highwater.core.TransportProbe;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.reflect.Field;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -69,44 +68,44 @@ final class ServletAccess implements TransportProbe {
             Handles h = new Handles();
             MethodHandles.Lookup pub = MethodHandles.publicLookup();
             ClassLoader loader = type.getClassLoader();
-            h.isClosed = method(pub, type, "isClosed", MethodType.methodType(boolean.class));
-            h.remoteAddr = method(pub, type, "getRemoteAddr", MethodType.methodType(String.class));
-            h.remotePort = method(pub, type, "getRemotePort", MethodType.methodType(int.class));
-            h.localAddr = method(pub, type, "getLocalAddr", MethodType.methodType(String.class));
-            h.localPort = method(pub, type, "getLocalPort", MethodType.methodType(int.class));
+            h.isClosed = Reflect.method(pub, type, "isClosed", MethodType.methodType(boolean.class));
+            h.remoteAddr = Reflect.method(pub, type, "getRemoteAddr", MethodType.methodType(String.class));
+            h.remotePort = Reflect.method(pub, type, "getRemotePort", MethodType.methodType(int.class));
+            h.localAddr = Reflect.method(pub, type, "getLocalAddr", MethodType.methodType(String.class));
+            h.localPort = Reflect.method(pub, type, "getLocalPort", MethodType.methodType(int.class));
             // Tomcat's stream: its output buffer
-            h.streamBuffer = getter(type, "ob");
+            h.streamBuffer = Reflect.getter(type, "ob");
             if (h.streamBuffer != null) {
-                Class<?> ob = load("org.apache.catalina.connector.OutputBuffer", loader);
-                h.streamBufferClosed = ob == null ? null : method(pub, ob, "isClosed", MethodType.methodType(boolean.class));
+                Class<?> ob = Reflect.load("org.apache.catalina.connector.OutputBuffer", loader);
+                h.streamBufferClosed = ob == null ? null : Reflect.method(pub, ob, "isClosed", MethodType.methodType(boolean.class));
             }
             // Jetty 12's stream: its servlet channel's connection metadata, its aggregate buffer
-            h.channel = getter(type, "_servletChannel");
-            Class<?> meta = load("org.eclipse.jetty.server.ConnectionMetaData", loader);
+            h.channel = Reflect.getter(type, "_servletChannel");
+            Class<?> meta = Reflect.load("org.eclipse.jetty.server.ConnectionMetaData", loader);
             if (h.channel != null && meta != null) {
-                Class<?> channelType = load("org.eclipse.jetty.ee10.servlet.ServletChannel", loader);
+                Class<?> channelType = Reflect.load("org.eclipse.jetty.ee10.servlet.ServletChannel", loader);
                 if (channelType != null) {
-                    h.metadata = method(pub, channelType, "getConnectionMetaData", MethodType.methodType(meta));
+                    h.metadata = Reflect.method(pub, channelType, "getConnectionMetaData", MethodType.methodType(meta));
                 }
-                h.remoteSocket = method(pub, meta, "getRemoteSocketAddress", MethodType.methodType(SocketAddress.class));
-                h.localSocket = method(pub, meta, "getLocalSocketAddress", MethodType.methodType(SocketAddress.class));
+                h.remoteSocket = Reflect.method(pub, meta, "getRemoteSocketAddress", MethodType.methodType(SocketAddress.class));
+                h.localSocket = Reflect.method(pub, meta, "getLocalSocketAddress", MethodType.methodType(SocketAddress.class));
             }
-            h.aggregate = getter(type, "_aggregate");
-            Class<?> rbb = load("org.eclipse.jetty.io.RetainableByteBuffer", loader);
+            h.aggregate = Reflect.getter(type, "_aggregate");
+            Class<?> rbb = Reflect.load("org.eclipse.jetty.io.RetainableByteBuffer", loader);
             if (h.aggregate != null && rbb != null) {
-                h.remaining = method(pub, rbb, "remaining", MethodType.methodType(int.class));
+                h.remaining = Reflect.method(pub, rbb, "remaining", MethodType.methodType(int.class));
             }
             // Undertow's stream: its exchange's addresses, its buffer and what an async write left for later
-            h.requestContext = getter(type, "servletRequestContext");
-            Class<?> context = load("io.undertow.servlet.handlers.ServletRequestContext", loader);
-            Class<?> exchange = load("io.undertow.server.HttpServerExchange", loader);
+            h.requestContext = Reflect.getter(type, "servletRequestContext");
+            Class<?> context = Reflect.load("io.undertow.servlet.handlers.ServletRequestContext", loader);
+            Class<?> exchange = Reflect.load("io.undertow.server.HttpServerExchange", loader);
             if (h.requestContext != null && context != null && exchange != null) {
-                h.exchange = method(pub, context, "getExchange", MethodType.methodType(exchange));
-                h.sourceAddress = method(pub, exchange, "getSourceAddress", MethodType.methodType(InetSocketAddress.class));
-                h.destinationAddress = method(pub, exchange, "getDestinationAddress",
+                h.exchange = Reflect.method(pub, context, "getExchange", MethodType.methodType(exchange));
+                h.sourceAddress = Reflect.method(pub, exchange, "getSourceAddress", MethodType.methodType(InetSocketAddress.class));
+                h.destinationAddress = Reflect.method(pub, exchange, "getDestinationAddress",
                         MethodType.methodType(InetSocketAddress.class));
-                h.undertowBuffer = getter(type, "buffer");
-                h.undertowBuffersToWrite = getter(type, "buffersToWrite");
+                h.undertowBuffer = Reflect.getter(type, "buffer");
+                h.undertowBuffersToWrite = Reflect.getter(type, "buffersToWrite");
             }
             return h;
         }
@@ -230,37 +229,5 @@ final class ServletAccess implements TransportProbe {
 
     private static boolean isIpLiteral(String a) {
         return a.indexOf(':') >= 0 || (!a.isEmpty() && a.chars().allMatch(ch -> ch == '.' || (ch >= '0' && ch <= '9')));
-    }
-
-    private static MethodHandle method(MethodHandles.Lookup lookup, Class<?> type, String name, MethodType mt) {
-        try {
-            return lookup.findVirtual(type, name, mt);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    private static MethodHandle getter(Class<?> type, String name) {
-        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
-            try {
-                Field f = c.getDeclaredField(name);
-                // containers live in unnamed modules, open to the agent's unnamed module
-                f.setAccessible(true);
-                return MethodHandles.lookup().unreflectGetter(f);
-            } catch (NoSuchFieldException e) {
-                // look in the superclass
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                return null;
-            }
-        }
-        return null;
-    }
-
-    private static Class<?> load(String name, ClassLoader loader) {
-        try {
-            return Class.forName(name, false, loader);
-        } catch (ClassNotFoundException | LinkageError e) {
-            return null;
-        }
     }
 }

@@ -164,15 +164,15 @@ public final class ServletAdapter implements ServletHooks {
             Bridge.servletBlocked.decrementAndGet();
             TrackedConnection c = registry.get(socket);
             if (c != null) {
-                ended(c, socket, failed);
+                ended(c, failed, access.pendingBytes(socket));
             }
         }
     }
 
-    /** A wait ends: drained, or cut off with what was still pending (the client went away mid-write). */
-    private void ended(TrackedConnection c, Object transport, boolean failed) {
+    /** A wait ends: drained, or cut off with {@code pending} bytes undelivered (the client went away mid-write). */
+    private void ended(TrackedConnection c, boolean failed, long pending) {
         if (failed) {
-            monitor.closed(c, Math.max(0, access.pendingBytes(transport)));
+            monitor.closed(c, Math.max(0, pending));
         } else {
             monitor.go(c);
         }
@@ -205,11 +205,8 @@ public final class ServletAdapter implements ServletHooks {
         if (promoted) {
             TrackedConnection c = registry.get(stream);
             if (c != null) {
-                if (failed) {
-                    monitor.closed(c, Math.max(w.bytes, access.pendingBytes(stream)));
-                } else {
-                    monitor.go(c);
-                }
+                // the write's own bytes left the in-flight table above, so they are added back here
+                ended(c, failed, w.bytes + Math.max(0, access.pendingBytes(stream)));
                 return;
             }
         }

@@ -3,7 +3,6 @@ package io.highwater.servlet;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -195,66 +194,32 @@ final class TomcatAccess {
     private static Handles resolve(ClassLoader loader) {
         Handles h = new Handles();
         MethodHandles.Lookup pub = MethodHandles.publicLookup();
-        Class<?> stream = load(STREAM, loader);
-        Class<?> ob = load("org.apache.catalina.connector.OutputBuffer", loader);
-        Class<?> coyoteResponse = load("org.apache.coyote.Response", loader);
-        Class<?> processor = load("org.apache.coyote.AbstractProcessor", loader);
-        Class<?> servletResponse = load("org.apache.catalina.connector.Response", loader);
-        Class<?> socketBase = load(SOCKET_BASE, loader);
-        Class<?> bufferHandler = load("org.apache.tomcat.util.net.SocketBufferHandler", loader);
-        Class<?> writeBuffer = load("org.apache.tomcat.util.net.WriteBuffer", loader);
-        Class<?> holder = load("org.apache.tomcat.util.buf.ByteBufferHolder", loader);
+        Class<?> stream = Reflect.load(STREAM, loader);
+        Class<?> ob = Reflect.load("org.apache.catalina.connector.OutputBuffer", loader);
+        Class<?> coyoteResponse = Reflect.load("org.apache.coyote.Response", loader);
+        Class<?> processor = Reflect.load("org.apache.coyote.AbstractProcessor", loader);
+        Class<?> servletResponse = Reflect.load("org.apache.catalina.connector.Response", loader);
+        Class<?> socketBase = Reflect.load(SOCKET_BASE, loader);
+        Class<?> bufferHandler = Reflect.load("org.apache.tomcat.util.net.SocketBufferHandler", loader);
+        Class<?> writeBuffer = Reflect.load("org.apache.tomcat.util.net.WriteBuffer", loader);
+        Class<?> holder = Reflect.load("org.apache.tomcat.util.buf.ByteBufferHolder", loader);
         h.socketBase = socketBase;
-        h.streamOb = getter(stream, "ob");
-        h.obBuffer = getter(ob, "bb");
-        h.obCoyoteResponse = getter(ob, "coyoteResponse");
-        h.responseHook = getter(coyoteResponse, "hook");
-        h.responseNote = method(pub, coyoteResponse, "getNote", MethodType.methodType(Object.class, int.class));
-        h.processorSocket = getter(processor, "socketWrapper");
-        h.processorResponse = getter(processor, "response");
-        h.servletResponseOb = getter(servletResponse, "outputBuffer");
-        h.socketBufferHandler = getter(socketBase, "socketBufferHandler");
-        h.writeBuffer = getter(bufferHandler, "writeBuffer");
-        h.writeBufferForWrite = getter(bufferHandler, "writeBufferConfiguredForWrite");
-        h.nonBlockingBuffer = getter(socketBase, "nonBlockingWriteBuffer");
-        h.nonBlockingBuffers = getter(writeBuffer, "buffers");
-        h.holderBuffer = method(pub, holder, "getBuf", MethodType.methodType(ByteBuffer.class));
-        h.holderFlipped = method(pub, holder, "isFlipped", MethodType.methodType(boolean.class));
-        h.currentProcessor = getter(socketBase, "currentProcessor");
+        h.streamOb = Reflect.getter(stream, "ob");
+        h.obBuffer = Reflect.getter(ob, "bb");
+        h.obCoyoteResponse = Reflect.getter(ob, "coyoteResponse");
+        h.responseHook = Reflect.getter(coyoteResponse, "hook");
+        h.responseNote = Reflect.method(pub, coyoteResponse, "getNote", MethodType.methodType(Object.class, int.class));
+        h.processorSocket = Reflect.getter(processor, "socketWrapper");
+        h.processorResponse = Reflect.getter(processor, "response");
+        h.servletResponseOb = Reflect.getter(servletResponse, "outputBuffer");
+        h.socketBufferHandler = Reflect.getter(socketBase, "socketBufferHandler");
+        h.writeBuffer = Reflect.getter(bufferHandler, "writeBuffer");
+        h.writeBufferForWrite = Reflect.getter(bufferHandler, "writeBufferConfiguredForWrite");
+        h.nonBlockingBuffer = Reflect.getter(socketBase, "nonBlockingWriteBuffer");
+        h.nonBlockingBuffers = Reflect.getter(writeBuffer, "buffers");
+        h.holderBuffer = Reflect.method(pub, holder, "getBuf", MethodType.methodType(ByteBuffer.class));
+        h.holderFlipped = Reflect.method(pub, holder, "isFlipped", MethodType.methodType(boolean.class));
+        h.currentProcessor = Reflect.getter(socketBase, "currentProcessor");
         return h;
-    }
-
-    private static MethodHandle method(MethodHandles.Lookup lookup, Class<?> type, String name, MethodType mt) {
-        if (type == null) {
-            return null;
-        }
-        try {
-            return lookup.findVirtual(type, name, mt);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /** A getter of a field declared by {@code type} (not its superclasses: each link names its declaring class). */
-    private static MethodHandle getter(Class<?> type, String name) {
-        if (type == null) {
-            return null;
-        }
-        try {
-            Field f = type.getDeclaredField(name);
-            // Tomcat lives in unnamed modules, open to the agent's unnamed module
-            f.setAccessible(true);
-            return MethodHandles.lookup().unreflectGetter(f);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    private static Class<?> load(String name, ClassLoader loader) {
-        try {
-            return Class.forName(name, false, loader);
-        } catch (ClassNotFoundException | LinkageError e) {
-            return null;
-        }
     }
 }

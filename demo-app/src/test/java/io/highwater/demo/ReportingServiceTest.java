@@ -3,10 +3,7 @@ package io.highwater.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -20,14 +17,14 @@ class ReportingServiceTest {
         try (ReportingService service = ReportingService.start(new ReportingService.Config().port(0)
                 .statusInterval(0))) {
             long size = 1_000_003;
-            byte[] response = get(service.port(), "/export/" + endpoint + "?bytes=" + size);
+            byte[] response = RawHttp.get(service.port(), "/export/" + endpoint + "?bytes=" + size);
             String text = new String(response, StandardCharsets.ISO_8859_1);
             int headEnd = text.indexOf("\r\n\r\n");
             assertThat(text).startsWith("HTTP/1.1 200 OK").contains("content-length: " + size);
             byte[] body = java.util.Arrays.copyOfRange(response, headEnd + 4, response.length);
             assertThat(body).isEqualTo(CsvExportTest.readAll(new CsvExport(size), 8192));
 
-            assertThat(new String(get(service.port(), "/health"), StandardCharsets.US_ASCII))
+            assertThat(new String(RawHttp.get(service.port(), "/health"), StandardCharsets.US_ASCII))
                     .startsWith("HTTP/1.1 200 OK").endsWith("ok\n");
         }
     }
@@ -56,7 +53,7 @@ class ReportingServiceTest {
         try (ReportingService service = ReportingService.start(new ReportingService.Config().port(0)
                 .statusInterval(0))) {
             long start = System.nanoTime();
-            byte[] response = get(service.port(), "/export/" + endpoint + "?bytes=256k&rate=1m");
+            byte[] response = RawHttp.get(service.port(), "/export/" + endpoint + "?bytes=256k&rate=1m");
             long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
             String text = new String(response, StandardCharsets.ISO_8859_1);
             int headEnd = text.indexOf("\r\n\r\n");
@@ -64,20 +61,8 @@ class ReportingServiceTest {
             // 256 KiB at 1 MiB/s cannot arrive in much less than a quarter of a second (a lower bound only)
             assertThat(elapsedMillis).isGreaterThanOrEqualTo(200);
 
-            assertThat(new String(get(service.port(), "/export/" + endpoint + "?bytes=1k&rate=fast"),
+            assertThat(new String(RawHttp.get(service.port(), "/export/" + endpoint + "?bytes=1k&rate=fast"),
                     StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 400");
-        }
-    }
-
-    private static byte[] get(int port, String path) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            in.transferTo(out);
-            return out.toByteArray();
         }
     }
 }

@@ -3,10 +3,7 @@ package io.highwater.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,7 +30,7 @@ class ServletServiceTest {
     @ValueSource(strings = {"blocking", "respecting"})
     void theWellBehavedEndpointsStreamTheExactExport(String endpoint) throws Exception {
         long size = 1_000_003;
-        byte[] response = get(service.port(), "/servlet/" + endpoint + "?bytes=" + size);
+        byte[] response = RawHttp.get(service.port(), "/servlet/" + endpoint + "?bytes=" + size);
         String text = new String(response, StandardCharsets.ISO_8859_1);
         int headEnd = text.indexOf("\r\n\r\n");
         assertThat(text).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + size);
@@ -53,17 +50,5 @@ class ServletServiceTest {
         assertThat(result.status).isEqualTo(200);
         assertThat(result.complete).isFalse();
         assertThat(result.bodyBytes).isPositive().isLessThan(64L << 20);
-    }
-
-    private static byte[] get(int port, String path) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            in.transferTo(out);
-            return out.toByteArray();
-        }
     }
 }

@@ -3,8 +3,6 @@ package io.highwater.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -30,7 +28,7 @@ class SocketServiceTest {
     @Test
     void streamsTheExactExportWithAContentLengthAndCloses() throws Exception {
         long size = 1_000_003;
-        byte[] response = get(service.port(), "/socket/export?bytes=" + size);
+        byte[] response = RawHttp.get(service.port(), "/socket/export?bytes=" + size);
         String text = new String(response, StandardCharsets.ISO_8859_1);
         int headEnd = text.indexOf("\r\n\r\n");
         assertThat(text.substring(0, headEnd)).startsWith("HTTP/1.1 200 OK\r\n")
@@ -53,9 +51,9 @@ class SocketServiceTest {
 
     @Test
     void otherPathsAndMethodsGetShortAnswers() throws Exception {
-        assertThat(new String(get(service.port(), "/export/ignoring"), StandardCharsets.US_ASCII))
+        assertThat(new String(RawHttp.get(service.port(), "/export/ignoring"), StandardCharsets.US_ASCII))
                 .startsWith("HTTP/1.1 404 ").endsWith("try /socket/export?bytes=N\n");
-        assertThat(new String(get(service.port(), "/socket/export?bytes=lots"), StandardCharsets.US_ASCII))
+        assertThat(new String(RawHttp.get(service.port(), "/socket/export?bytes=lots"), StandardCharsets.US_ASCII))
                 .startsWith("HTTP/1.1 400 ");
         try (Socket s = new Socket("127.0.0.1", service.port())) {
             s.setSoTimeout(10_000);
@@ -63,18 +61,6 @@ class SocketServiceTest {
                     .getBytes(StandardCharsets.US_ASCII));
             assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
                     .startsWith("HTTP/1.1 405 ");
-        }
-    }
-
-    private static byte[] get(int port, String path) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            in.transferTo(out);
-            return out.toByteArray();
         }
     }
 }

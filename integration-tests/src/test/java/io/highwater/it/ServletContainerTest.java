@@ -6,6 +6,7 @@ import io.highwater.it.apps.servlet.TomcatServer;
 import io.highwater.it.apps.servlet.UndertowServer;
 import io.highwater.it.support.ChildJvm;
 import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.ListeningChild;
 import io.highwater.it.support.ItEnv;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
@@ -72,29 +73,12 @@ class ServletContainerTest {
     }
 
     /** A container in a child JVM with the agent exporting to {@code receiver}. */
-    private static final class Server implements AutoCloseable {
-        final ChildJvm child;
-        final int port;
-
-        Server(Container c, OtlpReceiver receiver) {
-            child = ChildJvm.builder("servlet-" + c.name()).classPath(List.of(ItEnv.testClasses()))
-                    .classPath(ChildJvm.jars(ItEnv.containerDir(c.dir))).mainClass(c.main)
-                    .args("--sndbuf", String.valueOf(64 * KIB))
-                    .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint()))
-                    .start();
-            try {
-                port = child.awaitListening();
-                assertThat(child.awaitStdoutValue("CONTAINER")).startsWith(c.info);
-            } catch (RuntimeException | Error e) {
-                child.close();
-                throw e;
-            }
-        }
-
-        @Override
-        public void close() {
-            child.close();
-        }
+    private static ListeningChild server(Container c, OtlpReceiver receiver) {
+        return ListeningChild.start(ChildJvm.builder("servlet-" + c.name()).classPath(List.of(ItEnv.testClasses()))
+                        .classPath(ChildJvm.jars(ItEnv.containerDir(c.dir))).mainClass(c.main)
+                        .args("--sndbuf", String.valueOf(64 * KIB))
+                        .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint())),
+                child -> assertThat(child.awaitStdoutValue("CONTAINER")).startsWith(c.info));
     }
 
     private static List<MetricPoint> servletPoints(OtlpReceiver receiver, String metric) {
@@ -125,7 +109,7 @@ class ServletContainerTest {
     void blockingWritersAreBlockedConnectionsAndDrainWaitsNeverIgnoredWrites(Container container) {
         int clients = 3;
         long total = 8L * MIB;
-        try (OtlpReceiver receiver = OtlpReceiver.start(); Server server = new Server(container, receiver)) {
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = server(container, receiver)) {
             List<SlowClient> slow = new ArrayList<>();
             try {
                 for (int i = 0; i < clients; i++) {
@@ -160,7 +144,7 @@ class ServletContainerTest {
     @EnumSource(Container.class)
     void asyncWriterHonouringIsReadyHasDrainWaitsAndNoIgnoredWrites(Container container) {
         long total = 4L * MIB;
-        try (OtlpReceiver receiver = OtlpReceiver.start(); Server server = new Server(container, receiver);
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = server(container, receiver);
              SlowClient client = SlowClient.builder(server.port, "/respecting?bytes=" + total + "&chunk=" + 16 * KIB)
                      .bytesPerSecond(20_000_000).pauseAtBodyBytes(256 * KIB).connect()) {
             client.awaitPaused();
@@ -186,7 +170,7 @@ class ServletContainerTest {
     @EnumSource(Container.class)
     void asyncWriterIgnoringIsReadyIsReportedWithTheServletsMethod(Container container) {
         String function = container.appPackage + ".ExportServlets.writeRowsIgnoringReadiness";
-        try (OtlpReceiver receiver = OtlpReceiver.start(); Server server = new Server(container, receiver);
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = server(container, receiver);
              SlowClient client = SlowClient.builder(server.port, "/ignoring?bytes=" + 64L * MIB + "&chunk=" + 16 * KIB)
                      .bytesPerSecond(20_000_000).pauseAtBodyBytes(256 * KIB).connect()) {
             MetricPoint p = receiver.awaitPoint("ignored writes from " + function, metric(IGNORED_WRITES)

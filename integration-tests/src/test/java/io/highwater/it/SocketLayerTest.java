@@ -3,6 +3,7 @@ package io.highwater.it;
 import io.highwater.it.apps.socket.SocketExportServer;
 import io.highwater.it.support.ChildJvm;
 import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.ListeningChild;
 import io.highwater.it.support.ItEnv;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
@@ -66,28 +67,11 @@ class SocketLayerTest {
     }
 
     /** An exporter of {@code kind} in a child JVM with the agent exporting to {@code receiver}. */
-    private static final class Server implements AutoCloseable {
-        final ChildJvm child;
-        final int port;
-
-        Server(Kind kind, OtlpReceiver receiver, String... agentSettings) {
-            child = ChildJvm.builder("socket-" + kind.name()).classPath(List.of(ItEnv.testClasses()))
-                    .mainClass(SocketExportServer.class).args(kind.args)
-                    .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint(),
-                            agentSettings))
-                    .start();
-            try {
-                port = child.awaitListening();
-            } catch (RuntimeException | Error e) {
-                child.close();
-                throw e;
-            }
-        }
-
-        @Override
-        public void close() {
-            child.close();
-        }
+    private static ListeningChild server(Kind kind, OtlpReceiver receiver, String... agentSettings) {
+        return ListeningChild.start(ChildJvm.builder("socket-" + kind.name()).classPath(List.of(ItEnv.testClasses()))
+                .mainClass(SocketExportServer.class).args(kind.args)
+                .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint(),
+                        agentSettings)));
     }
 
     private static List<MetricPoint> socketPoints(OtlpReceiver receiver, String metric) {
@@ -116,7 +100,7 @@ class SocketLayerTest {
         int clients = 3;
         long total = 8L * MIB;
         try (OtlpReceiver receiver = OtlpReceiver.start();
-             Server server = new Server(kind, receiver, "stall.threshold=2s")) {
+             ListeningChild server = server(kind, receiver, "stall.threshold=2s")) {
             List<SlowClient> slow = new ArrayList<>();
             try {
                 for (int i = 0; i < clients; i++) {
@@ -127,8 +111,10 @@ class SocketLayerTest {
                 receiver.awaitPoint(clients + " socket connections blocked", metric(CONNECTIONS_BLOCKED)
                         .and(p -> p.has(LAYER, SOCKET)).and(above(clients - 0.5)));
                 SlowClient first = slow.get(0);
-                receiver.awaitPoint("the blocked call's bytes pending for the first client",
+                MetricPoint pending = receiver.awaitPoint("the blocked call's bytes pending for the first client",
                         metric(CONNECTION_PENDING_BYTES).and(p -> ofClient(p, first, server.port)).and(above(0)));
+                // what is left of one blocked call: the exporters hand the socket at most one 16 KiB chunk at a time
+                assertThat(pending.doubleValue()).as("pending bytes of %s", pending).isLessThanOrEqualTo(16 * KIB);
                 receiver.awaitPoint("the kernel's send queue of the first client",
                         metric(KERNEL_QUEUED_BYTES).and(p -> ofClient(p, first, server.port)).and(above(16 * KIB)));
                 // nothing drains while the clients are paused: each blocked write is a stall
@@ -156,7 +142,7 @@ class SocketLayerTest {
     void aFastClientCausesNoStalls(Kind kind) {
         long total = 64L * MIB;
         try (OtlpReceiver receiver = OtlpReceiver.start();
-             Server server = new Server(kind, receiver, "stall.threshold=2s");
+             ListeningChild server = server(kind, receiver, "stall.threshold=2s");
              SlowClient client = SlowClient.builder(server.port, "/export?bytes=" + total + "&chunk=" + 16 * KIB)
                      .fullSpeed().receiveBuffer(0).readSize(64 * KIB).connect()) {
             client.awaitComplete();
@@ -173,7 +159,7 @@ class SocketLayerTest {
     @EnumSource(value = Kind.class, names = {"SOCKET", "HTTPSERVER"})
     void aClientThatGoesAwayMidWriteEndsTheEpisodeInError(Kind kind) {
         try (OtlpReceiver receiver = OtlpReceiver.start();
-             Server server = new Server(kind, receiver, "otel.bsp.schedule.delay=100ms");
+             ListeningChild server = server(kind, receiver, "otel.bsp.schedule.delay=100ms");
              SlowClient client = SlowClient.builder(server.port, "/export?bytes=" + 8 * MIB + "&chunk=" + 16 * KIB)
                      .bytesPerSecond(20_000_000).pauseAtBodyBytes(256 * KIB).connect()) {
             client.awaitPaused();
@@ -194,7 +180,7 @@ class SocketLayerTest {
     @Test
     void aNonBlockingWriterThatSpinsIgnoresTheSignalAndIsNamed() {
         long total = 4L * MIB;
-        try (OtlpReceiver receiver = OtlpReceiver.start(); Server server = new Server(Kind.NIO_SPIN, receiver);
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = server(Kind.NIO_SPIN, receiver);
              SlowClient client = SlowClient.builder(server.port, "/export?bytes=" + total + "&chunk=" + 16 * KIB)
                      .bytesPerSecond(2_000_000).connect()) {
             receiver.awaitPoint("ignored socket_full writes from the spinning method", metric(IGNORED_WRITES)
@@ -211,7 +197,7 @@ class SocketLayerTest {
     @Test
     void aNonBlockingWriterThatWaitsOnItsSelectorIgnoresNothingAndWaits() {
         long total = 4L * MIB;
-        try (OtlpReceiver receiver = OtlpReceiver.start(); Server server = new Server(Kind.NIO_SELECTOR, receiver);
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = server(Kind.NIO_SELECTOR, receiver);
              SlowClient client = SlowClient.builder(server.port, "/export?bytes=" + total + "&chunk=" + 16 * KIB)
                      .bytesPerSecond(2_000_000).connect()) {
             client.awaitComplete();
