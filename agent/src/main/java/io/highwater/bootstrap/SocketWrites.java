@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The socket layer's per-write bookkeeping, called by advice inlined into java.base's socket classes.
  *
- * <p>Timing every socket write would cost two {@code System.nanoTime()} calls (about 40 ns each on a loaded 2-core
+ * <p>Timing every socket write would cost two {@code System.nanoTime()} calls (24 ns each on an idle 2-core
  * VM), over the layer's budget. Instead a write that may block claims a slot (indexed by its thread's id) and notes
  * the agent's sampler tick; the sampler, every few milliseconds, finds writes that have been running since before
  * its previous tick and reports them blocked. A write that parks for POLLOUT (virtual threads, sockets left

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * this thread's slot, note the sampler's tick) and {@code SocketWrites.end} (release it), the two calls the advice
  * inlines around {@code NioSocketImpl.implWrite} and a blocking {@code SocketChannel.write}, with the agent active
  * and its sampler running. Reached through constant method handles, which the JIT inlines like a direct call.
- * {@code baseline} is the same benchmark without the calls.
+ * {@code baseline} is the same benchmark without the calls; {@code clockRead} is one clock read, for comparison.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -73,5 +73,11 @@ public class SocketAdvice {
     @Benchmark
     public Object baseline() {
         return socket;
+    }
+
+    /** One {@code System.nanoTime()}: timing every write would take two of these, the reason for the slots. */
+    @Benchmark
+    public long clockRead() {
+        return System.nanoTime();
     }
 }
