@@ -30,7 +30,7 @@ import java.util.jar.JarOutputStream;
  */
 final class Bootstrap {
 
-    static final int EXPECTED_ABI = 2;
+    static final int EXPECTED_ABI = 3;
     private static final String BRIDGE = "io.highwater.bootstrap.Bridge";
     private static final String FOLDER = "bootstrap/";
 
@@ -80,6 +80,7 @@ final class Bootstrap {
     static final String[] CLASSES = {
         "io.highwater.bootstrap.NettyHooks",
         "io.highwater.bootstrap.NettyHooks$1",
+        "io.highwater.bootstrap.NettyCalls",
         "io.highwater.bootstrap.ServletHooks",
         "io.highwater.bootstrap.ServletHooks$1",
         "io.highwater.bootstrap.SocketWrites$Slot",

@@ -11,11 +11,17 @@ package io.highwater.bootstrap;
  */
 public interface NettyHooks {
 
-    /** A message is about to enter {@code buffer} while the channel is unwritable (on the event loop). */
-    void writeWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark, int size);
+    /**
+     * A message of {@code size} is about to enter {@code buffer} while the channel is unwritable (on the event loop);
+     * the buffer's pending bytes do not include it yet.
+     */
+    void writeWhileUnwritable(Object buffer, int size);
 
-    /** A write was submitted from outside the event loop while the channel is unwritable (application thread). */
-    void submitWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark);
+    /**
+     * A write's size is being added to {@code buffer} while the channel is unwritable: a write submitted from
+     * outside the event loop (application thread), unless this runs on the channel's event loop.
+     */
+    void submitWhileUnwritable(Object buffer);
 
     /** The channel's writability changed; {@code writable} is its state after the change. */
     void writabilityChanged(Object buffer, Object channel, boolean writable, long pending);
@@ -32,11 +38,11 @@ public interface NettyHooks {
     /** Does nothing: installed before the agent is ready and after it detached. */
     NettyHooks NOOP = new NettyHooks() {
         @Override
-        public void writeWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark, int size) {
+        public void writeWhileUnwritable(Object buffer, int size) {
         }
 
         @Override
-        public void submitWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark) {
+        public void submitWhileUnwritable(Object buffer) {
         }
 
         @Override

@@ -21,6 +21,8 @@ final class NettyAccess implements TransportProbe {
         final MethodHandle isOpen;
         final MethodHandle remoteAddress;
         final MethodHandle localAddress;
+        final MethodHandle highWaterMark;
+        final MethodHandle inEventLoop;
 
         Handles(Class<?> bufferClass) throws ReflectiveOperationException {
             MethodHandles.Lookup lookup = MethodHandles.publicLookup();
@@ -33,6 +35,17 @@ final class NettyAccess implements TransportProbe {
             isOpen = lookup.findVirtual(channelType, "isOpen", MethodType.methodType(boolean.class));
             remoteAddress = lookup.findVirtual(channelType, "remoteAddress", MethodType.methodType(SocketAddress.class));
             localAddress = lookup.findVirtual(channelType, "localAddress", MethodType.methodType(SocketAddress.class));
+            ClassLoader loader = bufferClass.getClassLoader();
+            Class<?> configType = Class.forName("io.netty.channel.ChannelConfig", false, loader);
+            highWaterMark = MethodHandles.filterReturnValue(
+                    lookup.findVirtual(channelType, "config", MethodType.methodType(configType)),
+                    lookup.findVirtual(configType, "getWriteBufferHighWaterMark", MethodType.methodType(int.class)));
+            Class<?> loopType = Class.forName("io.netty.channel.EventLoop", false, loader);
+            Class<?> executorType = Class.forName("io.netty.util.concurrent.EventExecutor", false, loader);
+            inEventLoop = MethodHandles.filterReturnValue(
+                    lookup.findVirtual(channelType, "eventLoop", MethodType.methodType(loopType)),
+                    lookup.findVirtual(executorType, "inEventLoop", MethodType.methodType(boolean.class))
+                            .asType(MethodType.methodType(boolean.class, loopType)));
         }
     }
 
@@ -72,6 +85,45 @@ final class NettyAccess implements TransportProbe {
             return (boolean) h.isOpen.invoke(h.channelField.invoke(buffer));
         } catch (Throwable t) {
             return false;
+        }
+    }
+
+    /** The buffer's channel, or null when it cannot be read. */
+    Object channel(Object buffer) {
+        Handles h = handles.get(buffer.getClass());
+        if (h == null) {
+            return null;
+        }
+        try {
+            return h.channelField.invoke(buffer);
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    /** The channel's high-water mark; {@code -1} when it cannot be read. */
+    long highWaterMark(Object buffer, Object channel) {
+        Handles h = handles.get(buffer.getClass());
+        if (h == null) {
+            return -1;
+        }
+        try {
+            return (int) h.highWaterMark.invoke(channel);
+        } catch (Throwable t) {
+            return -1;
+        }
+    }
+
+    /** Whether this thread is the channel's event loop; true when that cannot be told (no submit is judged then). */
+    boolean inEventLoop(Object buffer, Object channel) {
+        Handles h = handles.get(buffer.getClass());
+        if (h == null) {
+            return true;
+        }
+        try {
+            return (boolean) h.inEventLoop.invoke(channel);
+        } catch (Throwable t) {
+            return true;
         }
     }
 

@@ -31,10 +31,12 @@ public final class NettyAdapter implements NettyHooks {
     }
 
     @Override
-    public void writeWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark, int size) {
-        if (isEmbedded(channel)) {
+    public void writeWhileUnwritable(Object buffer, int size) {
+        Object channel = access.channel(buffer);
+        if (channel == null || isEmbedded(channel)) {
             return;
         }
+        long pendingBefore = access.pendingBytes(buffer);
         // registering here, not only at the stop signal, picks up connections that were already unwritable
         // when the agent attached; their wait starts now
         TrackedConnection c = track(buffer, channel, false, pendingBefore);
@@ -46,14 +48,19 @@ public final class NettyAdapter implements NettyHooks {
             monitor.captureTrace(c);
         }
         // an empty message (the end of an HTTP response, say) adds nothing to the pile: not an ignored write
-        if (size > 0 && monitor.beyondTolerance(pendingBefore, highWaterMark)) {
+        if (size > 0 && monitor.beyondTolerance(pendingBefore, access.highWaterMark(buffer, channel))) {
             monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, size);
         }
     }
 
     @Override
-    public void submitWhileUnwritable(Object buffer, Object channel, long pendingBefore, long highWaterMark) {
-        if (isEmbedded(channel) || !monitor.beyondTolerance(pendingBefore, highWaterMark)) {
+    public void submitWhileUnwritable(Object buffer) {
+        Object channel = access.channel(buffer);
+        if (channel == null || isEmbedded(channel) || access.inEventLoop(buffer, channel)) {
+            return;
+        }
+        long pendingBefore = access.pendingBytes(buffer);
+        if (!monitor.beyondTolerance(pendingBefore, access.highWaterMark(buffer, channel))) {
             return;
         }
         TrackedConnection c = track(buffer, channel, false, pendingBefore);

@@ -1,6 +1,6 @@
 package io.highwater.netty.advice;
 
-import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.NettyCalls;
 import net.bytebuddy.asm.Advice;
 
 /** Inlined at the start of {@code ChannelOutboundBuffer.close(Throwable, boolean)}: the channel is closing. */
@@ -11,6 +11,6 @@ public final class CloseAdvice {
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static void enter(@Advice.This Object buffer, @Advice.FieldValue("totalPendingSize") long pending) {
-        Bridge.netty.closed(buffer, pending);
+        NettyCalls.closed(buffer, pending);
     }
 }

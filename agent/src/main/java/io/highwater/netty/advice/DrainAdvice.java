@@ -1,6 +1,6 @@
 package io.highwater.netty.advice;
 
-import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.NettyCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -16,8 +16,8 @@ public final class DrainAdvice {
     static void enter(@Advice.This Object buffer,
                       @Advice.FieldValue("unwritable") int unwritable,
                       @Advice.Argument(0) long writtenBytes) {
-        if (unwritable != 0 && writtenBytes > 0) {
-            Bridge.netty.drained(buffer, writtenBytes);
+        if (unwritable != 0) {
+            NettyCalls.drained(buffer, writtenBytes);
         }
     }
 }

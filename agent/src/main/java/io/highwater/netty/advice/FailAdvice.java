@@ -1,6 +1,6 @@
 package io.highwater.netty.advice;
 
-import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.NettyCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -14,8 +14,6 @@ public final class FailAdvice {
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static void enter(@Advice.This Object buffer, @Advice.FieldValue("totalPendingSize") long pending) {
-        if (pending > 0) {
-            Bridge.netty.failing(buffer, pending);
-        }
+        NettyCalls.failing(buffer, pending);
     }
 }

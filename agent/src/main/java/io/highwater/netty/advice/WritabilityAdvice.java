@@ -1,7 +1,6 @@
 package io.highwater.netty.advice;
 
-import io.highwater.bootstrap.Bridge;
-import io.netty.channel.Channel;
+import io.highwater.bootstrap.NettyCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -17,7 +16,7 @@ public final class WritabilityAdvice {
     static void enter(@Advice.This Object buffer,
                       @Advice.FieldValue("unwritable") int unwritable,
                       @Advice.FieldValue("totalPendingSize") long pending,
-                      @Advice.FieldValue("channel") Channel channel) {
-        Bridge.netty.writabilityChanged(buffer, channel, unwritable == 0, pending);
+                      @Advice.FieldValue("channel") Object channel) {
+        NettyCalls.writabilityChanged(buffer, channel, unwritable, pending);
     }
 }
