@@ -10,6 +10,7 @@ import io.highwater.core.Signal;
 import io.highwater.core.TrackedConnection;
 import io.highwater.core.TransportProbe;
 
+import java.lang.ref.WeakReference;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -43,6 +44,8 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
     /** Remembered owner decisions before the cache starts over. */
     private static final int MAX_OWNER_DECISIONS = 100_000;
     private static final int TICK_RING = 64;
+    /** Slots of {@link #ownedSeen}, a power of two. */
+    private static final int OWNED_SEEN = 256;
 
     private final Monitor monitor;
     private final ConnectionRegistry registry;
@@ -57,6 +60,12 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
     private final Map<Object, NioWait> nioWaits = new IdentityHashMap<>();
     /** Channels whose writes belong to a framework (true) or to the application (false); guarded by itself. */
     private final Map<Object, Boolean> owners = new WeakHashMap<>();
+    /**
+     * Channels known to belong to a framework, by identity hash: a framework's channel comes here at every short
+     * write (Netty's at every flush that filled the socket), and is let go after one array read instead of two locks.
+     * A slot holds the last channel that hashed to it; a miss goes to {@link #owners}.
+     */
+    private final WeakReference<?>[] ownedSeen = new WeakReference<?>[OWNED_SEEN];
     /** When each sampler tick began, by tick modulo the ring's size; written by the sampler only. */
     private final long[] tickNanos = new long[TICK_RING];
 
@@ -199,6 +208,10 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
 
     @Override
     public void nonBlockingWrite(Object channel, long written, long left) {
+        WeakReference<?> seen = ownedSeen[System.identityHashCode(channel) & (OWNED_SEEN - 1)];
+        if (seen != null && seen.get() == channel) {
+            return;
+        }
         NioWait w;
         synchronized (nioWaits) {
             w = nioWaits.get(channel);
@@ -264,6 +277,9 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
         synchronized (owners) {
             Boolean known = owners.get(channel);
             if (known != null) {
+                if (known) {
+                    rememberOwned(channel);
+                }
                 return known;
             }
         }
@@ -274,7 +290,14 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
             }
             owners.put(channel, owned);
         }
+        if (owned) {
+            rememberOwned(channel);
+        }
         return owned;
+    }
+
+    private void rememberOwned(Object channel) {
+        ownedSeen[System.identityHashCode(channel) & (OWNED_SEEN - 1)] = new WeakReference<>(channel);
     }
 
     private static boolean startsWithAny(String className) {

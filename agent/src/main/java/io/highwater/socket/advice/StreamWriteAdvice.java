@@ -20,8 +20,6 @@ public final class StreamWriteAdvice {
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     static void exit(@Advice.Enter Object slot, @Advice.Thrown Throwable thrown) {
-        if (slot != null) {
-            SocketWrites.end(slot, thrown != null);
-        }
+        SocketWrites.streamWriteEnds(slot, thrown);
     }
 }
