@@ -118,9 +118,16 @@ public final class Monitor {
         endWait(c, clock.nanoTime());
     }
 
-    /** Bytes drained while waiting: resets the stall clock. */
+    /**
+     * Bytes drained while waiting: resets the stall clock. Called at every drain of a waiting connection (Netty's at
+     * every flush while unwritable), so it reads no clock and stores at most once per timer tick: it marks the
+     * connection, and the timer's next tick takes the mark as progress at that tick. A stall is therefore noticed
+     * up to one tick later than the threshold, never earlier.
+     */
     public void progress(TrackedConnection c) {
-        c.lastProgressNanos = clock.nanoTime();
+        if (c.lastProgressNanos != TrackedConnection.PROGRESSED) {
+            c.lastProgressNanos = TrackedConnection.PROGRESSED;
+        }
     }
 
     /**
@@ -270,8 +277,14 @@ public final class Monitor {
      */
     public void tick() {
         long now = clock.nanoTime();
-        kernelProgress(now);
-        for (TrackedConnection c : registry.all()) {
+        List<TrackedConnection> all = registry.all();
+        for (TrackedConnection c : all) {
+            if (c.lastProgressNanos == TrackedConnection.PROGRESSED) {
+                c.lastProgressNanos = now;
+            }
+        }
+        kernelProgress(now, all);
+        for (TrackedConnection c : all) {
             if (!c.isLive()) {
                 // closed or collected without a close signal: what was pending is unknown
                 closed(c, 0);
@@ -305,13 +318,13 @@ public final class Monitor {
      * queue counts as progress: the reader is reading, the kernel's buffer just hides it. One read of the kernel's
      * tables per tick, and only when such a wait exists.
      */
-    private void kernelProgress(long now) {
+    private void kernelProgress(long now, List<TrackedConnection> all) {
         KernelSendQueues k = kernel;
         if (k == null) {
             return;
         }
         List<TrackedConnection> suspects = null;
-        for (TrackedConnection c : registry.all()) {
+        for (TrackedConnection c : all) {
             if (c.waitStartNanos != 0 && now - c.lastProgressNanos >= stallNanos / 2) {
                 if (suspects == null) {
                     suspects = new ArrayList<>();

@@ -22,6 +22,9 @@ public final class TrackedConnection extends WeakReference<Object> {
     private final SocketAddress peer;
     private final SocketAddress local;
 
+    /** {@link #lastProgressNanos} of a wait that drained since the timer's last tick (no clock read per drain). */
+    static final long PROGRESSED = Long.MIN_VALUE;
+
     private static final AtomicLongFieldUpdater<TrackedConnection> PEAK =
             AtomicLongFieldUpdater.newUpdater(TrackedConnection.class, "peakPending");
 
@@ -38,6 +41,7 @@ public final class TrackedConnection extends WeakReference<Object> {
     volatile long peakPending;
     /** Start of the current wait, 0 when not waiting. */
     volatile long waitStartNanos;
+    /** When the current wait last drained, or {@link #PROGRESSED} when it drained since the timer's last tick. */
     volatile long lastProgressNanos;
     /** End of the last wait: the connection has been calm since then. */
     volatile long calmSinceNanos;
@@ -183,10 +187,6 @@ public final class TrackedConnection extends WeakReference<Object> {
 
     public long waitStartNanos() {
         return waitStartNanos;
-    }
-
-    public long lastProgressNanos() {
-        return lastProgressNanos;
     }
 
     public long episodeStartNanos() {

@@ -24,11 +24,15 @@ class EpisodeTest {
     private static final long STALL = 30 * SECOND;
 
     private final AtomicLong now = new AtomicLong(SECOND);
+    private final AtomicLong clockReads = new AtomicLong();
     private final Dropped dropped = new Dropped();
     private final ConnectionRegistry registry = new ConnectionRegistry(100, dropped);
     private final Probes probes = new Probes();
     private final Monitor monitor = new Monitor(registry, new CallSites(10, dropped), dropped,
-            new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, now::get, STALL);
+            new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, () -> {
+                clockReads.incrementAndGet();
+                return now.get();
+            }, STALL);
     private final List<Double> waits = new ArrayList<>();
 
     EpisodeTest() {
@@ -139,6 +143,27 @@ class EpisodeTest {
     }
 
     @Test
+    void aDrainReadsNoClockAndCountsAsProgressAtTheNextTick() {
+        TrackedConnection c = track(new Object());
+        monitor.stop(c, 1);
+        long reads = clockReads.get();
+        for (int i = 0; i < 1000; i++) {
+            monitor.progress(c);
+        }
+        assertThat(clockReads.get()).isEqualTo(reads);
+        // the drains happened at some time before this tick; they count as progress at it, so the stall is
+        // noticed up to a tick late, never early
+        now.addAndGet(STALL - 1);
+        monitor.tick();
+        now.addAndGet(STALL - 1);
+        monitor.tick();
+        assertThat(monitor.stalls(Layer.NETTY)).isZero();
+        now.addAndGet(1);
+        monitor.tick();
+        assertThat(monitor.stalls(Layer.NETTY)).isEqualTo(1);
+    }
+
+    @Test
     void aShrinkingKernelSendQueueIsProgressToo(@TempDir Path dir)
             throws Exception {
         Path tcp = dir.resolve("tcp");
@@ -198,7 +223,10 @@ class EpisodeTest {
     @Test
     void waitsEndedBeforeTelemetryIsReadyAreReplayed() {
         Monitor early = new Monitor(registry, new CallSites(10, dropped), dropped,
-                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, now::get, STALL);
+                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, () -> {
+                clockReads.incrementAndGet();
+                return now.get();
+            }, STALL);
         TrackedConnection c = early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
         early.stop(c, 1);
         now.addAndGet(SECOND);
@@ -221,7 +249,10 @@ class EpisodeTest {
     @Test
     void episodesEndedBeforeTelemetryIsReadyAreHandedToItOnce() {
         Monitor early = new Monitor(registry, new CallSites(10, dropped), dropped,
-                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, now::get, STALL);
+                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, () -> {
+                clockReads.incrementAndGet();
+                return now.get();
+            }, STALL);
         TrackedConnection c = early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
         early.stop(c, 5_000);
         now.addAndGet(SECOND);
@@ -239,7 +270,10 @@ class EpisodeTest {
     @Test
     void theFirstSignOfBackpressureRunsTheFirstActivityActionOnce() {
         Monitor early = new Monitor(registry, new CallSites(10, dropped), dropped,
-                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, now::get, STALL);
+                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, () -> {
+                clockReads.incrementAndGet();
+                return now.get();
+            }, STALL);
         AtomicLong runs = new AtomicLong();
         early.onFirstActivity(runs::incrementAndGet);
         assertThat(runs).hasValue(0);
@@ -250,7 +284,10 @@ class EpisodeTest {
         assertThat(runs).hasValue(1);
 
         Monitor servletOnly = new Monitor(registry, new CallSites(10, dropped), dropped,
-                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, now::get, STALL);
+                new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, () -> {
+                clockReads.incrementAndGet();
+                return now.get();
+            }, STALL);
         AtomicLong waits = new AtomicLong();
         servletOnly.onFirstActivity(waits::incrementAndGet);
         servletOnly.waited(Layer.SERVLET, SECOND);
