@@ -1,0 +1,124 @@
+package io.highwater.agent;
+
+import io.highwater.netty.NettyInstrumentation;
+import io.highwater.socket.SocketInstrumentation;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What the advice adds to the hot methods it is inlined into. C2 decides what to inline by bytecode size: a method
+ * up to 35 bytes always ({@code MaxInlineSize}), a hot one up to 325 ({@code FreqInlineSize}). Advice that grows a
+ * host method across one of these changes how the host's hottest code is compiled, which no per-call benchmark of
+ * the advice shows (BENCHMARKS.md, "Streaming"). The real classes are transformed by the real transformer here.
+ */
+class AdviceSizeTest {
+
+    private static final int MAX_INLINE_SIZE = 35;
+    private static final int FREQ_INLINE_SIZE = 325;
+
+    @Test
+    void nettyAdviceAddsAFewBytesToTheWritePath() throws IOException {
+        Map<String, Integer>[] sizes = transform(NettyInstrumentation.target(new InstrumentationReport()),
+                "io/netty/channel/ChannelOutboundBuffer", getClass().getClassLoader());
+        Map<String, Integer> before = sizes[0];
+        Map<String, Integer> after = sizes[1];
+        // every message: one field test and a call on the slow path (it was 45 bytes with the work inlined)
+        assertThat(after.get("addMessage(Ljava/lang/Object;ILio/netty/channel/ChannelPromise;)V")
+                - before.get("addMessage(Ljava/lang/Object;ILio/netty/channel/ChannelPromise;)V")).isLessThanOrEqualTo(20);
+        // every socket write of the NIO and epoll transports
+        assertThat(after.get("removeBytes(J)V") - before.get("removeBytes(J)V")).isLessThanOrEqualTo(20);
+        // a 7-byte method on the submitting thread: must stay small enough to be inlined without a profile
+        assertThat(after.get("incrementPendingOutboundBytes(J)V")).isLessThanOrEqualTo(MAX_INLINE_SIZE);
+    }
+
+    @Test
+    void socketChannelWritesStayInlineable() throws IOException {
+        Map<String, Integer>[] sizes = null;
+        for (AdviceTransformer.Target t : SocketInstrumentation.targets(new InstrumentationReport())) {
+            if (t.internalName().equals("sun/nio/ch/SocketChannelImpl")) {
+                sizes = transform(t, t.internalName(), null);
+            }
+        }
+        assertThat(sizes).isNotNull();
+        for (String write : List.of("write(Ljava/nio/ByteBuffer;)I", "write([Ljava/nio/ByteBuffer;II)J")) {
+            int before = sizes[0].get(write);
+            int after = sizes[1].get(write);
+            // one call on entry, one on exit, and Byte Buddy's frame for an exit that also sees throwables
+            assertThat(after - before).as(write).isLessThanOrEqualTo(100);
+            if (before <= FREQ_INLINE_SIZE - 100) {
+                assertThat(after).as(write).isLessThanOrEqualTo(FREQ_INLINE_SIZE);
+            }
+        }
+    }
+
+    /** The bytecode size of every method of {@code internalName}, before and after {@code target}'s advice. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Integer>[] transform(AdviceTransformer.Target target, String internalName,
+                                                    ClassLoader loader) throws IOException {
+        byte[] original;
+        // a .class resource is never encapsulated, not even in java.base
+        try (InputStream in = loader != null ? loader.getResourceAsStream(internalName + ".class")
+                : Object.class.getResourceAsStream("/" + internalName + ".class")) {
+            assertThat(in).as(internalName).isNotNull();
+            original = in.readAllBytes();
+        }
+        AdviceTransformer transformer = new AdviceTransformer(AdviceSizeTest.class.getClassLoader(), List.of(target));
+        byte[] changed = transformer.transform(loader, internalName, null, null, original);
+        assertThat(changed).as("transformed " + internalName).isNotNull();
+        return new Map[] {codeSizes(original), codeSizes(changed)};
+    }
+
+    /** Each method's {@code code_length} (JVMS 4.7.3), read straight from the class file. */
+    private static Map<String, Integer> codeSizes(byte[] classFile) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(classFile));
+        in.skipBytes(8);
+        int count = in.readUnsignedShort();
+        String[] utf8 = new String[count];
+        for (int i = 1; i < count; i++) {
+            int tag = in.readUnsignedByte();
+            if (tag == 1) {
+                utf8[i] = in.readUTF();
+            } else if (tag == 5 || tag == 6) {
+                // longs and doubles take two entries
+                in.skipBytes(8);
+                i++;
+            } else if (tag == 15) {
+                in.skipBytes(3);
+            } else {
+                in.skipBytes(tag == 7 || tag == 8 || tag == 16 || tag == 19 || tag == 20 ? 2 : 4);
+            }
+        }
+        in.skipBytes(6);
+        in.skipBytes(2 * in.readUnsignedShort());
+        Map<String, Integer> sizes = new HashMap<>();
+        for (int kind = 0; kind < 2; kind++) {
+            int members = in.readUnsignedShort();
+            for (int m = 0; m < members; m++) {
+                in.skipBytes(2);
+                String name = utf8[in.readUnsignedShort()] + utf8[in.readUnsignedShort()];
+                int attributes = in.readUnsignedShort();
+                for (int a = 0; a < attributes; a++) {
+                    String attribute = utf8[in.readUnsignedShort()];
+                    int length = in.readInt();
+                    if (kind == 1 && attribute.equals("Code")) {
+                        in.skipBytes(4);
+                        sizes.put(name, in.readInt());
+                        in.skipBytes(length - 8);
+                    } else {
+                        in.skipBytes(length);
+                    }
+                }
+            }
+        }
+        return sizes;
+    }
+}
