@@ -6,30 +6,39 @@
 # agent's write fast path runs on every buffer and its stop/go slow path on every water-mark crossing.
 # Each run: a fresh server JVM; after a pause (so that one-time start-up work such as the agent building its
 # telemetry is over: startup.sh measures that) the client opens one connection and reads warm-up + measured bytes
-# (default 1 GiB + 2 GiB); the server reports its process CPU time (all threads: event loop, GC, JIT, the agent's)
-# while it wrote the measured part, the last 2 GiB: steady state of one long stream, after the JIT has settled. Runs alternate
-# none/agent, the order flipping every round (ABBA), so drift hits both alike.
+# (default 8 GiB + 8 GiB); the server reports its CPU time (all threads: event loop, GC, JIT, the agent's; user and
+# system apart) while it wrote the measured part: the steady state of one long stream. The warm-up is long because
+# C2 keeps recompiling the event loop's methods for several seconds, and the agent's first exports (cold code, new
+# classes that invalidate compiled methods) fall in it. Runs alternate none/agent, the order flipping every round
+# (ABBA), so drift hits both alike.
 #
 #   bench/scripts/streaming.sh [--runs N] [--bytes B] [--warmup B] [--write-size N] [--pause MS]
-#                              [--null-context-loader]
+#                              [--export-interval D] [--no-pin] [--null-context-loader]
 #
-# Defaults: --runs 5 (per variant), --bytes 2147483648 (2 GiB), --warmup 1073741824 (1 GiB), --write-size 256,
-# --pause 3000. The agent runs with its defaults except that it exports every second (default: 10 s) to a
-# stand-in OTLP receiver in another process (io.highwater.bench.stream.OtlpSink, answers 200), so its
-# instruments aggregate and export as in production, and its first export (which starts the HTTP client) falls in
-# the pause, not in the measured stream. --null-context-loader (a diagnostic) runs the server's event loop without a
-# thread context class loader, which makes the agent skip its per-stop look-up of the application's OpenTelemetry
-# API (see BENCHMARKS.md).
-# Prints per-run CPU s/GiB and throughput, the medians, and the ratio agent/none (budget: <= 1.02).
+# Defaults: --runs 10 (per variant), --bytes 8589934592 (8 GiB), --warmup 8589934592, --write-size 256, --pause 3000.
+# The agent runs with its defaults (export every 10 s) against a stand-in OTLP receiver in another process
+# (io.highwater.bench.stream.OtlpSink, answers 200); --export-interval 1s exports ten times as often.
+# The server runs on CPU 0 and the client and the receiver on CPU 1 (taskset; --no-pin leaves placement to the
+# kernel): on a 2-core VM, unpinned runs spread by +-10 % from where the scheduler puts the two JVMs.
+# --null-context-loader (a diagnostic) runs the server's event loop without a thread context class loader, which
+# makes the agent skip its per-stop look-up of the application's OpenTelemetry API (see BENCHMARKS.md).
+#
+# Prints per-run CPU s/GiB and throughput, the medians, the ratio agent/none (budget: <= 1.02) as the ratio of the
+# medians, and the per-round ratios' mean with its 95 % confidence interval (Student's t): the run-to-run spread of
+# this VM is a few per cent, so the interval says whether the runs can tell 1.02 from 1.00 at all.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-RUNS=5
-BYTES=$((2 << 30))
-WARMUP=$((1 << 30))
+RUNS=10
+BYTES=$((8 << 30))
+WARMUP=$((8 << 30))
 WRITE=256
 PAUSE=3000
 NULL_TCCL=false
+INTERVAL=
+PIN=(taskset -c 0)
+CLIENT_PIN=(taskset -c 1)
+[ "$(nproc)" -ge 2 ] || { PIN=(); CLIENT_PIN=(); }
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2 ;;
@@ -38,7 +47,9 @@ while [ $# -gt 0 ]; do
     --write-size) WRITE=$2; shift 2 ;;
     --pause) PAUSE=$2; shift 2 ;;
     --null-context-loader) NULL_TCCL=true; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --export-interval) INTERVAL=$2; shift 2 ;;
+    --no-pin) PIN=(); CLIENT_PIN=(); shift ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -57,7 +68,7 @@ CLIENT_OPTS=(-Xms64m -Xmx64m -Dbench.pause.ms=$PAUSE)
 mkdir -p "$RESULTS"
 STAMP=$(date +%Y%m%d-%H%M%S)
 CSV=$RESULTS/streaming-$STAMP.csv
-echo "round,variant,bytes,cpu_s,wall_s,cpu_s_per_gib,mib_per_s,process_cpu_s,rss_kib,event_loop_s,jit_s,gc_s,other_threads_s" > "$CSV"
+echo "round,variant,bytes,cpu_s,wall_s,cpu_s_per_gib,mib_per_s,process_cpu_s,rss_kib,event_loop_s,jit_s,gc_s,other_threads_s,user_s,sys_s" > "$CSV"
 TMP=$(mktemp -d)
 SERVER_PID=
 SINK_PID=
@@ -69,7 +80,7 @@ cleanup() {
 trap cleanup EXIT
 
 # the stand-in collector
-"$JAVA" -Xmx64m -cp "$BENCH_JAR" io.highwater.bench.stream.OtlpSink > "$TMP/sink.out" 2> "$TMP/sink.err" &
+"${CLIENT_PIN[@]}" "$JAVA" -Xmx64m -cp "$BENCH_JAR" io.highwater.bench.stream.OtlpSink > "$TMP/sink.out" 2> "$TMP/sink.err" &
 SINK_PID=$!
 for _ in $(seq 1 100); do
   SINK_PORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$TMP/sink.out")
@@ -77,14 +88,14 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$SINK_PORT" ] || die "the OTLP sink did not start: $(cat "$TMP/sink.err")"
-AGENT_ARGS="otel.exporter.otlp.endpoint=http://127.0.0.1:$SINK_PORT;otel.metric.export.interval=1s${HIGHWATER_EXTRA_ARGS:+;$HIGHWATER_EXTRA_ARGS}"
+AGENT_ARGS="otel.exporter.otlp.endpoint=http://127.0.0.1:$SINK_PORT${INTERVAL:+;otel.metric.export.interval=$INTERVAL}${HIGHWATER_EXTRA_ARGS:+;$HIGHWATER_EXTRA_ARGS}"
 
 run() { # variant round
   local v=$1 r=$2 agent=()
   [ "$v" = highwater ] && agent=("-javaagent:$AGENT_JAR=$AGENT_ARGS")
   : > "$TMP/server.out"
   /usr/bin/time -f '%U %S %M' -o "$TMP/time" \
-    "$JAVA" "${SERVER_OPTS[@]}" "${agent[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamServer \
+    "${PIN[@]}" "$JAVA" "${SERVER_OPTS[@]}" "${agent[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamServer \
     0 "$WRITE" $((WARMUP + BYTES)) > "$TMP/server.out" 2> "$TMP/server.err" &
   SERVER_PID=$!
   local port=
@@ -95,7 +106,7 @@ run() { # variant round
     sleep 0.1
   done
   [ -n "$port" ] || { cat "$TMP/server.err" >&2; die "server ($v) did not start"; }
-  "$JAVA" "${CLIENT_OPTS[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamClient "$port" $((WARMUP + BYTES)) \
+  "${CLIENT_PIN[@]}" "$JAVA" "${CLIENT_OPTS[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamClient "$port" $((WARMUP + BYTES)) \
     > "$TMP/client.out" || die "client failed ($v)"
   wait "$SERVER_PID" || die "server failed ($v): $(cat "$TMP/server.err")"
   SERVER_PID=
@@ -111,6 +122,9 @@ run() { # variant round
   local cpu wall
   cpu=$(sed 's/.*cpu_ns=\([0-9]*\).*/\1/' <<< "$line")
   wall=$(sed 's/.*wall_ns=\([0-9]*\).*/\1/' <<< "$line")
+  local muser msys
+  muser=$(sed 's/.*user_ms=\([0-9]*\).*/\1/' <<< "$line")
+  msys=$(sed 's/.*sys_ms=\([0-9]*\).*/\1/' <<< "$line")
   read -r user sys rss < <(tail -1 "$TMP/time")
   # CPU by thread during the measured stream: the event loop, the JIT compilers, GC, everything else (the agent's)
   local threads
@@ -119,9 +133,9 @@ run() { # variant round
       if ($1 ~ /EventLoop|^server/) l += $2; else if ($1 ~ /Compiler/) j += $2; else if ($1 ~ /GC|^G1/) g += $2; else o += $2 }
       END {printf "%.2f %.2f %.2f %.2f\n", l / 1000, j / 1000, g / 1000, o / 1000}')
   awk -v r="$r" -v v="$v" -v b="$BYTES" -v c="$cpu" -v w="$wall" -v u="$user" -v s="$sys" -v m="$rss" \
-    -v l="$loop" -v j="$jit" -v g="$gc" -v o="$other" \
-    'BEGIN {gib = b / 2^30; printf "%d,%s,%d,%.3f,%.3f,%.4f,%.1f,%.2f,%d,%.2f,%.2f,%.2f,%.2f\n", r, v, b, c / 1e9, w / 1e9,
-      c / 1e9 / gib, b / 2^20 / (w / 1e9), u + s, m, l, j, g, o}' | tee -a "$CSV" | \
+    -v l="$loop" -v j="$jit" -v g="$gc" -v o="$other" -v mu="$muser" -v ms="$msys" \
+    'BEGIN {gib = b / 2^30; printf "%d,%s,%d,%.3f,%.3f,%.4f,%.1f,%.2f,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f\n", r, v, b, c / 1e9, w / 1e9,
+      c / 1e9 / gib, b / 2^20 / (w / 1e9), u + s, m, l, j, g, o, mu / 1000, ms / 1000}' | tee -a "$CSV" | \
     awk -F, '{printf "[bench] round %d %-9s cpu %.3f s  %.4f s/GiB  %.0f MiB/s  (event loop %.2f s, JIT %.2f s, GC %.2f s, other threads %.2f s; process cpu %.2f s, rss %.0f MiB)\n",
       $1, $2, $4, $6, $7, $10, $11, $12, $13, $8, $9 / 1024}' >&2
 }
@@ -140,8 +154,24 @@ nloop=$(col none 10 | median); aloop=$(col highwater 10 | median)
 njit=$(col none 11 | median); ajit=$(col highwater 11 | median)
 nother=$(col none 13 | median); aother=$(col highwater 13 | median)
 atp=$(col highwater 7 | median)
-# per round: agent / none of the same round
-pair=$(awk -F, 'NR > 1 {v[$1","$2] = $6; r[$1]} END {for (k in r) if ((k",none") in v && (k",highwater") in v) print v[k",highwater"] / v[k",none"]}' "$CSV" | median)
+# per round: agent / none of the same round, for column $1
+ratios() {
+  awk -F, -v c="$1" 'NR > 1 {v[$1","$2] = $c; r[$1]}
+    END {for (k in r) if ((k",none") in v && (k",highwater") in v && v[k",none"] > 0) print v[k",highwater"] / v[k",none"]}' "$CSV"
+}
+# "mean low high" of the numbers on stdin: the mean with its 95 % confidence interval (Student's t, two-sided)
+mean_ci() {
+  awk '{x[NR] = $1; s += $1} END {
+      if (NR < 2) {printf "%g nan nan\n", s; exit}
+      m = s / NR; for (i = 1; i <= NR; i++) d += (x[i] - m)^2; se = sqrt(d / (NR - 1) / NR)
+      split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086", t, " ")
+      tv = NR - 1 <= 20 ? t[NR - 1] : 2.0
+      printf "%.4f %.4f %.4f\n", m, m - tv * se, m + tv * se}'
+}
+pair=$(ratios 6 | median)
+read -r cmean clow chigh < <(ratios 6 | mean_ci)
+read -r umean ulow uhigh < <(ratios 14 | mean_ci)
+read -r smean slow shigh < <(ratios 15 | mean_ci)
 echo
 [ "$NULL_TCCL" = true ] && echo "diagnostic run: the server's event loop has no context class loader"
 echo "streaming, $RUNS interleaved runs per variant, $(awk -v b="$BYTES" 'BEGIN {printf "%.2f GiB", b / 2^30}') in $WRITE-byte writes, load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -149,6 +179,7 @@ printf '%-10s %44s %12s\n' variant "server CPU s/GiB (min p25 MEDIAN p75 max)" "
 printf '%-10s %8.4f %8.4f [%8.4f] %8.4f %8.4f %12.0f\n' none "$nmin" "$n25" "$nmed" "$n75" "$nmax" "$ntp"
 printf '%-10s %8.4f %8.4f [%8.4f] %8.4f %8.4f %12.0f\n' highwater "$amin" "$a25" "$amed" "$a75" "$amax" "$atp"
 awk -v a="$amed" -v n="$nmed" -v p="$pair" 'BEGIN {printf "ratio agent/none: %.4f (medians), %.4f (median of per-round ratios); budget <= 1.02\n", a / n, p}'
+echo "per-round ratio agent/none, mean and 95 % confidence interval: CPU $cmean [$clow, $chigh]; user CPU $umean [$ulow, $uhigh]; system CPU $smean [$slow, $shigh]"
 echo "median CPU s by thread during the measured stream, none -> highwater: event loop $nloop -> $aloop, JIT compilers $njit -> $ajit, other threads (the agent's: export, timer) $nother -> $aother"
 echo "the agent exported $(grep -c '^export /v1/metrics' "$TMP/sink.out") metric batches to the stand-in collector"
 echo "(per-run values in $CSV)"

@@ -26,7 +26,7 @@ import java.util.concurrent.CountDownLatch;
  * <p>Serves one client per {@code bytes} argument, one after the other (the first ones warm the JIT up), the
  * i-th one {@code bytes[i]} bytes, and prints, for each, one line:
  * {@code stream n=<i> bytes=<b> complete=<true|false> cpu_ns=<process CPU time while it streamed> wall_ns=<...>
- * writability_changes=<channelWritabilityChanged events>}.
+ * writability_changes=<channelWritabilityChanged events> user_ms=<user CPU> sys_ms=<system CPU>}.
  * Process CPU time is every thread's: the event loop, GC, JIT and the agent's own threads. Exits after the last.
  *
  * <p>Usage: {@code StreamServer <port|0> <writeSize> <bytes>...}; prints {@code port <p>} once listening.
@@ -123,6 +123,21 @@ public final class StreamServer {
         return sb.toString();
     }
 
+    /**
+     * The process's user and system CPU ticks (10 ms): the agent's code runs in user mode, while most of a loopback
+     * stream's CPU is the kernel's, whose run-to-run spread would otherwise hide a few per cent of user time.
+     */
+    static long[] userSysTicks() {
+        try {
+            String stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/proc/self/stat")),
+                    java.nio.charset.StandardCharsets.US_ASCII);
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+        } catch (java.io.IOException | RuntimeException e) {
+            return new long[] {0, 0};
+        }
+    }
+
     static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
@@ -139,6 +154,7 @@ public final class StreamServer {
         private final long measureAfter = Long.getLong("bench.measureAfter", 0);
         private boolean measuring;
         private long cpuStart;
+        private long[] userSysStart;
         private java.util.Map<String, long[]> threadsStart;
         private long wallStart;
         private boolean closing;
@@ -168,6 +184,7 @@ public final class StreamServer {
             }
             measuring = true;
             cpuStart = processCpuNanos();
+            userSysStart = userSysTicks();
             wallStart = System.nanoTime();
             if (Boolean.getBoolean("bench.threads")) {
                 threadsStart = threadTicks();
@@ -208,9 +225,11 @@ public final class StreamServer {
         public void channelInactive(ChannelHandlerContext ctx) {
             long cpu = processCpuNanos() - cpuStart;
             long wall = System.nanoTime() - wallStart;
+            long[] userSys = userSysTicks();
             System.out.println("stream n=" + id + " bytes=" + total + " measured_bytes=" + (total - Math.min(total, measureAfter))
                     + " complete=" + (remaining == 0)
-                    + " cpu_ns=" + cpu + " wall_ns=" + wall + " writability_changes=" + writabilityChanges);
+                    + " cpu_ns=" + cpu + " wall_ns=" + wall + " writability_changes=" + writabilityChanges
+                    + " user_ms=" + (userSys[0] - userSysStart[0]) * 10 + " sys_ms=" + (userSys[1] - userSysStart[1]) * 10);
             if (threadsStart != null) {
                 System.out.println("stream n=" + id + " " + threadReport(threadsStart, threadTicks()));
             }
