@@ -49,7 +49,7 @@ grep -q 'advice inlined into ChannelOutboundBuffer' "$RESULTS/smoke.txt" || die 
 
 if [ "$SCRIPTS" = 1 ]; then
   "$(dirname "$0")/startup.sh" --runs 1 --variants none,highwater | tail -4
-  "$(dirname "$0")/streaming.sh" --runs 1 --bytes $((64 << 20)) --warmup $((16 << 20)) --pause 500 | tail -5
+  "$(dirname "$0")/streaming.sh" --runs 1 --bytes $((64 << 20)) --warmup-seconds 1 --pause 500 | tail -5
   "$(dirname "$0")/footprint.sh" --connections 200 | grep -E 'tracked by the agent|agent-retained'
 fi
 echo "smoke: passed in $(( $(date +%s) - t0 )) s"

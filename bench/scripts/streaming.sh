@@ -5,17 +5,18 @@
 # pooled direct buffers, writing while the channel is writable and resuming on channelWritabilityChanged, so the
 # agent's write fast path runs on every buffer and its stop/go slow path on every water-mark crossing.
 # Each run: a fresh server JVM; after a pause (so that one-time start-up work such as the agent building its
-# telemetry is over: startup.sh measures that) the client opens one connection and reads warm-up + measured bytes
-# (default 8 GiB + 8 GiB); the server reports its CPU time (all threads: event loop, GC, JIT, the agent's; user and
-# system apart) while it wrote the measured part: the steady state of one long stream. The warm-up is long because
-# C2 keeps recompiling the event loop's methods for several seconds, and the agent's first exports (cold code, new
-# classes that invalidate compiled methods) fall in it. Runs alternate none/agent, the order flipping every round
-# (ABBA), so drift hits both alike.
+# telemetry is over: startup.sh measures that) the client opens one connection; the server streams for a warm-up
+# time, then the measured bytes (default 25 s, then 8 GiB), and reports its CPU time (all threads: event loop, GC,
+# JIT, the agent's; user and system apart) while it wrote the measured part: the steady state of one long stream.
+# The warm-up is in time because what it must cover comes at fixed times: the agent's first exports (10 s apart, the
+# first about 10 s after the stream's first stop signal), whose one-time work (the HTTP client's classes and method
+# handles, C2 compiling the JDK's bytecode spinner) and the recompiles that follow are not the stream's cost.
+# Runs alternate none/agent, the order flipping every round (ABBA), so drift hits both alike.
 #
-#   bench/scripts/streaming.sh [--runs N] [--bytes B] [--warmup B] [--write-size N] [--pause MS]
+#   bench/scripts/streaming.sh [--runs N] [--bytes B] [--warmup-seconds S] [--write-size N] [--pause MS]
 #                              [--export-interval D] [--no-pin] [--null-context-loader]
 #
-# Defaults: --runs 10 (per variant), --bytes 8589934592 (8 GiB), --warmup 8589934592, --write-size 256, --pause 3000.
+# Defaults: --runs 10 (per variant), --bytes 8589934592 (8 GiB), --warmup-seconds 25, --write-size 256, --pause 3000.
 # The agent runs with its defaults (export every 10 s) against a stand-in OTLP receiver in another process
 # (io.highwater.bench.stream.OtlpSink, answers 200); --export-interval 1s exports ten times as often.
 # The server runs on CPU 0 and the client and the receiver on CPU 1 (taskset; --no-pin leaves placement to the
@@ -31,7 +32,7 @@ source "$(dirname "$0")/lib.sh"
 
 RUNS=10
 BYTES=$((8 << 30))
-WARMUP=$((8 << 30))
+WARMUP_S=25
 WRITE=256
 PAUSE=3000
 NULL_TCCL=false
@@ -43,7 +44,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2 ;;
     --bytes) BYTES=$2; shift 2 ;;
-    --warmup) WARMUP=$2; shift 2 ;;
+    --warmup-seconds) WARMUP_S=$2; shift 2 ;;
     --write-size) WRITE=$2; shift 2 ;;
     --pause) PAUSE=$2; shift 2 ;;
     --null-context-loader) NULL_TCCL=true; shift ;;
@@ -54,7 +55,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 BYTES=$(( BYTES / WRITE * WRITE ))
-WARMUP=$(( WARMUP / WRITE * WRITE ))
 
 ensure_time
 ensure_bench
@@ -62,7 +62,7 @@ ensure_bench
 # the same JVM options for both; only -javaagent differs. Leak detection off: a production setting, and it keeps
 # Netty's sampled stack captures out of the comparison.
 SERVER_OPTS=(-Xms512m -Xmx512m -Dio.netty.leakDetection.level=disabled -Dbench.nullContextLoader=$NULL_TCCL
-  -Dbench.threads=true -Dbench.measureAfter=$WARMUP)
+  -Dbench.threads=true -Dbench.warmupMs=$((WARMUP_S * 1000)))
 CLIENT_OPTS=(-Xms64m -Xmx64m -Dbench.pause.ms=$PAUSE)
 
 mkdir -p "$RESULTS"
@@ -96,7 +96,7 @@ run() { # variant round
   : > "$TMP/server.out"
   /usr/bin/time -f '%U %S %M' -o "$TMP/time" \
     "${PIN[@]}" "$JAVA" "${SERVER_OPTS[@]}" "${agent[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamServer \
-    0 "$WRITE" $((WARMUP + BYTES)) > "$TMP/server.out" 2> "$TMP/server.err" &
+    0 "$WRITE" "$BYTES" > "$TMP/server.out" 2> "$TMP/server.err" &
   SERVER_PID=$!
   local port=
   for _ in $(seq 1 300); do
@@ -106,7 +106,7 @@ run() { # variant round
     sleep 0.1
   done
   [ -n "$port" ] || { cat "$TMP/server.err" >&2; die "server ($v) did not start"; }
-  "${CLIENT_PIN[@]}" "$JAVA" "${CLIENT_OPTS[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamClient "$port" $((WARMUP + BYTES)) \
+  "${CLIENT_PIN[@]}" "$JAVA" "${CLIENT_OPTS[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamClient "$port" -1 \
     > "$TMP/client.out" || die "client failed ($v)"
   wait "$SERVER_PID" || die "server failed ($v): $(cat "$TMP/server.err")"
   SERVER_PID=
@@ -134,14 +134,14 @@ run() { # variant round
       END {printf "%.2f %.2f %.2f %.2f\n", l / 1000, j / 1000, g / 1000, o / 1000}')
   awk -v r="$r" -v v="$v" -v b="$BYTES" -v c="$cpu" -v w="$wall" -v u="$user" -v s="$sys" -v m="$rss" \
     -v l="$loop" -v j="$jit" -v g="$gc" -v o="$other" -v mu="$muser" -v ms="$msys" \
-    'BEGIN {gib = b / 2^30; printf "%d,%s,%d,%.3f,%.3f,%.4f,%.1f,%.2f,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f\n", r, v, b, c / 1e9, w / 1e9,
+    'BEGIN {gib = b / 2^30; printf "%d,%s,%.0f,%.3f,%.3f,%.4f,%.1f,%.2f,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f\n", r, v, b, c / 1e9, w / 1e9,
       c / 1e9 / gib, b / 2^20 / (w / 1e9), u + s, m, l, j, g, o, mu / 1000, ms / 1000}' | tee -a "$CSV" | \
     awk -F, '{printf "[bench] round %d %-9s cpu %.3f s  %.4f s/GiB  %.0f MiB/s  (event loop %.2f s, JIT %.2f s, GC %.2f s, other threads %.2f s; process cpu %.2f s, rss %.0f MiB)\n",
       $1, $2, $4, $6, $7, $10, $11, $12, $13, $8, $9 / 1024}' >&2
 }
 
 machine
-log "$RUNS runs per variant, $BYTES bytes per measured stream in $WRITE-byte writes (after $WARMUP warm-up) -> $CSV"
+log "$RUNS runs per variant, $BYTES bytes per measured stream in $WRITE-byte writes (after ${WARMUP_S} s of warm-up) -> $CSV"
 for ((r = 1; r <= RUNS; r++)); do
   if (( r % 2 )); then run none "$r"; run highwater "$r"; else run highwater "$r"; run none "$r"; fi
 done

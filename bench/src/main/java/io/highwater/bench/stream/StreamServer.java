@@ -34,7 +34,9 @@ import java.util.concurrent.CountDownLatch;
  * that looks classes up through the context class loader on every event then skips the look-up).
  * {@code -Dbench.measureAfter=B} starts each measurement only once B bytes of the stream have been written (the
  * first part warms up, on the same connection: no JIT or agent state of a new connection in the measured part),
- * and the line reports {@code measured_bytes}. {@code -Dbench.threads=true} adds, after each stream, the CPU time of each thread during it (from
+ * and the line reports {@code measured_bytes}. {@code -Dbench.warmupMs=T} instead warms up for T ms of streaming
+ * and then measures the stream's {@code bytes} more (the stream is then longer than {@code bytes}; the client reads
+ * to the end): a warm-up in time covers the agent's first exports, which come at fixed times, on any machine. {@code -Dbench.threads=true} adds, after each stream, the CPU time of each thread during it (from
  * {@code /proc/self/task}: event loop, GC, JIT compiler and the agent's own threads), grouped by thread name.
  */
 public final class StreamServer {
@@ -152,6 +154,9 @@ public final class StreamServer {
         private long remaining;
         private long writabilityChanges;
         private final long measureAfter = Long.getLong("bench.measureAfter", 0);
+        private final long warmupNanos = Long.getLong("bench.warmupMs", 0) * 1_000_000L;
+        private long streamStart;
+        private long written;
         private boolean measuring;
         private long cpuStart;
         private long[] userSysStart;
@@ -174,7 +179,10 @@ public final class StreamServer {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            startMeasuringAt(0);
+            streamStart = System.nanoTime();
+            if (warmupNanos == 0) {
+                startMeasuringAt(0);
+            }
             pump(ctx);
         }
 
@@ -207,9 +215,16 @@ public final class StreamServer {
                 ByteBuf b = ctx.alloc().ioBuffer(writeSize);
                 b.writeBytes(payload, payload.readerIndex(), writeSize);
                 ctx.write(b, ctx.voidPromise());
-                remaining -= writeSize;
-                if (!measuring) {
-                    startMeasuringAt(total - remaining);
+                written += writeSize;
+                if (warmupNanos == 0) {
+                    remaining -= writeSize;
+                    if (!measuring) {
+                        startMeasuringAt(total - remaining);
+                    }
+                } else if (measuring) {
+                    remaining -= writeSize;
+                } else if ((written & ((1 << 20) - 1)) == 0 && System.nanoTime() - streamStart >= warmupNanos) {
+                    startMeasuringAt(Long.MAX_VALUE);
                 }
             }
             if (remaining == 0 && !closing) {
@@ -226,7 +241,8 @@ public final class StreamServer {
             long cpu = processCpuNanos() - cpuStart;
             long wall = System.nanoTime() - wallStart;
             long[] userSys = userSysTicks();
-            System.out.println("stream n=" + id + " bytes=" + total + " measured_bytes=" + (total - Math.min(total, measureAfter))
+            long measured = warmupNanos > 0 ? total - remaining : total - Math.min(total, measureAfter);
+            System.out.println("stream n=" + id + " bytes=" + written + " measured_bytes=" + measured
                     + " complete=" + (remaining == 0)
                     + " cpu_ns=" + cpu + " wall_ns=" + wall + " writability_changes=" + writabilityChanges
                     + " user_ms=" + (userSys[0] - userSysStart[0]) * 10 + " sys_ms=" + (userSys[1] - userSysStart[1]) * 10);
