@@ -6,7 +6,7 @@
 # agent's write fast path runs on every buffer and its stop/go slow path on every water-mark crossing.
 # Each run: a fresh server JVM; after a pause (so that one-time start-up work such as the agent building its
 # telemetry is over: startup.sh measures that) the client opens one connection; the server streams for a warm-up
-# time, then the measured bytes (default 25 s, then 8 GiB), and reports its CPU time (all threads: event loop, GC,
+# time, then the measured bytes (default 15 s, then 8 GiB), and reports its CPU time (all threads: event loop, GC,
 # JIT, the agent's; user and system apart) while it wrote the measured part: the steady state of one long stream.
 # The warm-up is in time because what it must cover comes at fixed times: the agent's first exports (10 s apart, the
 # first about 10 s after the stream's first stop signal), whose one-time work (the HTTP client's classes and method
@@ -16,7 +16,7 @@
 #   bench/scripts/streaming.sh [--runs N] [--bytes B] [--warmup-seconds S] [--write-size N] [--pause MS]
 #                              [--export-interval D] [--no-pin] [--null-context-loader]
 #
-# Defaults: --runs 10 (per variant), --bytes 8589934592 (8 GiB), --warmup-seconds 25, --write-size 256, --pause 3000.
+# Defaults: --runs 10 (per variant), --bytes 8589934592 (8 GiB), --warmup-seconds 15, --write-size 256, --pause 3000.
 # The agent runs with its defaults (export every 10 s) against a stand-in OTLP receiver in another process
 # (io.highwater.bench.stream.OtlpSink, answers 200); --export-interval 1s exports ten times as often.
 # The server runs on CPU 0 and the client and the receiver on CPU 1 (taskset; --no-pin leaves placement to the
@@ -32,7 +32,7 @@ source "$(dirname "$0")/lib.sh"
 
 RUNS=10
 BYTES=$((8 << 30))
-WARMUP_S=25
+WARMUP_S=15
 WRITE=256
 PAUSE=3000
 NULL_TCCL=false
