@@ -63,6 +63,10 @@ final class OtelSettings {
         // episode spans are rate-limited by the agent itself
         out.put("otel.sdk.disabled", "false");
         out.put("otel.traces.sampler", "always_on");
+        // the drain-wait histogram is recorded at every go signal, on the host's event loop (a respecting stream
+        // crosses its water marks ~100,000 times per GiB); a trace-based exemplar filter would look up the current
+        // context at each of them, for exemplars that no dashboard of this project reads
+        out.put("otel.metrics.exemplar.filter", "always_off");
         out.putAll(highwater);
         return out;
     }
