@@ -8,9 +8,10 @@
 # telemetry is over: startup.sh measures that) the client opens one connection; the server streams for a warm-up
 # time, then the measured bytes (default 15 s, then 8 GiB), and reports its CPU time (all threads: event loop, GC,
 # JIT, the agent's; user and system apart) while it wrote the measured part: the steady state of one long stream.
-# The warm-up is in time because what it must cover comes at fixed times: the agent's first exports (10 s apart, the
-# first about 10 s after the stream's first stop signal), whose one-time work (the HTTP client's classes and method
-# handles, C2 compiling the JDK's bytecode spinner) and the recompiles that follow are not the stream's cost.
+# The warm-up is in time because what it must cover comes at a fixed time: the agent's first export, about 10 s after
+# the stream's first stop signal, whose one-time work (the HTTP client's classes and method handles, C2 compiling
+# the JDK's bytecode spinner) and the recompiles that follow are not the stream's cost. Later exports (every 10 s)
+# fall into the measured part, as they do in a real stream.
 # Runs alternate none/agent, the order flipping every round (ABBA), so drift hits both alike.
 #
 #   bench/scripts/streaming.sh [--runs N] [--bytes B] [--warmup-seconds S] [--write-size N] [--pause MS]
