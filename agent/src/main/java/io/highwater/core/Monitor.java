@@ -278,18 +278,13 @@ public final class Monitor {
     public void tick() {
         long now = clock.nanoTime();
         List<TrackedConnection> all = registry.all();
-        for (TrackedConnection c : all) {
-            if (c.lastProgressNanos == TrackedConnection.PROGRESSED) {
-                c.lastProgressNanos = now;
-            }
-        }
         kernelProgress(now, all);
         for (TrackedConnection c : all) {
             if (!c.isLive()) {
                 // closed or collected without a close signal: what was pending is unknown
                 closed(c, 0);
             } else if (c.waitStartNanos != 0) {
-                if (now - c.lastProgressNanos >= stallNanos) {
+                if (sinceProgress(c, now) >= stallNanos) {
                     synchronized (c) {
                         if (c.waitStartNanos != 0 && !c.stallCounted) {
                             c.stallCounted = true;
@@ -304,6 +299,20 @@ public final class Monitor {
                 endEpisode(c, c.calmSinceNanos, Math.max(0, c.pendingBytes()), null);
             }
         }
+    }
+
+    /**
+     * How long {@code c}'s wait has gone without progress at {@code now}, a tick's time. A drain marked since the
+     * last tick ({@link #progress}) becomes progress at this tick, here and nowhere else, so that no reader ever
+     * does arithmetic on the mark.
+     */
+    private static long sinceProgress(TrackedConnection c, long now) {
+        long last = c.lastProgressNanos;
+        if (last == TrackedConnection.PROGRESSED) {
+            c.lastProgressNanos = now;
+            return 0;
+        }
+        return now - last;
     }
 
     /** The highest pending bytes of any episode that has ended on this layer. */
@@ -325,7 +334,7 @@ public final class Monitor {
         }
         List<TrackedConnection> suspects = null;
         for (TrackedConnection c : all) {
-            if (c.waitStartNanos != 0 && now - c.lastProgressNanos >= stallNanos / 2) {
+            if (c.waitStartNanos != 0 && sinceProgress(c, now) >= stallNanos / 2) {
                 if (suspects == null) {
                     suspects = new ArrayList<>();
                 }
