@@ -32,11 +32,10 @@ import java.util.concurrent.CountDownLatch;
  * <p>Usage: {@code StreamServer <port|0> <writeSize> <bytes>...}; prints {@code port <p>} once listening.
  * {@code -Dbench.nullContextLoader=true} gives the event loop thread no context class loader (a diagnostic: code
  * that looks classes up through the context class loader on every event then skips the look-up).
- * {@code -Dbench.measureAfter=B} starts each measurement only once B bytes of the stream have been written (the
- * first part warms up, on the same connection: no JIT or agent state of a new connection in the measured part),
- * and the line reports {@code measured_bytes}. {@code -Dbench.warmupMs=T} instead warms up for T ms of streaming
- * and then measures the stream's {@code bytes} more (the stream is then longer than {@code bytes}; the client reads
- * to the end): a warm-up in time covers the agent's first exports, which come at fixed times, on any machine. {@code -Dbench.threads=true} adds, after each stream, the CPU time of each thread during it (from
+ * {@code -Dbench.warmupMs=T} streams for T ms first, on the same connection, and then measures the stream's
+ * {@code bytes} more (no JIT or agent state of a new connection in the measured part; the client reads to the end),
+ * and the line reports {@code measured_bytes}: a warm-up in time covers the agent's first export, which comes at a
+ * fixed time, on any machine. {@code -Dbench.threads=true} adds, after each stream, the CPU time of each thread during it (from
  * {@code /proc/self/task}: event loop, GC, JIT compiler and the agent's own threads), grouped by thread name.
  */
 public final class StreamServer {
@@ -96,12 +95,9 @@ public final class StreamServer {
             try {
                 String stat = new String(java.nio.file.Files.readAllBytes(new java.io.File(task, "stat").toPath()),
                         java.nio.charset.StandardCharsets.US_ASCII);
-                int open = stat.indexOf('(');
-                int close = stat.lastIndexOf(')');
-                String[] f = stat.substring(close + 2).split(" ");
-                // fields after the name: state is [0], utime [11], stime [12]
-                long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                out.put(task.getName() + " " + stat.substring(open + 1, close), new long[] {ticks});
+                long[] userSys = userSys(stat);
+                out.put(task.getName() + " " + stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+                        new long[] {userSys[0] + userSys[1]});
             } catch (java.io.IOException | RuntimeException e) {
                 // the thread ended meanwhile
             }
@@ -131,13 +127,17 @@ public final class StreamServer {
      */
     static long[] userSysTicks() {
         try {
-            String stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/proc/self/stat")),
-                    java.nio.charset.StandardCharsets.US_ASCII);
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+            return userSys(new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/proc/self/stat")),
+                    java.nio.charset.StandardCharsets.US_ASCII));
         } catch (java.io.IOException | RuntimeException e) {
             return new long[] {0, 0};
         }
+    }
+
+    /** utime and stime of a {@code /proc/.../stat} line: after the name, state is field [0], utime [11], stime [12]. */
+    private static long[] userSys(String stat) {
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
     }
 
     static long processCpuNanos() {
@@ -153,7 +153,6 @@ public final class StreamServer {
         private final long total;
         private long remaining;
         private long writabilityChanges;
-        private final long measureAfter = Long.getLong("bench.measureAfter", 0);
         private final long warmupNanos = Long.getLong("bench.warmupMs", 0) * 1_000_000L;
         private long streamStart;
         private long written;
@@ -181,15 +180,12 @@ public final class StreamServer {
         public void channelActive(ChannelHandlerContext ctx) {
             streamStart = System.nanoTime();
             if (warmupNanos == 0) {
-                startMeasuringAt(0);
+                startMeasuring();
             }
             pump(ctx);
         }
 
-        private void startMeasuringAt(long written) {
-            if (measuring || written < measureAfter) {
-                return;
-            }
+        private void startMeasuring() {
             measuring = true;
             cpuStart = processCpuNanos();
             userSysStart = userSysTicks();
@@ -216,15 +212,10 @@ public final class StreamServer {
                 b.writeBytes(payload, payload.readerIndex(), writeSize);
                 ctx.write(b, ctx.voidPromise());
                 written += writeSize;
-                if (warmupNanos == 0) {
-                    remaining -= writeSize;
-                    if (!measuring) {
-                        startMeasuringAt(total - remaining);
-                    }
-                } else if (measuring) {
+                if (measuring) {
                     remaining -= writeSize;
                 } else if ((written & ((1 << 20) - 1)) == 0 && System.nanoTime() - streamStart >= warmupNanos) {
-                    startMeasuringAt(Long.MAX_VALUE);
+                    startMeasuring();
                 }
             }
             if (remaining == 0 && !closing) {
@@ -241,8 +232,7 @@ public final class StreamServer {
             long cpu = processCpuNanos() - cpuStart;
             long wall = System.nanoTime() - wallStart;
             long[] userSys = userSysTicks();
-            long measured = warmupNanos > 0 ? total - remaining : total - Math.min(total, measureAfter);
-            System.out.println("stream n=" + id + " bytes=" + written + " measured_bytes=" + measured
+            System.out.println("stream n=" + id + " bytes=" + written + " measured_bytes=" + (total - remaining)
                     + " complete=" + (remaining == 0)
                     + " cpu_ns=" + cpu + " wall_ns=" + wall + " writability_changes=" + writabilityChanges
                     + " user_ms=" + (userSys[0] - userSysStart[0]) * 10 + " sys_ms=" + (userSys[1] - userSysStart[1]) * 10);
