@@ -444,6 +444,19 @@ public final class Scenario {
         return exit;
     }
 
+    /** The port the service said (in {@code line}) it listens on for a phase; null, said why, when it did not. */
+    private Integer listeningPort(CompletableFuture<Integer> listening, String line, int phase) {
+        try {
+            return listening.get(0, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | TimeoutException e) {
+            say("scenario: the service did not print " + line.trim() + ": phase " + phase + " skipped");
+            return null;
+        }
+    }
+
     private static final String SERVLET_CONTAINER = "embedded Tomcat 11";
 
     /**
@@ -451,15 +464,8 @@ public final class Scenario {
      * ignoring. Returns their results in that order.
      */
     private SlowClient.Result[] servletPhase(Process service, long rate, long bytes, long seconds, long agentWaitNanos) {
-        int port;
-        try {
-            port = servletListening.get(0, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (ExecutionException | TimeoutException e) {
-            say("scenario: the service did not print " + ReportingService.SERVLET_LISTENING.trim()
-                    + ": phase 3 skipped");
+        Integer port = listeningPort(servletListening, ReportingService.SERVLET_LISTENING, 3);
+        if (port == null) {
             return null;
         }
         String query = "?bytes=" + Units.sizeArgument(bytes);
@@ -491,15 +497,8 @@ public final class Scenario {
 
     /** Phase 4: the same phone against the plain-socket endpoint; null when it could not run. */
     private SlowClient.Result socketPhase(Process service, long rate, long bytes, long seconds, long agentWaitNanos) {
-        int port;
-        try {
-            port = socketListening.get(0, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (ExecutionException | TimeoutException e) {
-            say("scenario: the service did not print " + ReportingService.SOCKET_LISTENING.trim()
-                    + ": phase 4 skipped");
+        Integer port = listeningPort(socketListening, ReportingService.SOCKET_LISTENING, 4);
+        if (port == null) {
             return null;
         }
         say("");

@@ -114,6 +114,21 @@ public final class ServletService implements AutoCloseable {
         ctx.addServletMapping("/servlet/" + name, name);
     }
 
+    /** The rows this request asked for, with the response's headers set for them. */
+    private static CsvExport csv(HttpServletRequest req, HttpServletResponse resp) {
+        CsvExport rows = new CsvExport(bytes(req));
+        resp.setContentType("text/csv");
+        resp.setContentLengthLong(rows.totalBytes());
+        return rows;
+    }
+
+    /** Async mode without a timeout: a phone may take minutes. */
+    private static AsyncContext startAsync(HttpServletRequest req) {
+        AsyncContext async = req.startAsync();
+        async.setTimeout(0);
+        return async;
+    }
+
     static long bytes(HttpServletRequest req) {
         String v = req.getParameter("bytes");
         long n = v == null ? ReportingService.DEFAULT_EXPORT_BYTES : Units.parseSize(v);
@@ -126,9 +141,7 @@ public final class ServletService implements AutoCloseable {
 
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-            CsvExport rows = new CsvExport(bytes(req));
-            resp.setContentType("text/csv");
-            resp.setContentLengthLong(rows.totalBytes());
+            CsvExport rows = csv(req, resp);
             ServletOutputStream out = resp.getOutputStream();
             byte[] chunk = new byte[CHUNK_SIZE];
             while (rows.hasMore()) {
@@ -145,11 +158,8 @@ public final class ServletService implements AutoCloseable {
 
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-            CsvExport rows = new CsvExport(bytes(req));
-            resp.setContentType("text/csv");
-            resp.setContentLengthLong(rows.totalBytes());
-            AsyncContext async = req.startAsync();
-            async.setTimeout(0);
+            CsvExport rows = csv(req, resp);
+            AsyncContext async = startAsync(req);
             ServletOutputStream out = resp.getOutputStream();
             byte[] chunk = new byte[CHUNK_SIZE];
             out.setWriteListener(new WriteListener() {
@@ -179,11 +189,8 @@ public final class ServletService implements AutoCloseable {
 
         @Override
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-            CsvExport rows = new CsvExport(bytes(req));
-            resp.setContentType("text/csv");
-            resp.setContentLengthLong(rows.totalBytes());
-            AsyncContext async = req.startAsync();
-            async.setTimeout(0);
+            CsvExport rows = csv(req, resp);
+            AsyncContext async = startAsync(req);
             ServletOutputStream out = resp.getOutputStream();
             out.setWriteListener(new WriteListener() {
                 private boolean started;

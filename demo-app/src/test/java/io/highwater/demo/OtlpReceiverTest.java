@@ -254,6 +254,18 @@ class OtlpReceiverTest {
                         .addAllAttributes(Arrays.asList(attributes)))).build();
     }
 
+    /** The cumulative drain-wait histogram of one layer: {@code counts} per bucket of {@link #BOUNDS}. */
+    private static Metric drainWaits(KeyValue layer, double sum, long[] counts) {
+        HistogramDataPoint.Builder h = HistogramDataPoint.newBuilder().addAttributes(layer)
+                .addAllExplicitBounds(BOUNDS).setCount(Arrays.stream(counts).sum()).setSum(sum);
+        for (long c : counts) {
+            h.addBucketCounts(c);
+        }
+        return Metric.newBuilder().setName("backpressure.drain.wait").setUnit("s").setHistogram(Histogram.newBuilder()
+                .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)
+                .addDataPoints(h)).build();
+    }
+
     private static Metric counter(String name, long value, KeyValue... attributes) {
         return sum(name, value, AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE, attributes);
     }
@@ -306,14 +318,7 @@ class OtlpReceiverTest {
         counts[0] = 50;  // ≤ 1 ms
         counts[10] = 40; // (1 s, 2.5 s]
         counts[11] = 10; // (2.5 s, 5 s]
-        HistogramDataPoint.Builder h = HistogramDataPoint.newBuilder().addAttributes(netty)
-                .addAllExplicitBounds(BOUNDS).setCount(100).setSum(0.04 + 70 + 35);
-        for (long c : counts) {
-            h.addBucketCounts(c);
-        }
-        m.add(Metric.newBuilder().setName("backpressure.drain.wait").setUnit("s").setHistogram(Histogram.newBuilder()
-                .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)
-                .addDataPoints(h)).build());
+        m.add(drainWaits(netty, 0.04 + 70 + 35, counts));
         return request(m.toArray(new Metric[0]));
     }
 
@@ -342,14 +347,7 @@ class OtlpReceiverTest {
         long[] counts = new long[BOUNDS.size() + 1];
         counts[0] = 150; // ≤ 1 ms
         counts[6] = 21;  // (50 ms, 100 ms]
-        HistogramDataPoint.Builder h = HistogramDataPoint.newBuilder().addAttributes(servlet)
-                .addAllExplicitBounds(BOUNDS).setCount(171).setSum(0.1 + 1.6);
-        for (long c : counts) {
-            h.addBucketCounts(c);
-        }
-        m.add(Metric.newBuilder().setName("backpressure.drain.wait").setUnit("s").setHistogram(Histogram.newBuilder()
-                .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)
-                .addDataPoints(h)).build());
+        m.add(drainWaits(servlet, 0.1 + 1.6, counts));
         return request(m.toArray(new Metric[0]));
     }
 
@@ -373,14 +371,7 @@ class OtlpReceiverTest {
         m.add(counter("backpressure.drain.stalls", 0, socket));
         long[] counts = new long[BOUNDS.size() + 1];
         counts[10] = 2; // (1 s, 2.5 s]
-        HistogramDataPoint.Builder h = HistogramDataPoint.newBuilder().addAttributes(socket)
-                .addAllExplicitBounds(BOUNDS).setCount(2).setSum(3.1);
-        for (long c : counts) {
-            h.addBucketCounts(c);
-        }
-        m.add(Metric.newBuilder().setName("backpressure.drain.wait").setUnit("s").setHistogram(Histogram.newBuilder()
-                .setAggregationTemporality(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE)
-                .addDataPoints(h)).build());
+        m.add(drainWaits(socket, 3.1, counts));
         return request(m.toArray(new Metric[0]));
     }
 
