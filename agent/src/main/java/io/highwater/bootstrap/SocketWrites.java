@@ -1,5 +1,7 @@
 package io.highwater.bootstrap;
 
+import jdk.internal.vm.annotation.DontInline;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,6 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ends, so a write on a socket that is not full costs a CAS and a few plain stores.
  *
  * <p>Threads whose ids share a slot while both write are rare; the second one's write is simply not observed.
+ *
+ * <p>Every way from here into the agent goes through a {@code DontInline} method, for the reason given on
+ * {@link NettyCalls}: a slow path that runs often must not grow the compiled JDK method the advice sits in.
  */
 public final class SocketWrites {
 
@@ -129,13 +134,18 @@ public final class SocketWrites {
         // a failed write matters even when it did not wait: a blocked write often returns what it wrote before the
         // reset, and the next one throws at once
         if (failed || (int) Slot.STATE.getAcquire(s) != 0) {
-            try {
-                Bridge.socket.writeEnded(Slot.OWNER.getOpaque(s), failed, s.bytes);
-            } catch (Throwable t) {
-                // never into the host's write
-            }
+            ended(s, failed);
         }
         Slot.OWNER.setRelease(s, null);
+    }
+
+    @DontInline
+    private static void ended(Slot s, boolean failed) {
+        try {
+            Bridge.socket.writeEnded(Slot.OWNER.getOpaque(s), failed, s.bytes);
+        } catch (Throwable t) {
+            // never into the host's write
+        }
     }
 
     /*
@@ -179,8 +189,14 @@ public final class SocketWrites {
         } else if (thrown == null && length > 0
                 && (buffers[offset + length - 1].hasRemaining() || nioWaiting.get() != 0)
                 && !channel.isBlocking()) {
-            nonBlocking(channel, written, remaining(buffers, offset, length));
+            gatherLeftBehind(channel, written, buffers, offset, length);
         }
+    }
+
+    @DontInline
+    private static void gatherLeftBehind(Object channel, long written, java.nio.ByteBuffer[] buffers, int offset,
+                                         int length) {
+        nonBlocking(channel, written, remaining(buffers, offset, length));
     }
 
     /** Exit of a socket stream's write: {@code slot} is what {@link #begin} returned, maybe null. */
@@ -197,11 +213,16 @@ public final class SocketWrites {
         }
         Slot s = SLOT[(int) Thread.currentThread().getId() & MASK];
         if (Slot.OWNER.getAcquire(s) == socket && s.report()) {
-            try {
-                Bridge.socket.parked(socket, s);
-            } catch (Throwable t) {
-                // never into the host's write
-            }
+            parked(socket, s);
+        }
+    }
+
+    @DontInline
+    private static void parked(Object socket, Slot s) {
+        try {
+            Bridge.socket.parked(socket, s);
+        } catch (Throwable t) {
+            // never into the host's write
         }
     }
 
@@ -209,6 +230,7 @@ public final class SocketWrites {
      * A non-blocking write handed over {@code written} bytes and left {@code left} behind; the advice calls this only
      * when it left some, or some channel is waiting.
      */
+    @DontInline
     public static void nonBlocking(Object channel, long written, long left) {
         try {
             Bridge.socket.nonBlockingWrite(channel, written, left);
@@ -229,11 +251,16 @@ public final class SocketWrites {
     /** A selector processed {@code key}. */
     public static void keyReady(Object key) {
         if (nioWaiting.get() != 0) {
-            try {
-                Bridge.socket.keyReady(key);
-            } catch (Throwable t) {
-                // never into the host's selector
-            }
+            keyReadyWhileWaiting(key);
+        }
+    }
+
+    @DontInline
+    private static void keyReadyWhileWaiting(Object key) {
+        try {
+            Bridge.socket.keyReady(key);
+        } catch (Throwable t) {
+            // never into the host's selector
         }
     }
 }

@@ -4,8 +4,6 @@ import io.highwater.netty.NettyInstrumentation;
 import io.highwater.socket.SocketInstrumentation;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.HashMap;
@@ -77,48 +75,10 @@ class AdviceSizeTest {
         return new Map[] {codeSizes(original), codeSizes(changed)};
     }
 
-    /** Each method's {@code code_length} (JVMS 4.7.3), read straight from the class file. */
+    /** Each method's {@code code_length} (JVMS 4.7.3). */
     private static Map<String, Integer> codeSizes(byte[] classFile) throws IOException {
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(classFile));
-        in.skipBytes(8);
-        int count = in.readUnsignedShort();
-        String[] utf8 = new String[count];
-        for (int i = 1; i < count; i++) {
-            int tag = in.readUnsignedByte();
-            if (tag == 1) {
-                utf8[i] = in.readUTF();
-            } else if (tag == 5 || tag == 6) {
-                // longs and doubles take two entries
-                in.skipBytes(8);
-                i++;
-            } else if (tag == 15) {
-                in.skipBytes(3);
-            } else {
-                in.skipBytes(tag == 7 || tag == 8 || tag == 16 || tag == 19 || tag == 20 ? 2 : 4);
-            }
-        }
-        in.skipBytes(6);
-        in.skipBytes(2 * in.readUnsignedShort());
         Map<String, Integer> sizes = new HashMap<>();
-        for (int kind = 0; kind < 2; kind++) {
-            int members = in.readUnsignedShort();
-            for (int m = 0; m < members; m++) {
-                in.skipBytes(2);
-                String name = utf8[in.readUnsignedShort()] + utf8[in.readUnsignedShort()];
-                int attributes = in.readUnsignedShort();
-                for (int a = 0; a < attributes; a++) {
-                    String attribute = utf8[in.readUnsignedShort()];
-                    int length = in.readInt();
-                    if (kind == 1 && attribute.equals("Code")) {
-                        in.skipBytes(4);
-                        sizes.put(name, in.readInt());
-                        in.skipBytes(length - 8);
-                    } else {
-                        in.skipBytes(length);
-                    }
-                }
-            }
-        }
+        ClassFile.parse(classFile).methods.forEach((name, m) -> sizes.put(name, m.codeLength));
         return sizes;
     }
 }

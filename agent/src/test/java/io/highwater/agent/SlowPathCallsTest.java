@@ -1,0 +1,58 @@
+package io.highwater.agent;
+
+import io.highwater.bootstrap.NettyCalls;
+import io.highwater.bootstrap.SocketWrites;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every way from the advice's helpers into the agent proper (through {@code Bridge}) is a method the JIT must not
+ * inline: the advice is inlined into the host's hottest methods, and a slow path that runs often would otherwise
+ * take the agent's code along into them (BENCHMARKS.md, "Streaming"). {@code SlowPathInliningTest} in the
+ * integration tests checks that the JVM honours the annotation for the helpers as the agent defines them.
+ */
+class SlowPathCallsTest {
+
+    private static final String DONT_INLINE = "Ljdk/internal/vm/annotation/DontInline;";
+
+    @Test
+    void helpersReachTheAgentOnlyThroughMethodsThatAreNeverInlined() throws IOException {
+        for (Class<?> helper : List.of(NettyCalls.class, SocketWrites.class)) {
+            List<String> intoTheAgent = new ArrayList<>();
+            for (Map.Entry<String, ClassFile.MethodInfo> m : read(helper).methods.entrySet()) {
+                if (m.getValue().staticFieldsRead.stream().anyMatch(f -> f.startsWith("io/highwater/bootstrap/Bridge."))) {
+                    intoTheAgent.add(m.getKey());
+                    assertThat(m.getValue().annotations).as(helper.getSimpleName() + "." + m.getKey())
+                            .contains(DONT_INLINE);
+                }
+            }
+            assertThat(intoTheAgent).as(helper.getSimpleName() + ": methods that call into the agent").isNotEmpty();
+        }
+    }
+
+    @Test
+    void theFastPathsStayInlineable() throws IOException {
+        // what the advice calls on every write must be inlined, or each write pays a call
+        ClassFile sockets = read(SocketWrites.class);
+        for (String fast : List.of("begin", "end", "gatherBegins", "gatherEnds", "channelWriteBegins",
+                "channelWriteEnds", "streamWriteEnds", "keyReady", "parking")) {
+            sockets.methods.entrySet().stream().filter(m -> m.getKey().startsWith(fast + "("))
+                    .forEach(m -> assertThat(m.getValue().annotations).as("SocketWrites." + m.getKey())
+                            .doesNotContain(DONT_INLINE));
+        }
+    }
+
+    private static ClassFile read(Class<?> type) throws IOException {
+        try (InputStream in = type.getResourceAsStream(type.getSimpleName() + ".class")) {
+            assertThat(in).as(type.getName()).isNotNull();
+            return ClassFile.parse(in.readAllBytes());
+        }
+    }
+}

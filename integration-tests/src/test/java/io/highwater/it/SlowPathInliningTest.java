@@ -1,0 +1,53 @@
+package io.highwater.it;
+
+import io.highwater.it.apps.StopGoLoop;
+import io.highwater.it.support.ChildJvm;
+import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.ItEnv;
+import io.highwater.it.support.OtlpReceiver;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The JIT compiles the advice's slow path as a call, never inlined into Netty's methods, however often it runs: a
+ * channel that keeps crossing its water marks makes it hot, and inlined it would make {@code removeBytes} too big to
+ * be inlined into the transport's {@code doWrite} (BENCHMARKS.md, "Streaming"). The bootstrap helpers carry the
+ * JVM's {@code DontInline}, which the JVM honours only for the boot class loader: this checks, with the real agent
+ * jar, that it does for the helpers as the agent defines them. Read from C2's own inlining decisions
+ * ({@code PrintInlining}), for the instrumented methods only.
+ */
+class SlowPathInliningTest {
+
+    private static final String HELPERS = "io.highwater.bootstrap.NettyCalls::";
+
+    @Test
+    void theSlowPathStaysACallInTheCompiledWritePath() {
+        List<Path> classPath = new ArrayList<>(List.of(ItEnv.testClasses()));
+        classPath.addAll(ChildJvm.jars(ItEnv.netty41Dir()));
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ChildJvm child = ChildJvm.builder("stop-go").classPath(classPath).mainClass(StopGoLoop.class)
+                     .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint()))
+                     // C2 only, compiling in the foreground: by the loop's end each instrumented method has been
+                     // compiled with its slow-path call sites hot
+                     .jvmArg("-XX:-TieredCompilation", "-Xbatch", "-XX:+UnlockDiagnosticVMOptions",
+                             "-XX:CompileCommand=quiet",
+                             "-XX:CompileCommand=PrintInlining,io.netty.channel.ChannelOutboundBuffer::*")
+                     .args("200000").start()) {
+            assertThat(child.awaitExit()).as(child.transcript()).isZero();
+            assertThat(child.stdout()).contains("CYCLES 200000");
+            List<String> decisions = child.stdout().stream().filter(l -> l.contains(HELPERS))
+                    .map(String::trim).collect(Collectors.toList());
+            for (String slowPath : List.of("writeWhileUnwritable", "writabilityChanged", "drained")) {
+                assertThat(decisions).as("C2's decisions on " + slowPath + " in Netty's compiled methods")
+                        .anyMatch(l -> l.contains(HELPERS + slowPath + " "));
+            }
+            assertThat(decisions).allMatch(l -> l.endsWith("don't inline by annotation"));
+        }
+    }
+}
