@@ -1,6 +1,7 @@
 package io.highwater.agent;
 
 import io.highwater.bootstrap.NettyCalls;
+import io.highwater.bootstrap.ServletCalls;
 import io.highwater.bootstrap.SocketWrites;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +25,7 @@ class SlowPathCallsTest {
 
     @Test
     void helpersReachTheAgentOnlyThroughMethodsThatAreNeverInlined() throws IOException {
-        for (Class<?> helper : List.of(NettyCalls.class, SocketWrites.class)) {
+        for (Class<?> helper : List.of(NettyCalls.class, ServletCalls.class, SocketWrites.class)) {
             List<String> intoTheAgent = new ArrayList<>();
             for (Map.Entry<String, ClassFile.MethodInfo> m : read(helper).methods.entrySet()) {
                 if (m.getValue().staticFieldsRead.stream().anyMatch(f -> f.startsWith("io/highwater/bootstrap/Bridge."))) {

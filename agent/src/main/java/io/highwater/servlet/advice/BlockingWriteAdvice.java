@@ -1,6 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 import java.nio.ByteBuffer;
@@ -17,11 +17,11 @@ public final class BlockingWriteAdvice {
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static long enter(@Advice.This Object stream, @Advice.Argument(0) ByteBuffer content) {
-        return Bridge.servlet.blockingWriteBegins(stream, content == null ? 0 : content.remaining());
+        return ServletCalls.blockingWriteBegins(stream, content == null ? 0 : content.remaining());
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     static void exit(@Advice.This Object stream, @Advice.Enter long token, @Advice.Thrown Throwable thrown) {
-        Bridge.servlet.blockingWriteEnds(stream, token, thrown != null);
+        ServletCalls.blockingWriteEnds(stream, token, thrown != null);
     }
 }

@@ -1,6 +1,7 @@
 package io.highwater.servlet.advice;
 
 import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -16,9 +17,9 @@ public final class IsReadyAdvice {
     @Advice.OnMethodExit(suppress = Throwable.class)
     static void exit(@Advice.This Object stream, @Advice.Return boolean ready) {
         if (!ready) {
-            Bridge.servlet.notReady(stream);
+            ServletCalls.notReady(stream);
         } else if (Bridge.servletNotReady.get() != 0) {
-            Bridge.servlet.ready(stream);
+            ServletCalls.ready(stream);
         }
     }
 }

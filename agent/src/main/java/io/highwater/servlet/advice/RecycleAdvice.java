@@ -1,6 +1,7 @@
 package io.highwater.servlet.advice;
 
 import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -16,7 +17,7 @@ public final class RecycleAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static void enter(@Advice.This Object stream) {
         if (Bridge.servletNotReady.get() != 0) {
-            Bridge.servlet.recycled(stream);
+            ServletCalls.recycled(stream);
         }
     }
 }

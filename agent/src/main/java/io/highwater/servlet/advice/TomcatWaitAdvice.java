@@ -1,6 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -17,7 +17,7 @@ public final class TomcatWaitAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static void enter(@Advice.This Object socket, @Advice.FieldValue("writeBlocking") boolean writeBlocking) {
         if (writeBlocking) {
-            Bridge.servlet.socketWaitBegins(socket);
+            ServletCalls.socketWaitBegins(socket);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.highwater.servlet.advice;
 
 import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -16,7 +17,7 @@ public final class TomcatWriteAdvice {
     static void exit(@Advice.This Object socket, @Advice.Argument(0) boolean block,
                      @Advice.Thrown Throwable thrown) {
         if (block && Bridge.servletBlocked.get() != 0) {
-            Bridge.servlet.socketWriteReturned(socket, thrown != null);
+            ServletCalls.socketWriteReturned(socket, thrown != null);
         }
     }
 }

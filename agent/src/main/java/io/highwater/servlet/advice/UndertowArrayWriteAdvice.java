@@ -1,6 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -16,11 +16,11 @@ public final class UndertowArrayWriteAdvice {
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static long enter(@Advice.This Object stream, @Advice.Argument(3) int bytes) {
-        return Bridge.servlet.blockingWriteBegins(stream, bytes);
+        return ServletCalls.blockingWriteBegins(stream, bytes);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     static void exit(@Advice.This Object stream, @Advice.Enter long token, @Advice.Thrown Throwable thrown) {
-        Bridge.servlet.blockingWriteEnds(stream, token, thrown != null);
+        ServletCalls.blockingWriteEnds(stream, token, thrown != null);
     }
 }

@@ -1,6 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 import java.nio.ByteBuffer;
@@ -19,11 +19,11 @@ public final class UndertowBufferWriteAdvice {
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static long enter(@Advice.This Object stream, @Advice.FieldValue("buffer") ByteBuffer buffer) {
-        return Bridge.servlet.blockingWriteBegins(stream, buffer == null ? 0 : buffer.position());
+        return ServletCalls.blockingWriteBegins(stream, buffer == null ? 0 : buffer.position());
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     static void exit(@Advice.This Object stream, @Advice.Enter long token, @Advice.Thrown Throwable thrown) {
-        Bridge.servlet.blockingWriteEnds(stream, token, thrown != null);
+        ServletCalls.blockingWriteEnds(stream, token, thrown != null);
     }
 }

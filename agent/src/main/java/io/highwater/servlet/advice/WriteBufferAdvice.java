@@ -1,6 +1,7 @@
 package io.highwater.servlet.advice;
 
 import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 import java.nio.ByteBuffer;
@@ -14,7 +15,7 @@ public final class WriteBufferAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static void enter(@Advice.This Object stream, @Advice.Argument(0) ByteBuffer buffer) {
         if (Bridge.servletNotReady.get() != 0) {
-            Bridge.servlet.writeWhileNotReady(stream, buffer == null ? 0 : buffer.remaining());
+            ServletCalls.writeWhileNotReady(stream, buffer == null ? 0 : buffer.remaining());
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.highwater.servlet.advice;
 
 import io.highwater.bootstrap.Bridge;
+import io.highwater.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /** As {@link WriteArrayAdvice}, for {@code write(int)}: one byte. */
@@ -12,7 +13,7 @@ public final class WriteByteAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static void enter(@Advice.This Object stream) {
         if (Bridge.servletNotReady.get() != 0) {
-            Bridge.servlet.writeWhileNotReady(stream, 1);
+            ServletCalls.writeWhileNotReady(stream, 1);
         }
     }
 }
