@@ -30,7 +30,7 @@ import java.util.jar.JarOutputStream;
  */
 final class Bootstrap {
 
-    static final int EXPECTED_ABI = 3;
+    static final int EXPECTED_ABI = 4;
     private static final String BRIDGE = "io.highwater.bootstrap.Bridge";
     private static final String FOLDER = "bootstrap/";
 
@@ -83,6 +83,7 @@ final class Bootstrap {
         "io.highwater.bootstrap.NettyCalls",
         "io.highwater.bootstrap.ServletHooks",
         "io.highwater.bootstrap.ServletHooks$1",
+        "io.highwater.bootstrap.ServletCalls",
         "io.highwater.bootstrap.SocketWrites$Slot",
         "io.highwater.bootstrap.SocketWrites",
         "io.highwater.bootstrap.SocketHooks",

@@ -128,6 +128,21 @@ public final class SocketWrites {
         return s;
     }
 
+    /**
+     * Keeps this thread's socket writes out of the slots until {@link #endExemption}: the agent's own export, whose
+     * connection is none of the host's business. Claims the thread's slot as a starting write does, so that no
+     * write of this thread can take it and the sampler passes it by. False when another thread's write holds the
+     * slot right now: this thread's writes are then left out only until that write ends.
+     */
+    public static boolean exemptThisThread() {
+        return Slot.OWNER.compareAndSet(SLOT[(int) Thread.currentThread().getId() & MASK], null, CLAIMING);
+    }
+
+    /** Ends what a successful {@link #exemptThisThread} began, on the same thread. */
+    public static void endExemption() {
+        Slot.OWNER.setRelease(SLOT[(int) Thread.currentThread().getId() & MASK], null);
+    }
+
     /** The write whose {@link #begin} returned {@code slot} returned, or threw ({@code failed}). */
     public static void end(Object slot, boolean failed) {
         Slot s = (Slot) slot;
