@@ -79,6 +79,17 @@ class BlockingHttpSenderTest {
 
     private static HttpResponse send(SenderConfig config) {
         BlockingHttpSender sender = new BlockingHttpSender(config);
+        try {
+            return startSend(sender).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        } finally {
+            sender.shutdown();
+        }
+    }
+
+    /** Sends {@link #MESSAGE} as the exporter does: the answer or the error arrive through the callbacks. */
+    private static CompletableFuture<HttpResponse> startSend(BlockingHttpSender sender) {
         CompletableFuture<HttpResponse> response = new CompletableFuture<>();
         sender.send(new MessageWriter() {
             @Override
@@ -91,13 +102,7 @@ class BlockingHttpSenderTest {
                 return MESSAGE.length;
             }
         }, response::complete, response::completeExceptionally);
-        try {
-            return response.get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        } finally {
-            sender.shutdown();
-        }
+        return response;
     }
 
     private static RetryPolicy quickRetries(int attempts) {
@@ -183,18 +188,7 @@ class BlockingHttpSenderTest {
         SenderConfig config = new SenderConfig("http://127.0.0.1:" + closedPort + "/v1/metrics");
         config.retry = quickRetries(2);
         BlockingHttpSender sender = new BlockingHttpSender(config);
-        CompletableFuture<HttpResponse> response = new CompletableFuture<>();
-        sender.send(new MessageWriter() {
-            @Override
-            public void writeMessage(OutputStream out) throws IOException {
-                out.write(MESSAGE);
-            }
-
-            @Override
-            public int getContentLength() {
-                return MESSAGE.length;
-            }
-        }, response::complete, response::completeExceptionally);
+        CompletableFuture<HttpResponse> response = startSend(sender);
         assertThat(response).failsWithin(30, TimeUnit.SECONDS).withThrowableOfType(Exception.class)
                 .withRootCauseInstanceOf(java.net.ConnectException.class);
         sender.shutdown();
