@@ -16,6 +16,7 @@
 #
 #   bench/scripts/streaming.sh [--runs N] [--bytes B] [--warmup-seconds S] [--write-size N] [--pause MS]
 #                              [--export-interval D] [--no-pin] [--null-context-loader]
+#   bench/scripts/streaming.sh [--exclude-sys-above S] --summarize CSV...
 #
 # Defaults: --runs 10 (per variant), --bytes 8589934592 (8 GiB), --warmup-seconds 15, --write-size 256, --pause 3000.
 # The agent runs with its defaults (export every 10 s) against a stand-in OTLP receiver in another process
@@ -28,6 +29,9 @@
 # Prints per-run CPU s/GiB and throughput, the medians, the ratio agent/none (budget: <= 1.02) as the ratio of the
 # medians, and the per-round ratios' mean with its 95 % confidence interval (Student's t): the run-to-run spread of
 # this VM is a few per cent, so the interval says whether the runs can tell 1.02 from 1.00 at all.
+# --summarize prints the same summary for the rounds of earlier runs' CSVs together, without running anything;
+# --exclude-sys-above S first drops every round in which either side's system CPU was S seconds or more (a
+# sensitivity check for a machine whose kernel time jumps now and then; never the headline figure).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -38,6 +42,8 @@ WRITE=256
 PAUSE=3000
 NULL_TCCL=false
 INTERVAL=
+SUMMARIZE=()
+EXCLUDE_SYS=
 PIN=(taskset -c 0)
 CLIENT_PIN=(taskset -c 1)
 [ "$(nproc)" -ge 2 ] || { PIN=(); CLIENT_PIN=(); }
@@ -51,11 +57,28 @@ while [ $# -gt 0 ]; do
     --null-context-loader) NULL_TCCL=true; shift ;;
     --export-interval) INTERVAL=$2; shift 2 ;;
     --no-pin) PIN=(); CLIENT_PIN=(); shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    --exclude-sys-above) EXCLUDE_SYS=$2; shift 2 ;;
+    --summarize) shift; SUMMARIZE=("$@"); [ $# -gt 0 ] || die "--summarize needs CSV files"; break ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
 done
 BYTES=$(( BYTES / WRITE * WRITE ))
+
+if [ ${#SUMMARIZE[@]} -gt 0 ]; then
+  SUMMARY_DIR=$(mktemp -d)
+  trap 'rm -rf "$SUMMARY_DIR"' EXIT
+  CSV=$SUMMARY_DIR/rounds.csv
+  head -1 "${SUMMARIZE[0]}" > "$CSV"
+  n=0
+  for f in "${SUMMARIZE[@]}"; do
+    [ -f "$f" ] || die "no such file: $f"
+    n=$((n + 1))
+    # rounds renumbered per file, so that each stays a pair
+    awk -F, -v OFS=, -v n="$n" 'NR > 1 {$1 = n * 1000 + $1; print}' "$f" >> "$CSV"
+  done
+  BYTES=$(awk -F, 'NR == 2 {print $3}' "$CSV")
+else
 
 ensure_time
 ensure_bench
@@ -146,8 +169,16 @@ log "$RUNS runs per variant, $BYTES bytes per measured stream in $WRITE-byte wri
 for ((r = 1; r <= RUNS; r++)); do
   if (( r % 2 )); then run none "$r"; run highwater "$r"; else run highwater "$r"; run none "$r"; fi
 done
+fi
 
-col() { awk -F, -v v="$1" -v c="$2" 'NR > 1 && $2 == v {print $c}' "$CSV"; }
+SUMMARY=$CSV
+if [ -n "$EXCLUDE_SYS" ]; then
+  SUMMARY=$CSV.sys-below-$EXCLUDE_SYS
+  awk -F, -v s="$EXCLUDE_SYS" 'NR == FNR {if (FNR > 1 && $15 >= s) drop[$1]; next} FNR == 1 || !($1 in drop)' \
+    "$CSV" "$CSV" > "$SUMMARY"
+fi
+RUNS=$(awk -F, 'NR > 1 && $2 == "none"' "$SUMMARY" | wc -l)
+col() { awk -F, -v v="$1" -v c="$2" 'NR > 1 && $2 == v {print $c}' "$SUMMARY"; }
 read -r nmin n25 nmed n75 nmax < <(col none 6 | quartiles)
 read -r amin a25 amed a75 amax < <(col highwater 6 | quartiles)
 ntp=$(col none 7 | median)
@@ -158,7 +189,7 @@ atp=$(col highwater 7 | median)
 # per round: agent / none of the same round, for column $1
 ratios() {
   awk -F, -v c="$1" 'NR > 1 {v[$1","$2] = $c; r[$1]}
-    END {for (k in r) if ((k",none") in v && (k",highwater") in v && v[k",none"] > 0) print v[k",highwater"] / v[k",none"]}' "$CSV"
+    END {for (k in r) if ((k",none") in v && (k",highwater") in v && v[k",none"] > 0) print v[k",highwater"] / v[k",none"]}' "$SUMMARY"
 }
 # "mean low high" of the numbers on stdin: the mean with its 95 % confidence interval (Student's t, two-sided)
 mean_ci() {
@@ -182,5 +213,10 @@ printf '%-10s %8.4f %8.4f [%8.4f] %8.4f %8.4f %12.0f\n' highwater "$amin" "$a25"
 awk -v a="$amed" -v n="$nmed" -v p="$pair" 'BEGIN {printf "ratio agent/none: %.4f (medians), %.4f (median of per-round ratios); budget <= 1.02\n", a / n, p}'
 echo "per-round ratio agent/none, mean and 95 % confidence interval: CPU $cmean [$clow, $chigh]; user CPU $umean [$ulow, $uhigh]; system CPU $smean [$slow, $shigh]"
 echo "median CPU s by thread during the measured stream, none -> highwater: event loop $nloop -> $aloop, JIT compilers $njit -> $ajit, other threads (the agent's: export, timer) $nother -> $aother"
+[ -n "$EXCLUDE_SYS" ] && echo "only the rounds in which neither side's system CPU reached $EXCLUDE_SYS s"
+if [ ${#SUMMARIZE[@]} -gt 0 ]; then
+  echo "(the rounds of ${SUMMARIZE[*]})"
+  exit 0
+fi
 echo "the agent exported $(grep -c '^export /v1/metrics' "$TMP/sink.out") metric batches to the stand-in collector"
 echo "(per-run values in $CSV)"
