@@ -92,7 +92,7 @@ CLIENT_OPTS=(-Xms64m -Xmx64m -Dbench.pause.ms=$PAUSE)
 mkdir -p "$RESULTS"
 STAMP=$(date +%Y%m%d-%H%M%S)
 CSV=$RESULTS/streaming-$STAMP.csv
-echo "round,variant,bytes,cpu_s,wall_s,cpu_s_per_gib,mib_per_s,process_cpu_s,rss_kib,event_loop_s,jit_s,gc_s,other_threads_s,user_s,sys_s" > "$CSV"
+echo "round,variant,bytes,cpu_s,wall_s,cpu_s_per_gib,mib_per_s,process_cpu_s,rss_kib,event_loop_s,jit_s,gc_s,other_threads_s,user_s,sys_s,writability_changes,flushes,write_syscalls,voluntary_switches,involuntary_switches" > "$CSV"
 TMP=$(mktemp -d)
 SERVER_PID=
 SINK_PID=
@@ -149,6 +149,10 @@ run() { # variant round
   local muser msys
   muser=$(sed 's/.*user_ms=\([0-9]*\).*/\1/' <<< "$line")
   msys=$(sed 's/.*sys_ms=\([0-9]*\).*/\1/' <<< "$line")
+  # what the kernel side did in the measured part, to tell apart rounds whose system time differs
+  local kernel
+  kernel=$(for k in measured_writability_changes flushes write_syscalls voluntary_switches involuntary_switches; do
+    sed -n "s/.* $k=\(-\{0,1\}[0-9]*\).*/\1/p" <<< "$line"; done | paste -sd, -)
   read -r user sys rss < <(tail -1 "$TMP/time")
   # CPU by thread during the measured stream: the event loop, the JIT compilers, GC, everything else (the agent's)
   local threads
@@ -159,7 +163,7 @@ run() { # variant round
   awk -v r="$r" -v v="$v" -v b="$BYTES" -v c="$cpu" -v w="$wall" -v u="$user" -v s="$sys" -v m="$rss" \
     -v l="$loop" -v j="$jit" -v g="$gc" -v o="$other" -v mu="$muser" -v ms="$msys" \
     'BEGIN {gib = b / 2^30; printf "%d,%s,%.0f,%.3f,%.3f,%.4f,%.1f,%.2f,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f\n", r, v, b, c / 1e9, w / 1e9,
-      c / 1e9 / gib, b / 2^20 / (w / 1e9), u + s, m, l, j, g, o, mu / 1000, ms / 1000}' | tee -a "$CSV" | \
+      c / 1e9 / gib, b / 2^20 / (w / 1e9), u + s, m, l, j, g, o, mu / 1000, ms / 1000}' | sed "s/\$/,$kernel/" | tee -a "$CSV" | \
     awk -F, '{printf "[bench] round %d %-9s cpu %.3f s  %.4f s/GiB  %.0f MiB/s  (event loop %.2f s, JIT %.2f s, GC %.2f s, other threads %.2f s; process cpu %.2f s, rss %.0f MiB)\n",
       $1, $2, $4, $6, $7, $10, $11, $12, $13, $8, $9 / 1024}' >&2
 }

@@ -26,7 +26,9 @@ import java.util.concurrent.CountDownLatch;
  * <p>Serves one client per {@code bytes} argument, one after the other (the first ones warm the JIT up), the
  * i-th one {@code bytes[i]} bytes, and prints, for each, one line:
  * {@code stream n=<i> bytes=<b> complete=<true|false> cpu_ns=<process CPU time while it streamed> wall_ns=<...>
- * writability_changes=<channelWritabilityChanged events> user_ms=<user CPU> sys_ms=<system CPU>}.
+ * writability_changes=<channelWritabilityChanged events> user_ms=<user CPU> sys_ms=<system CPU>
+ * measured_writability_changes=<...> flushes=<...> write_syscalls=<...> voluntary_switches=<...>
+ * involuntary_switches=<...>}, the last five for the measured part only (the switches are the event loop's).
  * Process CPU time is every thread's: the event loop, GC, JIT and the agent's own threads. Exits after the last.
  *
  * <p>Usage: {@code StreamServer <port|0> <writeSize> <bytes>...}; prints {@code port <p>} once listening.
@@ -140,6 +142,32 @@ public final class StreamServer {
         return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
     }
 
+    /**
+     * What the kernel side of the stream did, for telling apart rounds whose system time differs: the process's
+     * write system calls ({@code syscw} of {@code /proc/self/io}) and this thread's voluntary and involuntary
+     * context switches ({@code /proc/thread-self/status}); -1 where unreadable.
+     */
+    static long[] kernelCounters() {
+        long[] c = {-1, -1, -1};
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/io"))) {
+                if (line.startsWith("syscw:")) {
+                    c[0] = Long.parseLong(line.substring(6).trim());
+                }
+            }
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/thread-self/status"))) {
+                if (line.startsWith("voluntary_ctxt_switches:")) {
+                    c[1] = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                    c[2] = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // left at -1
+        }
+        return c;
+    }
+
     static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
@@ -159,6 +187,9 @@ public final class StreamServer {
         private boolean measuring;
         private long cpuStart;
         private long[] userSysStart;
+        private long[] kernelStart;
+        private long writabilityChangesStart;
+        private long flushes;
         private java.util.Map<String, long[]> threadsStart;
         private long wallStart;
         private boolean closing;
@@ -189,6 +220,9 @@ public final class StreamServer {
             measuring = true;
             cpuStart = processCpuNanos();
             userSysStart = userSysTicks();
+            kernelStart = kernelCounters();
+            writabilityChangesStart = writabilityChanges;
+            flushes = 0;
             wallStart = System.nanoTime();
             if (Boolean.getBoolean("bench.threads")) {
                 threadsStart = threadTicks();
@@ -224,6 +258,7 @@ public final class StreamServer {
                 ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             } else {
                 ctx.flush();
+                flushes++;
             }
         }
 
@@ -232,10 +267,15 @@ public final class StreamServer {
             long cpu = processCpuNanos() - cpuStart;
             long wall = System.nanoTime() - wallStart;
             long[] userSys = userSysTicks();
+            long[] kernel = kernelCounters();
             System.out.println("stream n=" + id + " bytes=" + written + " measured_bytes=" + (total - remaining)
                     + " complete=" + (remaining == 0)
                     + " cpu_ns=" + cpu + " wall_ns=" + wall + " writability_changes=" + writabilityChanges
-                    + " user_ms=" + (userSys[0] - userSysStart[0]) * 10 + " sys_ms=" + (userSys[1] - userSysStart[1]) * 10);
+                    + " user_ms=" + (userSys[0] - userSysStart[0]) * 10 + " sys_ms=" + (userSys[1] - userSysStart[1]) * 10
+                    + " measured_writability_changes=" + (writabilityChanges - writabilityChangesStart)
+                    + " flushes=" + flushes + " write_syscalls=" + (kernel[0] - kernelStart[0])
+                    + " voluntary_switches=" + (kernel[1] - kernelStart[1])
+                    + " involuntary_switches=" + (kernel[2] - kernelStart[2]));
             if (threadsStart != null) {
                 System.out.println("stream n=" + id + " " + threadReport(threadsStart, threadTicks()));
             }
