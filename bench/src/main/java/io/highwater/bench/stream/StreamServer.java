@@ -152,7 +152,7 @@ public final class StreamServer {
         try {
             for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/io"))) {
                 if (line.startsWith("syscw:")) {
-                    c[0] = Long.parseLong(line.substring(6).trim());
+                    c[0] = Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
                 }
             }
             for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/thread-self/status"))) {
