@@ -23,6 +23,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Applies inlined advice to a few classes named up front. A class load costs one map look-up on its name, and
@@ -45,6 +46,16 @@ public final class AdviceTransformer implements ClassFileTransformer {
          * Also the place to report what was instrumented.
          */
         String check(TypeDescription type, ClassLoader loader);
+
+        /**
+         * Advice (class names) that must run once per call into this class: a method it matches is left without it
+         * when that method calls another method it matches (a convenience overload that delegates, say), so that a
+         * call through both is judged once. Which methods delegate differs between versions of a library (Netty 4.1's
+         * {@code write(Object)} calls {@code write(Object, ChannelPromise)}, 4.2's does not); the class file says.
+         */
+        default Set<String> oncePerCall() {
+            return Collections.emptySet();
+        }
     }
 
     private final Map<String, Target> targets = new LinkedHashMap<>();
@@ -111,8 +122,14 @@ public final class AdviceTransformer implements ClassFileTransformer {
                 return null;
             }
             AsmVisitorWrapper.ForDeclaredMethods visitor = new AsmVisitorWrapper.ForDeclaredMethods();
+            Map<String, Set<String>> calls = target.oncePerCall().isEmpty() ? null
+                    : SameClassCalls.read(classfileBuffer);
             for (Map.Entry<ElementMatcher<? super MethodDescription>, String> e : target.advice().entrySet()) {
-                visitor = visitor.invokable(e.getKey(), Advice.to(pool.describe(e.getValue()).resolve(), locator));
+                ElementMatcher<? super MethodDescription> methods = e.getKey();
+                if (calls != null && target.oncePerCall().contains(e.getValue())) {
+                    methods = SameClassCalls.outermost(type, methods, calls);
+                }
+                visitor = visitor.invokable(methods, Advice.to(pool.describe(e.getValue()).resolve(), locator));
             }
             return new ByteBuddy()
                     .with(TypeValidation.DISABLED)

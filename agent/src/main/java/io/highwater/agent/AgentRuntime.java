@@ -10,6 +10,7 @@ import io.highwater.core.CallSites;
 import io.highwater.core.Clock;
 import io.highwater.core.ConnectionRegistry;
 import io.highwater.core.Dropped;
+import io.highwater.core.Frameworks;
 import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
 import io.highwater.core.RateLimiter;
@@ -125,10 +126,11 @@ final class AgentRuntime {
         Dropped dropped = new Dropped();
         Duration stall = settings.duration("highwater.stall.threshold", Duration.ofMillis(100));
         Monitor monitor = new Monitor(
-                new ConnectionRegistry(settings.integer("highwater.connections.max", 1, 10_000_000), dropped),
+                new ConnectionRegistry(settings.integer("highwater.connections.max", 1, 10_000_000), dropped,
+                        Clock.SYSTEM),
                 new CallSites(settings.integer("highwater.callsite.max", 1, 100_000), dropped),
                 dropped,
-                new StackInspector(frameworks(settings.string("highwater.callsite.frameworks"))),
+                new StackInspector(new Frameworks(frameworks(settings.string("highwater.callsite.frameworks")))),
                 new RateLimiter(settings.integer("highwater.callsite.rate", 0, 1_000_000), Clock.SYSTEM),
                 settings.decimal("highwater.netty.tolerance", 0.0, 1000.0),
                 Clock.SYSTEM,
@@ -147,9 +149,12 @@ final class AgentRuntime {
 
         InstrumentationReport report = new InstrumentationReport();
         List<AdviceTransformer.Target> targets = new ArrayList<>();
+        NettyAdapter netty = null;
         if (layers.contains(Layer.NETTY)) {
-            Bridge.netty = new NettyAdapter(monitor);
+            netty = new NettyAdapter(monitor);
+            Bridge.netty = netty;
             targets.add(NettyInstrumentation.target(report));
+            targets.add(NettyInstrumentation.pipelineTarget(report));
         }
         ServletAdapter servlet = null;
         if (layers.contains(Layer.SERVLET)) {
@@ -206,6 +211,11 @@ final class AgentRuntime {
                 + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped()));
         Log.info(line);
 
+        if (dynamic && netty != null) {
+            // what connections already hold when a user attaches to a bloating service is the first thing to see
+            int loops = netty.discoverAtAttach();
+            Log.debug("asked " + loops + " netty event loops for channels already under pressure");
+        }
         Task build = new Task(runtime, Task.TELEMETRY);
         if (sdkDelay.isZero()) {
             timer.execute(build);

@@ -21,19 +21,9 @@ public final class NettyCalls {
 
     /** See {@link NettyHooks#writeWhileUnwritable}. */
     @DontInline
-    public static void writeWhileUnwritable(Object buffer, int size) {
+    public static void writeWhileUnwritable(Object ctx, Object msg) {
         try {
-            Bridge.netty.writeWhileUnwritable(buffer, size);
-        } catch (Throwable t) {
-            // never into the host's write
-        }
-    }
-
-    /** See {@link NettyHooks#submitWhileUnwritable}. */
-    @DontInline
-    public static void submitWhileUnwritable(Object buffer) {
-        try {
-            Bridge.netty.submitWhileUnwritable(buffer);
+            Bridge.netty.writeWhileUnwritable(ctx, msg);
         } catch (Throwable t) {
             // never into the host's write
         }

@@ -1,27 +1,23 @@
 package io.highwater.bootstrap;
 
 /**
- * What the Netty advice reports. Called only on the slow path: while the channel is unwritable, on a
- * writability transition, and on close. Implementations must never throw (the advice suppresses
+ * What the Netty advice reports. Called only on the slow path: a write into a pipeline while its channel is
+ * unwritable, a drain while it is unwritable, a writability transition, and close. Implementations must never throw (the advice suppresses
  * throwables anyway) and must be thread-safe: event loops and application threads call concurrently.
  *
  * <p>Arguments are typed {@code Object} so that this interface, which lives on the bootstrap class path,
- * needs no Netty class: {@code buffer} is an {@code io.netty.channel.ChannelOutboundBuffer},
- * {@code channel} its {@code io.netty.channel.Channel}.
+ * needs no Netty class (and serves every copy of Netty, relocated ones included): {@code buffer} is a
+ * {@code ChannelOutboundBuffer}, {@code channel} its {@code Channel}, {@code ctx} a {@code ChannelHandlerContext}.
  */
 public interface NettyHooks {
 
     /**
-     * A message of {@code size} is about to enter {@code buffer} while the channel is unwritable (on the event loop);
-     * the buffer's pending bytes do not include it yet.
+     * The application, or a handler, is about to write {@code msg} into a pipeline through {@code ctx} (an
+     * {@code AbstractChannelHandlerContext}: the writer's own context, or the pipeline's tail) while the channel says
+     * stop ({@code isWritable()} is false). Called on the writing thread, before the write is handed on or submitted to
+     * the event loop: the one moment at which the application's call and its frame are both there.
      */
-    void writeWhileUnwritable(Object buffer, int size);
-
-    /**
-     * A write's size is being added to {@code buffer} while the channel is unwritable: a write submitted from
-     * outside the event loop (application thread), unless this runs on the channel's event loop.
-     */
-    void submitWhileUnwritable(Object buffer);
+    void writeWhileUnwritable(Object ctx, Object msg);
 
     /** The channel's writability changed; {@code writable} is its state after the change. */
     void writabilityChanged(Object buffer, Object channel, boolean writable, long pending);
@@ -38,11 +34,7 @@ public interface NettyHooks {
     /** Does nothing: installed before the agent is ready and after it detached. */
     NettyHooks NOOP = new NettyHooks() {
         @Override
-        public void writeWhileUnwritable(Object buffer, int size) {
-        }
-
-        @Override
-        public void submitWhileUnwritable(Object buffer) {
+        public void writeWhileUnwritable(Object ctx, Object msg) {
         }
 
         @Override

@@ -19,10 +19,17 @@ public final class ConnectionRegistry {
     private volatile boolean used;
     private final int max;
     private final Dropped dropped;
+    private final Clock clock;
 
     public ConnectionRegistry(int max, Dropped dropped) {
+        this(max, dropped, Clock.SYSTEM);
+    }
+
+    /** @param clock the time of each connection's peak (the monitor's clock) */
+    public ConnectionRegistry(int max, Dropped dropped, Clock clock) {
         this.max = max;
         this.dropped = dropped;
+        this.clock = clock;
     }
 
     public TrackedConnection get(Object transport) {
@@ -49,7 +56,7 @@ public final class ConnectionRegistry {
             }
             return null;
         }
-        TrackedConnection fresh = new TrackedConnection(transport, layer, probe, peer, local, nowNanos, pendingNow);
+        TrackedConnection fresh = new TrackedConnection(transport, layer, probe, peer, local, clock, nowNanos, pendingNow);
         used = true;
         TrackedConnection raced = map.putIfAbsent(fresh, fresh);
         if (raced != null) {

@@ -4,8 +4,7 @@ package io.highwater.core;
 public enum DropKind {
     SPAN("span"),
     CALL_SITE("call_site"),
-    CONNECTION("connection"),
-    SPAN_EVENT("span_event");
+    CONNECTION("connection");
 
     private final String id;
 

@@ -283,7 +283,10 @@ public final class Monitor {
             if (!c.isLive()) {
                 // closed or collected without a close signal: what was pending is unknown
                 closed(c, 0);
-            } else if (c.waitStartNanos != 0) {
+                continue;
+            }
+            reconcile(c);
+            if (c.waitStartNanos != 0) {
                 if (sinceProgress(c, now) >= stallNanos) {
                     synchronized (c) {
                         if (c.waitStartNanos != 0 && !c.stallCounted) {
@@ -299,6 +302,31 @@ public final class Monitor {
                 endEpisode(c, c.calmSinceNanos, Math.max(0, c.pendingBytes()), null);
             }
         }
+    }
+
+    /**
+     * Makes the model agree with the transport where a signal was missed: a connection the transport holds in a stop
+     * state (Netty: unwritable, i.e. above its high-water mark) is waiting, and one it holds writable is not. Signals
+     * can be missed by design (a channel already unwritable when the agent attached, whose next writability change
+     * may never come) or by a race between threads; the episode must not show bytes held beyond the mark with no
+     * connection blocked.
+     */
+    private void reconcile(TrackedConnection c) {
+        int state = c.transportStopState();
+        if (state > 0 && c.waitStartNanos == 0) {
+            stop(c, Math.max(0, c.pendingBytes()));
+        } else if (state == 0 && c.waitStartNanos != 0) {
+            go(c);
+        }
+    }
+
+    /**
+     * The agent found {@code c} already in a stop state when it attached: its wait counts from now, and its span
+     * says that it began earlier.
+     */
+    public void foundAtAttach(TrackedConnection c, long pendingNow) {
+        c.foundAtAttach = true;
+        stop(c, pendingNow);
     }
 
     /**
@@ -419,27 +447,28 @@ public final class Monitor {
      * @param connection the tracked connection, or null when the registry had no room for it
      */
     public void ignoredWrite(TrackedConnection connection, Signal signal, long bytes) {
+        ignoredWrite(connection, signal, bytes, null);
+    }
+
+    /**
+     * As {@link #ignoredWrite(TrackedConnection, Signal, long)}, where the caller already walked the stack: {@code
+     * walked} is that walk's result, or null when it did not walk.
+     */
+    public void ignoredWrite(TrackedConnection connection, Signal signal, long bytes, StackInspector.Result walked) {
         activity();
         ignoredBytes[signal.ordinal()].add(bytes);
         CallSite site = connection != null ? connection.lastSite : null;
-        // a tracked connection's first ignored write is always attributed (bounded by the registry's cap);
-        // later ones, and writes of connections the registry had no room for, only when the rate limit allows
-        if ((connection != null && site == null) || captures.tryAcquire()) {
-            StackInspector.Result r = inspector.inspect();
-            if (r.function != null) {
-                site = callSites.site(signal, r.function);
-            } else if (r.submitted && connection != null && connection.submitSite != null) {
-                site = connection.submitSite;
-            } else {
-                site = callSites.unknown(signal);
-            }
-            if (connection != null) {
-                connection.lastSite = site;
-            }
+        if (walked != null) {
+            site = callSites.site(signal, walked.function);
+        } else if ((connection != null && site == null) || captures.tryAcquire()) {
+            // a tracked connection's first ignored write is always attributed (bounded by the registry's cap);
+            // later ones, and writes of connections the registry had no room for, only when the rate limit allows
+            site = callSites.site(signal, inspector.inspect().function);
         } else if (site == null) {
             site = callSites.unknown(signal);
         }
         if (connection != null) {
+            connection.lastSite = site;
             // single writer: a connection's writes reach the transport on one thread at a time
             connection.episodeIgnoredWrites++;
             connection.episodeIgnoredBytes += bytes;
@@ -447,14 +476,13 @@ public final class Monitor {
         site.recordWrite();
     }
 
-    /**
-     * A write submitted from an application thread while the transport said stop: remember who made it, for
-     * the moment the write reaches the transport on another thread.
-     */
-    public void ignoredSubmit(TrackedConnection connection, Signal signal) {
-        if (connection.submitSite == null || captures.tryAcquire()) {
-            connection.submitSite = callSites.site(signal, inspector.inspect().function);
-        }
+    /** Whether the call-site rate limit lets one more stack walk through now. */
+    public boolean mayWalkStack() {
+        return captures.tryAcquire();
+    }
+
+    public StackInspector inspector() {
+        return inspector;
     }
 
     public long ignoredBytes(Signal signal) {

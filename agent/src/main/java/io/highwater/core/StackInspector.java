@@ -1,83 +1,150 @@
 package io.highwater.core;
 
 import java.lang.StackWalker.StackFrame;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Optional;
+import java.util.Iterator;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
- * Finds the application frame that made a write: the first frame, walking up from the write, whose class is
- * not part of the JDK, the agent or a known framework. Called only on the slow path, behind a rate limiter.
+ * Finds the application frame that made a write: walking out from the write, the first frame that is not part of
+ * the JDK, an agent or a framework ({@link Frameworks}), nor a pipeline handler's outbound method. Called only on
+ * slow paths, behind a rate limiter where a walk per write would cost too much.
  */
 public final class StackInspector {
 
-    /** Frameworks that write on the application's behalf; their frames are never the culprit. */
-    static final List<String> BUILT_IN_FRAMEWORKS = Arrays.asList(
-            "java.", "javax.", "jakarta.", "jdk.", "sun.", "com.sun.",
-            "io.highwater.agent.", "io.highwater.core.", "io.highwater.netty.", "io.highwater.servlet.", "io.highwater.socket.",
-            "io.highwater.bootstrap.",
-            "io.highwater.shaded.", "io.highwater.telemetry.",
-            "io.netty.", "reactor.netty.", "reactor.core.", "io.vertx.", "io.grpc.", "com.linecorp.armeria.",
-            "io.micronaut.http.", "io.quarkus.", "io.undertow.", "org.apache.catalina.", "org.apache.coyote.",
-            "org.apache.tomcat.", "org.eclipse.jetty.", "org.springframework.", "ratpack.", "org.asynchttpclient.",
-            "kotlin.", "kotlinx.coroutines.", "scala.", "akka.", "org.apache.pekko.",
-            "io.opentelemetry.javaagent.", "net.bytebuddy.");
+    /** Netty's outbound dispatch: these methods call a handler's {@code write} or {@code flush}, in 4.1 and 4.2. */
+    private static final String CONTEXT = "io.netty.channel.AbstractChannelHandlerContext";
+    private static final String PIPELINE = "io.netty.channel.DefaultChannelPipeline";
+    private static final String CHANNEL = "io.netty.channel.AbstractChannel";
+    private static final String COMBINED = "io.netty.channel.CombinedChannelDuplexHandler";
 
-    /**
-     * The frame that marks a write submitted from outside the event loop, now running on it (its submitter held
-     * the call site). Only its {@code run}: on the submitting thread the same class appears while being created.
-     */
-    private static final String SUBMITTED_TASK_MARKER = "AbstractChannelHandlerContext$WriteTask";
-    private static final String SUBMITTED_TASK_RUN = "run";
-
-    private final String[] frameworks;
+    private final Frameworks frameworks;
     private final StackWalker walker = StackWalker.getInstance();
 
-    public StackInspector(List<String> extraFrameworks) {
-        List<String> all = new ArrayList<>(BUILT_IN_FRAMEWORKS);
-        for (String p : extraFrameworks) {
-            String t = p.trim();
-            if (!t.isEmpty()) {
-                all.add(t.endsWith(".") ? t : t + ".");
-            }
-        }
-        this.frameworks = all.toArray(new String[0]);
+    public StackInspector(Frameworks frameworks) {
+        this.frameworks = frameworks;
+    }
+
+    /** With the built-in frameworks and {@code extraFrameworks} (package prefixes). */
+    public StackInspector(java.util.List<String> extraFrameworks) {
+        this(new Frameworks(extraFrameworks));
+    }
+
+    public Frameworks frameworks() {
+        return frameworks;
     }
 
     /** The outcome of one walk. */
     public static final class Result {
+        static final Result NONE = new Result(null, false);
+        static final Result FORWARDED = new Result(null, true);
+
         /** {@code package.Class.method} of the application frame, or null when there is none. */
         public final String function;
-        /** True when the write runs a task submitted from another thread, whose stack holds the real culprit. */
-        public final boolean submitted;
+        /**
+         * True when the write was made inside a pipeline handler's outbound method ({@code write} or {@code flush}
+         * called by Netty's pipeline): the handler passes on, or turns into other messages, what was written
+         * further out, which was judged there. Such a write is never the application's.
+         */
+        public final boolean forwarded;
 
-        Result(String function, boolean submitted) {
+        Result(String function, boolean forwarded) {
             this.function = function;
-            this.submitted = submitted;
+            this.forwarded = forwarded;
         }
     }
 
+    /** The application frame on this thread's stack, skipping frameworks and pipeline handlers' outbound methods. */
     public Result inspect() {
-        boolean[] submitted = new boolean[1];
-        Optional<StackFrame> frame = walker.walk(s -> s.filter(f -> {
-            String cls = f.getClassName();
-            if (cls.endsWith(SUBMITTED_TASK_MARKER) && f.getMethodName().equals(SUBMITTED_TASK_RUN)) {
-                submitted[0] = true;
-            }
-            return !submitted[0] && !isFramework(cls);
-        }).findFirst());
-        return new Result(frame.map(f -> normalise(f.getClassName(), f.getMethodName())).orElse(null), submitted[0]);
+        return walker.walk(this::firstApplicationFrame);
     }
 
-    boolean isFramework(String className) {
-        for (String p : frameworks) {
-            if (className.startsWith(p)) {
-                return true;
+    /**
+     * For a write into a Netty pipeline: whether it was forwarded by a handler's outbound method (then it is not
+     * the application's write), or else the application frame that made it.
+     */
+    public Result inspectPipelineWrite() {
+        return walker.walk(this::pipelineWrite);
+    }
+
+    private Result firstApplicationFrame(Stream<StackFrame> frames) {
+        Iterator<StackFrame> it = frames.iterator();
+        StackFrame candidate = null;
+        while (it.hasNext()) {
+            StackFrame f = it.next();
+            if (candidate != null) {
+                if (!isOutboundDispatch(f)) {
+                    return application(candidate);
+                }
+                // the candidate was a handler's write or flush, called by the pipeline: keep looking further out
+                candidate = null;
+            }
+            if (!frameworks.isFramework(f.getClassName())) {
+                candidate = f;
             }
         }
-        return false;
+        return candidate == null ? Result.NONE : application(candidate);
+    }
+
+    private Result pipelineWrite(Stream<StackFrame> frames) {
+        Iterator<StackFrame> it = frames.iterator();
+        boolean entering = true;
+        StackFrame candidate = null;
+        while (it.hasNext()) {
+            StackFrame f = it.next();
+            String cls = f.getClassName();
+            if (entering && isPlumbing(cls)) {
+                continue;
+            }
+            entering = false;
+            if (candidate != null) {
+                // an application class whose method the pipeline called is a handler passing a write on
+                return isOutboundDispatch(f) ? Result.FORWARDED : application(candidate);
+            }
+            if (isOutboundDispatch(f)) {
+                return Result.FORWARDED;
+            }
+            if (!frameworks.isFramework(cls)) {
+                candidate = f;
+            }
+        }
+        return candidate == null ? Result.NONE : application(candidate);
+    }
+
+    private static Result application(StackFrame f) {
+        return new Result(normalise(f.getClassName(), f.getMethodName()), false);
+    }
+
+    /** The agent's own frames and Netty's entry into the pipeline (the context's, the pipeline's, the channel's). */
+    private boolean isPlumbing(String cls) {
+        return cls.endsWith(CONTEXT) || cls.endsWith(PIPELINE) || cls.endsWith(PIPELINE + "$TailContext")
+                || cls.endsWith(CHANNEL) || frameworks.isAgent(cls);
+    }
+
+    /**
+     * A frame of Netty's pipeline calling a handler's outbound {@code write} or {@code flush} (any Netty copy): the
+     * context's dispatch, or a combined handler handing the operation to its outbound half.
+     */
+    static boolean isOutboundDispatch(StackFrame f) {
+        String cls = f.getClassName();
+        if (cls.endsWith(COMBINED)) {
+            return f.getMethodName().equals("write") || f.getMethodName().equals("flush");
+        }
+        if (!cls.endsWith(CONTEXT)) {
+            return cls.endsWith(CONTEXT + "$WriteTask") && f.getMethodName().equals("run");
+        }
+        switch (f.getMethodName()) {
+            case "invokeWrite0":
+            case "invokeWrite":
+            case "invokeWriteAndFlush":
+            case "invokeFlush0":
+            case "invokeFlush":
+            case "write":
+            case "flush":
+                return true;
+            default:
+                return false;
+        }
     }
 
     /** Compiled on first use (a slow path), not while the host starts. */

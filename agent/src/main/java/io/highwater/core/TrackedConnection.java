@@ -10,9 +10,8 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  * (for Netty, the {@code ChannelOutboundBuffer}) only weakly, so the registry never keeps a connection
  * alive. It doubles as its own registry key: identity of the referent.
  *
- * <p>Footprint (measured by bench/scripts/footprint.sh): this object 168 bytes with compressed oops, the span-event
- * array 48 once the first stop is seen, and the registry's map node 32; the addresses are the transport's own
- * objects, shared, not copies. The per-connection budget is 256 bytes: a new field here needs a look at that.
+ * <p>Footprint: see bench/scripts/footprint.sh, which measures this object and the registry's map node; the addresses are the transport's own objects, shared, not copies. The per-connection budget
+ * is 256 bytes: a new field here needs a look at that.
  */
 public final class TrackedConnection extends WeakReference<Object> {
 
@@ -30,8 +29,6 @@ public final class TrackedConnection extends WeakReference<Object> {
 
     /** The site most recently attributed to an ignored write on this connection. */
     volatile CallSite lastSite;
-    /** The site captured on the application thread that last submitted a write from outside the event loop. */
-    volatile CallSite submitSite;
 
     // The episode: from the first stop signal until the connection has been calm (not waiting) for one stall
     // threshold, or closes. Within it, waits run from a stop signal to the next go signal. Transitions happen
@@ -39,6 +36,8 @@ public final class TrackedConnection extends WeakReference<Object> {
     final long episodeStartNanos;
     final long pendingAtStart;
     volatile long peakPending;
+    /** When the episode's pending bytes were last raised to {@link #peakPending}. */
+    private volatile long peakAtNanos;
     /** Start of the current wait, 0 when not waiting. */
     volatile long waitStartNanos;
     /** When the current wait last drained, or {@link #PROGRESSED} when it drained since the timer's last tick. */
@@ -50,6 +49,8 @@ public final class TrackedConnection extends WeakReference<Object> {
     volatile long episodeIgnoredBytes;
     volatile int waits;
     volatile boolean stalled;
+    /** The agent found this connection already under pressure when it attached: its first wait began earlier. */
+    volatile boolean foundAtAttach;
     /** Bytes queued when the transport began to fail its queued messages (a close), 0 if it did not. */
     private volatile long pendingAtFailure;
     /** The kernel's send queue when last looked at for stall detection, -1 before the first look. */
@@ -63,23 +64,32 @@ public final class TrackedConnection extends WeakReference<Object> {
     /** Whether the episode has ended (closed, evicted, or the agent stopped): it ends exactly once. */
     boolean ended;
 
-    /** Stop, go and stall moments of the episode, for span events: at most {@link #MAX_EVENTS}, the rest counted. */
-    public static final int MAX_EVENTS = 8;
+    /**
+     * The kinds of moments an episode summarises for its span: however many thousand stop/go cycles a respecting
+     * writer goes through, the span carries each kind's count with its first and last moment, never a truncated list.
+     */
     public static final int EVENT_STOP = 0;
     public static final int EVENT_GO = 1;
     public static final int EVENT_STALL = 2;
-    /**
-     * Each entry: (microseconds since the episode started) << 2 | kind, in an int to stay within the per-connection
-     * budget (an int holds 8.9 minutes of microseconds; later events keep that last time). Allocated at the first event.
+    public static final int EVENT_KINDS = 3;
+    /*
+     * Per kind: how many, and the first and last moment in milliseconds since the episode started, packed as
+     * first << 32 | last. Fields rather than arrays: the per-connection budget. Under this object's lock.
      */
-    private int[] events;
-    private int eventCount;
-    private int eventsDropped;
+    private int stops;
+    private int goes;
+    private int stallEvents;
+    private long stopMoments;
+    private long goMoments;
+    private long stallMoments;
+    private final Clock clock;
 
     TrackedConnection(Object transport, Layer layer, TransportProbe probe,
-                      SocketAddress peer, SocketAddress local, long nowNanos, long pendingNow) {
+                      SocketAddress peer, SocketAddress local, Clock clock, long nowNanos, long pendingNow) {
         super(transport);
+        this.clock = clock;
         this.episodeStartNanos = nowNanos;
+        this.peakAtNanos = nowNanos;
         this.calmSinceNanos = nowNanos;
         this.pendingAtStart = pendingNow;
         this.peakPending = pendingNow;
@@ -98,6 +108,12 @@ public final class TrackedConnection extends WeakReference<Object> {
     public long pendingBytes() {
         Object t = get();
         return t == null ? -1 : probe.pendingBytes(t);
+    }
+
+    /** See {@link TransportProbe#stopState}: -1 when the transport is gone or cannot tell. */
+    int transportStopState() {
+        Object t = get();
+        return t == null ? -1 : probe.stopState(t);
     }
 
     boolean isLive() {
@@ -133,40 +149,55 @@ public final class TrackedConnection extends WeakReference<Object> {
     public void observePending(long pending) {
         for (long p = peakPending; pending > p; p = peakPending) {
             if (PEAK.compareAndSet(this, p, pending)) {
+                peakAtNanos = clock.nanoTime();
                 return;
             }
         }
     }
 
+    /** When the episode's pending bytes reached their peak (its start, if they never grew). */
+    public long peakAtNanos() {
+        return peakAtNanos;
+    }
+
     /** Called under this object's lock. */
     void addEvent(int kind, long nowNanos) {
-        if (eventCount == MAX_EVENTS) {
-            // counted as dropped only if this episode becomes a span (EpisodeSpans)
-            eventsDropped++;
-            return;
+        long millis = Math.min(Math.max(0, nowNanos - episodeStartNanos) / 1_000_000, Integer.MAX_VALUE);
+        switch (kind) {
+            case EVENT_STOP:
+                stopMoments = moments(stops++, stopMoments, millis);
+                break;
+            case EVENT_GO:
+                goMoments = moments(goes++, goMoments, millis);
+                break;
+            default:
+                stallMoments = moments(stallEvents++, stallMoments, millis);
+                break;
         }
-        if (events == null) {
-            events = new int[MAX_EVENTS];
-        }
-        long micros = Math.min(Math.max(0, nowNanos - episodeStartNanos) / 1000, Integer.MAX_VALUE >> 2);
-        events[eventCount++] = (int) (micros << 2) | kind;
     }
 
-    /** Number of recorded events. */
-    public synchronized int eventCount() {
-        return eventCount;
+    private static long moments(int countBefore, long moments, long millis) {
+        long first = countBefore == 0 ? millis : moments >>> 32;
+        return first << 32 | millis;
     }
 
-    public synchronized int eventKind(int i) {
-        return events[i] & 3;
+    /** How many moments of {@code kind} ({@link #EVENT_STOP}, {@link #EVENT_GO}, {@link #EVENT_STALL}). */
+    public synchronized int eventCount(int kind) {
+        return kind == EVENT_STOP ? stops : kind == EVENT_GO ? goes : stallEvents;
     }
 
-    public synchronized long eventNanos(int i) {
-        return episodeStartNanos + (events[i] >>> 2) * 1000L;
+    /** The first moment of {@code kind}, in {@link Clock} nanoseconds; meaningful when its count is not 0. */
+    public synchronized long firstEventNanos(int kind) {
+        return episodeStartNanos + (momentsOf(kind) >>> 32) * 1_000_000L;
     }
 
-    public synchronized int eventsDropped() {
-        return eventsDropped;
+    /** The last moment of {@code kind}, in {@link Clock} nanoseconds; meaningful when its count is not 0. */
+    public synchronized long lastEventNanos(int kind) {
+        return episodeStartNanos + (momentsOf(kind) & 0xFFFF_FFFFL) * 1_000_000L;
+    }
+
+    private long momentsOf(int kind) {
+        return kind == EVENT_STOP ? stopMoments : kind == EVENT_GO ? goMoments : stallMoments;
     }
 
     public void pendingAtFailure(long pending) {
@@ -219,6 +250,10 @@ public final class TrackedConnection extends WeakReference<Object> {
 
     public boolean stalled() {
         return stalled;
+    }
+
+    public boolean foundAtAttach() {
+        return foundAtAttach;
     }
 
     private static String hostString(InetSocketAddress a) {

@@ -11,4 +11,12 @@ public interface TransportProbe {
 
     /** False once the connection is closed: it then leaves the registry. */
     boolean isOpen(Object transport);
+
+    /**
+     * Whether the transport holds this connection in a stop state right now: 1 yes, 0 no, -1 when it cannot tell
+     * (then the agent relies on the signals it saw). Read by the agent's timer, to catch up with a missed signal.
+     */
+    default int stopState(Object transport) {
+        return -1;
+    }
 }

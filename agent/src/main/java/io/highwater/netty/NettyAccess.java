@@ -9,67 +9,108 @@ import java.lang.reflect.Field;
 import java.net.SocketAddress;
 
 /**
- * Reads Netty's own accounting from the agent's class loader, which cannot link against Netty: method handles
- * resolved once per {@code ChannelOutboundBuffer} class (there is one per Netty copy in the JVM).
- * Used at collection time and on slow paths only.
+ * Reads Netty's own accounting from the agent's class loader, which cannot link against Netty: method handles onto
+ * Netty's public interfaces, resolved once per copy of Netty in the JVM (each class loader, each relocated package
+ * has its own), reached from any of that copy's classes. Used at collection time and on slow paths only; every
+ * method answers a neutral value instead of throwing.
  */
 final class NettyAccess implements TransportProbe {
 
-    private static final class Handles {
+    /** The handles of one Netty copy. */
+    static final class Copy {
+        /** The package prefix of the copy: "" for Netty itself, e.g. "io.grpc.netty.shaded." for a relocated one. */
+        final String prefix;
+        final Class<?> outboundHandler;
         final MethodHandle totalPending;
-        final MethodHandle channelField;
+        final MethodHandle bufferWritable;
+        final MethodHandle bufferChannel;
         final MethodHandle isOpen;
         final MethodHandle remoteAddress;
         final MethodHandle localAddress;
         final MethodHandle highWaterMark;
         final MethodHandle inEventLoop;
+        final MethodHandle outboundBuffer;
+        final MethodHandle contextChannel;
+        final MethodHandle contextHandler;
+        final MethodHandle sizeEstimator;
+        final MethodHandle estimate;
 
-        Handles(Class<?> bufferClass) throws ReflectiveOperationException {
-            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
-            totalPending = lookup.findVirtual(bufferClass, "totalPendingWriteBytes", MethodType.methodType(long.class));
-            Field f = bufferClass.getDeclaredField("channel");
+        Copy(String prefix, ClassLoader loader) throws ReflectiveOperationException {
+            this.prefix = prefix;
+            MethodHandles.Lookup pub = MethodHandles.publicLookup();
+            Class<?> buffer = load(prefix + "io.netty.channel.ChannelOutboundBuffer", loader);
+            Class<?> channel = load(prefix + "io.netty.channel.Channel", loader);
+            Class<?> unsafe = load(prefix + "io.netty.channel.Channel$Unsafe", loader);
+            Class<?> config = load(prefix + "io.netty.channel.ChannelConfig", loader);
+            Class<?> context = load(prefix + "io.netty.channel.ChannelHandlerContext", loader);
+            Class<?> handler = load(prefix + "io.netty.channel.ChannelHandler", loader);
+            Class<?> estimator = load(prefix + "io.netty.channel.MessageSizeEstimator", loader);
+            Class<?> estimatorHandle = load(prefix + "io.netty.channel.MessageSizeEstimator$Handle", loader);
+            Class<?> loop = load(prefix + "io.netty.channel.EventLoop", loader);
+            Class<?> executor = load(prefix + "io.netty.util.concurrent.EventExecutor", loader);
+            outboundHandler = load(prefix + "io.netty.channel.ChannelOutboundHandler", loader);
+            totalPending = pub.findVirtual(buffer, "totalPendingWriteBytes", MethodType.methodType(long.class));
+            bufferWritable = pub.findVirtual(buffer, "isWritable", MethodType.methodType(boolean.class));
+            Field f = buffer.getDeclaredField("channel");
             // Netty lives in an unnamed module, which is open to the agent's unnamed module
             f.setAccessible(true);
-            channelField = MethodHandles.lookup().unreflectGetter(f);
-            Class<?> channelType = Class.forName("io.netty.channel.Channel", false, bufferClass.getClassLoader());
-            isOpen = lookup.findVirtual(channelType, "isOpen", MethodType.methodType(boolean.class));
-            remoteAddress = lookup.findVirtual(channelType, "remoteAddress", MethodType.methodType(SocketAddress.class));
-            localAddress = lookup.findVirtual(channelType, "localAddress", MethodType.methodType(SocketAddress.class));
-            ClassLoader loader = bufferClass.getClassLoader();
-            Class<?> configType = Class.forName("io.netty.channel.ChannelConfig", false, loader);
-            highWaterMark = MethodHandles.filterReturnValue(
-                    lookup.findVirtual(channelType, "config", MethodType.methodType(configType)),
-                    lookup.findVirtual(configType, "getWriteBufferHighWaterMark", MethodType.methodType(int.class)));
-            Class<?> loopType = Class.forName("io.netty.channel.EventLoop", false, loader);
-            Class<?> executorType = Class.forName("io.netty.util.concurrent.EventExecutor", false, loader);
+            bufferChannel = MethodHandles.lookup().unreflectGetter(f);
+            isOpen = pub.findVirtual(channel, "isOpen", MethodType.methodType(boolean.class));
+            remoteAddress = pub.findVirtual(channel, "remoteAddress", MethodType.methodType(SocketAddress.class));
+            localAddress = pub.findVirtual(channel, "localAddress", MethodType.methodType(SocketAddress.class));
+            MethodHandle configOf = pub.findVirtual(channel, "config", MethodType.methodType(config));
+            highWaterMark = MethodHandles.filterReturnValue(configOf,
+                    pub.findVirtual(config, "getWriteBufferHighWaterMark", MethodType.methodType(int.class)));
+            sizeEstimator = MethodHandles.filterReturnValue(MethodHandles.filterReturnValue(configOf,
+                    pub.findVirtual(config, "getMessageSizeEstimator", MethodType.methodType(estimator))),
+                    pub.findVirtual(estimator, "newHandle", MethodType.methodType(estimatorHandle)));
+            estimate = pub.findVirtual(estimatorHandle, "size", MethodType.methodType(int.class, Object.class));
             inEventLoop = MethodHandles.filterReturnValue(
-                    lookup.findVirtual(channelType, "eventLoop", MethodType.methodType(loopType)),
-                    lookup.findVirtual(executorType, "inEventLoop", MethodType.methodType(boolean.class))
-                            .asType(MethodType.methodType(boolean.class, loopType)));
+                    pub.findVirtual(channel, "eventLoop", MethodType.methodType(loop)),
+                    pub.findVirtual(executor, "inEventLoop", MethodType.methodType(boolean.class))
+                            .asType(MethodType.methodType(boolean.class, loop)));
+            outboundBuffer = MethodHandles.filterReturnValue(
+                    pub.findVirtual(channel, "unsafe", MethodType.methodType(unsafe)),
+                    pub.findVirtual(unsafe, "outboundBuffer", MethodType.methodType(buffer)));
+            contextChannel = pub.findVirtual(context, "channel", MethodType.methodType(channel));
+            contextHandler = pub.findVirtual(context, "handler", MethodType.methodType(handler));
+        }
+
+        private static Class<?> load(String name, ClassLoader loader) throws ClassNotFoundException {
+            return Class.forName(name, false, loader);
         }
     }
 
-    private final ClassValue<Handles> handles = new ClassValue<Handles>() {
+    private final ClassValue<Copy> copies = new ClassValue<Copy>() {
         @Override
-        protected Handles computeValue(Class<?> type) {
+        protected Copy computeValue(Class<?> type) {
+            String name = type.getName();
+            int at = name.indexOf("io.netty.");
+            String prefix = at < 0 ? "" : name.substring(0, at);
             try {
-                return new Handles(type);
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                io.highwater.agent.Log.once("netty-access:" + type.getName(),
-                        "netty: cannot read pending bytes of " + type.getName() + " (" + e + "); its connections stay at 0");
+                return new Copy(prefix, type.getClassLoader());
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                io.highwater.agent.Log.once("netty-access:" + prefix + type.getClassLoader(),
+                        "netty" + (prefix.isEmpty() ? "" : " (" + prefix + "io.netty)")
+                                + ": cannot read its state (" + e + "); its connections stay at 0");
                 return null;
             }
         }
     };
 
+    /** The copy of Netty that {@code nettyObject}'s class belongs to, or null when it cannot be read. */
+    Copy copy(Object nettyObject) {
+        return copies.get(nettyObject.getClass());
+    }
+
     @Override
     public long pendingBytes(Object buffer) {
-        Handles h = handles.get(buffer.getClass());
-        if (h == null) {
+        Copy c = copy(buffer);
+        if (c == null) {
             return 0;
         }
         try {
-            return (long) h.totalPending.invoke(buffer);
+            return (long) c.totalPending.invoke(buffer);
         } catch (Throwable t) {
             return -1;
         }
@@ -77,71 +118,116 @@ final class NettyAccess implements TransportProbe {
 
     @Override
     public boolean isOpen(Object buffer) {
-        Handles h = handles.get(buffer.getClass());
-        if (h == null) {
+        Copy c = copy(buffer);
+        if (c == null) {
             return true;
         }
         try {
-            return (boolean) h.isOpen.invoke(h.channelField.invoke(buffer));
+            return (boolean) c.isOpen.invoke(c.bufferChannel.invoke(buffer));
         } catch (Throwable t) {
             return false;
         }
     }
 
-    /** The buffer's channel, or null when it cannot be read. */
-    Object channel(Object buffer) {
-        Handles h = handles.get(buffer.getClass());
-        if (h == null) {
-            return null;
+    /** Unwritable (above the high-water mark, or a user-defined stop) is Netty's stop state. */
+    @Override
+    public int stopState(Object buffer) {
+        Copy c = copy(buffer);
+        if (c == null) {
+            return -1;
         }
         try {
-            return h.channelField.invoke(buffer);
+            return (boolean) c.bufferWritable.invoke(buffer) ? 0 : 1;
         } catch (Throwable t) {
-            return null;
+            return -1;
+        }
+    }
+
+    /** The buffer's channel, or null when it cannot be read. */
+    Object channelOfBuffer(Object buffer) {
+        Copy c = copy(buffer);
+        return c == null ? null : invoke(c.bufferChannel, buffer);
+    }
+
+    /** The context's channel, or null. */
+    Object channelOfContext(Object ctx) {
+        Copy c = copy(ctx);
+        return c == null ? null : invoke(c.contextChannel, ctx);
+    }
+
+    /** The context's handler, or null. */
+    Object handler(Object ctx) {
+        Copy c = copy(ctx);
+        return c == null ? null : invoke(c.contextHandler, ctx);
+    }
+
+    /**
+     * Whether {@code handler}, the handler of {@code ctx}, takes part in outbound operations (it may pass a write on,
+     * or make others). Asked of the context's copy: the handler's class may be the application's.
+     */
+    boolean isOutboundHandler(Object ctx, Object handler) {
+        Copy c = copy(ctx);
+        return c == null || c.outboundHandler.isInstance(handler);
+    }
+
+    /** The channel's outbound buffer; null once the channel is closed, or when it cannot be read. */
+    Object outboundBuffer(Object channel) {
+        Copy c = copy(channel);
+        return c == null ? null : invoke(c.outboundBuffer, channel);
+    }
+
+    /** What the channel's own size estimator says {@code msg} adds to its pending bytes; 0 when it cannot tell. */
+    long size(Object channel, Object msg) {
+        Copy c = copy(channel);
+        if (c == null || msg == null) {
+            return 0;
+        }
+        try {
+            return Math.max(0, (int) c.estimate.invoke(c.sizeEstimator.invoke(channel), msg));
+        } catch (Throwable t) {
+            return 0;
         }
     }
 
     /** The channel's high-water mark; {@code -1} when it cannot be read. */
-    long highWaterMark(Object buffer, Object channel) {
-        Handles h = handles.get(buffer.getClass());
-        if (h == null) {
+    long highWaterMark(Object channel) {
+        Copy c = copy(channel);
+        if (c == null) {
             return -1;
         }
         try {
-            return (int) h.highWaterMark.invoke(channel);
+            return (int) c.highWaterMark.invoke(channel);
         } catch (Throwable t) {
             return -1;
         }
     }
 
-    /** Whether this thread is the channel's event loop; true when that cannot be told (no submit is judged then). */
-    boolean inEventLoop(Object buffer, Object channel) {
-        Handles h = handles.get(buffer.getClass());
-        if (h == null) {
+    /** Whether this thread is the channel's event loop; true when that cannot be told. */
+    boolean inEventLoop(Object channel) {
+        Copy c = copy(channel);
+        if (c == null) {
             return true;
         }
         try {
-            return (boolean) h.inEventLoop.invoke(channel);
+            return (boolean) c.inEventLoop.invoke(channel);
         } catch (Throwable t) {
             return true;
         }
     }
 
-    SocketAddress remoteAddress(Object buffer, Object channel) {
-        return address(buffer, channel, true);
+    SocketAddress remoteAddress(Object channel) {
+        Copy c = copy(channel);
+        return c == null ? null : (SocketAddress) invoke(c.remoteAddress, channel);
     }
 
-    SocketAddress localAddress(Object buffer, Object channel) {
-        return address(buffer, channel, false);
+    SocketAddress localAddress(Object channel) {
+        Copy c = copy(channel);
+        return c == null ? null : (SocketAddress) invoke(c.localAddress, channel);
     }
 
-    private SocketAddress address(Object buffer, Object channel, boolean remote) {
-        Handles h = handles.get(buffer.getClass());
-        if (h == null) {
-            return null;
-        }
+    private static Object invoke(MethodHandle h, Object target) {
         try {
-            return (SocketAddress) (remote ? h.remoteAddress : h.localAddress).invoke(channel);
+            return h.invoke(target);
         } catch (Throwable t) {
             return null;
         }

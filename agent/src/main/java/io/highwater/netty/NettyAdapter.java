@@ -2,72 +2,126 @@ package io.highwater.netty;
 
 import io.highwater.bootstrap.NettyHooks;
 import io.highwater.core.ConnectionRegistry;
+import io.highwater.core.Frameworks;
 import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
 import io.highwater.core.Signal;
+import io.highwater.core.StackInspector;
 import io.highwater.core.TrackedConnection;
 
 /**
- * Translates what the Netty advice sees into the neutral model. Every method runs on a slow path only:
- * while a channel is unwritable, on writability transitions, on close.
+ * Translates what the Netty advice sees into the neutral model. Every method runs on a slow path only: a write
+ * while its channel is unwritable, a drain while unwritable, writability transitions, close.
  *
  * <p>Stop signal: the channel turns unwritable (pending bytes above the high-water mark). Go signal: writable
  * again (below the low-water mark). Progress: bytes leaving the outbound buffer for the socket.
+ *
+ * <p>One judgement per application write: a write is judged where it enters the pipeline, against the channel's
+ * state at that moment, and only if it is the application's. Writes that a pipeline handler makes on the context
+ * of its own (a codec's chunk framing, TLS records cut at flush, compressed blocks, HTTP/2 frames, another agent's
+ * tracing handler passing the write on) are that handler's rendering of a write judged further out, or the
+ * handler's own traffic, never the application's.
  */
 public final class NettyAdapter implements NettyHooks {
 
     private static final String EMBEDDED_CHANNEL = "io.netty.channel.embedded.EmbeddedChannel";
+    private static final String TAIL = "io.netty.channel.DefaultChannelPipeline$TailContext";
     /** Netty's accounting overhead per queued message (its own setting, default 96). */
     private static final long ENTRY_OVERHEAD = Math.max(0, Integer.getInteger(
             "io.netty.transport.outboundBufferEntrySizeOverhead", 96));
 
+    /** Whose write a write on a handler's context is. */
+    enum Origin {
+        /** An inbound-only handler's context, or the tail: the application writing. */
+        APPLICATION,
+        /** Netty's own handlers and other agents' handlers: they pass writes on, or make their own traffic. */
+        HANDLER,
+        /** A handler of the application's (or another framework's) that takes part in outbound operations: it may
+         * write (in {@code channelRead}, say) or pass a write on (in its {@code write}); the stack tells. */
+        LOOK
+    }
+
     private final Monitor monitor;
     private final ConnectionRegistry registry;
+    private final Frameworks frameworks;
     private final NettyAccess access = new NettyAccess();
 
     public NettyAdapter(Monitor monitor) {
         this.monitor = monitor;
         this.registry = monitor.registry();
+        this.frameworks = monitor.inspector().frameworks();
+    }
+
+    NettyAccess access() {
+        return access;
+    }
+
+    /**
+     * After an attach to a running JVM: asks every Netty event loop for its channels, and tracks those already
+     * beyond their high-water mark. Returns how many loops were asked; what they find arrives as they run the task.
+     */
+    public int discoverAtAttach() {
+        return new NettyDiscovery(this).start();
     }
 
     @Override
-    public void writeWhileUnwritable(Object buffer, int size) {
-        Object channel = access.channel(buffer);
+    public void writeWhileUnwritable(Object ctx, Object msg) {
+        Object channel = access.channelOfContext(ctx);
         if (channel == null || isEmbedded(channel)) {
             return;
         }
+        Object buffer = access.outboundBuffer(channel);
+        if (buffer == null) {
+            // closed: the write fails, nothing piles up
+            return;
+        }
         long pendingBefore = access.pendingBytes(buffer);
-        // registering here, not only at the stop signal, picks up connections that were already unwritable
-        // when the agent attached; their wait starts now
+        // registering here, not only at the stop signal, also picks up a channel whose stop signal the agent missed
         TrackedConnection c = track(buffer, channel, false, pendingBefore);
         if (c != null) {
             if (!c.isWaiting()) {
                 monitor.stop(c, pendingBefore);
             }
-            c.observePending(pendingBefore + size);
+            c.observePending(pendingBefore);
+        }
+        long size = access.size(channel, msg);
+        // an empty message (the end of an HTTP response, say) adds nothing to the pile: not an ignored write
+        if (size <= 0 || !monitor.beyondTolerance(pendingBefore, access.highWaterMark(channel))) {
+            return;
+        }
+        StackInspector.Result walked = null;
+        switch (origin(ctx)) {
+            case HANDLER:
+                return;
+            case LOOK:
+                walked = monitor.inspector().inspectPipelineWrite();
+                if (walked.forwarded) {
+                    return;
+                }
+                break;
+            default:
+                break;
+        }
+        if (c != null) {
             monitor.captureTrace(c);
         }
-        // an empty message (the end of an HTTP response, say) adds nothing to the pile: not an ignored write
-        if (size > 0 && monitor.beyondTolerance(pendingBefore, access.highWaterMark(buffer, channel))) {
-            monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, size);
-        }
+        monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, size, walked);
     }
 
-    @Override
-    public void submitWhileUnwritable(Object buffer) {
-        Object channel = access.channel(buffer);
-        if (channel == null || isEmbedded(channel) || access.inEventLoop(buffer, channel)) {
-            return;
+    /** Whose write a write through {@code ctx} is, by the context's handler. */
+    Origin origin(Object ctx) {
+        if (ctx.getClass().getName().endsWith(TAIL)) {
+            return Origin.APPLICATION;
         }
-        long pendingBefore = access.pendingBytes(buffer);
-        if (!monitor.beyondTolerance(pendingBefore, access.highWaterMark(buffer, channel))) {
-            return;
+        Object handler = access.handler(ctx);
+        if (handler == null) {
+            return Origin.HANDLER;
         }
-        TrackedConnection c = track(buffer, channel, false, pendingBefore);
-        if (c != null) {
-            monitor.ignoredSubmit(c, Signal.CHANNEL_UNWRITABLE);
-            monitor.captureTrace(c);
+        String name = handler.getClass().getName();
+        if (isNetty(name) || frameworks.isAgent(name)) {
+            return Origin.HANDLER;
         }
+        return access.isOutboundHandler(ctx, handler) ? Origin.LOOK : Origin.APPLICATION;
     }
 
     @Override
@@ -92,9 +146,21 @@ public final class NettyAdapter implements NettyHooks {
     @Override
     public void drained(Object buffer, long bytes) {
         TrackedConnection c = registry.get(buffer);
-        if (c != null) {
-            monitor.progress(c);
+        if (c == null) {
+            // unwritable and draining, yet untracked: it was under pressure before the agent attached (or its stop
+            // signal was missed); from here on it is watched, whether or not anything is written to it again
+            Object channel = access.channelOfBuffer(buffer);
+            if (channel == null || isEmbedded(channel)) {
+                return;
+            }
+            long pending = access.pendingBytes(buffer);
+            c = track(buffer, channel, true, pending);
+            if (c != null) {
+                monitor.stop(c, pending);
+            }
+            return;
         }
+        monitor.progress(c);
     }
 
     @Override
@@ -121,16 +187,36 @@ public final class NettyAdapter implements NettyHooks {
         }
     }
 
+    /**
+     * A channel found holding bytes beyond its high-water mark when the agent attached (see {@link NettyDiscovery}):
+     * tracked from now, its wait counted from now, its episode marked as begun before.
+     */
+    void foundAtAttach(Object buffer, Object channel) {
+        if (isEmbedded(channel) || registry.get(buffer) != null || access.stopState(buffer) != 1) {
+            return;
+        }
+        long pending = access.pendingBytes(buffer);
+        TrackedConnection c = track(buffer, channel, true, pending);
+        if (c != null) {
+            monitor.foundAtAttach(c, pending);
+        }
+    }
+
     private TrackedConnection track(Object buffer, Object channel, boolean atStopSignal, long pending) {
         TrackedConnection c = registry.get(buffer);
         if (c != null) {
             return c;
         }
-        return monitor.track(buffer, Layer.NETTY, access, access.remoteAddress(buffer, channel),
-                access.localAddress(buffer, channel), atStopSignal, pending);
+        return monitor.track(buffer, Layer.NETTY, access, access.remoteAddress(channel),
+                access.localAddress(channel), atStopSignal, pending);
+    }
+
+    /** A class of Netty itself, of any copy (relocated ones keep {@code io.netty.} after their own prefix). */
+    static boolean isNetty(String className) {
+        return className.startsWith("io.netty.") || className.contains(".io.netty.");
     }
 
     private static boolean isEmbedded(Object channel) {
-        return channel.getClass().getName().equals(EMBEDDED_CHANNEL);
+        return channel.getClass().getName().endsWith(EMBEDDED_CHANNEL);
     }
 }

@@ -3,6 +3,7 @@ package io.highwater.socket;
 import io.highwater.bootstrap.SocketHooks;
 import io.highwater.bootstrap.SocketWrites;
 import io.highwater.core.Clock;
+import io.highwater.core.Frameworks;
 import io.highwater.core.ConnectionRegistry;
 import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
@@ -30,17 +31,13 @@ import java.util.WeakHashMap;
  * signal. A write in between (a retry without waiting: a spin) is an ignored signal with its call site; one that
  * hands over everything also ends the wait.
  *
- * <p>Channels that Netty, the servlet containers or the JDK's HTTP client (the agent's own export among them) write
- * through are counted at their own layer or not at all: the first short write of a channel looks at its stack once.
+ * <p>Channels that Netty, the servlet containers, other libraries, agents or the JDK's HTTP client (the agent's own
+ * export among them) write through are counted at their own layer or not at all: the first short write of a channel
+ * looks at its stack once, against the one list of {@link Frameworks} ({@code highwater.callsite.frameworks} extends
+ * it here too).
  */
 public final class SocketAdapter implements SocketHooks, TransportProbe {
 
-    /** Classes that write to channels on someone else's behalf, and own the backpressure of those channels. */
-    private static final String[] CHANNEL_OWNERS = {
-            "io.netty.", "org.apache.tomcat.", "org.apache.coyote.", "org.eclipse.jetty.", "io.undertow.", "org.xnio.",
-            "jdk.internal.net.http.", "io.highwater.shaded.", "io.grpc.", "org.apache.hc.", "org.apache.http.impl.nio.",
-            "org.apache.mina.", "org.glassfish.grizzly.", "com.hazelcast."
-    };
     /** Remembered owner decisions before the cache starts over. */
     private static final int MAX_OWNER_DECISIONS = 100_000;
     private static final int TICK_RING = 64;
@@ -52,6 +49,8 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
     private final Clock clock;
     private final SocketAccess access = new SocketAccess();
     private final StackWalker walker = StackWalker.getInstance();
+    /** The one list of frameworks (with the user's additions): a channel written from their frames is theirs. */
+    private final Frameworks frameworks;
     private final int maxWaits;
 
     /** Blocking writes reported as waiting, by socket; guarded by itself. */
@@ -103,6 +102,7 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
         this.monitor = monitor;
         this.registry = monitor.registry();
         this.clock = monitor.clock();
+        this.frameworks = monitor.inspector().frameworks();
         this.maxWaits = maxWaits;
         long now = clock.nanoTime();
         for (int i = 0; i < TICK_RING; i++) {
@@ -283,7 +283,7 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
                 return known;
             }
         }
-        boolean owned = walker.walk(frames -> frames.anyMatch(f -> startsWithAny(f.getClassName())));
+        boolean owned = walker.walk(frames -> frames.anyMatch(f -> frameworks.ownsSockets(f.getClassName())));
         synchronized (owners) {
             if (owners.size() >= MAX_OWNER_DECISIONS) {
                 owners.clear();
@@ -298,15 +298,6 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
 
     private void rememberOwned(Object channel) {
         ownedSeen[System.identityHashCode(channel) & (OWNED_SEEN - 1)] = new WeakReference<>(channel);
-    }
-
-    private static boolean startsWithAny(String className) {
-        for (String p : CHANNEL_OWNERS) {
-            if (className.startsWith(p)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     // ---------------------------------------------------------------- shared

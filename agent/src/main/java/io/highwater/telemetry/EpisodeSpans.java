@@ -35,8 +35,14 @@ final class EpisodeSpans implements EpisodeSink {
     static final AttributeKey<Boolean> STALLED = AttributeKey.booleanKey("backpressure.stalled");
     static final AttributeKey<Long> PENDING_AT_END = AttributeKey.longKey("backpressure.pending.bytes");
     static final AttributeKey<Long> PENDING_AT_START = AttributeKey.longKey("backpressure.pending.start_bytes");
-    static final AttributeKey<Long> EVENTS_DROPPED = AttributeKey.longKey("backpressure.span.events_dropped");
+    static final AttributeKey<Long> WAITS = AttributeKey.longKey("backpressure.drain.waits");
+    static final AttributeKey<Boolean> FOUND_AT_ATTACH = AttributeKey.booleanKey("backpressure.found_at_attach");
+    /** On each summarised event: how many moments of its kind the episode had. */
+    static final AttributeKey<Long> EVENT_COUNT = AttributeKey.longKey("backpressure.event.count");
+    /** On the event that marks the last moment of its kind (the first one does not carry it). */
+    static final AttributeKey<Boolean> EVENT_LAST = AttributeKey.booleanKey("backpressure.event.last");
     private static final String[] EVENT_NAMES = {"stop", "go", "stall"};
+    private static final String PEAK_EVENT = "peak";
 
     private final Tracer tracer;
     private final RateLimiter limiter;
@@ -76,6 +82,7 @@ final class EpisodeSpans implements EpisodeSink {
                 .setAttribute(IGNORED_WRITES, ignored)
                 .setAttribute(IGNORED_BYTES, c.episodeIgnoredBytes())
                 .setAttribute(WAIT, c.episodeWaitNanos() / 1e9)
+                .setAttribute(WAITS, (long) c.waits())
                 .setAttribute(STALLED, c.stalled());
         TraceLink link = c.traceLink();
         if (link != null) {
@@ -87,15 +94,27 @@ final class EpisodeSpans implements EpisodeSink {
         if (ignored > 0 && site != null) {
             b.setAttribute(Telemetry.FUNCTION, site.function());
         }
-        Span span = b.startSpan();
-        int events = c.eventCount();
-        for (int i = 0; i < events; i++) {
-            span.addEvent(EVENT_NAMES[c.eventKind(i)], Attributes.empty(), epoch(c.eventNanos(i)), TimeUnit.NANOSECONDS);
+        if (c.foundAtAttach()) {
+            // its first wait began before the agent was there: counted from the attach
+            b.setAttribute(FOUND_AT_ATTACH, true);
         }
-        int eventsDropped = c.eventsDropped();
-        if (eventsDropped > 0) {
-            span.setAttribute(EVENTS_DROPPED, (long) eventsDropped);
-            dropped.add(DropKind.SPAN_EVENT, eventsDropped);
+        Span span = b.startSpan();
+        // a summary, never a truncated list: each kind's first and last moment with its count, and the peak
+        for (int kind = 0; kind < TrackedConnection.EVENT_KINDS; kind++) {
+            int count = c.eventCount(kind);
+            if (count == 0) {
+                continue;
+            }
+            span.addEvent(EVENT_NAMES[kind], Attributes.of(EVENT_COUNT, (long) count),
+                    epoch(c.firstEventNanos(kind)), TimeUnit.NANOSECONDS);
+            if (count > 1) {
+                span.addEvent(EVENT_NAMES[kind], Attributes.of(EVENT_COUNT, (long) count, EVENT_LAST, true),
+                        epoch(c.lastEventNanos(kind)), TimeUnit.NANOSECONDS);
+            }
+        }
+        if (c.peakPending() > 0) {
+            span.addEvent(PEAK_EVENT, Attributes.of(PENDING_AT_END, c.peakPending()), epoch(c.peakAtNanos()),
+                    TimeUnit.NANOSECONDS);
         }
         if (error != null) {
             span.setAttribute(PENDING_AT_END, pendingAtEnd);

@@ -26,7 +26,7 @@ class EpisodeTest {
     private final AtomicLong now = new AtomicLong(SECOND);
     private final AtomicLong clockReads = new AtomicLong();
     private final Dropped dropped = new Dropped();
-    private final ConnectionRegistry registry = new ConnectionRegistry(100, dropped);
+    private final ConnectionRegistry registry = new ConnectionRegistry(100, dropped, now::get);
     private final Probes probes = new Probes();
     private final Monitor monitor = new Monitor(registry, new CallSites(10, dropped), dropped,
             new StackInspector(Collections.emptyList()), new RateLimiter(10, now::get), 1.0, () -> {
@@ -61,6 +61,67 @@ class EpisodeTest {
         assertThat(c.pendingAtStart()).isZero();
         assertThat(c.peakPending()).isEqualTo(70_000);
         assertThat(c.episodeWaitNanos()).isEqualTo(2 * SECOND);
+    }
+
+    @Test
+    void thousandsOfStopGoCyclesAreSummarisedWithCountsFirstAndLastAndThePeak() {
+        TrackedConnection c = track(new Object());
+        long start = now.get();
+        for (int i = 0; i < 10_000; i++) {
+            monitor.stop(c, 70_000 + (i == 4_000 ? 500_000 : 0));
+            now.addAndGet(2_000_000);
+            monitor.go(c);
+            now.addAndGet(1_000_000);
+        }
+        assertThat(c.eventCount(TrackedConnection.EVENT_STOP)).isEqualTo(10_000);
+        assertThat(c.eventCount(TrackedConnection.EVENT_GO)).isEqualTo(10_000);
+        assertThat(c.eventCount(TrackedConnection.EVENT_STALL)).isZero();
+        assertThat(c.firstEventNanos(TrackedConnection.EVENT_STOP)).isEqualTo(start);
+        assertThat(c.lastEventNanos(TrackedConnection.EVENT_STOP)).isEqualTo(start + 9_999 * 3_000_000L);
+        assertThat(c.firstEventNanos(TrackedConnection.EVENT_GO)).isEqualTo(start + 2_000_000L);
+        assertThat(c.lastEventNanos(TrackedConnection.EVENT_GO)).isEqualTo(start + 9_999 * 3_000_000L + 2_000_000L);
+        assertThat(c.peakPending()).isEqualTo(570_000);
+        assertThat(c.peakAtNanos()).isEqualTo(start + 4_000 * 3_000_000L);
+        assertThat(c.waits()).isEqualTo(10_000);
+    }
+
+    @Test
+    void aConnectionTheTransportHoldsStoppedIsBlockedAtTheNextTickThoughItsSignalWasMissed() {
+        Object transport = new Object();
+        TrackedConnection c = track(transport);
+        probes.stopped.put(transport, 1);
+        assertThat(snapshot().blocked(Layer.NETTY)).as("no stop signal seen yet").isZero();
+        monitor.tick();
+        assertThat(c.isWaiting()).isTrue();
+        assertThat(snapshot().blocked(Layer.NETTY)).isEqualTo(1);
+        now.addAndGet(SECOND);
+        probes.stopped.put(transport, 0);
+        monitor.tick();
+        assertThat(c.isWaiting()).as("writable again, its go signal missed too").isFalse();
+        assertThat(waits).containsExactly(1.0);
+    }
+
+    @Test
+    void aTransportThatCannotTellLeavesTheSignalsAlone() {
+        Object transport = new Object();
+        TrackedConnection c = track(transport);
+        monitor.stop(c, 1);
+        monitor.tick();
+        assertThat(c.isWaiting()).isTrue();
+        monitor.go(c);
+        monitor.tick();
+        assertThat(c.isWaiting()).isFalse();
+    }
+
+    @Test
+    void aConnectionFoundAtAttachWaitsFromTheAttachAndSaysSo() {
+        TrackedConnection c = track(new Object());
+        monitor.foundAtAttach(c, 390_000_000L);
+        assertThat(c.foundAtAttach()).isTrue();
+        assertThat(c.isWaiting()).isTrue();
+        assertThat(c.peakPending()).isEqualTo(390_000_000L);
+        now.addAndGet(3 * SECOND);
+        assertThat(snapshot().oldestWaitNanos(Layer.NETTY)).isEqualTo(3 * SECOND);
     }
 
     @Test

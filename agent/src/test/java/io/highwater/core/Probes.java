@@ -10,6 +10,8 @@ final class Probes implements TransportProbe {
 
     final Map<Object, Long> pending = new ConcurrentHashMap<>();
     final Map<Object, Boolean> open = new ConcurrentHashMap<>();
+    /** The transport's own stop state (1 stopped, 0 not); absent: it cannot tell. */
+    final Map<Object, Integer> stopped = new ConcurrentHashMap<>();
 
     @Override
     public long pendingBytes(Object transport) {
@@ -19,5 +21,10 @@ final class Probes implements TransportProbe {
     @Override
     public boolean isOpen(Object transport) {
         return open.getOrDefault(transport, true);
+    }
+
+    @Override
+    public int stopState(Object transport) {
+        return stopped.getOrDefault(transport, -1);
     }
 }

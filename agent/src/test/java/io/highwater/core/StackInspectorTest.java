@@ -35,13 +35,13 @@ class StackInspectorTest {
         StackInspector inspector = new StackInspector(Collections.emptyList());
         StackInspector.Result r = ExportJob.inspectFromHere(inspector);
         assertThat(r.function).isEqualTo(ExportJob.class.getName() + ".inspectFromHere");
-        assertThat(r.submitted).isFalse();
+        assertThat(r.forwarded).isFalse();
     }
 
     @Test
     void extraFrameworkPackagesAreSkipped() {
         StackInspector inspector = new StackInspector(Arrays.asList("com.example.export", " "));
-        assertThat(inspector.isFramework(ExportJob.class.getName())).isTrue();
+        assertThat(inspector.frameworks().isFramework(ExportJob.class.getName())).isTrue();
         assertThat(ExportJob.inspectFromHere(inspector).function).doesNotStartWith(ExportJob.class.getName());
     }
 

@@ -18,6 +18,7 @@ import static io.highwater.it.support.Contract.AGENT_DROPPED;
 import static io.highwater.it.support.Contract.CONNECTIONS_BLOCKED;
 import static io.highwater.it.support.Contract.DRAIN_WAIT;
 import static io.highwater.it.support.Contract.DROPPED_KIND;
+import static io.highwater.it.support.Contract.EVENT_COUNT;
 import static io.highwater.it.support.Contract.FUNCTION;
 import static io.highwater.it.support.Contract.IGNORED_WRITES;
 import static io.highwater.it.support.Contract.LAYER;
@@ -32,6 +33,7 @@ import static io.highwater.it.support.Contract.SPAN_PENDING_BYTES;
 import static io.highwater.it.support.Contract.SPAN_START_BYTES;
 import static io.highwater.it.support.Contract.SPAN_STALLED;
 import static io.highwater.it.support.Contract.SPAN_WAIT_SECONDS;
+import static io.highwater.it.support.Contract.SPAN_WAITS;
 import static io.highwater.it.support.Exports.above;
 import static io.highwater.it.support.Exports.connectionPending;
 import static io.highwater.it.support.Exports.netty;
@@ -114,6 +116,11 @@ class EpisodeSpanTest {
                     .isLessThanOrEqualTo(RespectingWriterTest.respectingBound(16 * KIB));
             assertThat(span.attr(SPAN_STALLED)).as("stalled (threshold 30 s)").isEqualTo(false);
             assertThat(span.eventNames()).as("the episode's stop and go events").contains("stop", "go");
+            // a respecting writer to a slow client crosses its water marks again and again: all of it is in the span
+            assertThat(eventCount(span, "stop")).as("stop signals of the episode").isGreaterThan(8);
+            assertThat(eventCount(span, "go")).as("go signals").isEqualTo(eventCount(span, "stop"));
+            assertThat(span.eventNames()).as("first and last stop, first and last go, the peak")
+                    .containsExactly("stop", "stop", "go", "go", "peak");
         }
     }
 
@@ -274,13 +281,23 @@ class EpisodeSpanTest {
         assertThat(span.attr(SPAN_STALLED)).as("stalled").isInstanceOf(Boolean.class);
         assertThat(span.span().getEndTimeUnixNano()).as("end after start")
                 .isGreaterThanOrEqualTo(span.span().getStartTimeUnixNano());
-        assertThat(span.span().getEventsCount()).as("events (at most 8)").isBetween(1, 8);
+        // a summary: each kind's first and last moment with its count, and the peak; never more, never truncated
+        assertThat(span.span().getEventsCount()).as("events").isBetween(1, 7);
         assertThat(span.eventNames()).as("event names").allMatch(n -> n.equals("stop") || n.equals("go")
-                || n.equals("stall"));
+                || n.equals("stall") || n.equals("peak"));
         assertThat(span.eventNames().get(0)).as("an episode starts with a stop signal").isEqualTo("stop");
         for (Span.Event e : span.span().getEventsList()) {
             assertThat(e.getTimeUnixNano()).as("event %s within the span", e.getName())
                     .isBetween(span.span().getStartTimeUnixNano(), span.span().getEndTimeUnixNano());
         }
+        assertThat(eventCount(span, "stop")).as("stops, counted on the stop event")
+                .isEqualTo(span.longAttr(SPAN_WAITS));
+    }
+
+    /** The {@code backpressure.event.count} on the (first) event named {@code name}, 0 when there is none. */
+    static long eventCount(ReceivedSpan span, String name) {
+        return span.span().getEventsList().stream().filter(e -> e.getName().equals(name)).findFirst()
+                .flatMap(e -> e.getAttributesList().stream().filter(kv -> kv.getKey().equals(EVENT_COUNT)).findFirst())
+                .map(kv -> kv.getValue().getIntValue()).orElse(0L);
     }
 }

@@ -37,7 +37,8 @@ class SlowPathInliningTest {
                      // compiled with its slow-path call sites hot
                      .jvmArg("-XX:-TieredCompilation", "-Xbatch", "-XX:+UnlockDiagnosticVMOptions",
                              "-XX:CompileCommand=quiet",
-                             "-XX:CompileCommand=PrintInlining,io.netty.channel.ChannelOutboundBuffer::*")
+                             "-XX:CompileCommand=PrintInlining,io.netty.channel.ChannelOutboundBuffer::*",
+                             "-XX:CompileCommand=PrintInlining,io.netty.channel.AbstractChannelHandlerContext::*")
                      .args("200000").start()) {
             assertThat(child.awaitExit()).as(child.transcript()).isZero();
             assertThat(child.stdout()).contains("CYCLES 200000");

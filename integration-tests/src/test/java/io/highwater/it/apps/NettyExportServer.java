@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -23,6 +24,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpContentCompressor;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponse;
@@ -32,11 +34,19 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.CharsetUtil;
 import io.netty.util.Version;
 
+import javax.net.ssl.KeyManagerFactory;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +60,9 @@ import java.util.stream.Collectors;
  * JDK; compiled against the Netty 4.1 API and run on 4.1 or 4.2.
  *
  * <p>Arguments: {@code --transport nio|epoll} (epoll fails loudly when unavailable), {@code --sndbuf <bytes>}
- * (pins SO_SNDBUF of accepted connections; the OS default otherwise). Binds 127.0.0.1 on a free port and prints,
+ * (pins SO_SNDBUF of accepted connections; the OS default otherwise), {@code --tls <PKCS#12 key store>} (an
+ * {@code SslHandler} in front of everything, on the JDK's TLS), {@code --compress} (an {@code HttpContentCompressor}
+ * behind the codec: gzip for clients that accept it). Binds 127.0.0.1 on a free port and prints,
  * in this order, {@code NETTY-VERSION <v>}, {@code CHANNEL <server channel class>}, {@code HEAP-MAX <bytes>} and
  * {@code LISTENING <port>} on stdout.
  *
@@ -58,7 +70,10 @@ import java.util.stream.Collectors;
  * {@link DefaultHttpContent} chunks (with a Content-Length each application write is exactly one entry in Netty's
  * outbound buffer), then {@link LastHttpContent#EMPTY_LAST_CONTENT}, then the connection is closed. The write
  * buffer water marks are set explicitly to Netty's defaults, 32 KiB low / 64 KiB high. Query parameters:
- * {@code bytes} (the total) and {@code chunk} (the size of one write).
+ * {@code bytes} (the total), {@code chunk} (the size of one write), {@code chunked=true} (chunked transfer encoding
+ * instead of a Content-Length: the codec adds framing around every write) and {@code random=true} (incompressible
+ * content). The ignoring and respecting writers print their own count of content writes made beyond the agent's
+ * default tolerance ({@link GroundTruth}) when they are done.
  * <ul>
  *   <li>{@code /ignore} (16 MiB in 16 KiB writes): {@link #writeIgnoring} writes everything on the event loop and
  *       never looks at {@code isWritable()} — the bug.</li>
@@ -81,6 +96,8 @@ import java.util.stream.Collectors;
 public final class NettyExportServer {
 
     public static final int LOW_WATER_MARK = 32 * 1024;
+    /** The password of the key store given with {@code --tls}. */
+    public static final String KEY_PASSWORD = "highwater";
     public static final int HIGH_WATER_MARK = 64 * 1024;
     static final int KIB = 1024;
     static final int MIB = 1024 * 1024;
@@ -116,6 +133,8 @@ public final class NettyExportServer {
     public static Channel start(String[] args) throws InterruptedException {
         String transport = "nio";
         Integer sndbuf = null;
+        SslContext tls = null;
+        boolean compress = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--transport":
@@ -123,6 +142,12 @@ public final class NettyExportServer {
                     break;
                 case "--sndbuf":
                     sndbuf = Integer.parseInt(args[++i]);
+                    break;
+                case "--tls":
+                    tls = tls(Path.of(args[++i]));
+                    break;
+                case "--compress":
+                    compress = true;
                     break;
                 default:
                     throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -150,6 +175,8 @@ public final class NettyExportServer {
             default:
                 throw new IllegalArgumentException("--transport nio|epoll, not " + transport);
         }
+        SslContext sslContext = tls;
+        boolean compression = compress;
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(channelClass)
@@ -158,8 +185,14 @@ public final class NettyExportServer {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * KIB),
-                                new ExportHandler());
+                        if (sslContext != null) {
+                            ch.pipeline().addLast(sslContext.newHandler(ch.alloc()));
+                        }
+                        ch.pipeline().addLast(new HttpServerCodec());
+                        if (compression) {
+                            ch.pipeline().addLast(new HttpContentCompressor());
+                        }
+                        ch.pipeline().addLast(new HttpObjectAggregator(64 * KIB), new ExportHandler());
                     }
                 });
         if (sndbuf != null) {
@@ -180,33 +213,85 @@ public final class NettyExportServer {
         return server;
     }
 
+    /** A server TLS context from a PKCS#12 key store (password {@value #KEY_PASSWORD}), on the JDK's own TLS. */
+    static SslContext tls(Path keyStore) {
+        try (InputStream in = Files.newInputStream(keyStore)) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, KEY_PASSWORD.toCharArray());
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, KEY_PASSWORD.toCharArray());
+            return SslContextBuilder.forServer(kmf).sslProvider(SslProvider.JDK).build();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read " + keyStore, e);
+        }
+    }
+
+    /**
+     * The application's own count, the ground truth the tests compare the agent with: of one response's content
+     * writes, how many were made while the channel's pending bytes (Netty's own count, read just before the call)
+     * were beyond the agent's default tolerance, more than twice the high-water mark. Printed as
+     * {@code WRITES <port> total=<n> beyond=<b>} once the writer is done, {@code <port>} being the client's.
+     */
+    static final class GroundTruth {
+        final Channel channel;
+        long total;
+        long beyond;
+
+        GroundTruth(Channel channel) {
+            this.channel = channel;
+        }
+
+        /** Call just before each content write. */
+        void beforeWrite() {
+            total++;
+            ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+            if (buffer != null && buffer.totalPendingWriteBytes() > 2L * HIGH_WATER_MARK) {
+                beyond++;
+            }
+        }
+
+        void print() {
+            System.out.println("WRITES " + ((InetSocketAddress) channel.remoteAddress()).getPort() + " total=" + total
+                    + " beyond=" + beyond);
+            System.out.flush();
+        }
+    }
+
     // ---------------------------------------------------------------- the writers under test
 
     /** The bug: writes every chunk on the event loop, flushing now and then, never asking {@code isWritable()}. */
-    static void writeIgnoring(ChannelHandlerContext ctx, long total, int chunk) {
-        ctx.write(head(total));
+    static void writeIgnoring(ChannelHandlerContext ctx, long total, int chunk, Body body) {
+        GroundTruth truth = new GroundTruth(ctx.channel());
+        ctx.write(head(total, body.chunked));
         long left = total;
         int writes = 0;
         while (left > 0) {
             int size = (int) Math.min(chunk, left);
-            ctx.write(new DefaultHttpContent(chunk(ctx.alloc(), size)));
+            ByteBuf content = body.chunk(ctx.alloc(), size);
+            truth.beforeWrite();
+            ctx.write(new DefaultHttpContent(content));
             left -= size;
             if (++writes % FLUSH_EVERY == 0) {
                 ctx.flush();
             }
         }
+        truth.print();
         ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** The same bug on an application thread: every chunk goes through {@code writeAndFlush} from outside Netty. */
     static void writeIgnoringFromAppThread(Channel channel, long total, int chunk) {
+        GroundTruth truth = new GroundTruth(channel);
         channel.write(head(total));
         long left = total;
         while (left > 0) {
             int size = (int) Math.min(chunk, left);
-            channel.writeAndFlush(new DefaultHttpContent(chunk(channel.alloc(), size)));
+            ByteBuf content = chunk(channel.alloc(), size);
+            truth.beforeWrite();
+            channel.writeAndFlush(new DefaultHttpContent(content));
             left -= size;
         }
+        truth.print();
         channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -220,11 +305,14 @@ public final class NettyExportServer {
         while (!s.done && ch.isActive() && ch.isWritable()) {
             if (s.left == 0) {
                 s.done = true;
+                s.truth.print();
                 ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
             int size = (int) Math.min(s.chunk, s.left);
-            ctx.write(new DefaultHttpContent(chunk(ctx.alloc(), size)));
+            ByteBuf content = s.body.chunk(ctx.alloc(), size);
+            s.truth.beforeWrite();
+            ctx.write(new DefaultHttpContent(content));
             s.left -= size;
             wrote = true;
         }
@@ -296,8 +384,17 @@ public final class NettyExportServer {
     // ---------------------------------------------------------------- plumbing
 
     static HttpResponse head(long total) {
+        return head(total, false);
+    }
+
+    /** The response head: {@code Content-Length: total}, or chunked transfer encoding (the length unsaid). */
+    static HttpResponse head(long total, boolean chunked) {
         HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        HttpUtil.setContentLength(r, total);
+        if (chunked) {
+            HttpUtil.setTransferEncodingChunked(r, true);
+        } else {
+            HttpUtil.setContentLength(r, total);
+        }
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         return r;
@@ -315,15 +412,46 @@ public final class NettyExportServer {
         return buf;
     }
 
+    /**
+     * How a response's body is sent: {@code chunked=true} (query) uses chunked transfer encoding, so the HTTP codec
+     * frames every content write with a chunk header and a trailing CRLF; {@code random=true} fills it with
+     * pseudo-random bytes, which compression cannot shrink.
+     */
+    static final class Body {
+        final boolean chunked;
+        final boolean random;
+        private final java.util.Random rnd = new java.util.Random(42);
+
+        Body(boolean chunked, boolean random) {
+            this.chunked = chunked;
+            this.random = random;
+        }
+
+        ByteBuf chunk(ByteBufAllocator alloc, int size) {
+            if (!random) {
+                return NettyExportServer.chunk(alloc, size);
+            }
+            byte[] bytes = new byte[size];
+            rnd.nextBytes(bytes);
+            ByteBuf buf = alloc.directBuffer(size);
+            buf.writeBytes(bytes);
+            return buf;
+        }
+    }
+
     /** The state of one {@code /respect} response. Event-loop confined. */
     static final class Streaming {
         final int chunk;
+        final Body body;
+        final GroundTruth truth;
         long left;
         boolean done;
 
-        Streaming(long total, int chunk) {
+        Streaming(long total, int chunk, Body body, Channel channel) {
             this.left = total;
             this.chunk = chunk;
+            this.body = body;
+            this.truth = new GroundTruth(channel);
         }
     }
 
@@ -354,9 +482,10 @@ public final class NettyExportServer {
             }
             answered = true;
             QueryStringDecoder q = new QueryStringDecoder(req.uri());
+            Body body = new Body(flag(q, "chunked"), flag(q, "random"));
             switch (q.path()) {
                 case "/ignore":
-                    writeIgnoring(ctx, param(q, "bytes", 16L * MIB), (int) param(q, "chunk", 16 * KIB));
+                    writeIgnoring(ctx, param(q, "bytes", 16L * MIB), (int) param(q, "chunk", 16 * KIB), body);
                     break;
                 case "/ignore-offloop": {
                     long total = param(q, "bytes", 16L * MIB);
@@ -366,8 +495,9 @@ public final class NettyExportServer {
                     break;
                 }
                 case "/respect":
-                    streaming = new Streaming(param(q, "bytes", 4L * MIB), (int) param(q, "chunk", 16 * KIB));
-                    ctx.write(head(streaming.left));
+                    streaming = new Streaming(param(q, "bytes", 4L * MIB), (int) param(q, "chunk", 16 * KIB), body,
+                            ctx.channel());
+                    ctx.write(head(streaming.left, body.chunked));
                     writeRespecting(ctx, streaming);
                     break;
                 case "/single":
@@ -417,6 +547,11 @@ public final class NettyExportServer {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // a client that goes away mid-response is part of the scenarios: close quietly
             ctx.close();
+        }
+
+        private static boolean flag(QueryStringDecoder q, String name) {
+            List<String> v = q.parameters().get(name);
+            return v != null && !v.isEmpty() && Boolean.parseBoolean(v.get(0));
         }
 
         private static long param(QueryStringDecoder q, String name, long dflt) {

@@ -9,8 +9,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
 /**
  * Drives Netty's own {@code ChannelOutboundBuffer} through a stop/go cycle per message, so that every slow path of
  * the Netty advice runs often enough for C2 to compile the instrumented methods: a write that makes the channel
- * unwritable ({@code addMessage}, then the writability change), a drain while unwritable ({@code removeBytes}), and
- * the channel turning writable again. An {@code EmbeddedChannel}, which the agent never tracks: only how the JIT
+ * unwritable (the writability change), a write into the pipeline while it is unwritable (the context's {@code write}),
+ * a drain while unwritable ({@code removeBytes}), and the channel turning writable again. An {@code EmbeddedChannel}, which the agent never tracks: only how the JIT
  * compiles the advice is of interest here, not what the agent records.
  *
  * <p>Usage: {@code StopGoLoop <cycles>}; prints {@code CYCLES <n>} and exits.

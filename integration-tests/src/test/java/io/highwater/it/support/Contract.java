@@ -45,7 +45,10 @@ public final class Contract {
     public static final String SPAN_WAIT_SECONDS = "backpressure.drain.wait_seconds";
     public static final String SPAN_STALLED = "backpressure.stalled";
     public static final String SPAN_PENDING_BYTES = "backpressure.pending.bytes";
-    public static final String SPAN_EVENTS_DROPPED = "backpressure.span.events_dropped";
+    public static final String SPAN_WAITS = "backpressure.drain.waits";
+    public static final String SPAN_FOUND_AT_ATTACH = "backpressure.found_at_attach";
+    /** On a span event: how many moments of its kind the episode had. */
+    public static final String EVENT_COUNT = "backpressure.event.count";
 
     public static final String SERVICE_NAME = "service.name";
     public static final String SERVICE_INSTANCE_ID = "service.instance.id";

@@ -69,6 +69,7 @@ public final class ExportServer implements AutoCloseable {
         private final List<String[]> env = new ArrayList<>();
         private final List<String> removeEnv = new ArrayList<>();
         private final List<String> jvmArgs = new ArrayList<>();
+        private final List<String> appArgs = new ArrayList<>();
 
         private Builder(String name, NettyVariant variant) {
             this.name = name;
@@ -112,6 +113,12 @@ public final class ExportServer implements AutoCloseable {
             return this;
         }
 
+        /** Arguments of the server itself ({@code --tls <key store>}, {@code --compress}). */
+        public Builder appArg(String... args) {
+            appArgs.addAll(List.of(args));
+            return this;
+        }
+
         public ExportServer start() {
             ChildJvm.Builder b = ChildJvm.builder(name).classPath(variant.classPath()).classPath(extraClassPath)
                     .mainClass(mainClass).args("--transport", variant.transport());
@@ -122,6 +129,7 @@ public final class ExportServer implements AutoCloseable {
             if (sndbuf != null) {
                 b.args("--sndbuf", String.valueOf(sndbuf));
             }
+            b.args(appArgs.toArray(new String[0]));
             for (String[] kv : env) {
                 b.env(kv[0], kv[1]);
             }

@@ -37,6 +37,8 @@ public final class SlowClient implements AutoCloseable {
     /** What the reader thread is doing. */
     public enum State { READING, PAUSED, DONE }
 
+    /** The TCP connection; {@link #socket} is the same, or TLS over it. */
+    private final Socket tcp;
     private final Socket socket;
     private final int port;
     private final String path;
@@ -66,13 +68,15 @@ public final class SlowClient implements AutoCloseable {
         this.bytesPerSecond = b.bytesPerSecond;
         this.readSize = b.readSize;
         this.pauseAtBodyBytes = b.pauseAtBodyBytes;
-        this.socket = new Socket();
+        this.tcp = new Socket();
         // before connect: the window scale is fixed in the handshake, and setting it disables auto-tuning
         if (b.receiveBuffer > 0) {
-            socket.setReceiveBufferSize(b.receiveBuffer);
+            tcp.setReceiveBufferSize(b.receiveBuffer);
         }
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
-        String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n";
+        tcp.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
+        this.socket = b.tls ? TrustingTls.wrap(tcp, port) : tcp;
+        String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n"
+                + b.headers + "\r\n";
         OutputStream out = socket.getOutputStream();
         out.write(request.getBytes(StandardCharsets.US_ASCII));
         out.flush();
@@ -273,12 +277,12 @@ public final class SlowClient implements AutoCloseable {
             lock.unlock();
         }
         try {
-            socket.setSoLinger(true, 0);
+            tcp.setSoLinger(true, 0);
         } catch (SocketException ignored) {
             // already closed
         }
         try {
-            socket.close();
+            tcp.close();
         } catch (IOException ignored) {
             // closing
         }
@@ -433,6 +437,8 @@ public final class SlowClient implements AutoCloseable {
         private int receiveBuffer = 4096;
         private int readSize = 4096;
         private long pauseAtBodyBytes;
+        private boolean tls;
+        private final StringBuilder headers = new StringBuilder();
 
         private Builder(int port, String path) {
             this.port = port;
@@ -472,6 +478,18 @@ public final class SlowClient implements AutoCloseable {
          */
         public Builder pauseAtBodyBytes(long bytes) {
             this.pauseAtBodyBytes = bytes;
+            return this;
+        }
+
+        /** TLS over the connection (trusting any server certificate: the tests' servers sign their own). */
+        public Builder tls() {
+            this.tls = true;
+            return this;
+        }
+
+        /** One more request header, e.g. {@code Accept-Encoding: gzip}. */
+        public Builder header(String name, String value) {
+            headers.append(name).append(": ").append(value).append("\r\n");
             return this;
         }
 
