@@ -123,6 +123,31 @@ class AgentJarTest {
         }
     }
 
+    /**
+     * The shade plugin rewrites string constants that look like the packages it relocates: had the list of other
+     * agents' packages been written as literals, the built jar would look for {@code io.highwater.shaded.io
+     * .opentelemetry.javaagent.} and name OpenTelemetry's tracing handler as the application's call site. Asked of
+     * the classes in the jar, as the agent runs them.
+     */
+    @Test
+    void theFrameworkListInTheJarStillNamesOtherAgentsPackages() throws Exception {
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {new URL("jar:file:" + jar.getName() + "!/inst/")},
+                ClassLoader.getPlatformClassLoader())) {
+            Class<?> type = loader.loadClass("io.highwater.core.Frameworks");
+            Object builtIn = type.getMethod("builtIn").invoke(null);
+            Method isFramework = type.getMethod("isFramework", String.class);
+            Method isAgent = type.getMethod("isAgent", String.class);
+            for (String other : List.of(
+                    "io.opentelemetry.javaagent.shaded.instrumentation.netty.v4_1.internal.server."
+                            + "HttpServerResponseTracingHandler",
+                    "net.bytebuddy.agent.builder.AgentBuilder$Default", "datadog.trace.agent.Tracer")) {
+                assertThat((Boolean) isFramework.invoke(builtIn, other)).as(other).isTrue();
+                assertThat((Boolean) isAgent.invoke(builtIn, other)).as(other).isTrue();
+            }
+            assertThat((Boolean) isFramework.invoke(builtIn, "com.example.Export")).isFalse();
+        }
+    }
+
     private static boolean hasMethod(Class<?> type, ClassFileRefs.MethodRef call) {
         for (Method m : type.getMethods()) {
             if (m.getName().equals(call.name()) && descriptor(m).equals(call.descriptor())
