@@ -194,14 +194,15 @@ public final class Monitor {
 
     /**
      * The agent stops (JVM shutdown or detach): every episode still open ends now, as an error when the
-     * connection was still waiting or had bytes pending, so that its span reaches the final export.
+     * connection was still waiting or had bytes pending, so that its span reaches the final export. Waits still
+     * running are left running: they did not end, and the final export must still count their connections as
+     * blocked, with the oldest wait as long as it is (the span counts a running wait up to its end).
      */
     public void endAll(String reason) {
         long now = clock.nanoTime();
         for (TrackedConnection c : registry.all()) {
             long pending = Math.max(0, c.pendingBytes());
             boolean waiting = c.isWaiting();
-            endWait(c, now);
             endEpisode(c, now, pending, waiting || pending > 0 ? reason + " with " + pending + " bytes pending" : null);
         }
     }

@@ -244,6 +244,12 @@ public final class TrackedConnection extends WeakReference<Object> {
         return episodeWaitNanos;
     }
 
+    /** Time blocked within the episode up to {@code nowNanos}, a wait still running included. */
+    public synchronized long episodeWaitNanos(long nowNanos) {
+        long running = waitStartNanos;
+        return episodeWaitNanos + (running != 0 ? Math.max(0, nowNanos - running) : 0);
+    }
+
     public int waits() {
         return waits;
     }

@@ -81,7 +81,7 @@ final class EpisodeSpans implements EpisodeSink {
                 .setAttribute(PENDING_AT_START, c.pendingAtStart())
                 .setAttribute(IGNORED_WRITES, ignored)
                 .setAttribute(IGNORED_BYTES, c.episodeIgnoredBytes())
-                .setAttribute(WAIT, c.episodeWaitNanos() / 1e9)
+                .setAttribute(WAIT, c.episodeWaitNanos(endNanos) / 1e9)
                 .setAttribute(WAITS, (long) c.waits())
                 .setAttribute(STALLED, c.stalled());
         TraceLink link = c.traceLink();

@@ -125,6 +125,26 @@ class EpisodeTest {
     }
 
     @Test
+    void whenTheAgentStopsEpisodesEndButRunningWaitsStillShowInTheFinalExport() {
+        Object transport = new Object();
+        probes.pending.put(transport, 300_000L);
+        TrackedConnection c = track(transport);
+        monitor.stop(c, 300_000);
+        now.addAndGet(2 * SECOND);
+        List<String> ended = new ArrayList<>();
+        monitor.attachEpisodes((conn, end, pending, error) -> ended.add(
+                conn.episodeWaitNanos(end) + " " + pending + " " + error));
+        monitor.endAll("process shutting down");
+        assertThat(ended).containsExactly(2 * SECOND + " 300000 process shutting down with 300000 bytes pending");
+        // the export that follows: still holding, still blocked, its wait as old as it is
+        Snapshot s = snapshot();
+        assertThat(s.pendingBytes(Layer.NETTY)).isEqualTo(300_000);
+        assertThat(s.blocked(Layer.NETTY)).isEqualTo(1);
+        assertThat(s.oldestWaitNanos(Layer.NETTY)).isEqualTo(2 * SECOND);
+        assertThat(waits).as("a wait cut short by the agent's end is no ended wait").isEmpty();
+    }
+
+    @Test
     void repeatedStopsDuringOneWaitDoNotRestartIt() {
         TrackedConnection c = track(new Object());
         monitor.stop(c, 1);

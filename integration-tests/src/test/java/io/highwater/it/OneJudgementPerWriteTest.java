@@ -1,5 +1,6 @@
 package io.highwater.it;
 
+import io.highwater.it.apps.NettyExportServer;
 import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.NettyVariant;
@@ -20,6 +21,7 @@ import static io.highwater.it.support.Contract.FUNCTION;
 import static io.highwater.it.support.Contract.IGNORED_BYTES;
 import static io.highwater.it.support.Contract.IGNORED_WRITES;
 import static io.highwater.it.support.Exports.above;
+import static io.highwater.it.support.Exports.assertBlockedWhereverHeldBeyondTheMark;
 import static io.highwater.it.support.Exports.assertContractShapes;
 import static io.highwater.it.support.Exports.assertWellFormed;
 import static io.highwater.it.support.Exports.connectionPending;
@@ -151,6 +153,9 @@ class OneJudgementPerWriteTest {
             assertThat(receiver.counterTotal(IGNORED_BYTES, p -> true)).as("ignored bytes")
                     .isEqualTo(truth[1] * 16 * KIB);
             assertThat(writes.longValue()).isEqualTo(truth[1]);
+            // the backlog stays: later batches must still count the connection as blocked, with its wait running
+            receiver.awaitFurtherMetricBatches(3);
+            assertBlockedWhereverHeldBeyondTheMark(receiver, NettyExportServer.HIGH_WATER_MARK);
             assertWellFormed(receiver);
             assertContractShapes(receiver);
         }

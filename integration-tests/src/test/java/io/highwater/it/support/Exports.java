@@ -67,6 +67,27 @@ public final class Exports {
     }
 
     /**
+     * The agent's numbers agree with each other: in every batch where a Netty connection holds more than twice
+     * {@code highWaterMark} (so beyond its mark, whatever was written last), the same batch counts a blocked Netty
+     * connection with a wait running.
+     */
+    public static void assertBlockedWhereverHeldBeyondTheMark(OtlpReceiver receiver, long highWaterMark) {
+        List<MetricPoint> held = receiver.gaugePoints(CONNECTION_PENDING_BYTES).stream()
+                .filter(p -> p.has(LAYER, NETTY) && p.doubleValue() > 2.0 * highWaterMark).toList();
+        assertThat(held).as("batches with a connection beyond its high-water mark").isNotEmpty();
+        for (MetricPoint p : held) {
+            List<MetricPoint> blocked = receiver.pointsInBatch(Contract.CONNECTIONS_BLOCKED, p.batch()).stream()
+                    .filter(b -> b.has(LAYER, NETTY)).toList();
+            assertThat(blocked).as("blocked connections in batch %d, beside %s", p.batch(), p)
+                    .singleElement().satisfies(b -> assertThat(b.doubleValue()).isGreaterThanOrEqualTo(1));
+            List<MetricPoint> oldest = receiver.pointsInBatch(Contract.DRAIN_OLDEST_WAIT, p.batch()).stream()
+                    .filter(b -> b.has(LAYER, NETTY)).toList();
+            assertThat(oldest).as("the oldest wait in batch %d, beside %s", p.batch(), p)
+                    .singleElement().satisfies(b -> assertThat(b.doubleValue()).isPositive());
+        }
+    }
+
+    /**
      * What every export of the agent must look like: proper OTLP (nothing the receiver refused), the contract's
      * {@code backpressure.*} metrics in the scope {@code highwater} with the agent's version, and a resource with
      * {@code service.name} {@code it-netty} and a {@code service.instance.id} on every point.
