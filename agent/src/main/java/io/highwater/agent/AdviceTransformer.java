@@ -56,16 +56,57 @@ public final class AdviceTransformer implements ClassFileTransformer {
         default Set<String> oncePerCall() {
             return Collections.emptySet();
         }
+
+        /**
+         * The package, in internal form ({@code io/netty/}), of a library that others relocate into packages of
+         * their own (grpc-netty-shaded, database drivers, fat jars). A class of the same name under any prefix is
+         * then this target too, found by its name's shape, and the advice's references to the library's types are
+         * remapped to that copy's. Null: only the class named {@link #internalName()}.
+         */
+        default String relocatable() {
+            return null;
+        }
+    }
+
+    /** A target as it applies to one class: the prefix of a relocated copy, or "" for the library itself. */
+    static final class Match {
+        final Target target;
+        final String prefix;
+
+        Match(Target target, String prefix) {
+            this.target = target;
+            this.prefix = prefix;
+        }
     }
 
     private final Map<String, Target> targets = new LinkedHashMap<>();
+    private final List<Target> relocatable = new ArrayList<>();
     private final ClassLoader agentLoader;
 
     public AdviceTransformer(ClassLoader agentLoader, List<Target> targets) {
         this.agentLoader = agentLoader;
         for (Target t : targets) {
             this.targets.put(t.internalName(), t);
+            if (t.relocatable() != null) {
+                relocatable.add(t);
+            }
         }
+    }
+
+    /** The target of the class {@code internalName}, a relocated copy's included, or null. */
+    Match match(String internalName) {
+        Target exact = targets.get(internalName);
+        if (exact != null) {
+            return new Match(exact, "");
+        }
+        for (Target t : relocatable) {
+            String own = t.internalName();
+            int cut = internalName.length() - own.length();
+            if (cut > 0 && internalName.endsWith(own) && internalName.charAt(cut - 1) == '/') {
+                return new Match(t, internalName.substring(0, cut));
+            }
+        }
+        return null;
     }
 
     /** Registers this transformer and retransforms targets that were loaded before it. */
@@ -73,7 +114,7 @@ public final class AdviceTransformer implements ClassFileTransformer {
         inst.addTransformer(this, true);
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (targets.containsKey(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+            if (match(c.getName().replace('.', '/')) != null && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }
         }
@@ -85,7 +126,7 @@ public final class AdviceTransformer implements ClassFileTransformer {
         inst.removeTransformer(this);
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (targets.containsKey(c.getName().replace('.', '/'))) {
+            if (match(c.getName().replace('.', '/')) != null) {
                 loaded.add(c);
             }
         }
@@ -105,16 +146,24 @@ public final class AdviceTransformer implements ClassFileTransformer {
     @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
                             ProtectionDomain protectionDomain, byte[] classfileBuffer) {
-        Target target = className == null ? null : targets.get(className);
-        if (target == null) {
+        Match match = className == null ? null : match(className);
+        if (match == null) {
             return null;
         }
+        Target target = match.target;
         String name = className.replace('/', '.');
         try {
-            ClassFileLocator locator = new ClassFileLocator.Compound(
-                    ClassFileLocator.Simple.of(name, classfileBuffer),
-                    loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader() : ClassFileLocator.ForClassLoader.of(loader),
-                    ClassFileLocator.ForClassLoader.of(agentLoader));
+            List<ClassFileLocator> sources = new ArrayList<>();
+            sources.add(ClassFileLocator.Simple.of(name, classfileBuffer));
+            if (!match.prefix.isEmpty()) {
+                // the advice, as compiled against the library's own types, is rewritten for this copy's
+                sources.add(new ClassFileLocator.Simple(Relocation.advice(agentLoader, target.advice().values(),
+                        target.relocatable(), match.prefix)));
+            }
+            sources.add(loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader()
+                    : ClassFileLocator.ForClassLoader.of(loader));
+            sources.add(ClassFileLocator.ForClassLoader.of(agentLoader));
+            ClassFileLocator locator = new ClassFileLocator.Compound(sources);
             TypePool pool = TypePool.Default.of(locator);
             TypeDescription type = pool.describe(name).resolve();
             String skip = target.check(type, loader);
@@ -147,6 +196,7 @@ public final class AdviceTransformer implements ClassFileTransformer {
         }
     }
 
+    /** The targets' class names; relocated copies are matched by shape and not listed. */
     public List<String> targetNames() {
         List<String> out = new ArrayList<>();
         for (String n : targets.keySet()) {

@@ -94,7 +94,7 @@ public final class Frameworks {
 
     /** Whether a frame of {@code className} can never be the application's call site. */
     public boolean isFramework(String className) {
-        return startsWithAny(className, notApplication) || isGenerated(className);
+        return startsWithAny(className, notApplication) || isGenerated(className) || isRelocatedLibrary(className);
     }
 
     /**
@@ -102,7 +102,21 @@ public final class Frameworks {
      * agent) that reports, or hides, its own backpressure.
      */
     public boolean ownsSockets(String className) {
-        return startsWithAny(className, socketOwners);
+        return startsWithAny(className, socketOwners) || isRelocatedLibrary(className);
+    }
+
+    /**
+     * A library relocated into another package keeps its own package after the new prefix
+     * ({@code com.acme.shaded.io.netty.channel.X}): it is the library, wherever it was moved.
+     */
+    static boolean isRelocatedLibrary(String className) {
+        for (String p : LIBRARIES) {
+            int at = className.indexOf(p, 1);
+            if (at > 0 && className.charAt(at - 1) == '.') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code className} belongs to an agent, highwater's own code included. */

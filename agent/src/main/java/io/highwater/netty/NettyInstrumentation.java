@@ -8,7 +8,9 @@ import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
 
 import java.io.InputStream;
+import java.net.JarURLConnection;
 import java.net.URL;
+import java.net.URLConnection;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -17,22 +19,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
 
 import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.nameEndsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 /**
- * Instruments {@code io.netty.channel.ChannelOutboundBuffer}, which Netty 4.1 and 4.2 share for every transport
- * with an outbound buffer (NIO, epoll, kqueue, io_uring). Only methods and fields that have the expected shape
- * are touched; a Netty whose buffer differs is skipped with one log line.
+ * Instruments Netty 4.1 and 4.2, and every copy of it relocated into another package (grpc-netty-shaded, drivers, fat
+ * jars), which are classes of their own with the same shape: {@code ChannelOutboundBuffer}, which every transport with
+ * an outbound buffer shares (NIO, epoll, kqueue, io_uring), and {@code AbstractChannelHandlerContext}, where writes
+ * enter a pipeline. Only methods and fields that have the expected shape are touched; a copy of another shape is
+ * skipped with one log line.
  */
 public final class NettyInstrumentation {
 
     static final String BUFFER = "io.netty.channel.ChannelOutboundBuffer";
     static final String CONTEXT = "io.netty.channel.AbstractChannelHandlerContext";
+    /** What relocated copies keep after their own prefix. */
+    static final String PACKAGE = "io/netty/";
     private static final String CHANNEL = "io.netty.channel.Channel";
     private static final String PROMISE = "io.netty.channel.ChannelPromise";
     private static final String ADVICE = "io.highwater.netty.advice.";
@@ -40,17 +49,18 @@ public final class NettyInstrumentation {
 
     /**
      * The method shapes, built on first use: Byte Buddy's matchers load a few hundred classes, which must wait
-     * until a ChannelOutboundBuffer actually loads, not slow down the host's start-up.
+     * until a Netty class actually loads, not slow down the host's start-up. Netty's own types are matched by the end
+     * of their names, so that a relocated copy's match too.
      */
     private static final class Shapes {
         static final ElementMatcher.Junction<MethodDescription> WRITE_MESSAGE = named("write")
                 .and(takesArguments(1)).and(takesArgument(0, Object.class)).and(not(isAbstract()));
         static final ElementMatcher.Junction<MethodDescription> WRITE = named("write")
-                .and(takesArguments(2)).and(takesArgument(0, Object.class)).and(takesArgument(1, named(PROMISE)))
-                .and(not(isAbstract()));
+                .and(takesArguments(2)).and(takesArgument(0, Object.class))
+                .and(takesArgument(1, nameEndsWith(PROMISE))).and(not(isAbstract()));
         static final ElementMatcher.Junction<MethodDescription> WRITE_AND_FLUSH = named("writeAndFlush")
-                .and(takesArguments(2)).and(takesArgument(0, Object.class)).and(takesArgument(1, named(PROMISE)))
-                .and(not(isAbstract()));
+                .and(takesArguments(2)).and(takesArgument(0, Object.class))
+                .and(takesArgument(1, nameEndsWith(PROMISE))).and(not(isAbstract()));
         static final ElementMatcher.Junction<MethodDescription> WRITABILITY = named("fireChannelWritabilityChanged")
                 .and(takesArguments(1)).and(takesArgument(0, boolean.class));
         static final ElementMatcher.Junction<MethodDescription> DRAIN = named("removeBytes")
@@ -64,14 +74,9 @@ public final class NettyInstrumentation {
     private NettyInstrumentation() {
     }
 
-    /** The transformation target for {@code ChannelOutboundBuffer}. */
+    /** The transformation target for {@code ChannelOutboundBuffer}: pending bytes, writability, drains, close. */
     public static AdviceTransformer.Target target(InstrumentationReport report) {
-        return new AdviceTransformer.Target() {
-            @Override
-            public String internalName() {
-                return BUFFER.replace('.', '/');
-            }
-
+        return new NettyTarget(BUFFER, "ChannelOutboundBuffer", report) {
             @Override
             public Map<ElementMatcher<? super MethodDescription>, String> advice() {
                 Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
@@ -83,24 +88,8 @@ public final class NettyInstrumentation {
             }
 
             @Override
-            public String check(TypeDescription type, ClassLoader loader) {
-                String version = nettyVersion(loader);
-                List<String> missing = missingShape(type);
-                if (!missing.isEmpty()) {
-                    String why = "netty " + version + ": ChannelOutboundBuffer lacks " + String.join(", ", missing);
-                    report.skipped(why);
-                    return why;
-                }
-                try {
-                    Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-                } catch (ClassNotFoundException | LinkageError e) {
-                    String why = "netty " + version + " in " + loader
-                            + ": its class loader does not delegate to the bootstrap class path";
-                    report.skipped(why);
-                    return why;
-                }
-                report.instrumented("netty " + version + " (ChannelOutboundBuffer)");
-                return null;
+            List<String> missing(TypeDescription type) {
+                return missingShape(type);
             }
         };
     }
@@ -110,12 +99,7 @@ public final class NettyInstrumentation {
      * they are judged. Without it, pending bytes and waits are still seen, ignored writes are not.
      */
     public static AdviceTransformer.Target pipelineTarget(InstrumentationReport report) {
-        return new AdviceTransformer.Target() {
-            @Override
-            public String internalName() {
-                return CONTEXT.replace('.', '/');
-            }
-
+        return new NettyTarget(CONTEXT, "pipeline writes", report) {
             @Override
             public Map<ElementMatcher<? super MethodDescription>, String> advice() {
                 Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
@@ -130,29 +114,74 @@ public final class NettyInstrumentation {
             }
 
             @Override
-            public String check(TypeDescription type, ClassLoader loader) {
-                String version = nettyVersion(loader);
+            List<String> missing(TypeDescription type) {
                 List<String> missing = new ArrayList<>();
                 requireMethod(type, Shapes.WRITE, "write(Object, ChannelPromise)", missing);
                 requireMethod(type, Shapes.WRITE_AND_FLUSH, "writeAndFlush(Object, ChannelPromise)", missing);
-                if (!missing.isEmpty()) {
-                    String why = "netty " + version + ": AbstractChannelHandlerContext lacks " + String.join(", ", missing)
-                            + "; ignored writes are not judged";
-                    report.skipped(why);
-                    return why;
-                }
-                try {
-                    Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-                } catch (ClassNotFoundException | LinkageError e) {
-                    String why = "netty " + version + " in " + loader
-                            + ": its class loader does not delegate to the bootstrap class path";
-                    report.skipped(why);
-                    return why;
-                }
-                report.instrumented("netty " + version + " (pipeline writes)");
-                return null;
+                return missing;
+            }
+
+            @Override
+            String consequence() {
+                return "; ignored writes are not judged";
             }
         };
+    }
+
+    /** A Netty class, in Netty itself and in every relocated copy. */
+    private abstract static class NettyTarget implements AdviceTransformer.Target {
+        private final String className;
+        private final String part;
+        private final InstrumentationReport report;
+
+        NettyTarget(String className, String part, InstrumentationReport report) {
+            this.className = className;
+            this.part = part;
+            this.report = report;
+        }
+
+        abstract List<String> missing(TypeDescription type);
+
+        String consequence() {
+            return "";
+        }
+
+        @Override
+        public String internalName() {
+            return className.replace('.', '/');
+        }
+
+        @Override
+        public String relocatable() {
+            return PACKAGE;
+        }
+
+        @Override
+        public String check(TypeDescription type, ClassLoader loader) {
+            String label = label(type.getName(), loader);
+            List<String> missing = missing(type);
+            if (!missing.isEmpty()) {
+                String why = label + ": " + type.getSimpleName() + " lacks " + String.join(", ", missing) + consequence();
+                report.skipped(why);
+                return why;
+            }
+            try {
+                Class.forName("io.highwater.bootstrap.Bridge", false, loader);
+            } catch (ClassNotFoundException | LinkageError e) {
+                String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap class path";
+                report.skipped(why);
+                return why;
+            }
+            report.instrumented(label + " (" + part + ")");
+            return null;
+        }
+    }
+
+    /** {@code netty 4.2.18.Final}, or for a relocated copy {@code netty 4.1.127.Final relocated to io.grpc.netty.shaded}. */
+    static String label(String className, ClassLoader loader) {
+        int at = className.indexOf("io.netty.");
+        String prefix = at <= 0 ? "" : className.substring(0, at - 1);
+        return "netty " + nettyVersion(loader, className) + (prefix.isEmpty() ? "" : " relocated to " + prefix);
     }
 
     static List<String> missingShape(TypeDescription type) {
@@ -169,11 +198,11 @@ public final class NettyInstrumentation {
 
     private static void requireField(TypeDescription type, String name, String typeName, List<String> missing) {
         for (FieldDescription.InDefinedShape f : type.getDeclaredFields()) {
-            if (f.getName().equals(name) && f.getType().asErasure().getName().equals(typeName)) {
+            if (f.getName().equals(name) && f.getType().asErasure().getName().endsWith(typeName)) {
                 return;
             }
         }
-        missing.add("field " + typeName + " " + name);
+        missing.add("field " + typeName.substring(typeName.lastIndexOf('.') + 1) + " " + name);
     }
 
     private static void requireMethod(TypeDescription type, ElementMatcher.Junction<MethodDescription> m, String label,
@@ -183,17 +212,44 @@ public final class NettyInstrumentation {
         }
     }
 
-    /** Every Netty jar carries this file naming its own artifact; look through all of them for the transport. */
-    static String nettyVersion(ClassLoader loader) {
+    /**
+     * Netty's version as its jar names it ({@code META-INF/io.netty.versions.properties}): first the jar that holds
+     * {@code className} (a shaded jar carries the file of the Netty it relocated, renamed after the new package), then
+     * any Netty jar the loader sees.
+     */
+    static String nettyVersion(ClassLoader loader, String className) {
         try {
+            URL classFile = loader == null ? ClassLoader.getSystemResource(className.replace('.', '/') + ".class")
+                    : loader.getResource(className.replace('.', '/') + ".class");
+            if (classFile != null) {
+                URLConnection c = classFile.openConnection();
+                if (c instanceof JarURLConnection) {
+                    c.setUseCaches(false);
+                    try (JarFile jar = ((JarURLConnection) c).getJarFile()) {
+                        // a relocating shade renames the file after the package: META-INF/io.grpc.netty.shaded.io...
+                        int at = className.indexOf("io.netty.");
+                        ZipEntry e = jar.getEntry("META-INF/" + (at > 0 ? className.substring(0, at) : "")
+                                + "io.netty.versions.properties");
+                        if (e == null) {
+                            e = jar.getEntry("META-INF/io.netty.versions.properties");
+                        }
+                        if (e != null) {
+                            try (InputStream in = jar.getInputStream(e)) {
+                                String v = transportVersion(in);
+                                if (v != null) {
+                                    return v;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             Enumeration<URL> files = loader == null
                     ? ClassLoader.getSystemResources("META-INF/io.netty.versions.properties")
                     : loader.getResources("META-INF/io.netty.versions.properties");
             while (files.hasMoreElements()) {
                 try (InputStream in = files.nextElement().openStream()) {
-                    Properties p = new Properties();
-                    p.load(in);
-                    String v = p.getProperty("netty-transport.version");
+                    String v = transportVersion(in);
                     if (v != null) {
                         return v;
                     }
@@ -203,5 +259,12 @@ public final class NettyInstrumentation {
             // fall through
         }
         return "(version unknown)";
+    }
+
+    private static String transportVersion(InputStream in) throws java.io.IOException {
+        Properties p = new Properties();
+        p.load(in);
+        String v = p.getProperty("netty-transport.version");
+        return v != null ? v : p.getProperty("netty-common.version");
     }
 }

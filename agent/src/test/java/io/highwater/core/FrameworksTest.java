@@ -44,6 +44,13 @@ class FrameworksTest {
     }
 
     @Test
+    void aRelocatedLibraryIsStillTheLibrary() {
+        assertThat(builtIn.isFramework("com.acme.shaded.io.netty.channel.AbstractChannelHandlerContext")).isTrue();
+        assertThat(builtIn.ownsSockets("org.driver.internal.shaded.io.netty.channel.nio.NioEventLoop")).isTrue();
+        assertThat(builtIn.isFramework("com.acme.nettyapp.Export")).isFalse();
+    }
+
+    @Test
     void theUsersPrefixesExtendBothViews() {
         Frameworks extended = new Frameworks(Arrays.asList(" com.acme.rpc", "org.mine.", " "));
         assertThat(extended.isFramework("com.acme.rpc.Conn")).isTrue();

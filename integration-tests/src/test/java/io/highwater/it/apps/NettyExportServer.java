@@ -49,7 +49,6 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -203,14 +202,36 @@ public final class NettyExportServer {
             boss.shutdownGracefully();
             workers.shutdownGracefully();
         });
-        Map<String, Version> versions = Version.identify();
-        Version common = versions.get("netty-common");
-        System.out.println("NETTY-VERSION " + (common == null ? "unknown" : common.artifactVersion()));
+        System.out.println("NETTY-VERSION " + nettyVersion());
         System.out.println("CHANNEL " + server.getClass().getName());
         System.out.println("HEAP-MAX " + Runtime.getRuntime().maxMemory());
         System.out.println("LISTENING " + ((InetSocketAddress) server.localAddress()).getPort());
         System.out.flush();
         return server;
+    }
+
+    /**
+     * The version of the Netty this runs on. A copy relocated by a shade (grpc-netty-shaded) renames its versions file
+     * after its new package, {@code META-INF/io.grpc.netty.shaded.io.netty.versions.properties}, where Netty's own
+     * {@code Version} does not look.
+     */
+    static String nettyVersion() {
+        Version common = Version.identify().get("netty-common");
+        if (common != null) {
+            return common.artifactVersion();
+        }
+        String name = Channel.class.getName();
+        String file = "META-INF/" + name.substring(0, name.indexOf("io.netty.")) + "io.netty.versions.properties";
+        try (InputStream in = NettyExportServer.class.getClassLoader().getResourceAsStream(file)) {
+            if (in != null) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(in);
+                return p.getProperty("netty-common.version", "unknown");
+            }
+        } catch (java.io.IOException e) {
+            // unknown
+        }
+        return "unknown";
     }
 
     /** A server TLS context from a PKCS#12 key store (password {@value #KEY_PASSWORD}), on the JDK's own TLS. */

@@ -64,7 +64,7 @@ public final class ExportServer implements AutoCloseable {
         private final NettyVariant variant;
         private String agentArgs;
         private Integer sndbuf;
-        private Class<?> mainClass = NettyExportServer.class;
+        private String mainClass;
         private final List<Path> extraClassPath = new ArrayList<>();
         private final List<String[]> env = new ArrayList<>();
         private final List<String> removeEnv = new ArrayList<>();
@@ -89,7 +89,7 @@ public final class ExportServer implements AutoCloseable {
         }
 
         public Builder mainClass(Class<?> main) {
-            this.mainClass = main;
+            this.mainClass = main.getName();
             return this;
         }
 
@@ -121,7 +121,8 @@ public final class ExportServer implements AutoCloseable {
 
         public ExportServer start() {
             ChildJvm.Builder b = ChildJvm.builder(name).classPath(variant.classPath()).classPath(extraClassPath)
-                    .mainClass(mainClass).args("--transport", variant.transport());
+                    .mainClass(mainClass != null ? mainClass : variant.exportServerClass())
+                    .args("--transport", variant.transport());
             if (agentArgs != null) {
                 b.jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + agentArgs);
             }

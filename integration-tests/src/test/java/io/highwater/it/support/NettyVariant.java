@@ -9,7 +9,13 @@ public enum NettyVariant {
     NETTY_41_NIO("4.1", "nio"),
     NETTY_41_EPOLL("4.1", "epoll"),
     NETTY_42_NIO("4.2", "nio"),
-    NETTY_42_EPOLL("4.2", "epoll");
+    NETTY_42_EPOLL("4.2", "epoll"),
+    /** The copy of Netty that grpc-netty-shaded relocated under {@code io.grpc.netty.shaded}. */
+    GRPC_SHADED_NIO("grpc-shaded", "nio"),
+    GRPC_SHADED_EPOLL("grpc-shaded", "epoll");
+
+    /** The package prefix of the relocated copy. */
+    public static final String SHADED_PREFIX = "io.grpc.netty.shaded.";
 
     private final String line;
     private final String transport;
@@ -26,17 +32,40 @@ public enum NettyVariant {
 
     /** The exact Netty version, e.g. 4.1.137.Final, from the build. */
     public String version() {
-        return ItEnv.property(line.equals("4.1") ? "highwater.it.netty41.version" : "highwater.it.netty42.version");
+        switch (line) {
+            case "4.1":
+                return ItEnv.property("highwater.it.netty41.version");
+            case "4.2":
+                return ItEnv.property("highwater.it.netty42.version");
+            default:
+                return ItEnv.property("highwater.it.grpcshaded.netty.version");
+        }
+    }
+
+    public boolean relocated() {
+        return line.equals("grpc-shaded");
     }
 
     public Path jarDir() {
-        return line.equals("4.1") ? ItEnv.netty41Dir() : ItEnv.netty42Dir();
+        switch (line) {
+            case "4.1":
+                return ItEnv.netty41Dir();
+            case "4.2":
+                return ItEnv.netty42Dir();
+            default:
+                return Path.of(ItEnv.property("highwater.it.grpcshaded"));
+        }
     }
 
     /** The server channel class the app must report on stdout ({@code CHANNEL ...}). */
     public String serverChannelClass() {
-        return transport.equals("epoll") ? "io.netty.channel.epoll.EpollServerSocketChannel"
-                : "io.netty.channel.socket.nio.NioServerSocketChannel";
+        return (relocated() ? SHADED_PREFIX : "") + (transport.equals("epoll")
+                ? "io.netty.channel.epoll.EpollServerSocketChannel" : "io.netty.channel.socket.nio.NioServerSocketChannel");
+    }
+
+    /** The export server built on this variant's Netty: the relocated copy has its own, generated from the other. */
+    public String exportServerClass() {
+        return relocated() ? "io.highwater.it.apps.relocated.NettyExportServer" : "io.highwater.it.apps.NettyExportServer";
     }
 
     /** {@code target/test-classes} + this Netty version's jars; nothing else. */
