@@ -27,15 +27,17 @@ import java.util.concurrent.TimeUnit;
  * the advice's cost is the difference between them.
  *
  * <ul>
- *   <li>{@code addFlushRemoveBytes}: a 128-byte message enters the buffer ({@code addMessage}: advice), is flushed,
- *       and leaves it the way the NIO/epoll transports report socket progress ({@code removeBytes}: advice).</li>
- *   <li>{@code addFlushRemove}: the same, leaving through {@code remove()} (embedded and local channels; no advice
- *       there, so only {@code addMessage}'s).</li>
+ *   <li>{@code addFlushRemoveBytes}: a 128-byte message enters the buffer ({@code addMessage}), is flushed, and
+ *       leaves it the way the NIO/epoll transports report socket progress ({@code removeBytes}: advice).</li>
+ *   <li>{@code addFlushRemove}: the same, leaving through {@code remove()} (embedded and local channels). No advice
+ *       is left on this path since writes are judged where they enter the pipeline ({@link PipelineWrite}): this
+ *       one shows that.</li>
  *   <li>{@code submit}: the accounting Netty does on the application thread for a write made from outside the
- *       event loop ({@code incrementPendingOutboundBytes}: advice), undone as the write task would.</li>
+ *       event loop ({@code incrementPendingOutboundBytes}; no advice any more either), undone as the write task
+ *       would.</li>
  * </ul>
  *
- * The channel stays far below its high-water mark throughout: every advice takes its fast path (one read of the
+ * The channel stays far below its high-water mark throughout: the advice takes its fast path (one read of the
  * buffer's volatile {@code unwritable} field).
  */
 @BenchmarkMode(Mode.AverageTime)

@@ -26,9 +26,11 @@ import java.util.concurrent.TimeUnit;
  * 128-byte writes through a channel pipeline (three outbound handlers, the channel's own write path, its
  * {@code ChannelOutboundBuffer}), with and without the agent: throughput in writes per microsecond.
  *
- * <p>The channel is an {@link EmbeddedChannel}. The agent's adapter skips embedded channels on its slow path, but
- * that does not matter here: the advice is inlined into {@code ChannelOutboundBuffer} and runs on every write
- * whatever the channel class, and a writable channel never reaches the adapter. What it does not exercise:
+ * <p>This is where the agent judges writes: its advice is inlined into every context's {@code write} and
+ * {@code writeAndFlush}, so each write here passes it four times (the channel's own entry and the three handlers
+ * passing it on), each time reading the channel's writability. The channel is an {@link EmbeddedChannel}. The
+ * agent's adapter skips embedded channels on its slow path, but that does not matter here: the advice runs on every
+ * write whatever the channel class, and a writable channel never reaches the adapter. What it does not exercise:
  * {@code removeBytes} (an embedded channel hands messages on with {@code remove()}), which
  * {@link AdviceFastPath#addFlushRemoveBytes} and the streaming run (bench/scripts/streaming.sh, real sockets)
  * cover.

@@ -37,7 +37,7 @@ class LateAttachTest {
     private static final long MIB = 1024 * KIB;
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = NettyVariant.class, names = {"NETTY_41_EPOLL", "NETTY_42_NIO"})
+    @EnumSource(value = NettyVariant.class, names = {"NETTY_41_EPOLL", "NETTY_42_NIO", "GRPC_SHADED_NIO"})
     void aConnectionAlreadyHoldingItsBacklogIsFoundAtAttachWithItsPendingBytes(NettyVariant variant) {
         long total = 48 * MIB;
         int chunk = 16 * KIB;
