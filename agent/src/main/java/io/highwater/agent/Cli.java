@@ -120,14 +120,20 @@ public final class Cli {
                         + "; nothing changed (use status, or detach first)");
                 return NOTHING_TO_DO;
             }
-            StringBuilder args = new StringBuilder("jar=").append(jar.getAbsolutePath());
+            TargetView view = TargetView.of(pid);
+            String targetJar = view.jarForTarget(jar.toPath(), Version.get());
+            if (view.isOtherFileSystem()) {
+                System.out.println("the JVM " + pid + " runs in a file system of its own (a container): the agent jar"
+                        + " was copied to " + targetJar + " in it");
+            }
+            StringBuilder args = new StringBuilder("jar=").append(targetJar);
             for (String s : settings) {
                 if (!s.contains("=") || s.contains(";")) {
                     throw new Failure(USAGE, "setting '" + s + "' is not key=value (and may not contain ';')");
                 }
                 args.append(';').append(s);
             }
-            String reply = load(vm, pid, props, args.toString());
+            String reply = load(vm, pid, props, view, targetJar, args.toString());
             System.out.println(reply);
             return reply.startsWith("error:") ? FAILED : OK;
         } catch (IOException e) {
@@ -145,7 +151,9 @@ public final class Cli {
                 System.out.println("highwater is not active in " + pid);
                 return NOTHING_TO_DO;
             }
-            String reply = load(vm, pid, props, "jar=" + jar.getAbsolutePath() + ";command=" + command);
+            TargetView view = TargetView.of(pid);
+            String targetJar = view.jarForTarget(jar.toPath(), Version.get());
+            String reply = load(vm, pid, props, view, targetJar, "jar=" + targetJar + ";command=" + command);
             System.out.println(reply);
             return reply.startsWith("error:") ? FAILED : OK;
         } catch (IOException e) {
@@ -155,13 +163,18 @@ public final class Cli {
         }
     }
 
-    /** Loads the agent jar with {@code args} and returns the agent's answer, read from a reply file. */
-    private String load(VirtualMachine vm, String pid, Properties props, String args) {
+    /**
+     * Loads the agent jar ({@code targetJar}, as the target sees it) with {@code args} and returns the agent's answer,
+     * read from a reply file the agent writes in the target's file system.
+     */
+    private String load(VirtualMachine vm, String pid, Properties props, TargetView view, String targetJar,
+                        String args) throws IOException {
         Path reply = null;
         try {
-            reply = Files.createTempFile("highwater-reply-", ".txt");
-            Files.delete(reply);
-            vm.loadAgent(jar.getAbsolutePath(), args + ";reply=" + reply);
+            String replyInTarget = view.replyPathForTarget("highwater-reply-" + ProcessHandle.current().pid() + "-"
+                    + System.nanoTime() + ".txt");
+            reply = view.here(replyInTarget);
+            vm.loadAgent(targetJar, args + ";reply=" + replyInTarget);
             if (!Files.exists(reply)) {
                 throw new Failure(FAILED, "the agent in " + pid + " did not answer (see that JVM's stderr)");
             }

@@ -257,12 +257,22 @@ public final class ChildJvm implements AutoCloseable {
         private final List<String> args = new ArrayList<>();
         private final Map<String, String> setEnv = new LinkedHashMap<>();
         private final Set<String> removeEnv = new LinkedHashSet<>();
+        private final List<String> wrapper = new ArrayList<>();
 
         private Builder(String name) {
             this.name = name;
         }
 
         /** The JDK or JRE to run; by default the one running the tests. */
+        /**
+         * A command that runs the JVM, its arguments following (say, {@code unshare ... sh -c '... exec "$@"' sh}); it
+         * must end by exec-ing them, so that the process is the JVM.
+         */
+        public Builder wrapper(List<String> command) {
+            wrapper.addAll(command);
+            return this;
+        }
+
         public Builder javaHome(Path home) {
             this.javaHome = home;
             return this;
@@ -326,7 +336,7 @@ public final class ChildJvm implements AutoCloseable {
             if ((mainClass == null) == (jar == null)) {
                 throw new IllegalStateException("give either a main class or a jar");
             }
-            List<String> cmd = new ArrayList<>();
+            List<String> cmd = new ArrayList<>(wrapper);
             cmd.add(javaHome.resolve("bin").resolve("java").toString());
             cmd.addAll(jvmArgs);
             if (!classPath.isEmpty()) {

@@ -70,6 +70,7 @@ public final class ExportServer implements AutoCloseable {
         private final List<String> removeEnv = new ArrayList<>();
         private final List<String> jvmArgs = new ArrayList<>();
         private final List<String> appArgs = new ArrayList<>();
+        private final List<String> wrapper = new ArrayList<>();
 
         private Builder(String name, NettyVariant variant) {
             this.name = name;
@@ -113,6 +114,12 @@ public final class ExportServer implements AutoCloseable {
             return this;
         }
 
+        /** Runs the JVM through {@code command} (see {@link ChildJvm.Builder#wrapper}). */
+        public Builder wrapper(List<String> command) {
+            wrapper.addAll(command);
+            return this;
+        }
+
         /** Arguments of the server itself ({@code --tls <key store>}, {@code --compress}). */
         public Builder appArg(String... args) {
             appArgs.addAll(List.of(args));
@@ -120,7 +127,8 @@ public final class ExportServer implements AutoCloseable {
         }
 
         public ExportServer start() {
-            ChildJvm.Builder b = ChildJvm.builder(name).classPath(variant.classPath()).classPath(extraClassPath)
+            ChildJvm.Builder b = ChildJvm.builder(name).wrapper(wrapper).classPath(variant.classPath())
+                    .classPath(extraClassPath)
                     .mainClass(mainClass != null ? mainClass : variant.exportServerClass())
                     .args("--transport", variant.transport());
             if (agentArgs != null) {
