@@ -2,6 +2,7 @@ package io.highwater.it;
 
 import io.highwater.it.support.AgentCli;
 import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.ItEnv;
 import io.highwater.it.support.NettyVariant;
 import io.highwater.it.support.OtlpReceiver;
 import io.highwater.it.support.SlowClient;
@@ -72,6 +73,25 @@ class ContainerAttachTest {
             AgentCli.Result detach = AgentCli.run("detach", pid);
             assertThat(detach.exitCode()).as("%s", detach).isZero();
             assertThat(server.child().isAlive()).isTrue();
+        }
+    }
+
+    /**
+     * How images and the OpenTelemetry Operator's injection start an agent without touching the command line: the
+     * JVM picks {@code -javaagent:} up from {@code JAVA_TOOL_OPTIONS}.
+     */
+    @Test
+    void theAgentStartsFromJavaToolOptions() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = ExportServer.builder("tool-options", NettyVariant.NETTY_41_NIO)
+                     .env("JAVA_TOOL_OPTIONS", "-javaagent:" + ItEnv.agentJar() + "="
+                             + ExportServer.agentArgs(receiver.endpoint()))
+                     .sndbuf(64 * KIB).start();
+             SlowClient client = SlowClient.builder(server.port(), "/ignore-paced?rate=1000000")
+                     .pauseAtBodyBytes(64 * KIB).connect()) {
+            assertThat(server.child().stderr()).as("the JVM says where its options came from")
+                    .anyMatch(l -> l.startsWith("Picked up JAVA_TOOL_OPTIONS"));
+            receiver.awaitPoint("ignored writes by " + WRITER, nettyIgnoredWrites(WRITER).and(above(0)));
         }
     }
 
