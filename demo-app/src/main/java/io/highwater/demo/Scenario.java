@@ -28,8 +28,8 @@ import java.util.regex.Pattern;
  * The demo: runs the {@link ReportingService} in a child JVM with the highwater agent attached and a capped direct
  * memory, then lets a {@link SlowClient} "phone" download first from the endpoint that respects backpressure, then
  * from the one that ignores it, then (phase 3) from the servlet endpoints of the same process on an embedded
- * Tomcat ({@link ServletService}: blocking, async respecting, async ignoring), then (phase 4) from its plain-socket
- * endpoint ({@link SocketService}), narrating each phase and summing up at the end.
+ * Tomcat ({@link ServletServer}: blocking, async respecting, async ignoring), then (phase 4) from its plain-socket
+ * endpoint ({@link SocketServer}), narrating each phase and summing up at the end.
  *
  * <p>With the agent, the scenario runs an embedded OTLP receiver ({@link OtlpReceiver}), points the agent at it
  * with a one-second export interval, and shows what the agent exports in a {@link LiveView}: refreshed in place on
@@ -343,7 +343,7 @@ public final class Scenario {
                     + " — watch pending bytes climb until the " + Units.size(maxDirectBytes)
                     + " of direct memory run out"
                     + (withAgent ? "; highwater names the code that ignored the signal"
-                            + " (code.function.name io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure)."
+                            + " (code.function.name io.highwater.demo.NettyExport.writeRowsIgnoringBackpressure)."
                             : "."));
             long phase2Start = System.nanoTime();
             long grace = (view != null ? exportNanos : consoleNanos) + TimeUnit.MILLISECONDS.toNanos(700);
@@ -484,7 +484,7 @@ public final class Scenario {
         say("  /servlet/ignoring is async and writes although isReady() said false: Tomcat refuses the write"
                 + " (IllegalStateException) and the download breaks off"
                 + (view != null ? "; highwater counts the ignored write and names"
-                + " io.highwater.demo.ServletService.writeRowsIgnoringReadiness." : "."));
+                + " io.highwater.demo.ServletExport.writeRowsIgnoringReadiness." : "."));
         r[2] = download(port, "/servlet/ignoring", query, rate, seconds, () -> false, 0);
         awaitMetrics(agentWaitNanos);
         if (!service.isAlive()) {
@@ -508,7 +508,7 @@ public final class Scenario {
                 + " kernel's send buffer is full, the writing thread blocks in write()"
                 + (view != null ? " — watch the socket layer's blocked connection and drain waits, and the kernel"
                 + " send queue beside the process's pending bytes (what is left of the blocked call: at most the "
-                + Units.size(SocketService.BUFFER_SIZE) + " the BufferedOutputStream hands over at a time)." : "."));
+                + Units.size(SocketExport.BUFFER_SIZE) + " the BufferedOutputStream hands over at a time)." : "."));
         SlowClient.Result r = download(port, "/socket/export", "?bytes=" + Units.sizeArgument(bytes), rate, seconds,
                 () -> false, 0);
         // the writing thread learns that the phone is gone at its next write: a moment after the phone closed
@@ -707,7 +707,7 @@ public final class Scenario {
             } catch (NumberFormatException e) {
                 socketListening.completeExceptionally(new IllegalStateException("bad line: " + line));
             }
-        } else if (line.startsWith(SocketService.ENDED) && line.contains(": ended (")) {
+        } else if (line.startsWith(SocketExport.ENDED) && line.contains(": ended (")) {
             socketEnd.set(line.substring(line.indexOf(": ended (") + 2));
         } else if (line.startsWith("servlet export ignoring: ")) {
             servletIgnoringEnd.set(line.substring("servlet export ignoring: ".length()));
