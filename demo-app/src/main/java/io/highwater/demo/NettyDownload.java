@@ -121,9 +121,12 @@ final class NettyDownload {
         };
     }
 
-    /** Runs {@code writer} on the event loop when the production rate allows the next chunk (once, however often asked). */
+    /**
+     * Runs {@code writer} on the event loop when the production rate allows the next chunk, in a millisecond at the
+     * earliest (once, however often asked); nothing once no rows are left to write.
+     */
     void resumeWhenDue(Runnable writer) {
-        if (resumeScheduled || over || !channel.isActive() || !rows.hasMore() || nanosUntilNextChunk() <= 0) {
+        if (resumeScheduled || over || !channel.isActive() || !rows.hasMore()) {
             return;
         }
         resumeScheduled = true;

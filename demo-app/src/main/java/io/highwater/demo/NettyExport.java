@@ -76,10 +76,11 @@ final class NettyExport extends ChannelInboundHandlerAdapter {
             }
             if (download.allRowsQueued()) {
                 ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(download.whenBodyWritten());
-            } else {
-                // only the production rate needs a timer: an unwritable channel calls channelWritabilityChanged
+            } else if (channel.isWritable()) {
+                // not the phone but the production rate holds the rows back: come back when the next chunk is due
                 download.resumeWhenDue(() -> writeRowsRespectingBackpressure(ctx, download));
             }
+            // else the phone holds them back: channelWritabilityChanged calls this again
         } finally {
             download.writing = false;
         }
