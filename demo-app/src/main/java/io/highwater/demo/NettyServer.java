@@ -103,7 +103,8 @@ public final class NettyServer implements AutoCloseable {
     private NettyServer(Config config) throws InterruptedException {
         boolean epoll = !"nio".equalsIgnoreCase(config.transport) && Epoll.isAvailable();
         if ("epoll".equalsIgnoreCase(config.transport) && !epoll) {
-            throw new IllegalStateException("epoll transport requested but unavailable: " + Epoll.unavailabilityCause());
+            throw new IllegalStateException("epoll transport requested but unavailable: "
+                    + Epoll.unavailabilityCause());
         }
         transport = epoll ? "epoll" : "nio";
         group = new MultiThreadIoEventLoopGroup(2, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
@@ -131,8 +132,9 @@ public final class NettyServer implements AutoCloseable {
         ReportingService.say("reporting service on Netty " + nettyVersion() + ", transport " + transport + " (" + why
                 + ")");
         ReportingService.say("write buffer water marks: low " + Units.size(config.lowWater) + ", high "
-                + Units.size(config.highWater) + "; max direct memory " + Units.size(PlatformDependent.maxDirectMemory())
-                + "; max heap " + Units.size(Runtime.getRuntime().maxMemory()));
+                + Units.size(config.highWater) + "; max direct memory "
+                + Units.size(PlatformDependent.maxDirectMemory()) + "; max heap "
+                + Units.size(Runtime.getRuntime().maxMemory()));
         ReportingService.say("endpoints: /export/respecting?bytes=N (waits for the client)  /export/ignoring?bytes=N"
                 + " (does not)  /health");
         statusPrinter = config.statusIntervalNanos > 0 ? startStatusPrinter(config.statusIntervalNanos) : null;

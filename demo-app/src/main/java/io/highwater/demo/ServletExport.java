@@ -15,8 +15,8 @@ import java.io.IOException;
  * {@code /servlet/ignoring}).
  *
  * <p>A blocking servlet cannot ignore backpressure: its request thread waits inside {@code write()} until the client
- * reads, which is fine for one phone and exhausts the container's thread pool for a hundred. An async servlet frees that
- * thread, and takes on the duty to wait itself: {@link ServletOutputStream#isReady()} is the "stop", and
+ * reads, which is fine for one phone and exhausts the container's thread pool for a hundred. An async servlet frees
+ * that thread, and takes on the duty to wait itself: {@link ServletOutputStream#isReady()} is the "stop", and
  * {@link WriteListener#onWritePossible()} the "go". A write made while not ready is the ignored signal: Tomcat refuses
  * it with an {@code IllegalStateException} (the agent counts it first, naming the method that wrote), other containers
  * refuse it otherwise or hold the bytes.
@@ -28,7 +28,7 @@ final class ServletExport {
     private ServletExport() {
     }
 
-    /** Blocking writes: safe for memory, and the request thread waits in {@code write} as long as the client dawdles. */
+    /** Blocking writes: safe for memory; the request thread waits in {@code write} as long as the phone dawdles. */
     static final class Blocking extends HttpServlet {
         private static final long serialVersionUID = 1L;
 
