@@ -19,7 +19,8 @@ import io.netty.handler.codec.http.LastHttpContent;
  * <p>The router ({@link NettyServer}) writes the response head and adds this handler for the body. Both writers call
  * {@code ctx.write} themselves, on the connection's event loop: the agent names the method that made an ignored write
  * ({@code code.function.name}), and that should be the method that decided not to wait. The download's bookkeeping
- * (rows, production rate, byte counts, how it ends) is {@link NettyDownload}.
+ * (rows, production rate, byte counts, how it ends) is {@link NettyDownload}; its {@code rowsDue()} is "rows are
+ * left", unless the request asked for a production rate and the next rows are not due yet.
  */
 final class NettyExport extends ChannelInboundHandlerAdapter {
     /** The ignoring writer queues this many chunks (1 MiB) per event-loop task, then queues itself again. */
@@ -31,6 +32,7 @@ final class NettyExport extends ChannelInboundHandlerAdapter {
         this.download = download;
     }
 
+    /** Added once the response head is written: the body starts here. */
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         if (download.respecting) {
