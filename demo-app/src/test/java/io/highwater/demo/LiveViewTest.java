@@ -70,7 +70,7 @@ class LiveViewTest {
         assertThat(view.block(System.nanoTime())).containsSequence(
                 "/export/ignoring    512.0 KiB of 400.0 MiB at 256 KiB/s, 2.0 s, port 50542",
                 "    pending 85.0 MiB now, peak 85.0 MiB; kernel send queue 2.3 MiB; 2000 ignored writes",
-                "      2000 at io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure",
+                "      2000 at io.highwater.demo.NettyExport.writeRowsIgnoringBackpressure",
                 "netty               pending 85.0 MiB of 128.0 MiB direct memory; 31.3 MiB written after stop",
                 "    blocked 1, oldest wait 2.5 s, stalls 0",
                 "    drain wait p50 1 ms, p90 2.50 s, p99 4.75 s (100 ended waits)");
@@ -94,7 +94,7 @@ class LiveViewTest {
         assertThat(view.block(System.nanoTime())).containsSequence(
                 "/servlet/blocking   200.0 KiB of 400.0 MiB at 200 KiB/s, 1.0 s, port 51908",
                 "    pending 8.0 KiB now, peak 8.0 KiB; kernel send queue 1.0 MiB; 1 ignored writes",
-                "      1 at io.highwater.demo.ServletService.writeRowsIgnoringReadiness",
+                "      1 at io.highwater.demo.ServletExport.writeRowsIgnoringReadiness",
                 // Tomcat's buffers are heap buffers: the servlet layer is put against the heap, not direct memory
                 "servlet             pending 8.0 KiB of 256.0 MiB heap; 16.0 KiB written after stop",
                 "    blocked 1, oldest wait 0.8 s, stalls 0",
@@ -145,7 +145,7 @@ class LiveViewTest {
                 .contains("/export/respecting  connecting\n    pending 0 B now, peak 64.4 KiB; no ignored writes\n"
                         + "/export/ignoring    connecting\n    pending 85.0 MiB now, peak 85.0 MiB;"
                         + " kernel send queue 2.3 MiB; 2000 ignored writes\n"
-                        + "      2000 at io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure\nnetty")
+                        + "      2000 at io.highwater.demo.NettyExport.writeRowsIgnoringBackpressure\nnetty")
                 .doesNotContain("other clients");
         view.close();
     }

@@ -75,7 +75,7 @@ class OtlpReceiverTest {
         assertThat(s.oldestWait.get("netty")).isCloseTo(2.5, within(1e-9));
         assertThat(s.stalls).containsEntry("netty", 0L);
         assertThat(s.ignoredWrites)
-                .containsEntry("io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure", 2_000L);
+                .containsEntry("io.highwater.demo.NettyExport.writeRowsIgnoringBackpressure", 2_000L);
         assertThat(s.totalIgnoredWrites()).isEqualTo(2_000L);
         assertThat(s.ignoredBytes).containsEntry("netty", 2_000L * 16_384);
         assertThat(s.memoryLimit).containsEntry("direct", 128L << 20).containsEntry("heap", 256L << 20);
@@ -142,7 +142,7 @@ class OtlpReceiverTest {
         endpoints.assign(50542, "/export/ignoring");
         assertThat(LiveView.spanLine(s, endpoints.endpointOf(s.peerPort))).isEqualTo(
                 "[span] backpressure netty /export/ignoring (peer port 50542): 4.7 s, peak 128.0 MiB pending,"
-                        + " 8346 ignored writes at io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure,"
+                        + " 8346 ignored writes at io.highwater.demo.NettyExport.writeRowsIgnoringBackpressure,"
                         + " waited 4.65 s, status ERROR (closed with 16.1 KiB pending)");
     }
 
@@ -309,7 +309,7 @@ class OtlpReceiverTest {
         m.add(gauge("backpressure.memory.limit", 256L << 20, attr("backpressure.memory.kind", "heap")));
         m.add(counter("backpressure.ignored.writes", ignoredWrites, netty,
                 attr("backpressure.signal", "channel_unwritable"),
-                attr("code.function.name", "io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure")));
+                attr("code.function.name", "io.highwater.demo.NettyExport.writeRowsIgnoringBackpressure")));
         m.add(counter("backpressure.ignored.bytes", ignoredWrites * 16_384, netty,
                 attr("backpressure.signal", "channel_unwritable")));
         m.add(counter("backpressure.drain.stalls", 0, netty));
@@ -341,7 +341,7 @@ class OtlpReceiverTest {
         m.add(gauge("backpressure.memory.limit", 128L << 20, attr("backpressure.memory.kind", "direct")));
         m.add(gauge("backpressure.memory.limit", 256L << 20, attr("backpressure.memory.kind", "heap")));
         m.add(counter("backpressure.ignored.writes", 1, servlet, attr("backpressure.signal", "output_not_ready"),
-                attr("code.function.name", "io.highwater.demo.ServletService.writeRowsIgnoringReadiness")));
+                attr("code.function.name", "io.highwater.demo.ServletExport.writeRowsIgnoringReadiness")));
         m.add(counter("backpressure.ignored.bytes", 16_384, servlet, attr("backpressure.signal", "output_not_ready")));
         m.add(counter("backpressure.drain.stalls", 0, servlet));
         long[] counts = new long[BOUNDS.size() + 1];
@@ -383,7 +383,7 @@ class OtlpReceiverTest {
                         attr("server.port", 8080L), attr("backpressure.pending.peak_bytes", 128L << 20),
                         attr("backpressure.ignored.writes", 8_346L),
                         attr("backpressure.drain.wait_seconds", 4.65),
-                        attr("code.function.name", "io.highwater.demo.ReportingService.writeRowsIgnoringBackpressure"),
+                        attr("code.function.name", "io.highwater.demo.NettyExport.writeRowsIgnoringBackpressure"),
                         attr("backpressure.pending.bytes", 16_500L)))
                 .setStatus(Status.newBuilder().setCode(Status.StatusCode.STATUS_CODE_ERROR)
                         .setMessage("connection closed with 16500 bytes still pending"))

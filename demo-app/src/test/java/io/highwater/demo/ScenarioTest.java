@@ -20,9 +20,11 @@ class ScenarioTest {
 
     @Test
     void theIgnoringEndpointRunsOutOfDirectMemoryAboutHalfwayThroughPhaseTwo() {
-        assertThat(Scenario.defaultIgnoringRate(128L << 20, TimeUnit.SECONDS.toNanos(8))).isEqualTo(32L << 20);
-        assertThat(Scenario.defaultIgnoringRate(128L << 20, TimeUnit.SECONDS.toNanos(30))).isEqualTo(9L << 20);
-        assertThat(Scenario.defaultIgnoringRate(1L << 20, TimeUnit.SECONDS.toNanos(30))).isEqualTo(1L << 20);
+        assertThat(NettyIgnoringPhase.defaultIgnoringRate(128L << 20, TimeUnit.SECONDS.toNanos(8)))
+                .isEqualTo(32L << 20);
+        assertThat(NettyIgnoringPhase.defaultIgnoringRate(128L << 20, TimeUnit.SECONDS.toNanos(30)))
+                .isEqualTo(9L << 20);
+        assertThat(NettyIgnoringPhase.defaultIgnoringRate(1L << 20, TimeUnit.SECONDS.toNanos(30))).isEqualTo(1L << 20);
     }
 
     /**
@@ -54,10 +56,14 @@ class ScenarioTest {
         assertThat(summary).as("the summary").isPositive();
         List<String> view = lines.subList(0, summary);
 
+        // phase 2: the Netty writer that ignores isWritable(), named by the agent as the README quotes it
+        assertThat(longIn(out, "ignored writes: (\\d+) at io\\.highwater\\.demo\\.NettyExport"
+                + "\\.writeRowsIgnoringBackpressure")).isPositive();
+
         // the blocking servlet: Tomcat held bytes for the phone's connection, its thread was a blocked connection
         // at most one chunk of the servlet's, in Tomcat's response buffer and socket write buffer (8 KiB each)
         assertThat(longIn(out, "/servlet/blocking: peak pending ([0-9.]+ [KM]?i?B)"))
-                .isBetween(1L, (long) ServletService.CHUNK_SIZE + 16 * 1024);
+                .isBetween(1L, (long) ServletExport.CHUNK_SIZE + 16 * 1024);
         boolean servletBlocked = false;
         for (int i = 1; i < view.size(); i++) {
             servletBlocked |= view.get(i - 1).startsWith("[view] servlet ")
@@ -68,7 +74,7 @@ class ScenarioTest {
         assertThat(longIn(out, "drain wait \\(servlet\\): p50 [^(]+\\((\\d+) ended waits?\\)")).isPositive();
         // the async servlet that ignores isReady(): its method, with the count the agent exported
         // exactly one: Tomcat refuses the first write made while not ready, and the export breaks off there
-        assertThat(longIn(out, "ignored writes: (\\d+) at io\\.highwater\\.demo\\.ServletService"
+        assertThat(longIn(out, "ignored writes: (\\d+) at io\\.highwater\\.demo\\.ServletExport"
                 + "\\.writeRowsIgnoringReadiness")).isEqualTo(1);
         // the respecting one: no ignored writes in its row
         int respecting = lastIndexStartingWith(view, "[view] /servlet/respecting ");
@@ -90,7 +96,7 @@ class ScenarioTest {
         // the process held the bytes of the blocked write call for the phone's connection
         // (at most the BufferedOutputStream's buffer: the blocked call writes that, or less)
         assertThat(longIn(out, "/socket/export: peak pending ([0-9.]+ [KM]?i?B)"))
-                .isBetween(1L, (long) SocketService.BUFFER_SIZE);
+                .isBetween(1L, (long) SocketExport.BUFFER_SIZE);
         if (Files.isReadable(Paths.get("/proc/net/tcp"))) {
             // and the kernel's send queue of that connection, read by the agent from /proc/net/tcp: bytes the socket
             // took that the phone had not acknowledged yet

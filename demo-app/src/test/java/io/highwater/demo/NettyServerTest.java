@@ -9,12 +9,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The service in-process against a fast client: both endpoints send the exact export; /health answers. */
-class ReportingServiceTest {
+class NettyServerTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"respecting", "ignoring"})
     void bothEndpointsStreamTheExactExport(String endpoint) throws Exception {
-        try (ReportingService service = ReportingService.start(new ReportingService.Config().port(0)
+        try (NettyServer service = NettyServer.start(new NettyServer.Config().port(0)
                 .statusInterval(0))) {
             long size = 1_000_003;
             byte[] response = RawHttp.get(service.port(), "/export/" + endpoint + "?bytes=" + size);
@@ -32,7 +32,7 @@ class ReportingServiceTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "auto"})
     void theSlowClientReadsToTheEndOfTheBody(String transport) throws Exception {
-        try (ReportingService service = ReportingService.start(new ReportingService.Config().port(0)
+        try (NettyServer service = NettyServer.start(new NettyServer.Config().port(0)
                 .transport(transport).statusInterval(0))) {
             ByteArrayOutputStream printed = new ByteArrayOutputStream();
             SlowClient.Options options = new SlowClient.Options()
@@ -50,7 +50,7 @@ class ReportingServiceTest {
     @ParameterizedTest
     @ValueSource(strings = {"respecting", "ignoring"})
     void aProductionRateSlowsTheExportDown(String endpoint) throws Exception {
-        try (ReportingService service = ReportingService.start(new ReportingService.Config().port(0)
+        try (NettyServer service = NettyServer.start(new NettyServer.Config().port(0)
                 .statusInterval(0))) {
             long start = System.nanoTime();
             byte[] response = RawHttp.get(service.port(), "/export/" + endpoint + "?bytes=256k&rate=1m");

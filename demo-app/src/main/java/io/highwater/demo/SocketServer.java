@@ -1,7 +1,6 @@
 package io.highwater.demo;
 
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,27 +17,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The reporting service's plain-socket endpoint: the same CSV export ({@link CsvExport}) on a
- * {@link java.net.ServerSocket}, one thread per connection, blocking writes through a {@link BufferedOutputStream},
- * and just enough HTTP/1.1 to be downloaded ({@code Content-Length}, {@code Connection: close}).
- *
- * <ul>
- *   <li>{@code GET /socket/export?bytes=N}: {@link #writeRows} writes the rows and cannot ignore backpressure
- *       either: while the kernel's send buffer is full, the connection's thread waits inside {@code write()}. The
- *       agent (layer {@code socket}) shows that thread as a blocked connection, the bytes of the blocked call as its
- *       pending bytes, and, on Linux, the kernel's send queue beside them.</li>
- * </ul>
- *
- * Each connection ends with one line on stdout: {@code socket export #N to ADDRESS:PORT: ended (...)}.
+ * The plumbing of the reporting service's plain-socket endpoint: a {@link ServerSocket}, a thread per connection, and
+ * just enough HTTP/1.1 to be downloaded ({@code Content-Length}, {@code Connection: close}). {@code GET
+ * /socket/export?bytes=N} is {@link SocketExport}; other paths and methods get short answers.
  */
-public final class SocketService implements AutoCloseable {
-    /** The start of the line each export ends with. */
-    static final String ENDED = "socket export #";
-
-    /** The stream's buffer: each socket write hands over this much (the pending bytes of a blocked write). */
-    static final int BUFFER_SIZE = 16 * 1024;
-    /** Rows go into the buffered stream in pieces this large, as an application writing line by line would. */
-    static final int PIECE_SIZE = 4 * 1024;
+public final class SocketServer implements AutoCloseable {
     /** A request head larger than this is refused; the endpoint takes no body. */
     private static final int MAX_HEAD = 8 * 1024;
     /** A client that connects and sends no request is dropped after this long. */
@@ -50,7 +33,7 @@ public final class SocketService implements AutoCloseable {
     private final AtomicInteger ids = new AtomicInteger();
     private volatile boolean closed;
 
-    private SocketService(String host, int port) throws IOException {
+    private SocketServer(String host, int port) throws IOException {
         server = new ServerSocket();
         server.bind(new InetSocketAddress(InetAddress.getByName(host), port), 50);
         acceptor = new Thread(this::acceptLoop, "socket-export-acceptor");
@@ -59,8 +42,8 @@ public final class SocketService implements AutoCloseable {
     }
 
     /** Listens on {@code host:port} (0: a free port). */
-    public static SocketService start(String host, int port) throws IOException {
-        return new SocketService(host, port);
+    public static SocketServer start(String host, int port) throws IOException {
+        return new SocketServer(host, port);
     }
 
     public int port() {
@@ -145,60 +128,9 @@ public final class SocketService implements AutoCloseable {
                 respond(raw, "400 Bad Request", e.getMessage() + "\n");
                 return;
             }
-            export(s, raw, bytes, id);
+            SocketExport.stream(s, id, bytes, () -> closed);
         } catch (IOException e) {
             // the client went away during a short response
-        }
-    }
-
-    private void export(Socket s, OutputStream raw, long bytes, int id) {
-        CsvExport rows = new CsvExport(bytes);
-        long start = System.nanoTime();
-        String reason;
-        Taken taken = new Taken(raw);
-        OutputStream out = new BufferedOutputStream(taken, BUFFER_SIZE);
-        try {
-            out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/csv; charset=utf-8\r\nContent-Length: " + bytes
-                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            writeRows(out, rows);
-            out.flush();
-            s.shutdownOutput();
-            reason = "complete";
-        } catch (IOException e) {
-            reason = closed ? "the service stopped" : "the client went away";
-        }
-        ReportingService.say(ENDED + id + " to " + peer(s) + ": ended (" + reason + ") after "
-                + Units.seconds(System.nanoTime() - start) + " — the socket took " + Units.size(taken.bytes)
-                + " (response head included)");
-    }
-
-    /**
-     * Counts the bytes whose {@code write} returned: what the kernel took. Less what the client read, that is what
-     * sat in the kernel's buffers (the send queue, and the client's receive buffer) when the export ended.
-     */
-    private static final class Taken extends java.io.FilterOutputStream {
-        long bytes;
-
-        Taken(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            bytes += len;
-        }
-    }
-
-    /**
-     * Blocking writes: the thread that writes waits inside {@code write()} whenever the kernel's send buffer is full,
-     * so it cannot outrun the client; what it costs is the thread.
-     */
-    static void writeRows(OutputStream out, CsvExport rows) throws IOException {
-        byte[] piece = new byte[PIECE_SIZE];
-        while (rows.hasMore()) {
-            int n = rows.read(piece, 0, piece.length);
-            out.write(piece, 0, n);
         }
     }
 
@@ -245,10 +177,6 @@ public final class SocketService implements AutoCloseable {
                 + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.write(b);
         out.flush();
-    }
-
-    private static String peer(Socket s) {
-        return s.getInetAddress().getHostAddress() + ":" + s.getPort();
     }
 
     private static void closeQuietly(Socket s) {

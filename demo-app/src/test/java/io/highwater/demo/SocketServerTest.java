@@ -11,13 +11,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The plain-socket endpoint on a real {@link java.net.ServerSocket}, in-process, without the agent. */
-class SocketServiceTest {
+class SocketServerTest {
 
-    private static SocketService service;
+    private static SocketServer service;
 
     @BeforeAll
     static void start() throws Exception {
-        service = SocketService.start("127.0.0.1", 0);
+        service = SocketServer.start("127.0.0.1", 0);
     }
 
     @AfterAll

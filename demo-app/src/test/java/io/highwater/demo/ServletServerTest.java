@@ -12,13 +12,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The servlet endpoints on a real embedded Tomcat, in-process, without the agent. */
-class ServletServiceTest {
+class ServletServerTest {
 
-    private static ServletService service;
+    private static ServletServer service;
 
     @BeforeAll
     static void start() throws Exception {
-        service = ServletService.start("127.0.0.1", 0);
+        service = ServletServer.start("127.0.0.1", 0);
     }
 
     @AfterAll
