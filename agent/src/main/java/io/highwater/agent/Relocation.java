@@ -3,6 +3,7 @@ package io.highwater.agent;
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassWriter;
 import net.bytebuddy.jar.asm.commons.ClassRemapper;
+import net.bytebuddy.jar.asm.Opcodes;
 import net.bytebuddy.jar.asm.commons.Remapper;
 
 import java.io.IOException;
@@ -26,7 +27,7 @@ final class Relocation {
     static Map<String, byte[]> advice(ClassLoader agentLoader, Collection<String> adviceClasses, String libraryPackage,
                                       String prefix) throws IOException {
         Map<String, byte[]> out = new HashMap<>();
-        Remapper remapper = new Remapper() {
+        Remapper remapper = new Remapper(Opcodes.ASM9) {
             @Override
             public String map(String internalName) {
                 return internalName.startsWith(libraryPackage) ? prefix + internalName : internalName;

@@ -74,7 +74,7 @@ class AdviceSizeTest {
     }
 
     /** The bytecode size of every method of {@code internalName}, before and after {@code target}'s advice. */
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private static Map<String, Integer>[] transform(AdviceTransformer.Target target, String internalName,
                                                     ClassLoader loader) throws IOException {
         byte[] original;
