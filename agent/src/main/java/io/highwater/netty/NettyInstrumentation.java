@@ -213,11 +213,14 @@ public final class NettyInstrumentation {
     }
 
     /**
-     * Netty's version as its jar names it ({@code META-INF/io.netty.versions.properties}): first the jar that holds
-     * {@code className} (a shaded jar carries the file of the Netty it relocated, renamed after the new package), then
-     * any Netty jar the loader sees.
+     * Netty's version as its jar names it ({@code META-INF/io.netty.versions.properties}). First the jar that holds
+     * {@code className}: a shaded jar carries the file of the Netty it relocated, sometimes renamed after the new
+     * package, and sometimes with the entries of only one of Netty's modules. Only Netty itself then falls back to any
+     * Netty jar the loader sees: for a relocated copy those are another Netty's.
      */
     static String nettyVersion(ClassLoader loader, String className) {
+        int at = className.indexOf("io.netty.");
+        boolean relocated = at > 0;
         try {
             URL classFile = loader == null ? ClassLoader.getSystemResource(className.replace('.', '/') + ".class")
                     : loader.getResource(className.replace('.', '/') + ".class");
@@ -226,16 +229,14 @@ public final class NettyInstrumentation {
                 if (c instanceof JarURLConnection) {
                     c.setUseCaches(false);
                     try (JarFile jar = ((JarURLConnection) c).getJarFile()) {
-                        // a relocating shade renames the file after the package: META-INF/io.grpc.netty.shaded.io...
-                        int at = className.indexOf("io.netty.");
-                        ZipEntry e = jar.getEntry("META-INF/" + (at > 0 ? className.substring(0, at) : "")
+                        ZipEntry e = jar.getEntry("META-INF/" + (relocated ? className.substring(0, at) : "")
                                 + "io.netty.versions.properties");
                         if (e == null) {
                             e = jar.getEntry("META-INF/io.netty.versions.properties");
                         }
                         if (e != null) {
                             try (InputStream in = jar.getInputStream(e)) {
-                                String v = transportVersion(in);
+                                String v = anyModuleVersion(in);
                                 if (v != null) {
                                     return v;
                                 }
@@ -244,12 +245,15 @@ public final class NettyInstrumentation {
                     }
                 }
             }
+            if (relocated) {
+                return "(version unknown)";
+            }
             Enumeration<URL> files = loader == null
                     ? ClassLoader.getSystemResources("META-INF/io.netty.versions.properties")
                     : loader.getResources("META-INF/io.netty.versions.properties");
             while (files.hasMoreElements()) {
                 try (InputStream in = files.nextElement().openStream()) {
-                    String v = transportVersion(in);
+                    String v = anyModuleVersion(in);
                     if (v != null) {
                         return v;
                     }
@@ -261,10 +265,19 @@ public final class NettyInstrumentation {
         return "(version unknown)";
     }
 
-    private static String transportVersion(InputStream in) throws java.io.IOException {
+    /** netty-transport's version, else any module's: a jar built from one Netty release names one version. */
+    private static String anyModuleVersion(InputStream in) throws java.io.IOException {
         Properties p = new Properties();
         p.load(in);
         String v = p.getProperty("netty-transport.version");
-        return v != null ? v : p.getProperty("netty-common.version");
+        if (v != null) {
+            return v;
+        }
+        for (String key : p.stringPropertyNames()) {
+            if (key.startsWith("netty-") && key.endsWith(".version")) {
+                return p.getProperty(key);
+            }
+        }
+        return null;
     }
 }
