@@ -232,11 +232,21 @@ public final class ChildJvm implements AutoCloseable {
 
     @Override
     public void close() {
+        // a wrapper (unshare, say) may have forked the JVM: it goes too, whatever the wrapper does with signals
+        List<ProcessHandle> descendants = process.descendants().collect(Collectors.toList());
+        descendants.forEach(ProcessHandle::destroy);
         process.destroy();
         try {
             if (!process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
                 process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            for (ProcessHandle d : descendants) {
+                try {
+                    d.onExit().get(GRACE.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    d.destroyForcibly();
+                }
             }
             outReader.join(GRACE.toMillis());
             errReader.join(GRACE.toMillis());
