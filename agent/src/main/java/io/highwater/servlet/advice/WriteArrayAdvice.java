@@ -21,7 +21,7 @@ public final class WriteArrayAdvice {
     }
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    static long enter(@Advice.This Object stream, @Advice.Argument(2) int len) {
+    static int enter(@Advice.This Object stream, @Advice.Argument(2) int len) {
         if (Bridge.servletNotReady.get() != 0 && ServletCalls.writeWhileNotReady(stream, len)) {
             return -1;
         }
@@ -29,7 +29,7 @@ public final class WriteArrayAdvice {
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class, backupArguments = false)
-    static void exit(@Advice.This Object stream, @Advice.Enter long unjudged, @Advice.Thrown Throwable thrown) {
+    static void exit(@Advice.This Object stream, @Advice.Enter int unjudged, @Advice.Thrown Throwable thrown) {
         if (thrown != null && unjudged >= 0) {
             ServletCalls.writeRefused(stream, unjudged, thrown);
         }

@@ -16,8 +16,8 @@ public final class WriteBufferAdvice {
     }
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    static long enter(@Advice.This Object stream, @Advice.Argument(0) ByteBuffer buffer) {
-        long bytes = buffer == null ? 0 : buffer.remaining();
+    static int enter(@Advice.This Object stream, @Advice.Argument(0) ByteBuffer buffer) {
+        int bytes = buffer == null ? 0 : buffer.remaining();
         if (Bridge.servletNotReady.get() != 0 && ServletCalls.writeWhileNotReady(stream, bytes)) {
             return -1;
         }
@@ -25,7 +25,7 @@ public final class WriteBufferAdvice {
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class, backupArguments = false)
-    static void exit(@Advice.This Object stream, @Advice.Enter long unjudged, @Advice.Thrown Throwable thrown) {
+    static void exit(@Advice.This Object stream, @Advice.Enter int unjudged, @Advice.Thrown Throwable thrown) {
         if (thrown != null && unjudged >= 0) {
             ServletCalls.writeRefused(stream, unjudged, thrown);
         }
