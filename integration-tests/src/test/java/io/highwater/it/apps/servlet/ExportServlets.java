@@ -8,6 +8,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -23,7 +26,9 @@ import java.util.Arrays;
  *   <li>{@code /unasked}: async, never asks {@code isReady()}: a thread of its own makes {@code writes=N} writes, one
  *       every {@code interval=MS} milliseconds, catches what the container throws and counts the container's own
  *       refusals, then prints {@code UNASKED refused=R accepted=A acceptedBytes=B failed=F other=O} (the ground
- *       truth the agent's count is checked against) and completes.</li>
+ *       truth the agent's count is checked against) and completes. {@code buffers=true} writes with
+ *       {@code write(ByteBuffer)}, found on the stream's class (Servlet 6.1; Tomcat 9's, Jetty's and Undertow's
+ *       own), instead of {@code write(byte[], int, int)}.</li>
  *   <li>{@code /large}: blocking, writes the whole body as one array ({@code bytes=N}), then prints
  *       {@code LARGE wrote=N}.</li>
  * </ul>
@@ -153,6 +158,7 @@ public final class ExportServlets {
         protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
             int writes = (int) param(req, "writes", 100);
             long interval = param(req, "interval", 5);
+            boolean buffers = Boolean.parseBoolean(req.getParameter("buffers"));
             byte[] row = rows((int) param(req, "chunk", 16 * 1024));
             resp.setContentType("text/csv");
             resp.setContentLengthLong((long) writes * row.length);
@@ -171,7 +177,11 @@ public final class ExportServlets {
                     started = true;
                     Thread writer = new Thread(() -> {
                         try {
-                            System.out.println("UNASKED " + writeRowsWithoutAskingReadiness(out, row, writes, interval));
+                            Method writeBuffer = buffers ? out.getClass().getMethod("write", ByteBuffer.class) : null;
+                            System.out.println("UNASKED "
+                                    + writeRowsWithoutAskingReadiness(out, writeBuffer, row, writes, interval));
+                        } catch (NoSuchMethodException e) {
+                            System.out.println("UNASKED-OTHER " + e);
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                         }
@@ -190,27 +200,39 @@ public final class ExportServlets {
     }
 
     /**
-     * The bug without the question: writes every {@code interval} ms and never asks {@code isReady()}. Returns what
+     * The bug without the question: writes every {@code interval} ms and never asks {@code isReady()}, with
+     * {@code write(byte[], int, int)}, or with {@code writeBuffer} ({@code write(ByteBuffer)}) when given. Returns what
      * happened to the writes: {@code refused} the container threw {@code IllegalStateException} (which
      * {@code WritePendingException} is), {@code failed} it threw {@code IOException}, {@code other} anything else.
      */
-    static String writeRowsWithoutAskingReadiness(ServletOutputStream out, byte[] row, int writes, long interval)
-            throws InterruptedException {
+    static String writeRowsWithoutAskingReadiness(ServletOutputStream out, Method writeBuffer, byte[] row, int writes,
+                                                  long interval) throws InterruptedException {
         int refused = 0;
         int accepted = 0;
         int failed = 0;
         int other = 0;
         for (int i = 0; i < writes; i++) {
+            Throwable thrown = null;
+            // the write is made here, in this method, whichever way: it is the call site the agent must name
             try {
-                out.write(row, 0, row.length);
+                if (writeBuffer == null) {
+                    out.write(row, 0, row.length);
+                } else {
+                    writeBuffer.invoke(out, ByteBuffer.wrap(row));
+                }
                 accepted++;
-            } catch (IllegalStateException e) {
+            } catch (InvocationTargetException e) {
+                thrown = e.getCause();
+            } catch (IOException | RuntimeException | IllegalAccessException e) {
+                thrown = e;
+            }
+            if (thrown instanceof IllegalStateException) {
                 refused++;
-            } catch (IOException e) {
+            } else if (thrown instanceof IOException) {
                 failed++;
-            } catch (RuntimeException e) {
+            } else if (thrown != null) {
                 other++;
-                System.out.println("UNASKED-OTHER " + e);
+                System.out.println("UNASKED-OTHER " + thrown);
             }
             Thread.sleep(interval);
         }
