@@ -30,12 +30,22 @@ public final class ServletCalls {
         }
     }
 
+    /** True when the write was judged an ignored write (see {@link ServletHooks#writeWhileNotReady}). */
     @DontInline
-    public static void writeWhileNotReady(Object stream, long bytes) {
+    public static boolean writeWhileNotReady(Object stream, long bytes) {
         try {
-            Bridge.servlet.writeWhileNotReady(stream, bytes);
+            return Bridge.servlet.writeWhileNotReady(stream, bytes);
         } catch (Throwable t) {
-            // never into the host's write
+            return false;
+        }
+    }
+
+    @DontInline
+    public static void writeRefused(Object stream, long bytes, Throwable thrown) {
+        try {
+            Bridge.servlet.writeRefused(stream, bytes, thrown);
+        } catch (Throwable t) {
+            // never into the host's write: its own throwable goes on
         }
     }
 
@@ -80,6 +90,42 @@ public final class ServletCalls {
     public static void blockingWriteEnds(Object stream, long token, boolean failed) {
         try {
             Bridge.servlet.blockingWriteEnds(stream, token, failed);
+        } catch (Throwable t) {
+            // never into the host's write
+        }
+    }
+
+    @DontInline
+    public static void arrayWriteBegins(Object outputBuffer, byte[] array, int off, int len) {
+        try {
+            Bridge.servlet.arrayWriteBegins(outputBuffer, array, off, off + len);
+        } catch (Throwable t) {
+            // never into the host's write
+        }
+    }
+
+    @DontInline
+    public static void arraySlice(Object outputBuffer, java.nio.ByteBuffer slice) {
+        try {
+            Bridge.servlet.arraySlice(outputBuffer, slice);
+        } catch (Throwable t) {
+            // never into the host's write
+        }
+    }
+
+    @DontInline
+    public static void arrayWriteEnds(Object outputBuffer) {
+        try {
+            Bridge.servlet.arrayWriteEnds(outputBuffer);
+        } catch (Throwable t) {
+            // never into the host's write
+        }
+    }
+
+    @DontInline
+    public static void slicedAsyncWrite(Object stream, Object write) {
+        try {
+            Bridge.servlet.slicedAsyncWrite(stream, write);
         } catch (Throwable t) {
             // never into the host's write
         }

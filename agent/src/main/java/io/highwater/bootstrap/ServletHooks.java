@@ -2,8 +2,9 @@ package io.highwater.bootstrap;
 
 /**
  * What the servlet advice reports. Called only on slow paths: an async stream's readiness changing, a write while
- * an async stream is not ready, a container's socket wait, a container's blocking write to the connection (once
- * per buffer handed to the transport, never per application write). Implementations must never throw and must be
+ * an async stream is not ready, a write that threw, a container's socket wait, a container's blocking write to the
+ * connection (once per buffer handed to the transport, never per application write), an application write too large
+ * for the container's buffer. Implementations must never throw and must be
  * thread-safe.
  *
  * <p>Arguments are typed {@code Object} so that this interface, which lives on the bootstrap class path, needs no
@@ -18,8 +19,19 @@ public interface ServletHooks {
     /** {@code isReady()} returned true while some stream was not ready (called only while {@link Bridge#servletNotReady} is not 0). */
     void ready(Object stream);
 
-    /** A write of {@code bytes} is about to run while some stream was not ready (it may be this one). */
-    void writeWhileNotReady(Object stream, long bytes);
+    /**
+     * A write of {@code bytes} is about to run while some stream was not ready (it may be this one). Returns true when
+     * it was judged an ignored write (this stream's {@code isReady()} had returned false), so that the container
+     * refusing it afterwards is not counted again.
+     */
+    boolean writeWhileNotReady(Object stream, long bytes);
+
+    /**
+     * A write of {@code bytes} that {@link #writeWhileNotReady} did not judge threw {@code thrown} before it returned:
+     * the container refused it ({@code IllegalStateException}, {@code WritePendingException}) or the client went
+     * away ({@code IOException}).
+     */
+    void writeRefused(Object stream, long bytes, Throwable thrown);
 
     /** The container is recycling or discarding {@code stream} (the response is over). */
     void recycled(Object stream);
@@ -42,6 +54,24 @@ public interface ServletHooks {
     /** The blocking write that returned {@code token} ended: returned, or threw ({@code failed}). */
     void blockingWriteEnds(Object stream, long token, boolean failed);
 
+    /**
+     * Tomcat's response buffer {@code outputBuffer} begins passing bytes {@code off} to {@code end} of the
+     * application's {@code array} down in slices, without copying them (a write larger than the response buffer).
+     */
+    void arrayWriteBegins(Object outputBuffer, byte[] array, int off, int end);
+
+    /** {@code outputBuffer} hands {@code slice}, a view of the application's array, to the connection. */
+    void arraySlice(Object outputBuffer, java.nio.ByteBuffer slice);
+
+    /** The write that {@link #arrayWriteBegins} announced returned or threw. */
+    void arrayWriteEnds(Object outputBuffer);
+
+    /**
+     * Jetty's async write {@code write} of {@code stream} hands the application's content to the connection one
+     * slice at a time (content larger than the stream's buffer).
+     */
+    void slicedAsyncWrite(Object stream, Object write);
+
     /** Does nothing: installed before the agent is ready and after it detached. */
     ServletHooks NOOP = new ServletHooks() {
         @Override
@@ -53,7 +83,12 @@ public interface ServletHooks {
         }
 
         @Override
-        public void writeWhileNotReady(Object stream, long bytes) {
+        public boolean writeWhileNotReady(Object stream, long bytes) {
+            return false;
+        }
+
+        @Override
+        public void writeRefused(Object stream, long bytes, Throwable thrown) {
         }
 
         @Override
@@ -75,6 +110,22 @@ public interface ServletHooks {
 
         @Override
         public void blockingWriteEnds(Object stream, long token, boolean failed) {
+        }
+
+        @Override
+        public void arrayWriteBegins(Object outputBuffer, byte[] array, int off, int end) {
+        }
+
+        @Override
+        public void arraySlice(Object outputBuffer, java.nio.ByteBuffer slice) {
+        }
+
+        @Override
+        public void arrayWriteEnds(Object outputBuffer) {
+        }
+
+        @Override
+        public void slicedAsyncWrite(Object stream, Object write) {
         }
     };
 }

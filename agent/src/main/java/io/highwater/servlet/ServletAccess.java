@@ -9,7 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
-import java.util.function.ToLongFunction;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Reads what the containers expose about a tracked transport, from the agent's class loader, which cannot link
@@ -21,7 +21,9 @@ import java.util.function.ToLongFunction;
  *       buffers and the response buffer of the request it runs ({@link TomcatAccess}).</li>
  *   <li>Jetty 12's {@code HttpOutput}: peer and local address from its servlet channel's connection metadata,
  *       open until {@code isClosed()}; pending bytes: its aggregate buffer plus the bytes of a blocking channel write
- *       in progress.</li>
+ *       in progress; while an async write is in progress ({@code _apiState} {@code PENDING} or {@code UNREADY}),
+ *       what the HTTP/1 connection's {@code WriteFlusher} holds (the buffers the socket has not taken) plus, for
+ *       content handed over in slices, what the async write has not sliced off yet.</li>
  *   <li>Undertow's {@code ServletOutputStreamImpl}: peer and local address of its exchange, open until
  *       {@code isClosed()}; pending bytes: its buffer, what an async write left for later, the bytes of a blocking
  *       hand-over in progress.</li>
@@ -51,16 +53,30 @@ final class ServletAccess implements TransportProbe {
         MethodHandle destinationAddress;
         MethodHandle undertowBuffer;
         MethodHandle undertowBuffersToWrite;
+        /** Whether the stream is in async mode: Jetty's and Undertow's write listener field. */
+        MethodHandle writeListener;
+        /** Tomcat's {@code OutputBuffer.isBlocking()}. */
+        MethodHandle obBlocking;
+        MethodHandle apiState;
+        MethodHandle httpVersion;
+        MethodHandle connection;
+        MethodHandle endPoint;
+        MethodHandle writeFlusher;
+        MethodHandle flusherState;
+        Class<?> pendingState;
+        MethodHandle pendingBuffers;
     }
 
-    // an anonymous class, not a lambda: this is built at premain, where a first lambda costs the host milliseconds
-    private volatile ToLongFunction<Object> inFlight = new ToLongFunction<Object>() {
+    private final WritesInProgress writes;
+    private final TomcatAccess tomcat;
+
+    /** The not-yet-sliced rest of Jetty's async writes ({@code HttpOutput$AsyncWrite._buffer}), per class. */
+    private final ClassValue<MethodHandle> slicedBuffer = new ClassValue<MethodHandle>() {
         @Override
-        public long applyAsLong(Object stream) {
-            return 0;
+        protected MethodHandle computeValue(Class<?> type) {
+            return Reflect.getter(type, "_buffer");
         }
     };
-    private final TomcatAccess tomcat = new TomcatAccess();
 
     private final ClassValue<Handles> handles = new ClassValue<Handles>() {
         @Override
@@ -78,6 +94,12 @@ final class ServletAccess implements TransportProbe {
             if (h.streamBuffer != null) {
                 Class<?> ob = Reflect.load("org.apache.catalina.connector.OutputBuffer", loader);
                 h.streamBufferClosed = ob == null ? null : Reflect.method(pub, ob, "isClosed", MethodType.methodType(boolean.class));
+                h.obBlocking = ob == null ? null : Reflect.method(pub, ob, "isBlocking", MethodType.methodType(boolean.class));
+            }
+            // Jetty's stream, Undertow's stream: set once the application gave it a WriteListener
+            h.writeListener = Reflect.getter(type, "_writeListener");
+            if (h.writeListener == null) {
+                h.writeListener = Reflect.getter(type, "listener");
             }
             // Jetty 12's stream: its servlet channel's connection metadata, its aggregate buffer
             h.channel = Reflect.getter(type, "_servletChannel");
@@ -89,6 +111,8 @@ final class ServletAccess implements TransportProbe {
                 }
                 h.remoteSocket = Reflect.method(pub, meta, "getRemoteSocketAddress", MethodType.methodType(SocketAddress.class));
                 h.localSocket = Reflect.method(pub, meta, "getLocalSocketAddress", MethodType.methodType(SocketAddress.class));
+                resolveJettyFlusher(h, pub, meta, loader);
+                h.apiState = Reflect.getter(type, "_apiState");
             }
             h.aggregate = Reflect.getter(type, "_aggregate");
             Class<?> rbb = Reflect.load("org.eclipse.jetty.io.RetainableByteBuffer", loader);
@@ -111,21 +135,47 @@ final class ServletAccess implements TransportProbe {
         }
     };
 
-    void inFlight(ToLongFunction<Object> bytes) {
-        this.inFlight = bytes;
+    ServletAccess(WritesInProgress writes) {
+        this.writes = writes;
+        this.tomcat = new TomcatAccess(writes);
+    }
+
+    /** Jetty 12: the connection's {@code WriteFlusher} and, while it waits for the socket, the buffers it holds. */
+    private static void resolveJettyFlusher(Handles h, MethodHandles.Lookup pub, Class<?> meta, ClassLoader loader) {
+        Class<?> connection = Reflect.load("org.eclipse.jetty.io.Connection", loader);
+        Class<?> endPoint = Reflect.load("org.eclipse.jetty.io.EndPoint", loader);
+        Class<?> abstractEndPoint = Reflect.load("org.eclipse.jetty.io.AbstractEndPoint", loader);
+        Class<?> flusher = Reflect.load("org.eclipse.jetty.io.WriteFlusher", loader);
+        Class<?> version = Reflect.load("org.eclipse.jetty.http.HttpVersion", loader);
+        if (connection == null || endPoint == null || abstractEndPoint == null || flusher == null || version == null) {
+            return;
+        }
+        h.httpVersion = Reflect.method(pub, meta, "getHttpVersion", MethodType.methodType(version));
+        h.connection = Reflect.method(pub, meta, "getConnection", MethodType.methodType(connection));
+        h.endPoint = Reflect.method(pub, connection, "getEndPoint", MethodType.methodType(endPoint));
+        h.writeFlusher = Reflect.method(pub, abstractEndPoint, "getWriteFlusher", MethodType.methodType(flusher));
+        h.flusherState = Reflect.getter(flusher, "_state");
+        h.pendingState = Reflect.load("org.eclipse.jetty.io.WriteFlusher$PendingState", loader);
+        h.pendingBuffers = h.pendingState == null ? null : Reflect.getter(h.pendingState, "_buffers");
     }
 
     @Override
     public long pendingBytes(Object transport) {
         Handles h = handles.get(transport.getClass());
-        long pending = inFlight.applyAsLong(transport);
+        long pending = writes.blocking(transport);
         if (tomcat.covers(transport)) {
             return pending + tomcat.pendingBytes(transport);
         }
         if (h.undertowBuffersToWrite != null && h.undertowBuffer != null) {
             return pending + undertowPending(h, transport);
         }
-        if (h.aggregate != null && h.remaining != null) {
+        String api = jettyApiState(h, transport);
+        if ("PENDING".equals(api) || "UNREADY".equals(api)) {
+            // an async write in progress holds the aggregate too, if it had bytes: it is flushed first
+            return pending + jettyFlusherBytes(h, transport) + jettySlicedRest(transport);
+        }
+        if (h.aggregate != null && h.remaining != null && !"BLOCKED".equals(api)) {
+            // BLOCKED: a blocking write is in progress, and what the aggregate holds is the write's own content
             try {
                 Object buffer = h.aggregate.invoke(transport);
                 if (buffer != null) {
@@ -136,6 +186,95 @@ final class ServletAccess implements TransportProbe {
             }
         }
         return pending;
+    }
+
+    /**
+     * True when {@code stream} is known to be in blocking mode (no write listener), where a refused write cannot be a
+     * write while not ready; false when it is async or unknown.
+     */
+    boolean isBlocking(Object stream) {
+        Handles h = handles.get(stream.getClass());
+        try {
+            if (h.obBlocking != null) {
+                Object ob = h.streamBuffer.invoke(stream);
+                return ob != null && (boolean) h.obBlocking.invoke(ob);
+            }
+            if (h.writeListener != null) {
+                return h.writeListener.invoke(stream) == null;
+            }
+        } catch (Throwable t) {
+            // unknown
+        }
+        return false;
+    }
+
+    /** The name of Jetty's {@code HttpOutput._apiState}, read without its lock (a stale value is a moment old), or null. */
+    private static String jettyApiState(Handles h, Object stream) {
+        if (h.apiState == null) {
+            return null;
+        }
+        try {
+            Object state = h.apiState.invoke(stream);
+            return state instanceof Enum ? ((Enum<?>) state).name() : null;
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    /**
+     * What the HTTP/1 connection of Jetty's {@code stream} holds in its {@code WriteFlusher} while it waits for the
+     * socket: the remaining bytes of the very buffers the write handed over. HTTP/2 connections are left out: their
+     * flusher holds frames of every stream of the connection.
+     */
+    private static long jettyFlusherBytes(Handles h, Object stream) {
+        if (h.channel == null || h.metadata == null || h.httpVersion == null || h.connection == null
+                || h.endPoint == null || h.writeFlusher == null || h.flusherState == null || h.pendingBuffers == null) {
+            return 0;
+        }
+        try {
+            Object channel = h.channel.invoke(stream);
+            Object meta = channel == null ? null : h.metadata.invoke(channel);
+            Object version = meta == null ? null : h.httpVersion.invoke(meta);
+            if (version == null || !version.toString().startsWith("HTTP/1")) {
+                return 0;
+            }
+            Object connection = h.connection.invoke(meta);
+            Object endPoint = connection == null ? null : h.endPoint.invoke(connection);
+            if (endPoint == null || !h.writeFlusher.type().parameterType(0).isInstance(endPoint)) {
+                return 0;
+            }
+            Object flusher = h.writeFlusher.invoke(endPoint);
+            Object state = flusher == null ? null : ((AtomicReference<?>) h.flusherState.invoke(flusher)).get();
+            if (!h.pendingState.isInstance(state)) {
+                return 0;
+            }
+            long n = 0;
+            for (ByteBuffer b : (ByteBuffer[]) h.pendingBuffers.invoke(state)) {
+                // the selector thread writes from these buffers meanwhile: a torn read is clamped
+                n += b == null ? 0 : Math.max(0, b.remaining());
+            }
+            return n;
+        } catch (Throwable t) {
+            return 0;
+        }
+    }
+
+    /**
+     * The part of a Jetty async write that is handed over in slices and not sliced off yet: still in the
+     * application's array (the current slice sits in the flusher).
+     */
+    private long jettySlicedRest(Object stream) {
+        Object write = writes.slicedWriteOf(stream);
+        if (write == null) {
+            return 0;
+        }
+        try {
+            MethodHandle buffer = slicedBuffer.get(write.getClass());
+            ByteBuffer b = buffer == null ? null : (ByteBuffer) buffer.invoke(write);
+            return b == null ? 0 : Math.max(0, b.remaining());
+        } catch (Throwable t) {
+            return 0;
+        }
     }
 
     /**
@@ -153,7 +292,7 @@ final class ServletAccess implements TransportProbe {
                 }
                 return n;
             }
-            if (inFlight.applyAsLong(stream) != 0) {
+            if (writes.blocking(stream) != 0) {
                 return 0;
             }
             ByteBuffer buffer = (ByteBuffer) h.undertowBuffer.invoke(stream);

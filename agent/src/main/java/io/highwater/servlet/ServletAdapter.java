@@ -9,7 +9,12 @@ import io.highwater.core.Monitor;
 import io.highwater.core.Signal;
 import io.highwater.core.TrackedConnection;
 
+import java.lang.ref.WeakReference;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -20,14 +25,19 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * <p><b>Async</b> (a stream with a {@code WriteListener}): stop is {@code isReady()} returning false, go the next
  * {@code isReady()} returning true (what {@code onWritePossible} sees); a write in between is an ignored write of
  * signal {@code output_not_ready}. The streams that are not ready are held weakly here, and their number is
- * mirrored in {@link Bridge#servletNotReady}, which the write advice reads first.
+ * mirrored in {@link Bridge#servletNotReady}, which the write advice reads first. A write the container refuses
+ * ({@code IllegalStateException}, which {@code WritePendingException} is, on a stream in async mode) is an ignored
+ * write too, whether or not the application asked {@code isReady()}: the containers refuse a write made while they
+ * are not ready, or while the previous async write has not completed. Each application write is judged at most once
+ * (the advice reports a refusal only for a write it did not judge on entry); one that fails with an
+ * {@code IOException} (the client went away) is not ignored backpressure.
  *
  * <p><b>Blocking</b>: Tomcat (NIO connector): the wait runs from the moment a blocking write finds the socket full
  * and waits on its write lock to the return of that write. Jetty: a blocking channel write (one per buffer handed
  * to the connection) that lasts at least {@link #BLOCKING_MIN_NANOS} is a wait; the agent's timer registers the
  * ones still running, so that threads blocked right now are counted as blocked connections.
  */
-public final class ServletAdapter implements ServletHooks {
+public final class ServletAdapter implements ServletHooks, WritesInProgress {
 
     /** A blocking channel write shorter than this is not a wait (Jetty, where the duration is all there is). */
     public static final long BLOCKING_MIN_NANOS = 1_000_000L;
@@ -35,7 +45,7 @@ public final class ServletAdapter implements ServletHooks {
     private final Monitor monitor;
     private final ConnectionRegistry registry;
     private final Clock clock;
-    private final ServletAccess access = new ServletAccess();
+    private final ServletAccess access;
     /** Streams that are not ready: weak keys, swept by {@link #tick()}. */
     private final ConcurrentHashMap<Object, Boolean> notReady = new ConcurrentHashMap<>();
     /**
@@ -51,6 +61,44 @@ public final class ServletAdapter implements ServletHooks {
     private final ConcurrentHashMap<Object, Boolean> blockedSockets = new ConcurrentHashMap<>();
     /** Jetty blocking channel writes in progress: removed by the writing thread. */
     private final ConcurrentHashMap<Object, InFlight> inFlight = new ConcurrentHashMap<>();
+    /** Tomcat: application arrays being passed down in slices, by response buffer; removed by the writing thread. */
+    private final ConcurrentHashMap<Object, ArrayWrite> arrayWrites = new ConcurrentHashMap<>();
+    /**
+     * Jetty: the last sliced async write of each stream (weak keys; weak values, as the write refers to its stream),
+     * replaced by the next one, dropped when the stream is recycled or collected. A completed write has nothing left
+     * to slice off, so a stale entry counts 0.
+     */
+    private final ConcurrentHashMap<Object, WeakReference<Object>> slicedWrites = new ConcurrentHashMap<>();
+
+    /** An application array that Tomcat passes down in slices without copying it. */
+    static final class ArrayWrite {
+        final byte[] array;
+        final int off;
+        final int end;
+        /** The slice being handed to the connection; null before the first. */
+        volatile ByteBuffer slice;
+
+        ArrayWrite(byte[] array, int off, int end) {
+            this.array = array;
+            this.off = off;
+            this.end = end;
+        }
+
+        /**
+         * Bytes not taken by the connection yet: from the current slice's position (what the socket's write buffer
+         * took of it is counted there) to the end of the write. Nothing before the first slice: until then the
+         * bytes ahead of it are Tomcat's own buffer, flushed first.
+         */
+        long rest() {
+            ByteBuffer b = slice;
+            if (b == null) {
+                return 0;
+            }
+            // another thread's position, read without a lock: clamped into the write
+            int pos = Math.max(off, Math.min(end, b.position()));
+            return end - pos;
+        }
+    }
 
     /** One blocking write in progress. */
     static final class InFlight {
@@ -69,13 +117,7 @@ public final class ServletAdapter implements ServletHooks {
         this.monitor = monitor;
         this.registry = monitor.registry();
         this.clock = monitor.clock();
-        // not a method reference: built at premain (see ServletAccess.inFlight)
-        access.inFlight(new java.util.function.ToLongFunction<Object>() {
-            @Override
-            public long applyAsLong(Object stream) {
-                return inFlightBytes(stream);
-            }
-        });
+        this.access = new ServletAccess(this);
     }
 
     // ---------------------------------------------------------------- async
@@ -116,9 +158,9 @@ public final class ServletAdapter implements ServletHooks {
     }
 
     @Override
-    public void writeWhileNotReady(Object stream, long bytes) {
+    public boolean writeWhileNotReady(Object stream, long bytes) {
         if (!mayBeNotReady(stream) || !notReady.containsKey(new IdentityKey.Strong(stream))) {
-            return;
+            return false;
         }
         TrackedConnection c = track(stream, false);
         if (c != null) {
@@ -127,10 +169,27 @@ public final class ServletAdapter implements ServletHooks {
             }
         }
         monitor.ignoredWrite(c, Signal.OUTPUT_NOT_READY, bytes);
+        return true;
+    }
+
+    /**
+     * Not a stop signal of its own: the application that never asks {@code isReady()} never sees the go signal
+     * either, so no wait begins here; the connection is tracked (its pending bytes, its episode) and the write
+     * counted.
+     */
+    @Override
+    public void writeRefused(Object stream, long bytes, Throwable thrown) {
+        if (!(thrown instanceof IllegalStateException) || access.isBlocking(stream)) {
+            return;
+        }
+        monitor.ignoredWrite(track(stream, false), Signal.OUTPUT_NOT_READY, bytes);
     }
 
     @Override
     public void recycled(Object stream) {
+        if (!slicedWrites.isEmpty()) {
+            slicedWrites.remove(new IdentityKey.Strong(stream));
+        }
         if (mayBeNotReady(stream) && notReady.remove(new IdentityKey.Strong(stream)) != null) {
             notReadyFilter.decrementAndGet(slot(System.identityHashCode(stream)));
             Bridge.servletNotReady.decrementAndGet();
@@ -216,9 +275,71 @@ public final class ServletAdapter implements ServletHooks {
         }
     }
 
-    private long inFlightBytes(Object stream) {
+    @Override
+    public long blocking(Object stream) {
+        if (inFlight.isEmpty()) {
+            return 0;
+        }
         InFlight w = inFlight.get(new IdentityKey.Strong(stream));
         return w == null ? 0 : w.bytes;
+    }
+
+    // ---------------------------------------------------------------- the application's bytes inside a write
+
+    @Override
+    public void arrayWriteBegins(Object outputBuffer, byte[] array, int off, int end) {
+        arrayWrites.put(new IdentityKey.Strong(outputBuffer), new ArrayWrite(array, off, end));
+    }
+
+    @Override
+    public void arraySlice(Object outputBuffer, ByteBuffer slice) {
+        if (arrayWrites.isEmpty()) {
+            return;
+        }
+        ArrayWrite w = arrayWrites.get(new IdentityKey.Strong(outputBuffer));
+        if (w != null && slice.array() == w.array) {
+            w.slice = slice;
+        }
+    }
+
+    @Override
+    public void arrayWriteEnds(Object outputBuffer) {
+        arrayWrites.remove(new IdentityKey.Strong(outputBuffer));
+    }
+
+    @Override
+    public List<Object> arrayWriters() {
+        if (arrayWrites.isEmpty()) {
+            return Collections.emptyList();
+        }
+        List<Object> out = new ArrayList<>();
+        for (Object k : arrayWrites.keySet()) {
+            out.add(((IdentityKey.Strong) k).referent);
+        }
+        return out;
+    }
+
+    @Override
+    public long arrayRest(Object outputBuffer) {
+        if (arrayWrites.isEmpty()) {
+            return 0;
+        }
+        ArrayWrite w = arrayWrites.get(new IdentityKey.Strong(outputBuffer));
+        return w == null ? 0 : w.rest();
+    }
+
+    @Override
+    public void slicedAsyncWrite(Object stream, Object write) {
+        slicedWrites.put(new IdentityKey.Weak(stream), new WeakReference<>(write));
+    }
+
+    @Override
+    public Object slicedWriteOf(Object stream) {
+        if (slicedWrites.isEmpty()) {
+            return null;
+        }
+        WeakReference<Object> w = slicedWrites.get(new IdentityKey.Strong(stream));
+        return w == null ? null : w.get();
     }
 
     /**
@@ -244,6 +365,12 @@ public final class ServletAdapter implements ServletHooks {
                 monitor.stopSince(c, access.pendingBytes(stream), w.startNanos);
             }
         }
+        for (Iterator<Map.Entry<Object, WeakReference<Object>>> it = slicedWrites.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Object, WeakReference<Object>> e = it.next();
+            if (((IdentityKey.Weak) e.getKey()).get() == null || e.getValue().get() == null) {
+                it.remove();
+            }
+        }
         for (Iterator<Object> it = notReady.keySet().iterator(); it.hasNext(); ) {
             Object k = it.next();
             if (((IdentityKey.Weak) k).get() == null) {
@@ -265,6 +392,8 @@ public final class ServletAdapter implements ServletHooks {
         Bridge.servletBlocked.addAndGet(-blockedSockets.size());
         blockedSockets.clear();
         inFlight.clear();
+        arrayWrites.clear();
+        slicedWrites.clear();
     }
 
     private TrackedConnection track(Object transport, boolean atStopSignal) {

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.jar.Manifest;
 
 import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.returns;
@@ -33,7 +34,13 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
  *
  * <p>The list of streams is explicit because each container's {@code write} methods call each other differently:
  * only methods that do not delegate to another instrumented {@code write} of the same stream are advised, so one
- * application write is counted once.
+ * application write is counted once (also when it throws: each advised {@code write} reports a refusal only for the
+ * write it did not judge on entry, and no advised {@code write} runs inside another).
+ *
+ * <p>Two more classes show where an application write's own bytes are while a write is in progress: Tomcat's
+ * {@code OutputBuffer}, which passes a write larger than the response buffer down in slices of the application's
+ * array, and Jetty 12's {@code HttpOutput$AsyncWrite}, which hands large async content to the connection one slice
+ * at a time.
  */
 public final class ServletInstrumentation {
 
@@ -65,6 +72,12 @@ public final class ServletInstrumentation {
                 .and(takesArguments(0)).and(not(isAbstract()));
         static final ElementMatcher.Junction<MethodDescription> TOMCAT_DO_WRITE = named("doWrite").and(takesArguments(2))
                 .and(takesArgument(0, boolean.class)).and(takesArgument(1, ByteBuffer.class)).and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> TOMCAT_APPEND_ARRAY = named("appendByteArray")
+                .and(takesArguments(3)).and(takesArgument(0, byte[].class)).and(takesArgument(1, int.class))
+                .and(takesArgument(2, int.class)).and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> TOMCAT_REAL_WRITE = named("realWriteBytes")
+                .and(takesArguments(1)).and(takesArgument(0, ByteBuffer.class)).and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> CONSTRUCTOR = isConstructor();
     }
 
     /** A container stream: which of its methods are advised, and which it must have. */
@@ -104,12 +117,15 @@ public final class ServletInstrumentation {
             new Stream("jetty", "org.eclipse.jetty.ee10.servlet.HttpOutput", true, true, "recycle", Blocking.JETTY),
             // Jetty 9.4 (javax) and 10 (javax)
             new Stream("jetty", "org.eclipse.jetty.server.HttpOutput", true, true, "recycle", Blocking.JETTY),
-            // Undertow 2.x (jakarta): write(int) delegates to write(byte[], int, int); write(ByteBuffer) is left alone;
-            // nothing to recycle (a stream per exchange, held weakly)
-            new Stream("undertow", "io.undertow.servlet.spec.ServletOutputStreamImpl", false, false, null,
+            // Undertow 2.x (jakarta): write(int) delegates to write(byte[], int, int), write(ByteBuffer) to
+            // write(ByteBuffer[]), which is Undertow's own API and not advised; nothing to recycle (a stream per
+            // exchange, held weakly)
+            new Stream("undertow", "io.undertow.servlet.spec.ServletOutputStreamImpl", false, true, null,
                     Blocking.UNDERTOW));
 
     static final String TOMCAT_NIO_SOCKET = "org.apache.tomcat.util.net.NioEndpoint$NioSocketWrapper";
+    static final String TOMCAT_OUTPUT_BUFFER = "org.apache.catalina.connector.OutputBuffer";
+    static final String JETTY_ASYNC_WRITE = "org.eclipse.jetty.ee10.servlet.HttpOutput$AsyncWrite";
 
     private ServletInstrumentation() {
     }
@@ -121,10 +137,12 @@ public final class ServletInstrumentation {
             out.add(streamTarget(s, report));
         }
         out.add(tomcatSocketTarget(report));
+        out.add(tomcatOutputBufferTarget(report));
+        out.add(jettyAsyncWriteTarget(report));
         return out;
     }
 
-    private static AdviceTransformer.Target streamTarget(Stream s, InstrumentationReport report) {
+    static AdviceTransformer.Target streamTarget(Stream s, InstrumentationReport report) {
         return new AdviceTransformer.Target() {
             @Override
             public String internalName() {
@@ -231,9 +249,100 @@ public final class ServletInstrumentation {
         };
     }
 
+    private static AdviceTransformer.Target tomcatOutputBufferTarget(InstrumentationReport report) {
+        return new AdviceTransformer.Target() {
+            @Override
+            public String internalName() {
+                return TOMCAT_OUTPUT_BUFFER.replace('.', '/');
+            }
+
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(Shapes.TOMCAT_APPEND_ARRAY, ADVICE + "TomcatArrayWriteAdvice");
+                m.put(Shapes.TOMCAT_REAL_WRITE, ADVICE + "TomcatSliceAdvice");
+                return m;
+            }
+
+            @Override
+            public String check(TypeDescription type, ClassLoader loader) {
+                String label = "tomcat " + version(loader, internalName());
+                List<String> missing = new ArrayList<>();
+                if (!hasField(type, "bb", ByteBuffer.class)) {
+                    missing.add("field ByteBuffer bb");
+                }
+                requireMethod(type, Shapes.TOMCAT_APPEND_ARRAY, "appendByteArray(byte[], int, int)", missing);
+                requireMethod(type, Shapes.TOMCAT_REAL_WRITE, "realWriteBytes(ByteBuffer)", missing);
+                return checked(report, label, "OutputBuffer", missing,
+                        "the part of a write larger than the response buffer that is still in the application's array"
+                                + " is not counted", loader, "OutputBuffer: writes larger than the response buffer");
+            }
+        };
+    }
+
+    private static AdviceTransformer.Target jettyAsyncWriteTarget(InstrumentationReport report) {
+        return new AdviceTransformer.Target() {
+            @Override
+            public String internalName() {
+                return JETTY_ASYNC_WRITE.replace('.', '/');
+            }
+
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(Shapes.CONSTRUCTOR, ADVICE + "JettySlicedWriteAdvice");
+                return m;
+            }
+
+            @Override
+            public String check(TypeDescription type, ClassLoader loader) {
+                String label = "jetty " + version(loader, internalName());
+                List<String> missing = new ArrayList<>();
+                for (String field : new String[] {"_buffer", "_slice"}) {
+                    if (!hasField(type, field, ByteBuffer.class)) {
+                        missing.add("field ByteBuffer " + field);
+                    }
+                }
+                if (!hasFieldInHierarchy(type, "this$0")) {
+                    missing.add("its HttpOutput (this$0)");
+                }
+                return checked(report, label, "HttpOutput$AsyncWrite", missing,
+                        "the part of a large async write not handed to the connection yet is not counted", loader,
+                        "HttpOutput$AsyncWrite: large async writes handed over in slices");
+            }
+        };
+    }
+
+    /** Reports and returns why {@code what} is skipped, or reports it instrumented and returns null. */
+    private static String checked(InstrumentationReport report, String label, String what, List<String> missing,
+                                  String consequence, ClassLoader loader, String instrumented) {
+        if (!missing.isEmpty()) {
+            String why = label + ": " + what + " lacks " + String.join(", ", missing) + "; " + consequence;
+            report.skipped(why);
+            return why;
+        }
+        String invisible = bootstrapInvisible(label, loader);
+        if (invisible != null) {
+            report.skipped(invisible);
+            return invisible;
+        }
+        report.instrumented(label + " (" + instrumented + ")");
+        return null;
+    }
+
     private static boolean hasField(TypeDescription type, String name, Class<?> fieldType) {
         for (FieldDescription.InDefinedShape f : type.getDeclaredFields()) {
             if (f.getName().equals(name) && f.getType().asErasure().represents(fieldType)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A field named {@code name} declared by {@code type} or a superclass that Byte Buddy can describe. */
+    private static boolean hasFieldInHierarchy(TypeDescription type, String name) {
+        for (TypeDescription t = type; t != null; t = t.getSuperClass() == null ? null : t.getSuperClass().asErasure()) {
+            if (!t.getDeclaredFields().filter(named(name)).isEmpty()) {
                 return true;
             }
         }

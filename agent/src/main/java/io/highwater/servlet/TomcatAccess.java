@@ -25,9 +25,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *       response and so leads back to the response buffer.</li>
  * </ul>
  *
- * <p>The part of one large application write that Tomcat passes straight down without copying it into its response
- * buffer (a write larger than that buffer) and that the socket's write buffer has not taken yet is still in the
- * application's own array: not counted.
+ * <p>An application write larger than the response buffer is passed down in slices of the application's own array,
+ * without copying: what the socket's write buffer has not taken of it yet is still in that array, and counted from
+ * what the write advice announced ({@link WritesInProgress#arrayRest}).
  */
 final class TomcatAccess {
 
@@ -55,6 +55,12 @@ final class TomcatAccess {
         MethodHandle holderFlipped;
         MethodHandle currentProcessor;
         Class<?> socketBase;
+    }
+
+    private final WritesInProgress writes;
+
+    TomcatAccess(WritesInProgress writes) {
+        this.writes = writes;
     }
 
     private final ClassValue<Handles> handles = new ClassValue<Handles>() {
@@ -87,17 +93,27 @@ final class TomcatAccess {
         if (h.socketBase != null && h.socketBase.isInstance(transport)) {
             return transport;
         }
-        if (!isStream(transport) || h.streamOb == null || h.obCoyoteResponse == null || h.responseHook == null
-                || h.processorSocket == null) {
+        if (!isStream(transport) || h.streamOb == null) {
+            return null;
+        }
+        Object ob = invokeOrNull(h.streamOb, transport);
+        return ob == null ? null : socketOfOutputBuffer(ob);
+    }
+
+    /**
+     * The socket wrapper that response buffer {@code ob} writes to, or null: not a processor of the kind known here
+     * (HTTP/2's stream processor, say), or a recycled one.
+     */
+    private Object socketOfOutputBuffer(Object ob) {
+        Handles h = handles.get(ob.getClass());
+        if (h.obCoyoteResponse == null || h.responseHook == null || h.processorSocket == null) {
             return null;
         }
         try {
-            Object ob = h.streamOb.invoke(transport);
-            Object coyoteResponse = ob == null ? null : h.obCoyoteResponse.invoke(ob);
+            Object coyoteResponse = h.obCoyoteResponse.invoke(ob);
             Object processor = coyoteResponse == null ? null : h.responseHook.invoke(coyoteResponse);
             return processor == null ? null : h.processorSocket.invoke(processor);
         } catch (Throwable t) {
-            // not a processor of the kind known here (HTTP/2's stream processor, say), or a recycled one
             return null;
         }
     }
@@ -107,7 +123,8 @@ final class TomcatAccess {
         Handles h = handles.get(transport.getClass());
         long pending = 0;
         if (isStream(transport)) {
-            pending += responseBuffer(h, invokeOrNull(h.streamOb, transport));
+            Object ob = invokeOrNull(h.streamOb, transport);
+            pending += responseBuffer(h, ob) + (ob == null ? 0 : writes.arrayRest(ob));
             Object socket = socketOf(transport);
             if (socket != null) {
                 pending += socketBytes(handles.get(socket.getClass()), socket);
@@ -115,6 +132,13 @@ final class TomcatAccess {
         } else if (socketBase(transport) != null) {
             pending += socketBytes(h, transport);
             pending += responseBuffer(h, runningServletOutput(h, transport));
+            // a thread blocked in a write runs its processor, which Tomcat has taken off the socket meanwhile: the
+            // large write is found from its own side
+            for (Object ob : writes.arrayWriters()) {
+                if (socketOfOutputBuffer(ob) == transport) {
+                    pending += writes.arrayRest(ob);
+                }
+            }
         }
         return pending;
     }

@@ -15,6 +15,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritePendingException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -154,5 +157,62 @@ class ServletAdapterTest {
         adapter.blockingWriteEnds(stream, t, false);
         assertThat(c.isWaiting()).isFalse();
         assertThat(waits).containsExactly(0.003, 1.002);
+    }
+
+    @Test
+    void aRefusedWriteIsIgnoredOnlyWhenTheContainerSaidNotReadyAndTheWriteWasNotJudgedAlready() {
+        Object stream = new Object();
+        adapter.writeRefused(stream, 10, new IOException("client gone"));
+        assertThat(ignoredWrites()).as("a write that failed").isZero();
+        assertThat(registry.get(stream)).isNull();
+
+        adapter.writeRefused(stream, 10, new IllegalStateException("not ready"));
+        adapter.writeRefused(stream, 20, new WritePendingException());
+        assertThat(ignoredWrites()).isEqualTo(2);
+        assertThat(monitor.ignoredBytes(Signal.OUTPUT_NOT_READY)).isEqualTo(30);
+        TrackedConnection c = registry.get(stream);
+        assertThat(c.isWaiting()).as("a refusal is no stop signal: no go signal will end it").isFalse();
+
+        assertThat(adapter.writeWhileNotReady(stream, 5)).as("not judged: isReady() never said false").isFalse();
+        adapter.notReady(stream);
+        assertThat(adapter.writeWhileNotReady(stream, 5)).as("judged").isTrue();
+        assertThat(ignoredWrites()).isEqualTo(3);
+    }
+
+    @Test
+    void theRestOfAnArrayPassedDownInSlicesIsWhatTheCurrentSliceHasNotHandedOver() {
+        Object outputBuffer = new Object();
+        byte[] array = new byte[100_000];
+        adapter.arrayWriteBegins(outputBuffer, array, 1_000, 91_000);
+        assertThat(adapter.arrayWriters()).containsExactly(outputBuffer);
+        assertThat(adapter.arrayRest(outputBuffer)).as("nothing passed down yet").isZero();
+
+        ByteBuffer first = ByteBuffer.wrap(array, 1_000, 8_192);
+        adapter.arraySlice(outputBuffer, first);
+        assertThat(adapter.arrayRest(outputBuffer)).isEqualTo(90_000);
+        first.position(first.position() + 3_000);
+        assertThat(adapter.arrayRest(outputBuffer)).isEqualTo(87_000);
+        adapter.arraySlice(outputBuffer, ByteBuffer.wrap(new byte[8_192]));
+        assertThat(adapter.arrayRest(outputBuffer)).as("a slice of another array").isEqualTo(87_000);
+        adapter.arraySlice(outputBuffer, ByteBuffer.wrap(array, 83_000, 8_000));
+        assertThat(adapter.arrayRest(outputBuffer)).isEqualTo(8_000);
+
+        adapter.arrayWriteEnds(outputBuffer);
+        assertThat(adapter.arrayRest(outputBuffer)).isZero();
+        assertThat(adapter.arrayWriters()).isEmpty();
+    }
+
+    @Test
+    void aSlicedAsyncWriteIsKnownUntilItsStreamIsRecycled() {
+        Object stream = new Object();
+        Object write = new Object();
+        assertThat(adapter.slicedWriteOf(stream)).isNull();
+        adapter.slicedAsyncWrite(stream, write);
+        assertThat(adapter.slicedWriteOf(stream)).isSameAs(write);
+        Object next = new Object();
+        adapter.slicedAsyncWrite(stream, next);
+        assertThat(adapter.slicedWriteOf(stream)).isSameAs(next);
+        adapter.recycled(stream);
+        assertThat(adapter.slicedWriteOf(stream)).isNull();
     }
 }

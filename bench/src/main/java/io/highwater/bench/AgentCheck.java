@@ -105,7 +105,8 @@ public final class AgentCheck {
                                 : method.getName().equals("hashCode") ? System.identityHashCode(proxy) : "recorder";
                     }
                     seen.add(method.getName());
-                    return method.getReturnType() == long.class ? (Object) 0L : null;
+                    Class<?> type = method.getReturnType();
+                    return type == long.class ? (Object) 0L : type == boolean.class ? (Object) Boolean.FALSE : null;
                 });
     }
 

@@ -5,9 +5,15 @@ import io.highwater.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
- * Inlined at the start of a container stream's {@code write(byte[], int, int)}: before the body runs, so that a
- * write the container then refuses (Tomcat's and Jetty's {@code IllegalStateException}, Jetty's
- * {@code WritePendingException}) is counted too. Fast path: one read of the not-ready counter.
+ * Inlined around a container stream's {@code write(byte[], int, int)}. On entry, a write on a stream whose
+ * {@code isReady()} returned false is judged, before the body runs, so that it counts whether or not the container
+ * then refuses it. On a throw, a write not judged on entry is reported with its throwable: the container refusing it
+ * (Tomcat's, Jetty's and Undertow's {@code IllegalStateException}, Jetty's {@code WritePendingException}) makes it an
+ * ignored write whether or not the application ever asked {@code isReady()}. The report happens here, inside the
+ * write, so the exception reaches the application only after it was counted, and the application's frame is still
+ * the caller. One application write is counted at most once: entry returns -1 when it judged the write.
+ *
+ * <p>Fast path: one read of the not-ready counter on entry, one null test on return.
  */
 public final class WriteArrayAdvice {
 
@@ -15,9 +21,17 @@ public final class WriteArrayAdvice {
     }
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    static void enter(@Advice.This Object stream, @Advice.Argument(2) int len) {
-        if (Bridge.servletNotReady.get() != 0) {
-            ServletCalls.writeWhileNotReady(stream, len);
+    static int enter(@Advice.This Object stream, @Advice.Argument(2) int len) {
+        if (Bridge.servletNotReady.get() != 0 && ServletCalls.writeWhileNotReady(stream, len)) {
+            return -1;
+        }
+        return len;
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class, backupArguments = false)
+    static void exit(@Advice.This Object stream, @Advice.Enter int unjudged, @Advice.Thrown Throwable thrown) {
+        if (thrown != null && unjudged >= 0) {
+            ServletCalls.writeRefused(stream, unjudged, thrown);
         }
     }
 }

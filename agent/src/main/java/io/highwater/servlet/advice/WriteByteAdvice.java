@@ -11,9 +11,14 @@ public final class WriteByteAdvice {
     }
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    static void enter(@Advice.This Object stream) {
-        if (Bridge.servletNotReady.get() != 0) {
-            ServletCalls.writeWhileNotReady(stream, 1);
+    static boolean enter(@Advice.This Object stream) {
+        return Bridge.servletNotReady.get() != 0 && ServletCalls.writeWhileNotReady(stream, 1);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class, backupArguments = false)
+    static void exit(@Advice.This Object stream, @Advice.Enter boolean judged, @Advice.Thrown Throwable thrown) {
+        if (thrown != null && !judged) {
+            ServletCalls.writeRefused(stream, 1, thrown);
         }
     }
 }

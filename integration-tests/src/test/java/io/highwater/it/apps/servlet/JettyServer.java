@@ -30,6 +30,8 @@ public final class JettyServer {
         add(ctx, "blocking", new ExportServlets.Blocking());
         add(ctx, "respecting", new ExportServlets.Respecting());
         add(ctx, "ignoring", new ExportServlets.Ignoring());
+        add(ctx, "unasked", new ExportServlets.Unasked());
+        add(ctx, "large", new ExportServlets.Large());
         server.setHandler(ctx);
         server.start();
         System.out.println("CONTAINER jetty/" + Server.getVersion());

@@ -33,6 +33,8 @@ public final class TomcatServer {
         add(ctx, "blocking", new ExportServlets.Blocking());
         add(ctx, "respecting", new ExportServlets.Respecting());
         add(ctx, "ignoring", new ExportServlets.Ignoring());
+        add(ctx, "unasked", new ExportServlets.Unasked());
+        add(ctx, "large", new ExportServlets.Large());
         tomcat.start();
         System.out.println("CONTAINER " + ServerInfo.getServerInfo());
         System.out.println("LISTENING " + connector.getLocalPort());

@@ -28,6 +28,8 @@ public final class UndertowServer {
         add(info, "blocking", new ExportServlets.Blocking());
         add(info, "respecting", new ExportServlets.Respecting());
         add(info, "ignoring", new ExportServlets.Ignoring());
+        add(info, "unasked", new ExportServlets.Unasked());
+        add(info, "large", new ExportServlets.Large());
         DeploymentManager manager = Servlets.defaultContainer().addDeployment(info);
         manager.deploy();
         Undertow.Builder builder = Undertow.builder().addHttpListener(0, "127.0.0.1").setHandler(manager.start());
