@@ -30,7 +30,7 @@ import java.util.jar.JarOutputStream;
  */
 final class Bootstrap {
 
-    static final int EXPECTED_ABI = 5;
+    static final int EXPECTED_ABI = 6;
     private static final String BRIDGE = "io.highwater.bootstrap.Bridge";
     private static final String FOLDER = "bootstrap/";
 

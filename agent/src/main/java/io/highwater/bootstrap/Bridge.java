@@ -12,7 +12,7 @@ package io.highwater.bootstrap;
 public final class Bridge {
 
     /** Bumped whenever a member of the bootstrap package changes shape. */
-    public static final int ABI = 5;
+    public static final int ABI = 6;
 
     /** Never null: {@link NettyHooks#NOOP} when no agent is active. */
     public static volatile NettyHooks netty = NettyHooks.NOOP;
