@@ -22,7 +22,10 @@ import io.highwater.socket.SocketAdapter;
 import io.highwater.socket.SocketInstrumentation;
 import io.highwater.telemetry.ConsoleSummary;
 import io.highwater.telemetry.CurrentSpanProbe;
+import io.highwater.telemetry.ExportStatus;
 import io.highwater.telemetry.MemoryLimits;
+import io.highwater.telemetry.MemoryReserve;
+import io.highwater.telemetry.Retry;
 import io.highwater.telemetry.Telemetry;
 
 import java.lang.instrument.Instrumentation;
@@ -71,7 +74,7 @@ final class AgentRuntime {
     private static final int IDLE_SAMPLE_FACTOR = 10;
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile Telemetry telemetry;
-    private boolean stopped;
+    private volatile boolean stopped;
 
     /** The SDK's life: not built yet, being built, built (or failed), or never to be built (stopped first). */
     private static final int SDK_NONE = 0;
@@ -84,6 +87,20 @@ final class AgentRuntime {
     private TelemetryBuild sdkBuild;
     private final Duration sdkDelay;
     private final long closeBudgetMillis;
+    /** Builds that ran out of memory are tried again: after a doubling delay, or at once when memory frees. */
+    private final Retry sdkRetry = new Retry(TimeUnit.SECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(30));
+    /** The first stop signal asked for the SDK; the ticker builds it if that request could not be queued. */
+    private volatile boolean sdkWanted;
+
+    /** Held back for the host's memory crisis; see {@link MemoryReserve}. */
+    private final MemoryReserve reserve;
+    private final ExportStatus exportStatus;
+    /** Whether the socket sampler's next run is queued; the ticker queues it again when that failed. */
+    private volatile boolean samplerArmed;
+    private Task sampleTask;
+    private Runnable console;
+    /** Whether this memory crisis was already reported by the timer's tasks (once per crisis). */
+    private volatile boolean crisisSaid;
 
     private AgentRuntime(Monitor monitor, Set<Layer> layers, AdviceTransformer transformer,
                          ScheduledExecutorService timer, Instrumentation inst, Settings settings,
@@ -92,6 +109,8 @@ final class AgentRuntime {
         this.sdkBuild = sdkBuild;
         this.sdkDelay = sdkDelay;
         this.closeBudgetMillis = sdkBuild.closeBudgetMillis;
+        this.reserve = sdkBuild.reserve;
+        this.exportStatus = sdkBuild.status;
         this.servlet = servlet;
         this.monitor = monitor;
         this.layers = layers;
@@ -185,9 +204,11 @@ final class AgentRuntime {
             }
         });
         MemoryLimits limits = new MemoryLimits();
+        // no memory is held back yet: the reserve is taken when the SDK is built
+        MemoryReserve reserve = new MemoryReserve(Runtime.getRuntime().maxMemory());
         AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer, inst, settings, report, servlet,
                 new TelemetryBuild(settings.otelOverrides(), monitor, layers, topN, limits, spans,
-                        closeBudget.toMillis()), sdkDelay);
+                        closeBudget.toMillis(), reserve, new ExportStatus(dropped, reserve), timer), sdkDelay);
         runtime.socket = socket;
         monitor.onFirstActivity(new Task(runtime, Task.FIRST_ACTIVITY));
         Runtime.getRuntime().addShutdownHook(runtime.shutdownHook);
@@ -217,11 +238,13 @@ final class AgentRuntime {
         timer.scheduleWithFixedDelay(new Task(runtime, Task.TICK), tick, tick, TimeUnit.MILLISECONDS);
         if (socket != null) {
             runtime.samplePeriodMillis = settings.duration("highwater.socket.sample", Duration.ofMillis(1)).toMillis();
-            timer.schedule(new Task(runtime, Task.SAMPLE), runtime.samplePeriodMillis, TimeUnit.MILLISECONDS);
+            runtime.sampleTask = new Task(runtime, Task.SAMPLE);
+            runtime.armSampler(runtime.samplePeriodMillis);
         }
         if (console) {
             long every = consoleEvery.toMillis();
-            timer.scheduleAtFixedRate(new ConsoleSummary(monitor, layers, limits), every, every, TimeUnit.MILLISECONDS);
+            runtime.console = new ConsoleSummary(monitor, layers, limits);
+            timer.scheduleAtFixedRate(new Task(runtime, Task.CONSOLE), every, every, TimeUnit.MILLISECONDS);
         }
         return line;
     }
@@ -249,9 +272,9 @@ final class AgentRuntime {
         if (!report.skipped().isEmpty()) {
             b.append("skipped: ").append(String.join(", ", report.skipped())).append('\n');
         }
-        b.append("exporting: ").append(t != null ? t.endpoint() + " every " + t.interval()
-                : "not started yet (starts at the first stop signal, or " + Settings.format(sdkDelay)
-                + " after start-up)").append('\n');
+        b.append("exporting: ").append(t != null ? t.endpoint() + " every " + t.interval() : notExporting())
+                .append('\n');
+        b.append(exportStatus.describe()).append('\n');
         b.append("tracked connections: ").append(monitor.registry().size()).append('\n');
         b.append("settings:");
         java.util.Map<String, String> given = settings.describe();
@@ -262,6 +285,21 @@ final class AgentRuntime {
             b.append("\n  ").append(e.getKey()).append('=').append(e.getValue());
         }
         return b.toString();
+    }
+
+    private String notExporting() {
+        synchronized (sdkLock) {
+            if (sdkRetry.failures() > 0 && sdkState == SDK_NONE) {
+                return "not started yet: out of memory while building the SDK (" + sdkRetry.failures()
+                        + " tries); tries again when memory frees, or in "
+                        + Settings.format(Duration.ofNanos(sdkRetry.delayNanos())) + " at the latest";
+            }
+            if (sdkState == SDK_DONE) {
+                return "not started: the SDK could not be built (see the agent's log)";
+            }
+        }
+        return "not started yet (starts at the first stop signal, or " + Settings.format(sdkDelay)
+                + " after start-up)";
     }
 
     /**
@@ -303,13 +341,19 @@ final class AgentRuntime {
         return line;
     }
 
-    /** The runtime's scheduled jobs as one small class: no lambdas on the start-up path (see Clock.SYSTEM). */
+    /**
+     * The runtime's scheduled jobs as one small class: no lambdas on the start-up path (see Clock.SYSTEM), and none
+     * that could first be linked in a memory crisis. A job never throws: a periodic task of a
+     * {@code ScheduledExecutorService} that throws is cancelled for good, and the host's {@link OutOfMemoryError} may
+     * reach any of the agent's threads.
+     */
     private static final class Task implements Runnable {
         static final int TICK = 0;
         static final int SHUTDOWN = 1;
         static final int TELEMETRY = 2;
         static final int FIRST_ACTIVITY = 3;
         static final int SAMPLE = 4;
+        static final int CONSOLE = 5;
         private final AgentRuntime runtime;
         private final int what;
 
@@ -320,31 +364,76 @@ final class AgentRuntime {
 
         @Override
         public void run() {
-            switch (what) {
-                case TICK:
-                    runtime.tick();
-                    break;
-                case SHUTDOWN:
-                    runtime.shutdown();
-                    break;
-                case TELEMETRY:
-                    runtime.buildTelemetry();
-                    break;
-                case SAMPLE:
-                    runtime.sample(this);
-                    break;
-                default:
-                    runtime.firstActivity();
-                    break;
+            try {
+                switch (what) {
+                    case TICK:
+                        runtime.tick();
+                        break;
+                    case SHUTDOWN:
+                        runtime.shutdown();
+                        break;
+                    case TELEMETRY:
+                        runtime.buildTelemetry();
+                        break;
+                    case SAMPLE:
+                        runtime.sample();
+                        break;
+                    case CONSOLE:
+                        runtime.console.run();
+                        break;
+                    default:
+                        runtime.firstActivity();
+                        break;
+                }
+            } catch (Throwable t) {
+                runtime.failed(what, t);
             }
+        }
+    }
+
+    /** Said once per memory crisis by the timer's jobs; built beforehand, for there is no memory to build them. */
+    private static final String[] OUT_OF_MEMORY = {
+        Log.PREFIX + "out of memory on the agent's timer (episode ticker): the heap is full. The agent let go of its"
+                + " memory reserve and keeps every schedule; what it could not do now it does when memory frees"
+                + " (said once per memory crisis)",
+        null,
+        null,
+        null,
+        Log.PREFIX + "out of memory on the agent's timer (socket sampler): the heap is full. The agent let go of its"
+                + " memory reserve and keeps every schedule; what it could not do now it does when memory frees"
+                + " (said once per memory crisis)",
+        Log.PREFIX + "out of memory on the agent's timer (console summary): the heap is full. The agent let go of"
+                + " its memory reserve and keeps every schedule; what it could not do now it does when memory frees"
+                + " (said once per memory crisis)",
+    };
+    private static final String[] JOB_NAMES = {"episode timer", "shutdown", "telemetry start", "first activity",
+        "socket sampler", "console summary"};
+
+    /** What a job threw. Never throws, and allocates nothing when memory ran out. */
+    private void failed(int what, Throwable t) {
+        try {
+            if (MemoryReserve.isOutOfMemory(t)) {
+                reserve.release();
+                String line = OUT_OF_MEMORY[what];
+                if (line != null && !crisisSaid) {
+                    Log.line(line);
+                    crisisSaid = true;
+                }
+                return;
+            }
+            Log.once("job" + what, JOB_NAMES[what] + " failed: " + t);
+        } catch (Throwable stillFailing) {
+            // nothing more can be said; the job's schedule goes on
         }
     }
 
     /**
      * The socket sampler, every period while some socket write is in progress and ten times less often while none
-     * is, so an idle JVM is not woken a hundred times a second.
+     * is, so an idle JVM is not woken a hundred times a second. Each run queues the next; when that fails (no
+     * memory for the queue entry), the ticker queues it again.
      */
-    private void sample(Task self) {
+    private void sample() {
+        samplerArmed = false;
         SocketAdapter s = socket;
         if (s == null) {
             return;
@@ -353,13 +442,19 @@ final class AgentRuntime {
         try {
             busy = s.sample();
         } catch (Throwable e) {
-            Log.once("sample", "socket sampler failed: " + e);
+            failed(Task.SAMPLE, e);
         }
+        armSampler(busy ? samplePeriodMillis : IDLE_SAMPLE_FACTOR * samplePeriodMillis);
+    }
+
+    private void armSampler(long delayMillis) {
         try {
-            timer.schedule(self, busy ? samplePeriodMillis : IDLE_SAMPLE_FACTOR * samplePeriodMillis,
-                    TimeUnit.MILLISECONDS);
+            timer.schedule(sampleTask, delayMillis, TimeUnit.MILLISECONDS);
+            samplerArmed = true;
         } catch (java.util.concurrent.RejectedExecutionException stopped) {
             // detached or shutting down
+        } catch (Throwable e) {
+            failed(Task.SAMPLE, e);
         }
     }
 
@@ -372,9 +467,13 @@ final class AgentRuntime {
         final MemoryLimits limits;
         final Telemetry.SpanSettings spans;
         final long closeBudgetMillis;
+        final MemoryReserve reserve;
+        final ExportStatus status;
+        final ScheduledExecutorService timer;
 
         TelemetryBuild(java.util.Map<String, String> otel, Monitor monitor, Set<Layer> layers, int topN,
-                       MemoryLimits limits, Telemetry.SpanSettings spans, long closeBudgetMillis) {
+                       MemoryLimits limits, Telemetry.SpanSettings spans, long closeBudgetMillis,
+                       MemoryReserve reserve, ExportStatus status, ScheduledExecutorService timer) {
             this.otel = otel;
             this.monitor = monitor;
             this.layers = layers;
@@ -382,23 +481,39 @@ final class AgentRuntime {
             this.limits = limits;
             this.spans = spans;
             this.closeBudgetMillis = closeBudgetMillis;
+            this.reserve = reserve;
+            this.status = status;
+            this.timer = timer;
         }
 
         Telemetry build() {
-            return Telemetry.start(otel, Version.get(), monitor, layers, topN, limits, spans, closeBudgetMillis);
+            return Telemetry.start(otel, Version.get(), monitor, layers, topN, limits, spans, closeBudgetMillis,
+                    status, timer);
         }
     }
 
-    /** On the thread of the first stop signal (a transport's): only hands the SDK's build to the agent's thread. */
+    /**
+     * On the thread of the first stop signal (a transport's): only hands the SDK's build to the agent's thread. If
+     * even that fails, the ticker sees the request and builds it.
+     */
     private void firstActivity() {
+        sdkWanted = true;
         try {
             timer.execute(new Task(this, Task.TELEMETRY));
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
-            // detached or shutting down: the final export builds it if it is needed
+        } catch (Throwable stoppingOrOutOfMemory) {
+            // detached or shutting down (the final export builds it if it is needed), or no memory: the ticker's turn
         }
     }
 
-    /** Builds the SDK unless it is built, being built, or no longer wanted; on the agent's timer thread. */
+    private static final String BUILD_OUT_OF_MEMORY = Log.PREFIX + "telemetry not started yet: out of memory while"
+            + " building the agent's OpenTelemetry SDK (the heap is full). It tries again when memory frees; counting"
+            + " goes on meanwhile, so nothing is lost (said once)";
+    private boolean buildOutOfMemorySaid;
+
+    /**
+     * Builds the SDK unless it is built, being built, or no longer wanted; on the agent's timer thread. A build
+     * that runs out of memory is tried again ({@link #sdkRetry}); any other failure is final and said once.
+     */
     private void buildTelemetry() {
         synchronized (sdkLock) {
             if (sdkState != SDK_NONE) {
@@ -406,9 +521,39 @@ final class AgentRuntime {
             }
             sdkState = SDK_BUILDING;
         }
-        publish(buildNow());
+        Telemetry t = null;
+        Throwable failure = null;
+        try {
+            t = sdkBuild.build();
+        } catch (Throwable e) {
+            failure = e;
+        }
+        if (failure != null && MemoryReserve.isOutOfMemory(failure)) {
+            reserve.release();
+            synchronized (sdkLock) {
+                sdkRetry.failed(System.nanoTime());
+                sdkState = SDK_NONE;
+                sdkLock.notifyAll();
+            }
+            if (!buildOutOfMemorySaid) {
+                Log.line(BUILD_OUT_OF_MEMORY);
+                buildOutOfMemorySaid = true;
+            }
+            return;
+        }
+        synchronized (sdkLock) {
+            sdkRetry.succeeded();
+        }
+        // published before anything is said: saying it may fail, and the state must not stay "being built"
+        publish(t);
+        if (failure != null) {
+            Log.warn("telemetry not started, nothing will be exported: " + failure);
+        } else {
+            Log.info("exporting metrics to " + t.endpoint() + " every " + t.interval());
+        }
     }
 
+    /** Builds the SDK on the calling thread, for the final export; null when that fails. */
     private Telemetry buildNow() {
         try {
             Telemetry t = sdkBuild.build();
@@ -481,6 +626,11 @@ final class AgentRuntime {
         return t;
     }
 
+    /**
+     * The episode timer, and the runtime's own upkeep: after a memory crisis it takes the reserve back once the
+     * heap has room, re-queues the socket sampler if its next run could not be queued, and builds the SDK when a
+     * build is due (after one that ran out of memory, or a first stop signal whose request was lost).
+     */
     private void tick() {
         try {
             if (servlet != null) {
@@ -491,8 +641,25 @@ final class AgentRuntime {
                 s.tick();
             }
             monitor.tick();
-        } catch (RuntimeException e) {
-            Log.once("tick", "episode timer failed: " + e);
+        } catch (Throwable e) {
+            failed(Task.TICK, e);
+        }
+        long now = System.nanoTime();
+        if (reserve.crisis() && reserve.retake(Long.MAX_VALUE)) {
+            crisisSaid = false;
+            synchronized (sdkLock) {
+                sdkRetry.memoryFreed(now);
+            }
+        }
+        if (socket != null && !samplerArmed && !stopped) {
+            armSampler(samplePeriodMillis);
+        }
+        boolean build;
+        synchronized (sdkLock) {
+            build = sdkState == SDK_NONE && (sdkRetry.due(now) || sdkWanted && sdkRetry.failures() == 0);
+        }
+        if (build) {
+            buildTelemetry();
         }
     }
 

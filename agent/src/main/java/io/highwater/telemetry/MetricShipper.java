@@ -1,0 +1,144 @@
+package io.highwater.telemetry;
+
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.common.export.MemoryMode;
+import io.opentelemetry.sdk.metrics.Aggregation;
+import io.opentelemetry.sdk.metrics.InstrumentType;
+import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
+import io.opentelemetry.sdk.metrics.data.MetricData;
+import io.opentelemetry.sdk.metrics.export.CollectionRegistration;
+import io.opentelemetry.sdk.metrics.export.MetricExporter;
+import io.opentelemetry.sdk.metrics.export.MetricReader;
+
+import java.util.Collection;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agent's metric reader, in place of the SDK's {@code PeriodicMetricReader}: collects and exports every
+ * export interval on the agent's timer thread, and keeps doing so whatever a collection or an export throws,
+ * {@link OutOfMemoryError} included.
+ *
+ * <p>Why not the SDK's reader: a periodic task of a {@code ScheduledExecutorService} is cancelled for good the first
+ * time it throws, and the SDK's reader lets an error out when reporting one fails for lack of memory; and it starts
+ * no collection while the previous export has not completed, which an exporter callback that ran out of memory
+ * leaves so forever. Here a collection starts only when the previous export is done (with reusable memory the next
+ * collection overwrites what the previous export serialises), which is read from the export's result itself, not
+ * from a callback; an interval whose export could not start because the previous one is still waiting for the
+ * collector counts as a dropped export ({@link ExportStatus#skipped}); running out of memory counts one too, lets
+ * the {@link MemoryReserve} go and says so once ({@link ExportStatus#outOfMemory}). The first export runs as soon
+ * as the SDK is built, so everything an export needs is loaded and initialised while memory is plentiful.
+ */
+final class MetricShipper implements MetricReader {
+
+    private final MetricExporter exporter;
+    private final long intervalNanos;
+    private final ExportStatus status;
+    private final ExportStatus.Target target;
+    private final Runnable tick = new Tick();
+    private volatile CollectionRegistration registration = CollectionRegistration.noop();
+    /** The export under way or last made; null before the first. Read and written under {@code this}. */
+    private CompletableResultCode current;
+    private ScheduledFuture<?> schedule;
+    private volatile boolean shut;
+
+    MetricShipper(MetricExporter exporter, long intervalNanos, ExportStatus status, ExportStatus.Target target) {
+        this.exporter = exporter;
+        this.intervalNanos = intervalNanos;
+        this.status = status;
+        this.target = target;
+    }
+
+    @Override
+    public void register(CollectionRegistration registration) {
+        this.registration = registration;
+    }
+
+    /** Starts exporting: now, then every interval. Only once the whole SDK is built, so a failed build leaves no task. */
+    synchronized void start(ScheduledExecutorService timer) {
+        if (schedule == null && !shut) {
+            schedule = timer.scheduleAtFixedRate(tick, 0, intervalNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** The timer's task: never throws, so its schedule is never cancelled. */
+    private final class Tick implements Runnable {
+        @Override
+        public void run() {
+            try {
+                export();
+            } catch (Throwable t) {
+                failed(t);
+            }
+        }
+    }
+
+    /** One collection and export, unless the previous export is still under way. Never throws. */
+    CompletableResultCode export() {
+        try {
+            synchronized (this) {
+                if (current != null && !current.isDone()) {
+                    status.skipped(target);
+                    return current;
+                }
+                Collection<MetricData> data = registration.collectAllMetrics();
+                if (data.isEmpty()) {
+                    return CompletableResultCode.ofSuccess();
+                }
+                CompletableResultCode r = exporter.export(data);
+                current = r;
+                return r;
+            }
+        } catch (Throwable t) {
+            failed(t);
+            return CompletableResultCode.ofFailure();
+        }
+    }
+
+    private void failed(Throwable t) {
+        if (MemoryReserve.isOutOfMemory(t)) {
+            status.outOfMemory(target);
+        } else {
+            // not the collector's doing and not memory: a fault; counted, described, said once per kind
+            status.attemptFailed(target, ExportStatus.Failure.IO, 0, "the agent could not export: " + t);
+            status.exportFailed(target);
+        }
+    }
+
+    @Override
+    public CompletableResultCode forceFlush() {
+        return export();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+        synchronized (this) {
+            shut = true;
+            if (schedule != null) {
+                schedule.cancel(false);
+            }
+        }
+        return exporter.shutdown();
+    }
+
+    @Override
+    public AggregationTemporality getAggregationTemporality(InstrumentType instrumentType) {
+        return exporter.getAggregationTemporality(instrumentType);
+    }
+
+    @Override
+    public Aggregation getDefaultAggregation(InstrumentType instrumentType) {
+        return exporter.getDefaultAggregation(instrumentType);
+    }
+
+    @Override
+    public MemoryMode getMemoryMode() {
+        return exporter.getMemoryMode();
+    }
+
+    @Override
+    public String toString() {
+        return "MetricShipper{exporter=" + exporter + ", intervalNanos=" + intervalNanos + '}';
+    }
+}
