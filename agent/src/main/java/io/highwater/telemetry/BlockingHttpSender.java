@@ -189,13 +189,13 @@ final class BlockingHttpSender implements HttpSender {
                 // OpenTelemetry's own default: I/O errors are transient (TLS ones aside, which plain http has none of)
                 ? e -> true : policy.getRetryExceptionPredicate();
         for (int attempt = 1; ; attempt++) {
-            Attempt a = new Attempt();
+            Attempt a = new Attempt(status == null ? 0 : status.now());
             try {
                 Response r = post(a);
                 boolean ok = r.status >= 200 && r.status < 300;
                 if (!ok) {
                     failed(ExportStatus.Failure.HTTP, r.status, "HTTP " + r.status
-                            + (r.message.isEmpty() ? "" : " " + r.message));
+                            + (r.message.isEmpty() ? "" : " " + r.message), a);
                 }
                 if (ok || attempt == attempts || !RETRYABLE_STATUS.contains(r.status)) {
                     return r;
@@ -212,9 +212,9 @@ final class BlockingHttpSender implements HttpSender {
         }
     }
 
-    private void failed(ExportStatus.Failure kind, int httpStatus, String detail) {
+    private void failed(ExportStatus.Failure kind, int httpStatus, String detail, Attempt a) {
         if (status != null) {
-            status.attemptFailed(target, kind, httpStatus, detail);
+            status.attemptFailed(target, kind, httpStatus, detail, a.startedMillis);
         }
     }
 
@@ -227,17 +227,17 @@ final class BlockingHttpSender implements HttpSender {
             failed(ExportStatus.Failure.TIMEOUT, 0, "the collector did not take the request within "
                     + Settings.format(config.getConnectTimeout().plus(config.getTimeout())
                             .plusMillis(WATCHDOG_SLACK_MS)) + " (connect timeout, otel.exporter.otlp.timeout and 1s):"
-                    + " cut off (" + cause + ")");
+                    + " cut off (" + cause + ")", a);
         } else if (e instanceof SocketTimeoutException || e instanceof InterruptedIOException) {
             failed(ExportStatus.Failure.TIMEOUT, 0, a.connected
                     ? "no answer within " + Settings.format(config.getTimeout()) + " (otel.exporter.otlp.timeout; "
                             + cause + ")"
                     : "no connection within " + Settings.format(config.getConnectTimeout()) + " (the connect timeout; "
-                            + cause + ")");
+                            + cause + ")", a);
         } else if (e instanceof ConnectException) {
-            failed(ExportStatus.Failure.REFUSED, 0, "connection refused (" + cause + ")");
+            failed(ExportStatus.Failure.REFUSED, 0, "connection refused (" + cause + ")", a);
         } else {
-            failed(ExportStatus.Failure.IO, 0, cause);
+            failed(ExportStatus.Failure.IO, 0, cause, a);
         }
     }
 
@@ -259,10 +259,15 @@ final class BlockingHttpSender implements HttpSender {
 
     /** What one attempt went through, for its failure's description and for the watchdog. */
     private static final class Attempt implements Runnable {
+        final long startedMillis;
         volatile HttpURLConnection connection;
         volatile boolean connected;
         volatile boolean cutOff;
         volatile boolean over;
+
+        Attempt(long startedMillis) {
+            this.startedMillis = startedMillis;
+        }
 
         /** The watchdog: an attempt still going at its deadline is cut off (its socket closed under it). */
         @Override

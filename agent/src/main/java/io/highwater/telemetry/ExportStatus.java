@@ -157,13 +157,32 @@ public final class ExportStatus {
 
     // ------------------------------------------------------------------ events
 
-    /** One attempt failed; the export may still be retried. Said once per kind while the collector keeps failing. */
+    /** The status's clock, for {@link #attemptFailed}'s start times. */
+    long now() {
+        return clockMillis.getAsLong();
+    }
+
+    /** As {@link #attemptFailed(Target, Failure, int, String, long)} for an attempt that started just now. */
     void attemptFailed(Target t, Failure kind, int httpStatus, String detail) {
+        attemptFailed(t, kind, httpStatus, detail, Long.MAX_VALUE);
+    }
+
+    /**
+     * One attempt failed; the export may still be retried. Said once per kind while the collector keeps failing.
+     * An attempt that started before the collector's last success (one that hung on while others got through) is
+     * counted, but does not make the collector failing again: it is old news.
+     *
+     * @param startedMillis when the attempt started, on {@link #now()}'s clock
+     */
+    void attemptFailed(Target t, Failure kind, int httpStatus, String detail, long startedMillis) {
         try {
             t.failures.incrementAndGet(kind.ordinal());
             t.lastFailureMillis = clockMillis.getAsLong();
             t.lastProblem = detail;
             Collector c = t.collector;
+            if (startedMillis < c.lastSuccessMillis) {
+                return;
+            }
             c.startFailing(t.lastFailureMillis);
             String key = kind == Failure.HTTP ? "http " + httpStatus : kind.id;
             if (!closing && c.said.add(key)) {
@@ -214,7 +233,7 @@ public final class ExportStatus {
             long now = clockMillis.getAsLong();
             t.lastSuccessMillis = now;
             Collector c = t.collector;
-            long droppedMeanwhile = c.recover();
+            long droppedMeanwhile = c.recover(now);
             if (droppedMeanwhile >= 0 && !closing) {
                 say(Log.PREFIX + "export recovered: " + t.signal.id + " reach " + t.endpoint + " again; "
                         + droppedMeanwhile + " export(s) did not reach it while it failed (counted in"
@@ -364,6 +383,7 @@ public final class ExportStatus {
         final AtomicLong dropped = new AtomicLong();
         volatile boolean failing;
         volatile long failingSinceMillis;
+        volatile long lastSuccessMillis = Long.MIN_VALUE;
         private long droppedAtStart;
 
         Collector(String authority) {
@@ -379,7 +399,8 @@ public final class ExportStatus {
         }
 
         /** @return the exports dropped since it started failing, or -1 when it was not failing */
-        synchronized long recover() {
+        synchronized long recover(long now) {
+            lastSuccessMillis = Math.max(lastSuccessMillis, now);
             if (!failing) {
                 return -1;
             }

@@ -59,16 +59,19 @@ public final class PlainHttpSenderProvider implements HttpSenderProvider {
 
         @Override
         public void send(MessageWriter message, Consumer<HttpResponse> onResponse, Consumer<Throwable> onError) {
-            delegate.send(message, new OnResponse(onResponse, onError), new OnError(onError));
+            long started = status.now();
+            delegate.send(message, new OnResponse(onResponse, onError, started), new OnError(onError, started));
         }
 
         private final class OnResponse implements Consumer<HttpResponse> {
             private final Consumer<HttpResponse> onResponse;
             private final Consumer<Throwable> onError;
+            private final long started;
 
-            OnResponse(Consumer<HttpResponse> onResponse, Consumer<Throwable> onError) {
+            OnResponse(Consumer<HttpResponse> onResponse, Consumer<Throwable> onError, long started) {
                 this.onResponse = onResponse;
                 this.onError = onError;
+                this.started = started;
             }
 
             @Override
@@ -77,7 +80,7 @@ public final class PlainHttpSenderProvider implements HttpSenderProvider {
                 if (code >= 200 && code < 300) {
                     status.succeeded(target);
                 } else {
-                    status.attemptFailed(target, ExportStatus.Failure.HTTP, code, "HTTP " + code);
+                    status.attemptFailed(target, ExportStatus.Failure.HTTP, code, "HTTP " + code, started);
                     status.exportFailed(target);
                 }
                 Handover.response(onResponse, r, onError, status.reserve(), stopped);
@@ -86,9 +89,11 @@ public final class PlainHttpSenderProvider implements HttpSenderProvider {
 
         private final class OnError implements Consumer<Throwable> {
             private final Consumer<Throwable> onError;
+            private final long started;
 
-            OnError(Consumer<Throwable> onError) {
+            OnError(Consumer<Throwable> onError, long started) {
                 this.onError = onError;
+                this.started = started;
             }
 
             @Override
@@ -98,12 +103,13 @@ public final class PlainHttpSenderProvider implements HttpSenderProvider {
                 } else {
                     String cause = t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
                     if (causedBy(t, HttpTimeoutException.class)) {
-                        status.attemptFailed(target, ExportStatus.Failure.TIMEOUT, 0, "timed out (" + cause + ")");
+                        status.attemptFailed(target, ExportStatus.Failure.TIMEOUT, 0, "timed out (" + cause + ")",
+                                started);
                     } else if (causedBy(t, ConnectException.class)) {
                         status.attemptFailed(target, ExportStatus.Failure.REFUSED, 0, "connection refused (" + cause
-                                + ")");
+                                + ")", started);
                     } else {
-                        status.attemptFailed(target, ExportStatus.Failure.IO, 0, cause);
+                        status.attemptFailed(target, ExportStatus.Failure.IO, 0, cause, started);
                     }
                     status.exportFailed(target);
                 }

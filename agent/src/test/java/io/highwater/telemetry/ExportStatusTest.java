@@ -65,6 +65,25 @@ class ExportStatusTest {
     }
 
     @Test
+    void anAttemptThatHungOnWhileOthersGotThroughIsCountedButIsNoNews() {
+        long hangingSince = clock.get();
+        status.attemptFailed(metrics, TIMEOUT, 0, "no answer within 1s", hangingSince);
+        clock.addAndGet(5_000);
+        status.succeeded(metrics);
+        assertThat(lines).hasSize(2);
+        clock.addAndGet(5_000);
+        // a span export that was stuck on a connection made while the collector hung
+        status.attemptFailed(spans, TIMEOUT, 0, "no answer within 1s", hangingSince);
+        status.exportFailed(spans);
+        assertThat(lines).as("no new failure line, so no second recovery line either").hasSize(2);
+        assertThat(status.failing()).isFalse();
+        assertThat(status.describe()).contains("spans to http://***@collector:4318/v1/traces: last success never;"
+                + " failed: timeout 1; dropped 1");
+        status.attemptFailed(spans, TIMEOUT, 0, "no answer within 1s", clock.get());
+        assertThat(lines).as("an attempt started after the success is news").hasSize(3);
+    }
+
+    @Test
     void eachHttpStatusIsAKindOfItsOwn() {
         status.attemptFailed(metrics, HTTP, 500, "HTTP 500 Internal Server Error");
         status.attemptFailed(metrics, HTTP, 500, "HTTP 500 Internal Server Error");
