@@ -21,6 +21,7 @@ import io.highwater.servlet.ServletInstrumentation;
 import io.highwater.socket.SocketAdapter;
 import io.highwater.socket.SocketInstrumentation;
 import io.highwater.telemetry.ConsoleSummary;
+import io.highwater.telemetry.AgentTimer;
 import io.highwater.telemetry.CurrentSpanProbe;
 import io.highwater.telemetry.ExportStatus;
 import io.highwater.telemetry.MemoryLimits;
@@ -36,9 +37,6 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.function.Function;
 import java.util.concurrent.TimeUnit;
 
@@ -60,7 +58,9 @@ final class AgentRuntime {
     private final Monitor monitor;
     private final Set<Layer> layers;
     private final AdviceTransformer transformer;
-    private final ScheduledExecutorService timer;
+    private final AgentTimer timer;
+    private AgentTimer.Job buildJob;
+    private AgentTimer.Job sampleJob;
     private final Instrumentation inst;
     private final Settings settings;
     private final InstrumentationReport report;
@@ -70,6 +70,9 @@ final class AgentRuntime {
     private volatile SocketAdapter socket;
     private long samplePeriodMillis;
     private final Thread shutdownHook;
+    private static final long CRISIS_LINE_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** How long a detach or JVM exit waits for a job of the timer under way (an export's collection) to end. */
+    private static final long TIMER_STOP_WAIT_MILLIS = 1000;
     /** How much less often the socket sampler looks while no socket write is in progress. */
     private static final int IDLE_SAMPLE_FACTOR = 10;
     private final long startedAtMillis = System.currentTimeMillis();
@@ -89,21 +92,20 @@ final class AgentRuntime {
     private final long closeBudgetMillis;
     /** Builds that ran out of memory are tried again: after a doubling delay, or at once when memory frees. */
     private final Retry sdkRetry = new Retry(TimeUnit.SECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(30));
-    /** The first stop signal asked for the SDK; the ticker builds it if that request could not be queued. */
-    private volatile boolean sdkWanted;
+    /** In a memory crisis, how often the ticker tries to take the reserve back (only the ticker uses it). */
+    private final Retry reserveRetry = new Retry(TimeUnit.SECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(30));
+    /** When the timer's jobs last said that memory ran out: a heap hovering at its limit is said once a minute. */
+    private long crisisSaidNanos;
 
     /** Held back for the host's memory crisis; see {@link MemoryReserve}. */
     private final MemoryReserve reserve;
     private final ExportStatus exportStatus;
-    /** Whether the socket sampler's next run is queued; the ticker queues it again when that failed. */
-    private volatile boolean samplerArmed;
-    private Task sampleTask;
     private Runnable console;
     /** Whether this memory crisis was already reported by the timer's tasks (once per crisis). */
     private volatile boolean crisisSaid;
 
     private AgentRuntime(Monitor monitor, Set<Layer> layers, AdviceTransformer transformer,
-                         ScheduledExecutorService timer, Instrumentation inst, Settings settings,
+                         AgentTimer timer, Instrumentation inst, Settings settings,
                          InstrumentationReport report, ServletAdapter servlet, TelemetryBuild sdkBuild,
                          Duration sdkDelay) {
         this.sdkBuild = sdkBuild;
@@ -195,14 +197,8 @@ final class AgentRuntime {
         AdviceTransformer transformer = new AdviceTransformer(AgentRuntime.class.getClassLoader(), targets);
         transformer.install(inst);
 
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(new ThreadFactory() {
-            @Override
-            public Thread newThread(Runnable r) {
-                Thread t = new Thread(r, "highwater-timer");
-                t.setDaemon(true);
-                return t;
-            }
-        });
+        // every job catches what it throws itself (Task): the timer has nothing left to report
+        AgentTimer timer = new AgentTimer("highwater-timer", new Unreported());
         MemoryLimits limits = new MemoryLimits();
         // no memory is held back yet: the reserve is taken when the SDK is built
         MemoryReserve reserve = new MemoryReserve(Runtime.getRuntime().maxMemory());
@@ -227,25 +223,22 @@ final class AgentRuntime {
                 + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped()));
         Log.info(line);
 
-        Task build = new Task(runtime, Task.TELEMETRY);
-        if (sdkDelay.isZero()) {
-            timer.execute(build);
-        } else {
-            timer.schedule(build, sdkDelay.toMillis(), TimeUnit.MILLISECONDS);
-        }
+        runtime.buildJob = timer.onDemand("telemetry start", new Task(runtime, Task.TELEMETRY));
+        runtime.buildJob.runIn(sdkDelay.toNanos());
         // stalls are found by this timer, not only when metrics are collected
-        long tick = Math.max(10, Math.min(1000, stall.toMillis() / 4));
-        timer.scheduleWithFixedDelay(new Task(runtime, Task.TICK), tick, tick, TimeUnit.MILLISECONDS);
+        long tick = TimeUnit.MILLISECONDS.toNanos(Math.max(10, Math.min(1000, stall.toMillis() / 4)));
+        timer.periodic("episode timer", new Task(runtime, Task.TICK), tick, tick, false);
         if (socket != null) {
             runtime.samplePeriodMillis = settings.duration("highwater.socket.sample", Duration.ofMillis(1)).toMillis();
-            runtime.sampleTask = new Task(runtime, Task.SAMPLE);
-            runtime.armSampler(runtime.samplePeriodMillis);
+            runtime.sampleJob = timer.onDemand("socket sampler", new Task(runtime, Task.SAMPLE));
+            runtime.sampleJob.runIn(TimeUnit.MILLISECONDS.toNanos(runtime.samplePeriodMillis));
         }
         if (console) {
-            long every = consoleEvery.toMillis();
+            long every = consoleEvery.toNanos();
             runtime.console = new ConsoleSummary(monitor, layers, limits);
-            timer.scheduleAtFixedRate(new Task(runtime, Task.CONSOLE), every, every, TimeUnit.MILLISECONDS);
+            timer.periodic("console summary", new Task(runtime, Task.CONSOLE), every, every, true);
         }
+        timer.start();
         return line;
     }
 
@@ -323,7 +316,7 @@ final class AgentRuntime {
         transformer.uninstall(inst);
         // a detach leaves no thread of the agent's behind: a build under way is waited for and closed
         Telemetry t = finalTelemetry(monitor.registry().everUsed(), true);
-        timer.shutdownNow();
+        timer.stop(TIMER_STOP_WAIT_MILLIS);
         monitor.endAll("agent detached");
         if (t != null) {
             t.close();
@@ -341,11 +334,17 @@ final class AgentRuntime {
         return line;
     }
 
+    /** The timer's report of a job's failure; unused, for every job catches what it throws (see {@link Task}). */
+    private static final class Unreported implements AgentTimer.Failures {
+        @Override
+        public void failed(AgentTimer.Job job, Throwable t) {
+        }
+    }
+
     /**
-     * The runtime's scheduled jobs as one small class: no lambdas on the start-up path (see Clock.SYSTEM), and none
-     * that could first be linked in a memory crisis. A job never throws: a periodic task of a
-     * {@code ScheduledExecutorService} that throws is cancelled for good, and the host's {@link OutOfMemoryError} may
-     * reach any of the agent's threads.
+     * The runtime's jobs as one small class: no lambdas on the start-up path (see Clock.SYSTEM), and none that
+     * could first be linked in a memory crisis. A job never throws: the host's {@link OutOfMemoryError} may reach
+     * any of the agent's threads, and what it could not do now it does at its next run.
      */
     private static final class Task implements Runnable {
         static final int TICK = 0;
@@ -418,6 +417,7 @@ final class AgentRuntime {
                 if (line != null && !crisisSaid) {
                     Log.line(line);
                     crisisSaid = true;
+                    crisisSaidNanos = System.nanoTime();
                 }
                 return;
             }
@@ -429,11 +429,9 @@ final class AgentRuntime {
 
     /**
      * The socket sampler, every period while some socket write is in progress and ten times less often while none
-     * is, so an idle JVM is not woken a hundred times a second. Each run queues the next; when that fails (no
-     * memory for the queue entry), the ticker queues it again.
+     * is, so an idle JVM is not woken a hundred times a second. Each run arms the next, which allocates nothing.
      */
     private void sample() {
-        samplerArmed = false;
         SocketAdapter s = socket;
         if (s == null) {
             return;
@@ -444,17 +442,9 @@ final class AgentRuntime {
         } catch (Throwable e) {
             failed(Task.SAMPLE, e);
         }
-        armSampler(busy ? samplePeriodMillis : IDLE_SAMPLE_FACTOR * samplePeriodMillis);
-    }
-
-    private void armSampler(long delayMillis) {
-        try {
-            timer.schedule(sampleTask, delayMillis, TimeUnit.MILLISECONDS);
-            samplerArmed = true;
-        } catch (java.util.concurrent.RejectedExecutionException stopped) {
-            // detached or shutting down
-        } catch (Throwable e) {
-            failed(Task.SAMPLE, e);
+        if (!stopped) {
+            sampleJob.runIn(TimeUnit.MILLISECONDS.toNanos(busy ? samplePeriodMillis
+                    : IDLE_SAMPLE_FACTOR * samplePeriodMillis));
         }
     }
 
@@ -469,11 +459,11 @@ final class AgentRuntime {
         final long closeBudgetMillis;
         final MemoryReserve reserve;
         final ExportStatus status;
-        final ScheduledExecutorService timer;
+        final AgentTimer timer;
 
         TelemetryBuild(java.util.Map<String, String> otel, Monitor monitor, Set<Layer> layers, int topN,
                        MemoryLimits limits, Telemetry.SpanSettings spans, long closeBudgetMillis,
-                       MemoryReserve reserve, ExportStatus status, ScheduledExecutorService timer) {
+                       MemoryReserve reserve, ExportStatus status, AgentTimer timer) {
             this.otel = otel;
             this.monitor = monitor;
             this.layers = layers;
@@ -493,16 +483,12 @@ final class AgentRuntime {
     }
 
     /**
-     * On the thread of the first stop signal (a transport's): only hands the SDK's build to the agent's thread. If
-     * even that fails, the ticker sees the request and builds it.
+     * On the thread of the first stop signal (a transport's): only hands the SDK's build to the agent's timer, which
+     * allocates nothing. Detached or shutting down, the timer runs no more: the final export builds the SDK if it is
+     * needed.
      */
     private void firstActivity() {
-        sdkWanted = true;
-        try {
-            timer.execute(new Task(this, Task.TELEMETRY));
-        } catch (Throwable stoppingOrOutOfMemory) {
-            // detached or shutting down (the final export builds it if it is needed), or no memory: the ticker's turn
-        }
+        buildJob.runIn(0);
     }
 
     private static final String BUILD_OUT_OF_MEMORY = Log.PREFIX + "telemetry not started yet: out of memory while"
@@ -515,11 +501,23 @@ final class AgentRuntime {
      * that runs out of memory is tried again ({@link #sdkRetry}); any other failure is final and said once.
      */
     private void buildTelemetry() {
+        long wait = 0;
         synchronized (sdkLock) {
             if (sdkState != SDK_NONE) {
                 return;
             }
-            sdkState = SDK_BUILDING;
+            if (sdkRetry.failures() > 0 && reserve.crisis()) {
+                // a build needs megabytes: trying it while the heap is still full would only take the host's last
+                // bytes; the ticker tries it at once when memory frees
+                sdkRetry.postponed(System.nanoTime());
+                wait = sdkRetry.delayNanos();
+            } else {
+                sdkState = SDK_BUILDING;
+            }
+        }
+        if (wait > 0) {
+            buildJob.runIn(wait);
+            return;
         }
         Telemetry t = null;
         Throwable failure = null;
@@ -530,10 +528,15 @@ final class AgentRuntime {
         }
         if (failure != null && MemoryReserve.isOutOfMemory(failure)) {
             reserve.release();
+            long retryIn;
             synchronized (sdkLock) {
                 sdkRetry.failed(System.nanoTime());
+                retryIn = sdkRetry.delayNanos();
                 sdkState = SDK_NONE;
                 sdkLock.notifyAll();
+            }
+            if (!stopped) {
+                buildJob.runIn(retryIn);
             }
             if (!buildOutOfMemorySaid) {
                 Log.line(BUILD_OUT_OF_MEMORY);
@@ -627,9 +630,9 @@ final class AgentRuntime {
     }
 
     /**
-     * The episode timer, and the runtime's own upkeep: after a memory crisis it takes the reserve back once the
-     * heap has room, re-queues the socket sampler if its next run could not be queued, and builds the SDK when a
-     * build is due (after one that ran out of memory, or a first stop signal whose request was lost).
+     * The episode timer, and the runtime's own upkeep: in a memory crisis it tries to take the reserve back (at
+     * the next run, then after doubling delays up to 30 s), and once it could, tries at once a build of the SDK
+     * that ran out of memory.
      */
     private void tick() {
         try {
@@ -645,21 +648,24 @@ final class AgentRuntime {
             failed(Task.TICK, e);
         }
         long now = System.nanoTime();
-        if (reserve.crisis() && reserve.retake(Long.MAX_VALUE)) {
-            crisisSaid = false;
-            synchronized (sdkLock) {
-                sdkRetry.memoryFreed(now);
+        if (reserve.crisis() && (reserveRetry.failures() == 0 || reserveRetry.due(now))) {
+            // trying is the test: the JVM's free memory does not count garbage a collection would free
+            if (reserve.retake()) {
+                reserveRetry.succeeded();
+                if (now - crisisSaidNanos >= CRISIS_LINE_EVERY_NANOS) {
+                    crisisSaid = false;
+                }
+                boolean retry;
+                synchronized (sdkLock) {
+                    sdkRetry.memoryFreed(now);
+                    retry = sdkState == SDK_NONE && sdkRetry.failures() > 0;
+                }
+                if (retry) {
+                    buildJob.runIn(0);
+                }
+            } else {
+                reserveRetry.failed(now);
             }
-        }
-        if (socket != null && !samplerArmed && !stopped) {
-            armSampler(samplePeriodMillis);
-        }
-        boolean build;
-        synchronized (sdkLock) {
-            build = sdkState == SDK_NONE && (sdkRetry.due(now) || sdkWanted && sdkRetry.failures() == 0);
-        }
-        if (build) {
-            buildTelemetry();
         }
     }
 
@@ -672,7 +678,7 @@ final class AgentRuntime {
         boolean used = monitor.registry().everUsed();
         // a JVM that never saw backpressure exits without building the SDK, waiting for it or for a last export
         Telemetry t = finalTelemetry(used, used);
-        timer.shutdownNow();
+        timer.stop(TIMER_STOP_WAIT_MILLIS);
         // episodes still open become spans of the final export, before the SDK closes
         monitor.endAll("process shutting down");
         if (t != null) {

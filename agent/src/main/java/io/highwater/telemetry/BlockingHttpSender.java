@@ -26,12 +26,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -55,11 +51,12 @@ import java.util.function.Predicate;
  * cache is not used. While this thread exports, its socket writes are kept out of the agent's own socket layer.
  *
  * <p>Built to keep working when the host's heap is full: the request is serialised into a buffer allocated with the
- * sender and kept (it grows to the largest request and stays), the thread is started at the first export and
- * kept, every failed attempt is reported to {@link ExportStatus} at once (not after the retries), an attempt that
- * makes no progress (a collector that stops reading the request: a blocking socket write has no timeout of its own)
- * is cut off after the connect and read timeouts, and the outcome is handed to the exporter even if the exporter's
- * callback first fails for lack of memory, so the export always completes.
+ * sender and kept (it grows to the largest request and stays), its thread ({@link ExportThread}) is started with
+ * the sender and kept, every failed attempt is reported to {@link ExportStatus} at once (not after the retries), an
+ * attempt that makes no progress (a collector that stops reading the request: a blocking socket write has no timeout
+ * of its own) is cut off by a watchdog on the agent's timer after the connect and read timeouts and a second, and
+ * the outcome is handed to the exporter even if the exporter's callback first fails for lack of memory, so the
+ * export always completes.
  */
 final class BlockingHttpSender implements HttpSender {
 
@@ -68,11 +65,18 @@ final class BlockingHttpSender implements HttpSender {
     static final int INITIAL_BUFFER = 64 * 1024;
     /** Beyond its timeouts, how long an attempt may go on before the watchdog cuts it off. */
     private static final long WATCHDOG_SLACK_MS = 1000;
+    private static final long WATCHDOG_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Exports queued at most: the agent makes one per signal at a time, plus a final one. */
+    private static final int QUEUE = 4;
 
     private final HttpSenderConfig config;
     private final URL url;
     private final Proxy proxy;
-    private final ThreadPoolExecutor executor;
+    private final ExportThread thread;
+    /** Cuts off an attempt that went on past its deadline; null without a timer. */
+    private final AgentTimer.Job watchdog;
+    /** The attempt under way, for the watchdog. */
+    private volatile Attempt current;
     /** Null when nobody listens (the sender's own tests). */
     private final ExportStatus status;
     private final ExportStatus.Target target;
@@ -98,14 +102,12 @@ final class BlockingHttpSender implements HttpSender {
         this.status = status;
         this.target = status == null ? null : status.targetFor(endpoint);
         String name = target == null ? "highwater-export" : "highwater-export-" + target.signal.id;
-        // one thread, started at the first export and kept: a thread that must be started in a memory crisis
-        // may not start at all
-        this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                r -> {
-                    Thread t = new Thread(r, name);
-                    t.setDaemon(true);
-                    return t;
-                });
+        // started now, with the SDK, and kept: a thread that must be started in a memory crisis may not start
+        this.thread = new ExportThread(name, QUEUE);
+        AgentTimer timer = status == null ? null : status.timer();
+        this.watchdog = timer == null ? null
+                : timer.periodic(name + " watchdog", new Watchdog(), WATCHDOG_PERIOD_NANOS, WATCHDOG_PERIOD_NANOS,
+                        false);
     }
 
     private static Proxy proxy(ProxyOptions options, URI endpoint) {
@@ -122,10 +124,9 @@ final class BlockingHttpSender implements HttpSender {
      */
     @Override
     public void send(MessageWriter message, Consumer<HttpResponse> onResponse, Consumer<Throwable> onError) {
-        try {
-            executor.execute(new Export(message, onResponse, onError));
-        } catch (RejectedExecutionException e) {
-            onError.accept(e);
+        if (!thread.offer(new Export(message, onResponse, onError))) {
+            onError.accept(new RejectedExecutionException(shutdown ? "the sender is shut down"
+                    : "the sender has " + QUEUE + " exports queued already"));
         }
     }
 
@@ -189,7 +190,7 @@ final class BlockingHttpSender implements HttpSender {
                 // OpenTelemetry's own default: I/O errors are transient (TLS ones aside, which plain http has none of)
                 ? e -> true : policy.getRetryExceptionPredicate();
         for (int attempt = 1; ; attempt++) {
-            Attempt a = new Attempt(status == null ? 0 : status.now());
+            Attempt a = new Attempt(status == null ? 0 : status.now(), deadline());
             try {
                 Response r = post(a);
                 boolean ok = r.status >= 200 && r.status < 300;
@@ -258,20 +259,22 @@ final class BlockingHttpSender implements HttpSender {
     }
 
     /** What one attempt went through, for its failure's description and for the watchdog. */
-    private static final class Attempt implements Runnable {
+    private static final class Attempt {
         final long startedMillis;
+        /** When the watchdog cuts it off; 0 when never (a timeout is unlimited). */
+        final long deadlineNanos;
         volatile HttpURLConnection connection;
         volatile boolean connected;
         volatile boolean cutOff;
         volatile boolean over;
 
-        Attempt(long startedMillis) {
+        Attempt(long startedMillis, long deadlineNanos) {
             this.startedMillis = startedMillis;
+            this.deadlineNanos = deadlineNanos;
         }
 
-        /** The watchdog: an attempt still going at its deadline is cut off (its socket closed under it). */
-        @Override
-        public void run() {
+        /** Closes its socket under it, so that a blocked write or read throws. */
+        void cutOff() {
             HttpURLConnection c = connection;
             if (!over && c != null) {
                 cutOff = true;
@@ -280,10 +283,32 @@ final class BlockingHttpSender implements HttpSender {
         }
     }
 
+    /** The watchdog, on the agent's timer: an attempt still going at its deadline is cut off. */
+    private final class Watchdog implements Runnable {
+        @Override
+        public void run() {
+            Attempt a = current;
+            if (a != null && a.deadlineNanos != 0 && !a.over && System.nanoTime() - a.deadlineNanos >= 0) {
+                a.cutOff();
+            }
+        }
+    }
+
+    private long deadline() {
+        Duration connect = config.getConnectTimeout();
+        Duration read = config.getTimeout();
+        if (watchdog == null || connect.isZero() || read.isZero()) {
+            return 0;
+        }
+        long d = System.nanoTime() + connect.toNanos() + read.toNanos()
+                + TimeUnit.MILLISECONDS.toNanos(WATCHDOG_SLACK_MS);
+        return d == 0 ? 1 : d;
+    }
+
     private Response post(Attempt a) throws IOException {
         HttpURLConnection c = (HttpURLConnection) url.openConnection(proxy);
         a.connection = c;
-        ScheduledFuture<?> watchdog = watch(a);
+        current = a;
         try {
             c.setRequestMethod("POST");
             c.setDoOutput(true);
@@ -319,25 +344,7 @@ final class BlockingHttpSender implements HttpSender {
             throw e;
         } finally {
             a.over = true;
-            if (watchdog != null) {
-                watchdog.cancel(false);
-            }
-        }
-    }
-
-    /** Arms the watchdog of one attempt on the agent's timer; none when a timeout is unlimited or no timer runs. */
-    private ScheduledFuture<?> watch(Attempt a) {
-        ScheduledExecutorService timer = status == null ? null : status.timer();
-        Duration connect = config.getConnectTimeout();
-        Duration read = config.getTimeout();
-        if (timer == null || connect.isZero() || read.isZero()) {
-            return null;
-        }
-        try {
-            return timer.schedule(a, connect.toMillis() + read.toMillis() + WATCHDOG_SLACK_MS, TimeUnit.MILLISECONDS);
-        } catch (RuntimeException | OutOfMemoryError noWatchdog) {
-            // the timer is stopping, or there is no memory for the task: the read timeout still applies
-            return null;
+            current = null;
         }
     }
 
@@ -364,13 +371,11 @@ final class BlockingHttpSender implements HttpSender {
     @Override
     public CompletableResultCode shutdown() {
         shutdown = true;
-        executor.shutdown();
-        try {
-            // an idle thread ends at once; a detach expects the agent's threads gone when it returns
-            executor.awaitTermination(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (watchdog != null) {
+            watchdog.cancel();
         }
+        // an idle thread ends at once; a detach expects the agent's threads gone when it returns
+        thread.close(1000);
         return CompletableResultCode.ofSuccess();
     }
 

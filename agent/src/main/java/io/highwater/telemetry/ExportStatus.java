@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -68,6 +67,8 @@ public final class ExportStatus {
     }
 
     private static volatile ExportStatus current;
+    /** A heap hovering at its limit: the agent running out of memory in an export is said once a minute at most. */
+    static final long MEMORY_LINE_EVERY_MILLIS = 60_000;
 
     private final Dropped dropped;
     private final MemoryReserve reserve;
@@ -78,7 +79,7 @@ public final class ExportStatus {
     /** Set at shutdown: an export cut short by it is not news. */
     private volatile boolean closing;
     /** The agent's timer, for the senders' watchdogs; null until telemetry runs. */
-    private volatile ScheduledExecutorService timer;
+    private volatile AgentTimer timer;
 
     /**
      * @param out receives complete log lines, {@link Log#PREFIX} included
@@ -107,11 +108,11 @@ public final class ExportStatus {
         return reserve;
     }
 
-    ScheduledExecutorService timer() {
+    AgentTimer timer() {
         return timer;
     }
 
-    void timer(ScheduledExecutorService timer) {
+    void timer(AgentTimer timer) {
         this.timer = timer;
     }
 
@@ -209,18 +210,32 @@ public final class ExportStatus {
 
     /**
      * The agent ran out of heap making or sending an export: the reserve goes, the export counts as dropped, and one
-     * line built beforehand says so. Allocates nothing.
+     * line built beforehand says so. A heap that hovers at its limit is said once a minute at most: within a minute
+     * of the line, and after a recovery, running out again is counted but not news. Allocates nothing.
      */
     void outOfMemory(Target t) {
         reserve.release();
         try {
+            long now = clockMillis.getAsLong();
             t.failures.incrementAndGet(Failure.MEMORY.ordinal());
-            t.lastFailureMillis = clockMillis.getAsLong();
+            t.lastFailureMillis = now;
             t.lastProblem = t.memoryProblem;
-            t.collector.startFailing(t.lastFailureMillis);
+            Collector c = t.collector;
+            if (c.saidMemory.get() && !c.failing) {
+                if (now - c.memorySaidMillis < MEMORY_LINE_EVERY_MILLIS) {
+                    drop(t);
+                    return;
+                }
+                c.saidMemory.set(false);
+            }
+            c.startFailing(now);
             drop(t);
-            if (!closing && t.collector.saidMemory.compareAndSet(false, true) && !say(t.memoryLine)) {
-                t.collector.saidMemory.set(false);
+            if (!closing && c.saidMemory.compareAndSet(false, true)) {
+                if (say(t.memoryLine)) {
+                    c.memorySaidMillis = now;
+                } else {
+                    c.saidMemory.set(false);
+                }
             }
         } catch (Throwable e) {
             lackOfMemory(e);
@@ -384,6 +399,7 @@ public final class ExportStatus {
         volatile boolean failing;
         volatile long failingSinceMillis;
         volatile long lastSuccessMillis = Long.MIN_VALUE;
+        volatile long memorySaidMillis;
         private long droppedAtStart;
 
         Collector(String authority) {
@@ -406,7 +422,9 @@ public final class ExportStatus {
             }
             failing = false;
             said.clear();
-            saidMemory.set(false);
+            if (now - memorySaidMillis >= MEMORY_LINE_EVERY_MILLIS) {
+                saidMemory.set(false);
+            }
             return dropped.get() - droppedAtStart;
         }
     }

@@ -11,18 +11,15 @@ import io.opentelemetry.sdk.metrics.export.MetricExporter;
 import io.opentelemetry.sdk.metrics.export.MetricReader;
 
 import java.util.Collection;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's metric reader, in place of the SDK's {@code PeriodicMetricReader}: collects and exports every
- * export interval on the agent's timer thread, and keeps doing so whatever a collection or an export throws,
- * {@link OutOfMemoryError} included.
+ * export interval on the agent's timer ({@link AgentTimer}), and keeps doing so whatever a collection or an export
+ * throws, {@link OutOfMemoryError} included.
  *
- * <p>Why not the SDK's reader: a periodic task of a {@code ScheduledExecutorService} is cancelled for good the first
- * time it throws, and the SDK's reader lets an error out when reporting one fails for lack of memory; and it starts
- * no collection while the previous export has not completed, which an exporter callback that ran out of memory
+ * <p>Why not the SDK's reader: its thread is a {@code ScheduledExecutorService}'s, whose periodic task is cancelled
+ * for good the first time it throws (the SDK's reader lets an error out when reporting one fails for lack of
+ * memory), and whose worker dies when the heap is full (JDK 17); and it starts no collection while the previous export has not completed, which an exporter callback that ran out of memory
  * leaves so forever. Here a collection starts only when the previous export is done (with reusable memory the next
  * collection overwrites what the previous export serialises), which is read from the export's result itself, not
  * from a callback; an interval whose export could not start because the previous one is still waiting for the
@@ -40,7 +37,7 @@ final class MetricShipper implements MetricReader {
     private volatile CollectionRegistration registration = CollectionRegistration.noop();
     /** The export under way or last made; null before the first. Read and written under {@code this}. */
     private CompletableResultCode current;
-    private ScheduledFuture<?> schedule;
+    private AgentTimer.Job schedule;
     private volatile boolean shut;
 
     MetricShipper(MetricExporter exporter, long intervalNanos, ExportStatus status, ExportStatus.Target target) {
@@ -56,9 +53,9 @@ final class MetricShipper implements MetricReader {
     }
 
     /** Starts exporting: now, then every interval. Only once the whole SDK is built, so a failed build leaves no task. */
-    synchronized void start(ScheduledExecutorService timer) {
+    synchronized void start(AgentTimer timer) {
         if (schedule == null && !shut) {
-            schedule = timer.scheduleAtFixedRate(tick, 0, intervalNanos, TimeUnit.NANOSECONDS);
+            schedule = timer.periodic("metrics export", tick, 0, intervalNanos, true);
         }
     }
 
@@ -116,7 +113,7 @@ final class MetricShipper implements MetricReader {
         synchronized (this) {
             shut = true;
             if (schedule != null) {
-                schedule.cancel(false);
+                schedule.cancel();
             }
         }
         return exporter.shutdown();

@@ -26,6 +26,17 @@ public final class Retry {
     /** Records a failure at {@code now}: the next try is due one (doubled) delay later. */
     public void failed(long now) {
         failures++;
+        later(now);
+    }
+
+    /** A due try was not made (memory has not been freed yet): it is due one (doubled) delay later. */
+    public void postponed(long now) {
+        if (failures > 0) {
+            later(now);
+        }
+    }
+
+    private void later(long now) {
         delayNanos = delayNanos == 0 ? initialNanos : Math.min(maxNanos, delayNanos * 2);
         notBeforeNanos = now + delayNanos;
     }

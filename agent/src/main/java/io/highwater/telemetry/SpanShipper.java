@@ -12,16 +12,14 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 import java.util.ArrayList;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's span processor, in place of the SDK's {@code BatchSpanProcessor}: ended episode spans wait in a
- * bounded queue and are exported in batches on the agent's timer thread, every {@code otel.bsp.schedule.delay}.
+ * bounded queue and are exported in batches on the agent's timer ({@link AgentTimer}), every {@code otel.bsp.schedule.delay}.
  *
  * <p>Why not the SDK's processor: its worker thread lets an {@link OutOfMemoryError} out (it rethrows what it
- * considers fatal), and dies with it; from then on spans pile up in its queue and are dropped without a word. Here
+ * considers fatal), and dies with it (on JDK 17 even while idle: its queue's wait allocates); from then on spans pile up in its queue and are dropped without a word. Here
  * the queue and the batch are allocated up front, the application's thread only offers a span to the queue (a full
  * queue drops it and counts a dropped {@code span}); a batch is converted and exported on the timer, and what runs
  * out of memory there is kept and tried again at the next run: the spans taken from the queue stay until their
@@ -44,7 +42,7 @@ final class SpanShipper implements SpanProcessor {
     private final ArrayList<SpanData> batch;
     private final Runnable tick = new Tick();
     private CompletableResultCode current;
-    private ScheduledFuture<?> schedule;
+    private AgentTimer.Job schedule;
     private boolean shut;
 
     SpanShipper(SpanExporter exporter, ExportStatus status, ExportStatus.Target target, Dropped dropped,
@@ -62,9 +60,9 @@ final class SpanShipper implements SpanProcessor {
     }
 
     /** Starts the periodic export; only once the whole SDK is built, so a failed build leaves no task behind. */
-    synchronized void start(ScheduledExecutorService timer) {
+    synchronized void start(AgentTimer timer) {
         if (schedule == null && !shut) {
-            schedule = timer.scheduleWithFixedDelay(tick, delayNanos, delayNanos, TimeUnit.NANOSECONDS);
+            schedule = timer.periodic("span export", tick, delayNanos, delayNanos, false);
         }
     }
 
@@ -167,7 +165,7 @@ final class SpanShipper implements SpanProcessor {
         synchronized (this) {
             shut = true;
             if (schedule != null) {
-                schedule.cancel(false);
+                schedule.cancel();
             }
         }
         forceFlush();

@@ -34,7 +34,6 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -97,10 +96,11 @@ public final class Telemetry implements AutoCloseable {
      */
     public static Telemetry start(Map<String, String> highwaterOtel, String version, Monitor monitor,
                                   Set<Layer> layers, int topN, MemoryLimits limits, SpanSettings spans,
-                                  long closeBudgetMillis, ExportStatus status, ScheduledExecutorService timer) {
+                                  long closeBudgetMillis, ExportStatus status, AgentTimer timer) {
+        // first, while the heap has room for it: an SDK that cannot report a crisis is not worth building in one
+        status.reserve().take();
         ExportStatus.makeCurrent(status);
         status.timer(timer);
-        status.reserve().take();
         Built built = new Built();
         try {
             OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()

@@ -24,8 +24,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -212,8 +210,9 @@ class BlockingHttpSenderHealthTest {
     void aCollectorThatStopsReadingIsCutOffAfterItsTimeouts() throws Exception {
         Hanging collector = new Hanging(4096);
         closing.add(collector);
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-        closing.add(timer::shutdownNow);
+        AgentTimer timer = new AgentTimer("test-timer", (job, t) -> { });
+        timer.start();
+        closing.add(() -> timer.stop(1000));
         status.timer(timer);
         SenderConfig config = new SenderConfig(collector.endpoint());
         config.timeout = Duration.ofMillis(200);

@@ -119,6 +119,23 @@ class ExportStatusTest {
     }
 
     @Test
+    void aHeapHoveringAtItsLimitIsSaidOnceAMinute() {
+        status.outOfMemory(metrics);
+        status.succeeded(metrics);
+        for (int i = 0; i < 10; i++) {
+            clock.addAndGet(500);
+            status.outOfMemory(metrics);
+            status.succeeded(metrics);
+        }
+        assertThat(lines).as("out of memory, recovered; then nothing for the rest of the minute").hasSize(2);
+        assertThat(dropped.get(DropKind.EXPORT)).isEqualTo(11);
+        clock.addAndGet(ExportStatus.MEMORY_LINE_EVERY_MILLIS);
+        status.outOfMemory(metrics);
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(2)).isSameAs(metrics.memoryLine);
+    }
+
+    @Test
     void aLineThatCannotBePrintedIsTriedAgainNextTime() {
         ExportStatus failingOut = new ExportStatus(dropped, reserve, clock::get, line -> {
             if (lines.isEmpty()) {

@@ -18,8 +18,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,7 +38,7 @@ class MetricShipperTest {
     private final AtomicInteger collections = new AtomicInteger();
     /** How many of the next collections run out of memory in the callback. */
     private final AtomicInteger failNext = new AtomicInteger();
-    private ScheduledExecutorService timer;
+    private AgentTimer timer;
     private SdkMeterProvider provider;
 
     /** A metric exporter that keeps what it gets and answers with the result a test sets. */
@@ -97,7 +95,7 @@ class MetricShipperTest {
     @AfterEach
     void close() {
         if (timer != null) {
-            timer.shutdownNow();
+            timer.stop(1000);
         }
         if (provider != null) {
             provider.shutdown();
@@ -149,7 +147,8 @@ class MetricShipperTest {
         MetricShipper shipper = shipper(1_000_000L);
         failNext.set(5);
         exporter.exported = new CountDownLatch(3);
-        timer = Executors.newSingleThreadScheduledExecutor();
+        timer = new AgentTimer("test-timer", (job, t) -> { });
+        timer.start();
         shipper.start(timer);
 
         exporter.exported.await();

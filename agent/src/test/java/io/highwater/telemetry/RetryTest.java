@@ -60,6 +60,19 @@ class RetryTest {
     }
 
     @Test
+    void aPostponedTryWaitsLongerWithoutCountingAsAFailure() {
+        Retry r = new Retry(S, 30 * S);
+        r.postponed(0);
+        assertThat(r.due(Long.MAX_VALUE / 2)).as("nothing to postpone").isFalse();
+        r.failed(0);
+        r.postponed(S);
+        assertThat(r.failures()).isEqualTo(1);
+        assertThat(r.delayNanos()).isEqualTo(2 * S);
+        assertThat(r.due(3 * S - 1)).isFalse();
+        assertThat(r.due(3 * S)).isTrue();
+    }
+
+    @Test
     void freedMemoryDoesNotInventATry() {
         Retry r = new Retry(S, 30 * S);
         r.memoryFreed(5 * S);

@@ -3,6 +3,7 @@ package io.highwater.it.apps;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -73,6 +74,13 @@ import java.util.stream.Collectors;
  *       {@link #writePaced} writes on the event loop from tasks scheduled every {@value #PACE_TICK_MS} ms, never
  *       looking at {@code isWritable()}, until everything is written or the connection closes — a bug that is
  *       still writing whenever an agent is attached.</li>
+ *   <li>{@code /ignore-paced?heap=1}: the same with every chunk a fresh array on the heap (unpooled), so the
+ *       pile-up fills the heap. When an allocation fails, the writer stops (the connection keeps what piled up)
+ *       and {@code APP-OUT-OF-MEMORY} is printed on stderr, once per process.</li>
+ *   <li>{@code /hog?leave=<bytes>}: fills the heap with arrays held by the application until allocation fails,
+ *       then lets go of about {@code leave} bytes (256 KiB by default), and answers {@code HOG <bytes held>};
+ *       {@code /hog-release} lets go of all of it and answers {@code RELEASED <bytes>}. Both answered on the event
+ *       loop.</li>
  *   <li>{@code /threads}: the names of the process's live threads, one per line, sorted. With
  *       {@code join=<prefix>,<prefix>}, first waits (up to 10 s each, {@link Thread#join}) for the threads whose
  *       names start with one of the prefixes to end. Answered from an application thread.</li>
@@ -95,6 +103,34 @@ public final class NettyExportServer {
         for (int i = 0; i < PATTERN.length; i++) {
             PATTERN[i] = (byte) ('a' + i % 26);
         }
+    }
+
+    /** What {@code /hog} holds. */
+    private static final List<byte[]> HOG = new java.util.ArrayList<>(1 << 16);
+    private static final java.util.concurrent.atomic.AtomicBoolean OUT_OF_MEMORY =
+            new java.util.concurrent.atomic.AtomicBoolean();
+    /**
+     * Says {@code APP-OUT-OF-MEMORY} for the heap writer: started with the process, so that saying it when the heap
+     * is full needs no new thread; it tries again until the line is out.
+     */
+    private static final Thread OUT_OF_MEMORY_REPORTER = new Thread(() -> {
+        while (true) {
+            java.util.concurrent.locks.LockSupport.park();
+            if (OUT_OF_MEMORY.get()) {
+                try {
+                    System.err.println("APP-OUT-OF-MEMORY");
+                    return;
+                } catch (Throwable stillFull) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+                    java.util.concurrent.locks.LockSupport.unpark(Thread.currentThread());
+                }
+            }
+        }
+    }, "app-oom-reporter");
+
+    static {
+        OUT_OF_MEMORY_REPORTER.setDaemon(true);
+        OUT_OF_MEMORY_REPORTER.start();
     }
 
     /** Application threads for {@code /ignore-offloop}: deliberately not Netty threads. */
@@ -252,22 +288,79 @@ public final class NettyExportServer {
         if (!ctx.channel().isActive()) {
             return;
         }
-        long due = Math.min(p.total, (long) ((System.nanoTime() - p.startNanos) / 1e9 * p.rate));
-        boolean wrote = false;
-        while (p.written < due) {
-            int size = (int) Math.min(p.chunk, p.total - p.written);
-            ctx.write(new DefaultHttpContent(chunk(ctx.alloc(), size)));
-            p.written += size;
-            wrote = true;
+        try {
+            long due = Math.min(p.total, (long) ((System.nanoTime() - p.startNanos) / 1e9 * p.rate));
+            boolean wrote = false;
+            while (p.written < due) {
+                int size = (int) Math.min(p.chunk, p.total - p.written);
+                ctx.write(new DefaultHttpContent(p.heap ? heapChunk(size) : chunk(ctx.alloc(), size)));
+                p.written += size;
+                wrote = true;
+            }
+            if (p.written >= p.total) {
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            if (wrote) {
+                ctx.flush();
+            }
+            ctx.executor().schedule(() -> writePaced(ctx, p), PACE_TICK_MS, TimeUnit.MILLISECONDS);
+        } catch (OutOfMemoryError e) {
+            if (!p.heap) {
+                throw e;
+            }
+            // the heap is full: stop writing; what piled up stays with the connection until it closes
+            OUT_OF_MEMORY.set(true);
+            java.util.concurrent.locks.LockSupport.unpark(OUT_OF_MEMORY_REPORTER);
         }
-        if (p.written >= p.total) {
-            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
-            return;
+    }
+
+    /** {@code /hog}: see the class comment. */
+    static void answerHog(Channel channel, long leave) {
+        answerText(channel, "HOG " + fillHeap(leave) + "\n");
+    }
+
+    /** Fills the heap with arrays the application holds, then lets go of about {@code leave} bytes of them. */
+    static long fillHeap(long leave) {
+        long held = 0;
+        synchronized (HOG) {
+            for (int size : new int[] {1024 * KIB, 64 * KIB, 4 * KIB, 256}) {
+                try {
+                    while (true) {
+                        HOG.add(new byte[size]);
+                        held += size;
+                    }
+                } catch (OutOfMemoryError full) {
+                    // on to smaller arrays
+                }
+            }
+            for (long back = 0; back < leave && !HOG.isEmpty(); ) {
+                int n = HOG.remove(HOG.size() - 1).length;
+                back += n;
+                held -= n;
+            }
         }
-        if (wrote) {
-            ctx.flush();
+        return held;
+    }
+
+    /** {@code /hog-release}: see the class comment. */
+    static void answerHogRelease(Channel channel) {
+        long held = 0;
+        synchronized (HOG) {
+            for (byte[] b : HOG) {
+                held += b.length;
+            }
+            HOG.clear();
         }
-        ctx.executor().schedule(() -> writePaced(ctx, p), PACE_TICK_MS, TimeUnit.MILLISECONDS);
+        answerText(channel, "RELEASED " + held + "\n");
+    }
+
+    private static void answerText(Channel channel, String text) {
+        DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        r.content().writeCharSequence(text, CharsetUtil.UTF_8);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        HttpUtil.setContentLength(r, r.content().readableBytes());
+        channel.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** {@code /threads}: see the class comment. Runs on an application thread. */
@@ -286,11 +379,7 @@ public final class NettyExportServer {
         }
         String names = Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted()
                 .collect(Collectors.joining("\n", "", "\n"));
-        DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        r.content().writeCharSequence(names, CharsetUtil.UTF_8);
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
-        HttpUtil.setContentLength(r, r.content().readableBytes());
-        channel.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        answerText(channel, names);
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -301,6 +390,15 @@ public final class NettyExportServer {
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         return r;
+    }
+
+    /** A buffer of {@code size} readable bytes on the heap, a fresh array: collected once the connection lets go. */
+    static ByteBuf heapChunk(int size) {
+        byte[] bytes = new byte[size];
+        for (int i = 0; i < size; i += PATTERN.length) {
+            System.arraycopy(PATTERN, 0, bytes, i, Math.min(PATTERN.length, size - i));
+        }
+        return Unpooled.wrappedBuffer(bytes);
     }
 
     /** A buffer of {@code size} readable bytes from the channel's allocator (pooled, direct by default). */
@@ -332,13 +430,15 @@ public final class NettyExportServer {
         final long total;
         final int chunk;
         final long rate;
+        final boolean heap;
         final long startNanos = System.nanoTime();
         long written;
 
-        Paced(long total, int chunk, long rate) {
+        Paced(long total, int chunk, long rate, boolean heap) {
             this.total = total;
             this.chunk = chunk;
             this.rate = rate;
+            this.heap = heap;
         }
     }
 
@@ -375,9 +475,19 @@ public final class NettyExportServer {
                     break;
                 case "/ignore-paced": {
                     Paced p = new Paced(param(q, "bytes", 1024L * MIB), (int) param(q, "chunk", 16 * KIB),
-                            param(q, "rate", 1_000_000));
+                            param(q, "rate", 1_000_000), param(q, "heap", 0) != 0);
                     ctx.write(head(p.total));
                     writePaced(ctx, p);
+                    break;
+                }
+                case "/hog": {
+                    // on the event loop: a pool thread that must be started (or, on JDK 17, wait) in a full heap
+                    // may fail
+                    answerHog(ctx.channel(), param(q, "leave", 256 * KIB));
+                    break;
+                }
+                case "/hog-release": {
+                    answerHogRelease(ctx.channel());
                     break;
                 }
                 case "/threads": {
