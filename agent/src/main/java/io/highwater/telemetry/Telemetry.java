@@ -155,6 +155,9 @@ public final class Telemetry implements AutoCloseable {
                     sdk.getTracerProvider().tracerBuilder(SCOPE).setInstrumentationVersion(version).build(),
                     new RateLimiter(spans.perSecond, monitor.clock()), monitor.droppedCounter(),
                     spans.minDurationNanos, monitor.clock()));
+            if (built.spans != null) {
+                SpanExportClasses.preload(Telemetry.class.getClassLoader());
+            }
             if (built.metrics != null) {
                 built.metrics.start(timer);
             }
