@@ -59,11 +59,11 @@ class CollectorHangsTest {
             // ---- hanging: said at the first attempt that timed out, not after the exporter's retries
             String failure = child.awaitStderr("the agent's export-failure line", FAILURE_LINE);
             int takenWhenSaid = collector.accepted();
+            assertThat(takenWhenSaid).as("requests the collector had taken when the agent said so: the first"
+                    + " attempt's, perhaps the first retry's; not the five of a whole export").isBetween(1, 2);
             assertThat(failure).as("the failure line").contains("export failed to " + metrics)
                     .contains("no answer within 1s (otel.exporter.otlp.timeout")
                     .contains("SocketTimeoutException");
-            assertThat(takenWhenSaid).as("requests the collector had taken when the agent said so: the first"
-                    + " attempt's, perhaps the first retry's; not the five of a whole export").isBetween(1, 2);
 
             // the application is unaffected: a download at full speed completes while every export hangs
             try (SlowClient download = SlowClient.builder(server.port(), "/respect?bytes=" + 8 * MIB).fullSpeed()
