@@ -11,8 +11,8 @@ public enum DropKind {
     SPAN_EVENT("span_event"),
     /**
      * One export request (a metrics collection or a batch of spans) that did not reach the collector: refused,
-     * timed out, rejected with an HTTP error, or not made at all (the previous one still waiting for the collector,
-     * or no memory to make it).
+     * timed out, rejected with an HTTP error, or not made at all (the previous one still waiting for a failing
+     * collector, or no memory to make it).
      */
     EXPORT("export");
 

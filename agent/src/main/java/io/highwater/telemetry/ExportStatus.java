@@ -56,7 +56,7 @@ public final class ExportStatus {
         IO("io"),
         /** The agent ran out of heap while making the export. */
         MEMORY("out of memory"),
-        /** Not made: the previous export of this signal was still waiting for the collector. */
+        /** Not made: the previous export of this signal was still under way at the next interval. */
         SKIPPED("skipped");
 
         final String id;
@@ -202,10 +202,16 @@ public final class ExportStatus {
         drop(t);
     }
 
-    /** No export was made because the previous one of this signal is still under way. */
+    /**
+     * No export was made because the previous one of this signal is still under way. A dropped export while the
+     * collector is failing (the previous one is waiting for a collector that does not answer); otherwise only a
+     * slow export, counted in {@code status} alone.
+     */
     void skipped(Target t) {
         t.failures.incrementAndGet(Failure.SKIPPED.ordinal());
-        drop(t);
+        if (t.collector.failing) {
+            drop(t);
+        }
     }
 
     /**

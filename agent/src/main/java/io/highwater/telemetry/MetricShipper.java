@@ -19,13 +19,15 @@ import java.util.Collection;
  *
  * <p>Why not the SDK's reader: its thread is a {@code ScheduledExecutorService}'s, whose periodic task is cancelled
  * for good the first time it throws (the SDK's reader lets an error out when reporting one fails for lack of
- * memory), and whose worker dies when the heap is full (JDK 17); and it starts no collection while the previous export has not completed, which an exporter callback that ran out of memory
- * leaves so forever. Here a collection starts only when the previous export is done (with reusable memory the next
- * collection overwrites what the previous export serialises), which is read from the export's result itself, not
- * from a callback; an interval whose export could not start because the previous one is still waiting for the
- * collector counts as a dropped export ({@link ExportStatus#skipped}); running out of memory counts one too, lets
- * the {@link MemoryReserve} go and says so once ({@link ExportStatus#outOfMemory}). The first export runs as soon
- * as the SDK is built, so everything an export needs is loaded and initialised while memory is plentiful.
+ * memory), and whose worker dies when the heap is full (JDK 17); and it starts no collection while the previous
+ * export has not completed, which an exporter callback that ran out of memory leaves so forever. Here a collection
+ * starts only when the previous export is done (with reusable memory the next collection overwrites what the
+ * previous export serialises), which is read from the export's result itself, not from a callback; an interval
+ * whose export could not start because the previous one is still under way is counted
+ * ({@link ExportStatus#skipped}: a dropped export while the collector is failing); running out of memory counts a
+ * dropped export too, lets the {@link MemoryReserve} go and says so once ({@link ExportStatus#outOfMemory}). The
+ * first export runs as soon as the SDK is built, so everything an export needs is loaded and initialised while
+ * memory is plentiful.
  */
 final class MetricShipper implements MetricReader {
 
@@ -52,7 +54,7 @@ final class MetricShipper implements MetricReader {
         this.registration = registration;
     }
 
-    /** Starts exporting: now, then every interval. Only once the whole SDK is built, so a failed build leaves no task. */
+    /** Starts exporting, now and then every interval; only once the whole SDK is built, so a failed build leaves none. */
     synchronized void start(AgentTimer timer) {
         if (schedule == null && !shut) {
             schedule = timer.periodic("metrics export", tick, 0, intervalNanos, true);

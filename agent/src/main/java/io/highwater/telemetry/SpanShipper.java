@@ -16,15 +16,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's span processor, in place of the SDK's {@code BatchSpanProcessor}: ended episode spans wait in a
- * bounded queue and are exported in batches on the agent's timer ({@link AgentTimer}), every {@code otel.bsp.schedule.delay}.
+ * bounded queue and are exported in batches on the agent's timer ({@link AgentTimer}), every
+ * {@code otel.bsp.schedule.delay}.
  *
  * <p>Why not the SDK's processor: its worker thread lets an {@link OutOfMemoryError} out (it rethrows what it
- * considers fatal), and dies with it (on JDK 17 even while idle: its queue's wait allocates); from then on spans pile up in its queue and are dropped without a word. Here
- * the queue and the batch are allocated up front, the application's thread only offers a span to the queue (a full
- * queue drops it and counts a dropped {@code span}); a batch is converted and exported on the timer, and what runs
- * out of memory there is kept and tried again at the next run: the spans taken from the queue stay until their
- * export was made. A batch is exported only when the previous export is done (reusable memory); each export that
- * did not reach the collector counts as a dropped export ({@link ExportStatus}).
+ * considers fatal), and dies with it (on JDK 17 even while idle: its queue's wait allocates); from then on spans
+ * pile up in its queue and are dropped without a word. Here the queue and the batch are allocated up front, the
+ * application's thread only offers a span to the queue (a full queue drops it and counts a dropped {@code span});
+ * a batch is converted and exported on the timer, and what runs out of memory there is kept and tried again at the
+ * next run: the spans taken from the queue stay until their export was made. A batch is exported only when the
+ * previous export is done (reusable memory); each export that did not reach the collector counts as a dropped
+ * export ({@link ExportStatus}).
  */
 final class SpanShipper implements SpanProcessor {
 

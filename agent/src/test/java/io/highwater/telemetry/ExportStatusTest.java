@@ -95,11 +95,15 @@ class ExportStatusTest {
 
     @Test
     void everyExportThatDidNotReachTheCollectorCountsAsDroppedExport() {
+        status.skipped(metrics);
+        assertThat(dropped.get(DropKind.EXPORT)).as("a slow export, the collector not failing").isZero();
+        status.attemptFailed(metrics, TIMEOUT, 0, "no answer within 1s");
         status.exportFailed(metrics);
         status.skipped(metrics);
         status.outOfMemory(spans);
         assertThat(dropped.get(DropKind.EXPORT)).isEqualTo(3);
         assertThat(status.exportsDropped()).isEqualTo(3);
+        assertThat(status.describe()).contains("failed: timeout 1, skipped 2; dropped 2");
         assertThat(dropped.get(DropKind.SPAN)).as("spans are counted as exports, not one by one").isZero();
     }
 

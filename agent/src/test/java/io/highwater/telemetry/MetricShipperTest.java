@@ -132,8 +132,12 @@ class MetricShipperTest {
         assertThat(collections).as("reusable data: a collection would overwrite what the export still reads")
                 .hasValue(1);
         assertThat(exporter.batches).hasSize(1);
-        assertThat(dropped.get(DropKind.EXPORT)).as("intervals without an export").isEqualTo(2);
-        assertThat(status.describe()).contains("failed: skipped 2; dropped 2");
+        assertThat(status.describe()).as("intervals without an export").contains("failed: skipped 2; dropped 0");
+        status.attemptFailed(target, ExportStatus.Failure.TIMEOUT, 0, "no answer within 1s");
+        shipper.export();
+        assertThat(dropped.get(DropKind.EXPORT)).as("an interval without an export, the collector failing")
+                .isEqualTo(1);
+        assertThat(collections).hasValue(1);
 
         pending.fail();
         exporter.answer = CompletableResultCode.ofSuccess();

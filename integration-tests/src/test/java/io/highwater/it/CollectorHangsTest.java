@@ -114,9 +114,11 @@ class CollectorHangsTest {
 
             // ---- HTTP errors: one line naming each status, and one recovery
             collector.answer(500);
-            String http500 = child.awaitStderr("the line about HTTP 500", FAILURE_LINE.and(l -> l.contains("HTTP 500")));
+            String http500 = child.awaitStderr("the line about HTTP 500",
+                    FAILURE_LINE.and(l -> l.contains("HTTP 500")));
             collector.answer(400);
-            String http400 = child.awaitStderr("the line about HTTP 400", FAILURE_LINE.and(l -> l.contains("HTTP 400")));
+            String http400 = child.awaitStderr("the line about HTTP 400",
+                    FAILURE_LINE.and(l -> l.contains("HTTP 400")));
             int linesBefore = child.stderr().size();
             collector.forward();
             child.awaitStderrFrom(linesBefore, "the second recovery line", RECOVERY_LINE);

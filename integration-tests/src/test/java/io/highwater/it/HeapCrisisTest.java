@@ -73,7 +73,8 @@ class HeapCrisisTest {
             assertThat(pending.doubleValue()).as("pending bytes: the heap's worth").isLessThanOrEqualTo(heapMax);
             receiver.awaitPoint("the ignored writes of the heap writer", nettyIgnoredWrites(PACED).and(above(0)));
             List<String> agentOutOfMemory = child.stderr().stream()
-                    .filter(l -> l.startsWith("[highwater]") && l.contains("out of memory")).collect(Collectors.toList());
+                    .filter(l -> l.startsWith("[highwater]") && l.contains("out of memory"))
+                    .collect(Collectors.toList());
             assertThat(agentOutOfMemory).as("the agent's lines about running out of memory: at most one per place")
                     .doesNotHaveDuplicates().hasSizeLessThanOrEqualTo(3);
 
