@@ -54,7 +54,7 @@ final class MetricShipper implements MetricReader {
         this.registration = registration;
     }
 
-    /** Starts exporting, now and then every interval; only once the whole SDK is built, so a failed build leaves none. */
+    /** Starts exporting, now and then every interval; only once the SDK is built, so a failed build leaves none. */
     synchronized void start(AgentTimer timer) {
         if (schedule == null && !shut) {
             schedule = timer.periodic("metrics export", tick, 0, intervalNanos, true);
