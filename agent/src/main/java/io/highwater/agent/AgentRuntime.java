@@ -20,8 +20,8 @@ import io.highwater.servlet.ServletAdapter;
 import io.highwater.servlet.ServletInstrumentation;
 import io.highwater.socket.SocketAdapter;
 import io.highwater.socket.SocketInstrumentation;
-import io.highwater.telemetry.ConsoleSummary;
 import io.highwater.telemetry.AgentTimer;
+import io.highwater.telemetry.ConsoleSummary;
 import io.highwater.telemetry.CurrentSpanProbe;
 import io.highwater.telemetry.ExportStatus;
 import io.highwater.telemetry.MemoryLimits;
@@ -96,6 +96,7 @@ final class AgentRuntime {
     private final Retry reserveRetry = new Retry(TimeUnit.SECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(30));
     /** When the timer's jobs last said that memory ran out: a heap hovering at its limit is said once a minute. */
     private long crisisSaidNanos;
+    private boolean crisisEverSaid;
 
     /** Held back for the host's memory crisis; see {@link MemoryReserve}. */
     private final MemoryReserve reserve;
@@ -390,7 +391,10 @@ final class AgentRuntime {
         }
     }
 
-    /** Said once per memory crisis by the timer's jobs; built beforehand, for there is no memory to build them. */
+    /**
+     * Said once per memory crisis by the timer's jobs, and not again within a minute (a heap hovering at its limit
+     * starts and ends crises); built beforehand, for there is no memory to build them.
+     */
     private static final String[] OUT_OF_MEMORY = {
         Log.PREFIX + "out of memory on the agent's timer (episode ticker): the heap is full. The agent let go of its"
                 + " memory reserve and keeps every schedule; what it could not do now it does when memory frees"
@@ -414,10 +418,13 @@ final class AgentRuntime {
             if (MemoryReserve.isOutOfMemory(t)) {
                 reserve.release();
                 String line = OUT_OF_MEMORY[what];
-                if (line != null && !crisisSaid) {
+                long now = System.nanoTime();
+                boolean quiet = crisisEverSaid && now - crisisSaidNanos < CRISIS_LINE_EVERY_NANOS;
+                if (line != null && !crisisSaid && !quiet) {
                     Log.line(line);
                     crisisSaid = true;
-                    crisisSaidNanos = System.nanoTime();
+                    crisisEverSaid = true;
+                    crisisSaidNanos = now;
                 }
                 return;
             }
@@ -507,8 +514,8 @@ final class AgentRuntime {
                 return;
             }
             if (sdkRetry.failures() > 0 && reserve.crisis()) {
-                // a build needs megabytes: trying it while the heap is still full would only take the host's last
-                // bytes; the ticker tries it at once when memory frees
+                // trying a build while the heap is still full would only take the host's last bytes; the ticker
+                // tries it at once when it could take the reserve back
                 sdkRetry.postponed(System.nanoTime());
                 wait = sdkRetry.delayNanos();
             } else {
@@ -652,9 +659,7 @@ final class AgentRuntime {
             // trying is the test: the JVM's free memory does not count garbage a collection would free
             if (reserve.retake()) {
                 reserveRetry.succeeded();
-                if (now - crisisSaidNanos >= CRISIS_LINE_EVERY_NANOS) {
-                    crisisSaid = false;
-                }
+                crisisSaid = false;
                 boolean retry;
                 synchronized (sdkLock) {
                     sdkRetry.memoryFreed(now);
