@@ -124,9 +124,18 @@ final class BlockingHttpSender implements HttpSender {
      */
     @Override
     public void send(MessageWriter message, Consumer<HttpResponse> onResponse, Consumer<Throwable> onError) {
-        if (!thread.offer(new Export(message, onResponse, onError))) {
+        Export export = new Export(message, onResponse, onError);
+        hold(1);
+        if (!thread.offer(export)) {
+            hold(-1);
             onError.accept(new RejectedExecutionException(shutdown ? "the sender is shut down"
                     : "the sender has " + QUEUE + " exports queued already"));
+        }
+    }
+
+    private void hold(int delta) {
+        if (target != null) {
+            target.held.addAndGet(delta);
         }
     }
 
@@ -148,6 +157,7 @@ final class BlockingHttpSender implements HttpSender {
             try {
                 export(message, onResponse, onError);
             } finally {
+                hold(-1);
                 if (exempt) {
                     SocketWrites.endExemption();
                 }

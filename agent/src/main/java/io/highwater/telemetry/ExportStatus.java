@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
@@ -375,6 +376,12 @@ public final class ExportStatus {
         final Collector collector;
         final AtomicLongArray failures = new AtomicLongArray(Failure.values().length);
         final AtomicLong dropped = new AtomicLong();
+        /**
+         * Exports a sender holds, from the hand-over to the end of its last attempt: while one is held, the next
+         * collection must wait (with reusable memory it would overwrite what the held one may still serialise),
+         * also when the exporter failed after handing it over and never returned its result.
+         */
+        final AtomicInteger held = new AtomicInteger();
         volatile long lastSuccessMillis = -1;
         volatile long lastFailureMillis = -1;
         volatile String lastProblem;

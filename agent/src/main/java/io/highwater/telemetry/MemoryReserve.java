@@ -3,8 +3,8 @@ package io.highwater.telemetry;
 /**
  * A little heap the agent holds back for a memory crisis of its host: released when one of the agent's threads
  * meets an {@link OutOfMemoryError}, so that its next export finds room, and taken again once the heap can give it
- * (the agent's ticker tries now and then; trying is the only reliable test, for what the JVM reports as free does
- * not count garbage that a collection would free).
+ * and four times as much beside (the agent's ticker tries now and then; trying is the only reliable test, for what
+ * the JVM reports as free does not count garbage that a collection would free).
  *
  * <p>The reserve is a few blocks of 64 KiB, not one array: a single large array would be a humongous object for G1
  * on a small heap, needing contiguous free regions to be taken again. Its size is a sixty-fourth of the max heap,
@@ -18,11 +18,15 @@ public final class MemoryReserve {
     static final int BLOCK = 64 * 1024;
     private static final long MIN = 256 * 1024;
     private static final long MAX = 4 * 1024 * 1024;
+    /** Beside the reserve, the heap must give this many times as much before the reserve is taken back. */
+    static final int MARGIN = 4;
 
     private final byte[][] blocks;
     private final long bytes;
     private volatile boolean crisis;
     private volatile long releases;
+    /** Only while {@link #retake} tries. */
+    private volatile byte[][] margin;
 
     public MemoryReserve(long maxHeap) {
         long size = Math.max(MIN, Math.min(MAX, maxHeap / 64));
@@ -53,19 +57,28 @@ public final class MemoryReserve {
     }
 
     /**
-     * Tries to take the reserve again after a crisis, as {@link #take()} does but without throwing.
+     * Tries to take the reserve again after a crisis, without throwing: only when the heap gives the reserve and
+     * {@value #MARGIN} times as much beside it (allocated and let go at once). A heap that can give just the
+     * reserve is still full: taking it back then would take the room the next export needs.
      *
      * @return true when this call ended a crisis
      */
-    public boolean retake() {
+    public synchronized boolean retake() {
         if (!crisis) {
             return false;
         }
         try {
+            // held through a field while trying, so that no compiler drops the allocations as unused
+            margin = new byte[MARGIN * blocks.length][];
+            for (int i = 0; i < margin.length; i++) {
+                margin[i] = new byte[BLOCK];
+            }
             take();
             return true;
         } catch (OutOfMemoryError stillShort) {
             return false;
+        } finally {
+            margin = null;
         }
     }
 

@@ -21,8 +21,9 @@ import java.util.Collection;
  * for good the first time it throws (the SDK's reader lets an error out when reporting one fails for lack of
  * memory), and whose worker dies when the heap is full (JDK 17); and it starts no collection while the previous
  * export has not completed, which an exporter callback that ran out of memory leaves so forever. Here a collection
- * starts only when the previous export is done (with reusable memory the next collection overwrites what the
- * previous export serialises), which is read from the export's result itself, not from a callback; an interval
+ * starts only when the previous export is done (the exporter's pooled request marshalers serve one export at a
+ * time), which is read from the export's result itself, not from a callback, and from the sender (an exporter that
+ * failed after handing the export over returns no result); an interval
  * whose export could not start because the previous one is still under way is counted
  * ({@link ExportStatus#skipped}: a dropped export while the collector is failing); running out of memory counts a
  * dropped export too, lets the {@link MemoryReserve} go and says so once ({@link ExportStatus#outOfMemory}). The
@@ -77,9 +78,9 @@ final class MetricShipper implements MetricReader {
     CompletableResultCode export() {
         try {
             synchronized (this) {
-                if (current != null && !current.isDone()) {
+                if (current != null && !current.isDone() || target.held.get() > 0) {
                     status.skipped(target);
-                    return current;
+                    return current == null ? CompletableResultCode.ofFailure() : current;
                 }
                 Collection<MetricData> data = registration.collectAllMetrics();
                 if (data.isEmpty()) {
@@ -131,9 +132,15 @@ final class MetricShipper implements MetricReader {
         return exporter.getDefaultAggregation(instrumentType);
     }
 
+    /**
+     * Immutable collections, whatever the exporter's mode. The SDK's reusable collections keep pools of points that
+     * a collection cut short by an {@link OutOfMemoryError} leaves inconsistent: in a test, a cumulative counter
+     * was then exported lower than in the batch before. The exporter still pools its request marshalers (reusable
+     * mode), which are reset after every export, however it ended.
+     */
     @Override
     public MemoryMode getMemoryMode() {
-        return exporter.getMemoryMode();
+        return MemoryMode.IMMUTABLE_DATA;
     }
 
     @Override

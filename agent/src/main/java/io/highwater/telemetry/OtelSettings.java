@@ -67,8 +67,9 @@ final class OtelSettings {
         // crosses its water marks ~100,000 times per GiB); a trace-based exemplar filter would look up the current
         // context at each of them, for exemplars that no dashboard of this project reads
         out.put("otel.metrics.exemplar.filter", "always_off");
-        // collections and requests reuse their objects and buffers: an export needs little heap, also when the
-        // host's heap is nearly full (the agent never exports concurrently, which this mode requires)
+        // the exporters pool their request marshalers: an export needs less heap, also when the host's heap is
+        // nearly full (the agent makes one export per signal at a time, which this mode requires); collections stay
+        // immutable (MetricShipper#getMemoryMode)
         out.put(MEMORY_MODE, "reusable_data");
         out.putAll(highwater);
         return out;

@@ -60,7 +60,13 @@ public final class PlainHttpSenderProvider implements HttpSenderProvider {
         @Override
         public void send(MessageWriter message, Consumer<HttpResponse> onResponse, Consumer<Throwable> onError) {
             long started = status.now();
-            delegate.send(message, new OnResponse(onResponse, onError, started), new OnError(onError, started));
+            target.held.incrementAndGet();
+            try {
+                delegate.send(message, new OnResponse(onResponse, onError, started), new OnError(onError, started));
+            } catch (RuntimeException | Error e) {
+                target.held.decrementAndGet();
+                throw e;
+            }
         }
 
         private final class OnResponse implements Consumer<HttpResponse> {
@@ -84,6 +90,7 @@ public final class PlainHttpSenderProvider implements HttpSenderProvider {
                     status.exportFailed(target);
                 }
                 Handover.response(onResponse, r, onError, status.reserve(), stopped);
+                target.held.decrementAndGet();
             }
         }
 
@@ -114,6 +121,7 @@ public final class PlainHttpSenderProvider implements HttpSenderProvider {
                     status.exportFailed(target);
                 }
                 Handover.error(onError, t, status.reserve(), stopped);
+                target.held.decrementAndGet();
             }
         }
 

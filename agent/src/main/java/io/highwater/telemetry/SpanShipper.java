@@ -13,6 +13,7 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.util.ArrayList;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The agent's span processor, in place of the SDK's {@code BatchSpanProcessor}: ended episode spans wait in a
@@ -29,6 +30,8 @@ import java.util.concurrent.TimeUnit;
  * export ({@link ExportStatus}).
  */
 final class SpanShipper implements SpanProcessor {
+
+    private static final long HELD_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final SpanExporter exporter;
     private final ExportStatus status;
@@ -105,6 +108,9 @@ final class SpanShipper implements SpanProcessor {
     CompletableResultCode exportBatch() {
         try {
             synchronized (this) {
+                if (target.held.get() > 0) {
+                    return current == null ? CompletableResultCode.ofFailure() : current;
+                }
                 if (current != null) {
                     if (!current.isDone()) {
                         return current;
@@ -152,6 +158,12 @@ final class SpanShipper implements SpanProcessor {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return r;
+            }
+            if (target.held.get() > 0 && r.isDone()) {
+                // the sender still holds an export whose result never came back (the exporter failed after the
+                // hand-over): there is nothing to wait on but the sender's count, at shutdown only
+                LockSupport.parkNanos(Math.min(left, HELD_POLL_NANOS));
+                continue;
             }
             r.join(left, TimeUnit.NANOSECONDS);
             synchronized (this) {

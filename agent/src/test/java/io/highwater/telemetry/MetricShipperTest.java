@@ -147,6 +147,20 @@ class MetricShipperTest {
     }
 
     @Test
+    void noCollectionStartsWhileTheSenderHoldsAnExportWhoseResultNeverCameBack() {
+        MetricShipper shipper = shipper(1_000_000_000L);
+        shipper.export();
+        assertThat(collections).hasValue(1);
+        // as when the exporter ran out of memory after handing the export to the sender: no result, but held
+        target.held.incrementAndGet();
+        shipper.export();
+        assertThat(collections).as("the held export may still serialise the reused data").hasValue(1);
+        target.held.decrementAndGet();
+        shipper.export();
+        assertThat(collections).hasValue(2);
+    }
+
+    @Test
     void theScheduleSurvivesErrors() throws InterruptedException {
         MetricShipper shipper = shipper(1_000_000L);
         failNext.set(5);

@@ -74,9 +74,13 @@ import java.util.stream.Collectors;
  *       {@link #writePaced} writes on the event loop from tasks scheduled every {@value #PACE_TICK_MS} ms, never
  *       looking at {@code isWritable()}, until everything is written or the connection closes — a bug that is
  *       still writing whenever an agent is attached.</li>
- *   <li>{@code /ignore-paced?heap=1}: the same with every chunk a fresh array on the heap (unpooled), so the
- *       pile-up fills the heap. When an allocation fails, the writer stops (the connection keeps what piled up)
- *       and {@code APP-OUT-OF-MEMORY} is printed on stderr, once per process.</li>
+ *   <li>{@code /ignore-heap} (1 GiB in 64 KiB writes at {@code rate} bytes per second, 40 MB/s by default):
+ *       {@link #writeHeapIgnoring} writes from an application thread of its own, every chunk a fresh array on the
+ *       heap, never looking at {@code isWritable()}: the pile-up fills the heap. When an allocation fails, the
+ *       writer stops (the connection keeps what piled up), lets go of a 2 MiB cushion it held, so that Netty's event
+ *       loop survives, and prints {@code APP-OUT-OF-MEMORY} on stderr (trying again until the line is out). Run
+ *       with {@code -Dio.netty.allocator.type=unpooled}: otherwise an NIO channel copies heap buffers into pooled
+ *       direct ones.</li>
  *   <li>{@code /hog?leave=<bytes>}: fills the heap with arrays held by the application until allocation fails,
  *       then lets go of about {@code leave} bytes (256 KiB by default), and answers {@code HOG <bytes held>};
  *       {@code /hog-release} lets go of all of it and answers {@code RELEASED <bytes>}. Both answered on the event
@@ -105,34 +109,10 @@ public final class NettyExportServer {
         }
     }
 
+    /** What the heap writer lets go of when it runs out of memory; a field, so that it stays reachable till then. */
+    private static volatile byte[] heapWriterCushion;
     /** What {@code /hog} holds. */
     private static final List<byte[]> HOG = new java.util.ArrayList<>(1 << 16);
-    private static final java.util.concurrent.atomic.AtomicBoolean OUT_OF_MEMORY =
-            new java.util.concurrent.atomic.AtomicBoolean();
-    /**
-     * Says {@code APP-OUT-OF-MEMORY} for the heap writer: started with the process, so that saying it when the heap
-     * is full needs no new thread; it tries again until the line is out.
-     */
-    private static final Thread OUT_OF_MEMORY_REPORTER = new Thread(() -> {
-        while (true) {
-            java.util.concurrent.locks.LockSupport.park();
-            if (OUT_OF_MEMORY.get()) {
-                try {
-                    System.err.println("APP-OUT-OF-MEMORY");
-                    return;
-                } catch (Throwable stillFull) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
-                    java.util.concurrent.locks.LockSupport.unpark(Thread.currentThread());
-                }
-            }
-        }
-    }, "app-oom-reporter");
-
-    static {
-        OUT_OF_MEMORY_REPORTER.setDaemon(true);
-        OUT_OF_MEMORY_REPORTER.start();
-    }
-
     /** Application threads for {@code /ignore-offloop}: deliberately not Netty threads. */
     private static final ExecutorService APP_THREADS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "export-app-thread");
@@ -288,30 +268,57 @@ public final class NettyExportServer {
         if (!ctx.channel().isActive()) {
             return;
         }
+        long due = Math.min(p.total, (long) ((System.nanoTime() - p.startNanos) / 1e9 * p.rate));
+        boolean wrote = false;
+        while (p.written < due) {
+            int size = (int) Math.min(p.chunk, p.total - p.written);
+            ctx.write(new DefaultHttpContent(chunk(ctx.alloc(), size)));
+            p.written += size;
+            wrote = true;
+        }
+        if (p.written >= p.total) {
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+        ctx.executor().schedule(() -> writePaced(ctx, p), PACE_TICK_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * {@code /ignore-heap}: the bug on a thread of its own, paced, with heap buffers, until the heap is full. The
+     * allocation that fails is this thread's, so it knows, and says so (see the class comment).
+     */
+    static void writeHeapIgnoring(Channel channel, long rate) {
+        channel.writeAndFlush(head(1024L * MIB));
+        // let go when this thread runs out of memory: the write tasks it already handed to the event loop, and the
+        // event loop itself, must still find a little room, or Netty's event loop thread dies and the connection
+        // can never be closed again (the heap stays nearly full all the same)
+        heapWriterCushion = new byte[2 * MIB];
+        long start = System.nanoTime();
+        long written = 0;
         try {
-            long due = Math.min(p.total, (long) ((System.nanoTime() - p.startNanos) / 1e9 * p.rate));
-            boolean wrote = false;
-            while (p.written < due) {
-                int size = (int) Math.min(p.chunk, p.total - p.written);
-                ctx.write(new DefaultHttpContent(p.heap ? heapChunk(size) : chunk(ctx.alloc(), size)));
-                p.written += size;
-                wrote = true;
+            while (channel.isActive()) {
+                channel.writeAndFlush(new DefaultHttpContent(heapChunk(64 * KIB)));
+                written += 64 * KIB;
+                long ahead = start + (long) (written * 1e9 / rate) - System.nanoTime();
+                if (ahead > 0) {
+                    // pacing the writer, not waiting for anything
+                    java.util.concurrent.locks.LockSupport.parkNanos(ahead);
+                }
             }
-            if (p.written >= p.total) {
-                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
-                return;
-            }
-            if (wrote) {
-                ctx.flush();
-            }
-            ctx.executor().schedule(() -> writePaced(ctx, p), PACE_TICK_MS, TimeUnit.MILLISECONDS);
-        } catch (OutOfMemoryError e) {
-            if (!p.heap) {
-                throw e;
-            }
+        } catch (OutOfMemoryError full) {
             // the heap is full: stop writing; what piled up stays with the connection until it closes
-            OUT_OF_MEMORY.set(true);
-            java.util.concurrent.locks.LockSupport.unpark(OUT_OF_MEMORY_REPORTER);
+            heapWriterCushion = null;
+            while (true) {
+                try {
+                    System.err.println("APP-OUT-OF-MEMORY");
+                    return;
+                } catch (Throwable stillFull) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+                }
+            }
         }
     }
 
@@ -430,15 +437,13 @@ public final class NettyExportServer {
         final long total;
         final int chunk;
         final long rate;
-        final boolean heap;
         final long startNanos = System.nanoTime();
         long written;
 
-        Paced(long total, int chunk, long rate, boolean heap) {
+        Paced(long total, int chunk, long rate) {
             this.total = total;
             this.chunk = chunk;
             this.rate = rate;
-            this.heap = heap;
         }
     }
 
@@ -475,9 +480,18 @@ public final class NettyExportServer {
                     break;
                 case "/ignore-paced": {
                     Paced p = new Paced(param(q, "bytes", 1024L * MIB), (int) param(q, "chunk", 16 * KIB),
-                            param(q, "rate", 1_000_000), param(q, "heap", 0) != 0);
+                            param(q, "rate", 1_000_000));
                     ctx.write(head(p.total));
                     writePaced(ctx, p);
+                    break;
+                }
+                case "/ignore-heap": {
+                    long rate = param(q, "rate", 40_000_000);
+                    Channel channel = ctx.channel();
+                    // a thread of its own, started while memory is plentiful
+                    Thread writer = new Thread(() -> writeHeapIgnoring(channel, rate), "app-heap-writer");
+                    writer.setDaemon(true);
+                    writer.start();
                     break;
                 }
                 case "/hog": {
