@@ -21,9 +21,13 @@ import io.highwater.servlet.ServletAdapter;
 import io.highwater.servlet.ServletInstrumentation;
 import io.highwater.socket.SocketAdapter;
 import io.highwater.socket.SocketInstrumentation;
+import io.highwater.telemetry.AgentTimer;
 import io.highwater.telemetry.ConsoleSummary;
 import io.highwater.telemetry.CurrentSpanProbe;
+import io.highwater.telemetry.ExportStatus;
 import io.highwater.telemetry.MemoryLimits;
+import io.highwater.telemetry.MemoryReserve;
+import io.highwater.telemetry.Retry;
 import io.highwater.telemetry.Telemetry;
 
 import java.lang.instrument.Instrumentation;
@@ -34,9 +38,6 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.function.Function;
 import java.util.concurrent.TimeUnit;
 
@@ -58,7 +59,9 @@ final class AgentRuntime {
     private final Monitor monitor;
     private final Set<Layer> layers;
     private final AdviceTransformer transformer;
-    private final ScheduledExecutorService timer;
+    private final AgentTimer timer;
+    private AgentTimer.Job buildJob;
+    private AgentTimer.Job sampleJob;
     private final Instrumentation inst;
     private final Settings settings;
     private final InstrumentationReport report;
@@ -68,11 +71,14 @@ final class AgentRuntime {
     private volatile SocketAdapter socket;
     private long samplePeriodMillis;
     private final Thread shutdownHook;
+    private static final long CRISIS_LINE_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** How long a detach or JVM exit waits for a job of the timer under way (an export's collection) to end. */
+    private static final long TIMER_STOP_WAIT_MILLIS = 1000;
     /** How much less often the socket sampler looks while no socket write is in progress. */
     private static final int IDLE_SAMPLE_FACTOR = 10;
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile Telemetry telemetry;
-    private boolean stopped;
+    private volatile boolean stopped;
 
     /** The SDK's life: not built yet, being built, built (or failed), or never to be built (stopped first). */
     private static final int SDK_NONE = 0;
@@ -85,14 +91,30 @@ final class AgentRuntime {
     private TelemetryBuild sdkBuild;
     private final Duration sdkDelay;
     private final long closeBudgetMillis;
+    /** Builds that ran out of memory are tried again: after a doubling delay, or at once when memory frees. */
+    private final Retry sdkRetry = new Retry(TimeUnit.SECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(30));
+    /** In a memory crisis, how often the ticker tries to take the reserve back (only the ticker uses it). */
+    private final Retry reserveRetry = new Retry(TimeUnit.SECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(30));
+    /** When the timer's jobs last said that memory ran out: a heap hovering at its limit is said once a minute. */
+    private long crisisSaidNanos;
+    private boolean crisisEverSaid;
+
+    /** Held back for the host's memory crisis; see {@link MemoryReserve}. */
+    private final MemoryReserve reserve;
+    private final ExportStatus exportStatus;
+    private Runnable console;
+    /** Whether this memory crisis was already reported by the timer's tasks (once per crisis). */
+    private volatile boolean crisisSaid;
 
     private AgentRuntime(Monitor monitor, Set<Layer> layers, AdviceTransformer transformer,
-                         ScheduledExecutorService timer, Instrumentation inst, Settings settings,
+                         AgentTimer timer, Instrumentation inst, Settings settings,
                          InstrumentationReport report, ServletAdapter servlet, TelemetryBuild sdkBuild,
                          Duration sdkDelay) {
         this.sdkBuild = sdkBuild;
         this.sdkDelay = sdkDelay;
         this.closeBudgetMillis = sdkBuild.closeBudgetMillis;
+        this.reserve = sdkBuild.reserve;
+        this.exportStatus = sdkBuild.status;
         this.servlet = servlet;
         this.monitor = monitor;
         this.layers = layers;
@@ -181,18 +203,14 @@ final class AgentRuntime {
         AdviceTransformer transformer = new AdviceTransformer(AgentRuntime.class.getClassLoader(), targets);
         transformer.install(inst);
 
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(new ThreadFactory() {
-            @Override
-            public Thread newThread(Runnable r) {
-                Thread t = new Thread(r, "highwater-timer");
-                t.setDaemon(true);
-                return t;
-            }
-        });
+        // every job catches what it throws itself (Task): the timer has nothing left to report
+        AgentTimer timer = new AgentTimer("highwater-timer", new Unreported());
         MemoryLimits limits = new MemoryLimits();
+        // no memory is held back yet: the reserve is taken when the SDK is built
+        MemoryReserve reserve = new MemoryReserve(Runtime.getRuntime().maxMemory());
         AgentRuntime runtime = new AgentRuntime(monitor, layers, transformer, timer, inst, settings, report, servlet,
                 new TelemetryBuild(settings.otelOverrides(), monitor, layers, topN, limits, spans,
-                        closeBudget.toMillis()), sdkDelay);
+                        closeBudget.toMillis(), reserve, new ExportStatus(dropped, reserve), timer), sdkDelay);
         runtime.socket = socket;
         monitor.onFirstActivity(new Task(runtime, Task.FIRST_ACTIVITY));
         Runtime.getRuntime().addShutdownHook(runtime.shutdownHook);
@@ -216,23 +234,22 @@ final class AgentRuntime {
             int loops = netty.discoverAtAttach();
             Log.debug("asked " + loops + " netty event loops for channels already under pressure");
         }
-        Task build = new Task(runtime, Task.TELEMETRY);
-        if (sdkDelay.isZero()) {
-            timer.execute(build);
-        } else {
-            timer.schedule(build, sdkDelay.toMillis(), TimeUnit.MILLISECONDS);
-        }
+        runtime.buildJob = timer.onDemand("telemetry start", new Task(runtime, Task.TELEMETRY));
+        runtime.buildJob.runIn(sdkDelay.toNanos());
         // stalls are found by this timer, not only when metrics are collected
-        long tick = Math.max(10, Math.min(1000, stall.toMillis() / 4));
-        timer.scheduleWithFixedDelay(new Task(runtime, Task.TICK), tick, tick, TimeUnit.MILLISECONDS);
+        long tick = TimeUnit.MILLISECONDS.toNanos(Math.max(10, Math.min(1000, stall.toMillis() / 4)));
+        timer.periodic("episode timer", new Task(runtime, Task.TICK), tick, tick, false);
         if (socket != null) {
             runtime.samplePeriodMillis = settings.duration("highwater.socket.sample", Duration.ofMillis(1)).toMillis();
-            timer.schedule(new Task(runtime, Task.SAMPLE), runtime.samplePeriodMillis, TimeUnit.MILLISECONDS);
+            runtime.sampleJob = timer.onDemand("socket sampler", new Task(runtime, Task.SAMPLE));
+            runtime.sampleJob.runIn(TimeUnit.MILLISECONDS.toNanos(runtime.samplePeriodMillis));
         }
         if (console) {
-            long every = consoleEvery.toMillis();
-            timer.scheduleAtFixedRate(new ConsoleSummary(monitor, layers, limits), every, every, TimeUnit.MILLISECONDS);
+            long every = consoleEvery.toNanos();
+            runtime.console = new ConsoleSummary(monitor, layers, limits);
+            timer.periodic("console summary", new Task(runtime, Task.CONSOLE), every, every, true);
         }
+        timer.start();
         return line;
     }
 
@@ -259,9 +276,9 @@ final class AgentRuntime {
         if (!report.skipped().isEmpty()) {
             b.append("skipped: ").append(String.join(", ", report.skipped())).append('\n');
         }
-        b.append("exporting: ").append(t != null ? t.endpoint() + " every " + t.interval()
-                : "not started yet (starts at the first stop signal, or " + Settings.format(sdkDelay)
-                + " after start-up)").append('\n');
+        b.append("exporting: ").append(t != null ? t.endpoint() + " every " + t.interval() : notExporting())
+                .append('\n');
+        b.append(exportStatus.describe()).append('\n');
         b.append("tracked connections: ").append(monitor.registry().size()).append('\n');
         b.append("settings:");
         java.util.Map<String, String> given = settings.describe();
@@ -272,6 +289,21 @@ final class AgentRuntime {
             b.append("\n  ").append(e.getKey()).append('=').append(e.getValue());
         }
         return b.toString();
+    }
+
+    private String notExporting() {
+        synchronized (sdkLock) {
+            if (sdkRetry.failures() > 0 && sdkState == SDK_NONE) {
+                return "not started yet: out of memory while building the SDK (" + sdkRetry.failures()
+                        + " tries); tries again when memory frees, or in "
+                        + Settings.format(Duration.ofNanos(sdkRetry.delayNanos())) + " at the latest";
+            }
+            if (sdkState == SDK_DONE) {
+                return "not started: the SDK could not be built (see the agent's log)";
+            }
+        }
+        return "not started yet (starts at the first stop signal, or " + Settings.format(sdkDelay)
+                + " after start-up)";
     }
 
     /**
@@ -295,7 +327,7 @@ final class AgentRuntime {
         transformer.uninstall(inst);
         // a detach leaves no thread of the agent's behind: a build under way is waited for and closed
         Telemetry t = finalTelemetry(monitor.registry().everUsed(), true);
-        timer.shutdownNow();
+        timer.stop(TIMER_STOP_WAIT_MILLIS);
         monitor.endAll("agent detached");
         if (t != null) {
             t.close();
@@ -313,13 +345,25 @@ final class AgentRuntime {
         return line;
     }
 
-    /** The runtime's scheduled jobs as one small class: no lambdas on the start-up path (see Clock.SYSTEM). */
+    /** The timer's report of a job's failure; unused, for every job catches what it throws (see {@link Task}). */
+    private static final class Unreported implements AgentTimer.Failures {
+        @Override
+        public void failed(AgentTimer.Job job, Throwable t) {
+        }
+    }
+
+    /**
+     * The runtime's jobs as one small class: no lambdas on the start-up path (see Clock.SYSTEM), and none that
+     * could first be linked in a memory crisis. A job never throws: the host's {@link OutOfMemoryError} may reach
+     * any of the agent's threads, and what it could not do now it does at its next run.
+     */
     private static final class Task implements Runnable {
         static final int TICK = 0;
         static final int SHUTDOWN = 1;
         static final int TELEMETRY = 2;
         static final int FIRST_ACTIVITY = 3;
         static final int SAMPLE = 4;
+        static final int CONSOLE = 5;
         private final AgentRuntime runtime;
         private final int what;
 
@@ -330,31 +374,81 @@ final class AgentRuntime {
 
         @Override
         public void run() {
-            switch (what) {
-                case TICK:
-                    runtime.tick();
-                    break;
-                case SHUTDOWN:
-                    runtime.shutdown();
-                    break;
-                case TELEMETRY:
-                    runtime.buildTelemetry();
-                    break;
-                case SAMPLE:
-                    runtime.sample(this);
-                    break;
-                default:
-                    runtime.firstActivity();
-                    break;
+            try {
+                switch (what) {
+                    case TICK:
+                        runtime.tick();
+                        break;
+                    case SHUTDOWN:
+                        runtime.shutdown();
+                        break;
+                    case TELEMETRY:
+                        runtime.buildTelemetry();
+                        break;
+                    case SAMPLE:
+                        runtime.sample();
+                        break;
+                    case CONSOLE:
+                        runtime.console.run();
+                        break;
+                    default:
+                        runtime.firstActivity();
+                        break;
+                }
+            } catch (Throwable t) {
+                runtime.failed(what, t);
             }
         }
     }
 
     /**
-     * The socket sampler, every period while some socket write is in progress and ten times less often while none
-     * is, so an idle JVM is not woken a hundred times a second.
+     * Said once per memory crisis by the timer's jobs, and not again within a minute (a heap hovering at its limit
+     * starts and ends crises); built beforehand, for there is no memory to build them.
      */
-    private void sample(Task self) {
+    private static final String[] OUT_OF_MEMORY = {
+        Log.PREFIX + "out of memory on the agent's timer (episode ticker): the heap is full. The agent let go of its"
+                + " memory reserve and keeps every schedule; what it could not do now it does when memory frees"
+                + " (said once per memory crisis)",
+        null,
+        null,
+        null,
+        Log.PREFIX + "out of memory on the agent's timer (socket sampler): the heap is full. The agent let go of its"
+                + " memory reserve and keeps every schedule; what it could not do now it does when memory frees"
+                + " (said once per memory crisis)",
+        Log.PREFIX + "out of memory on the agent's timer (console summary): the heap is full. The agent let go of"
+                + " its memory reserve and keeps every schedule; what it could not do now it does when memory frees"
+                + " (said once per memory crisis)",
+    };
+    private static final String[] JOB_NAMES = {"episode timer", "shutdown", "telemetry start", "first activity",
+        "socket sampler", "console summary"};
+
+    /** What a job threw. Never throws, and allocates nothing when memory ran out. */
+    private void failed(int what, Throwable t) {
+        try {
+            if (MemoryReserve.isOutOfMemory(t)) {
+                reserve.release();
+                String line = OUT_OF_MEMORY[what];
+                long now = System.nanoTime();
+                boolean quiet = crisisEverSaid && now - crisisSaidNanos < CRISIS_LINE_EVERY_NANOS;
+                if (line != null && !crisisSaid && !quiet) {
+                    Log.line(line);
+                    crisisSaid = true;
+                    crisisEverSaid = true;
+                    crisisSaidNanos = now;
+                }
+                return;
+            }
+            Log.once("job" + what, JOB_NAMES[what] + " failed: " + t);
+        } catch (Throwable stillFailing) {
+            // nothing more can be said; the job's schedule goes on
+        }
+    }
+
+    /**
+     * The socket sampler, every period while some socket write is in progress and ten times less often while none
+     * is, so an idle JVM is not woken a hundred times a second. Each run arms the next, which allocates nothing.
+     */
+    private void sample() {
         SocketAdapter s = socket;
         if (s == null) {
             return;
@@ -363,13 +457,11 @@ final class AgentRuntime {
         try {
             busy = s.sample();
         } catch (Throwable e) {
-            Log.once("sample", "socket sampler failed: " + e);
+            failed(Task.SAMPLE, e);
         }
-        try {
-            timer.schedule(self, busy ? samplePeriodMillis : IDLE_SAMPLE_FACTOR * samplePeriodMillis,
-                    TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException stopped) {
-            // detached or shutting down
+        if (!stopped) {
+            sampleJob.runIn(TimeUnit.MILLISECONDS.toNanos(busy ? samplePeriodMillis
+                    : IDLE_SAMPLE_FACTOR * samplePeriodMillis));
         }
     }
 
@@ -382,9 +474,13 @@ final class AgentRuntime {
         final MemoryLimits limits;
         final Telemetry.SpanSettings spans;
         final long closeBudgetMillis;
+        final MemoryReserve reserve;
+        final ExportStatus status;
+        final AgentTimer timer;
 
         TelemetryBuild(java.util.Map<String, String> otel, Monitor monitor, Set<Layer> layers, int topN,
-                       MemoryLimits limits, Telemetry.SpanSettings spans, long closeBudgetMillis) {
+                       MemoryLimits limits, Telemetry.SpanSettings spans, long closeBudgetMillis,
+                       MemoryReserve reserve, ExportStatus status, AgentTimer timer) {
             this.otel = otel;
             this.monitor = monitor;
             this.layers = layers;
@@ -392,33 +488,92 @@ final class AgentRuntime {
             this.limits = limits;
             this.spans = spans;
             this.closeBudgetMillis = closeBudgetMillis;
+            this.reserve = reserve;
+            this.status = status;
+            this.timer = timer;
         }
 
         Telemetry build() {
-            return Telemetry.start(otel, Version.get(), monitor, layers, topN, limits, spans, closeBudgetMillis);
+            return Telemetry.start(otel, Version.get(), monitor, layers, topN, limits, spans, closeBudgetMillis,
+                    status, timer);
         }
     }
 
-    /** On the thread of the first stop signal (a transport's): only hands the SDK's build to the agent's thread. */
+    /**
+     * On the thread of the first stop signal (a transport's): only hands the SDK's build to the agent's timer, which
+     * allocates nothing. Detached or shutting down, the timer runs no more: the final export builds the SDK if it is
+     * needed.
+     */
     private void firstActivity() {
-        try {
-            timer.execute(new Task(this, Task.TELEMETRY));
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
-            // detached or shutting down: the final export builds it if it is needed
-        }
+        buildJob.runIn(0);
     }
 
-    /** Builds the SDK unless it is built, being built, or no longer wanted; on the agent's timer thread. */
+    private static final String BUILD_OUT_OF_MEMORY = Log.PREFIX + "telemetry not started yet: out of memory while"
+            + " building the agent's OpenTelemetry SDK (the heap is full). It tries again when memory frees; counting"
+            + " goes on meanwhile, so nothing is lost (said once)";
+    private boolean buildOutOfMemorySaid;
+
+    /**
+     * Builds the SDK unless it is built, being built, or no longer wanted; on the agent's timer thread. A build
+     * that runs out of memory is tried again ({@link #sdkRetry}); any other failure is final and said once.
+     */
     private void buildTelemetry() {
+        long wait = 0;
         synchronized (sdkLock) {
             if (sdkState != SDK_NONE) {
                 return;
             }
-            sdkState = SDK_BUILDING;
+            if (sdkRetry.failures() > 0 && reserve.crisis()) {
+                // trying a build while the heap is still full would only take the host's last bytes; the ticker
+                // tries it at once when it could take the reserve back
+                sdkRetry.postponed(System.nanoTime());
+                wait = sdkRetry.delayNanos();
+            } else {
+                sdkState = SDK_BUILDING;
+            }
         }
-        publish(buildNow());
+        if (wait > 0) {
+            buildJob.runIn(wait);
+            return;
+        }
+        Telemetry t = null;
+        Throwable failure = null;
+        try {
+            t = sdkBuild.build();
+        } catch (Throwable e) {
+            failure = e;
+        }
+        if (failure != null && MemoryReserve.isOutOfMemory(failure)) {
+            reserve.release();
+            long retryIn;
+            synchronized (sdkLock) {
+                sdkRetry.failed(System.nanoTime());
+                retryIn = sdkRetry.delayNanos();
+                sdkState = SDK_NONE;
+                sdkLock.notifyAll();
+            }
+            if (!stopped) {
+                buildJob.runIn(retryIn);
+            }
+            if (!buildOutOfMemorySaid) {
+                Log.line(BUILD_OUT_OF_MEMORY);
+                buildOutOfMemorySaid = true;
+            }
+            return;
+        }
+        synchronized (sdkLock) {
+            sdkRetry.succeeded();
+        }
+        // published before anything is said: saying it may fail, and the state must not stay "being built"
+        publish(t);
+        if (failure != null) {
+            Log.warn("telemetry not started, nothing will be exported: " + failure);
+        } else {
+            Log.info("exporting metrics to " + t.endpoint() + " every " + t.interval());
+        }
     }
 
+    /** Builds the SDK on the calling thread, for the final export; null when that fails. */
     private Telemetry buildNow() {
         try {
             Telemetry t = sdkBuild.build();
@@ -491,6 +646,11 @@ final class AgentRuntime {
         return t;
     }
 
+    /**
+     * The episode timer, and the runtime's own upkeep: in a memory crisis it tries to take the reserve back (at
+     * the next run, then after doubling delays up to 30 s), and once it could, tries at once a build of the SDK
+     * that ran out of memory.
+     */
     private void tick() {
         try {
             if (servlet != null) {
@@ -501,8 +661,26 @@ final class AgentRuntime {
                 s.tick();
             }
             monitor.tick();
-        } catch (RuntimeException e) {
-            Log.once("tick", "episode timer failed: " + e);
+        } catch (Throwable e) {
+            failed(Task.TICK, e);
+        }
+        long now = System.nanoTime();
+        if (reserve.crisis() && (reserveRetry.failures() == 0 || reserveRetry.due(now))) {
+            // trying is the test: the JVM's free memory does not count garbage a collection would free
+            if (reserve.retake()) {
+                reserveRetry.succeeded();
+                crisisSaid = false;
+                boolean retry;
+                synchronized (sdkLock) {
+                    sdkRetry.memoryFreed(now);
+                    retry = sdkState == SDK_NONE && sdkRetry.failures() > 0;
+                }
+                if (retry) {
+                    buildJob.runIn(0);
+                }
+            } else {
+                reserveRetry.failed(now);
+            }
         }
     }
 
@@ -515,7 +693,7 @@ final class AgentRuntime {
         boolean used = monitor.registry().everUsed();
         // a JVM that never saw backpressure exits without building the SDK, waiting for it or for a last export
         Telemetry t = finalTelemetry(used, used);
-        timer.shutdownNow();
+        timer.stop(TIMER_STOP_WAIT_MILLIS);
         // episodes still open become spans of the final export, before the SDK closes
         monitor.endAll("process shutting down");
         if (t != null) {

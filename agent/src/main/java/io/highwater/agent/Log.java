@@ -10,6 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Log {
 
+    /** What every line starts with. */
+    public static final String PREFIX = "[highwater] ";
     private static final int MAX_DISTINCT_PROBLEMS = 256;
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
     private static volatile boolean debug;
@@ -48,8 +50,16 @@ public final class Log {
         }
     }
 
+    /**
+     * Prints a line built beforehand, {@link #PREFIX} included: for messages that must get out when the heap is
+     * full, where building the line could itself fail.
+     */
+    public static void line(String prebuilt) {
+        System.err.println(prebuilt);
+    }
+
     private static void print(String message) {
         PrintStream err = System.err;
-        err.println("[highwater] " + message);
+        err.println(PREFIX + message);
     }
 }

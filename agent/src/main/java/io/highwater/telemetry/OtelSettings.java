@@ -67,21 +67,41 @@ final class OtelSettings {
         // crosses its water marks ~100,000 times per GiB); a trace-based exemplar filter would look up the current
         // context at each of them, for exemplars that no dashboard of this project reads
         out.put("otel.metrics.exemplar.filter", "always_off");
+        // the exporters pool their request marshalers: an export needs less heap, also when the host's heap is
+        // nearly full (the agent makes one export per signal at a time, which this mode requires); collections stay
+        // immutable (MetricShipper#getMemoryMode)
+        out.put(MEMORY_MODE, "reusable_data");
         out.putAll(highwater);
         return out;
     }
 
+    static final String MEMORY_MODE = "otel.java.exporter.memory_mode";
+    static final String TRACES_EXPORTER = "otel.traces.exporter";
+
+    /**
+     * Whether episode spans are exported, after {@link #overrides}: unless {@code otel.traces.exporter} is
+     * {@code none}. The agent exports them with a processor of its own ({@link SpanShipper}), so the SDK is then
+     * told {@code none} itself.
+     */
+    static boolean spansWanted(ConfigProperties config, Map<String, String> overrides) {
+        String value = overrides.containsKey(TRACES_EXPORTER) ? overrides.get(TRACES_EXPORTER)
+                : config.getString(TRACES_EXPORTER, "otlp");
+        return !"none".equals(value.trim().toLowerCase(Locale.ROOT));
+    }
+
     /** Where metrics go, for the start-up line; user info in the URL is masked, headers are never shown. */
     static String metricsEndpoint(ConfigProperties config) {
-        String signal = config.getString("otel.exporter.otlp.metrics.endpoint");
-        String endpoint;
-        if (signal != null) {
-            endpoint = signal;
-        } else {
-            String base = config.getString("otel.exporter.otlp.endpoint", "http://localhost:4318");
-            endpoint = base.endsWith("/") ? base + "v1/metrics" : base + "/v1/metrics";
+        return mask(endpoint(config, "metrics"));
+    }
+
+    /** Where {@code signal} ({@code metrics}, {@code traces}) goes, as the OTLP http exporter makes it; unmasked. */
+    static String endpoint(ConfigProperties config, String signal) {
+        String own = config.getString("otel.exporter.otlp." + signal + ".endpoint");
+        if (own != null) {
+            return own;
         }
-        return mask(endpoint);
+        String base = config.getString("otel.exporter.otlp.endpoint", "http://localhost:4318");
+        return base.endsWith("/") ? base + "v1/" + signal : base + "/v1/" + signal;
     }
 
     static String mask(String url) {

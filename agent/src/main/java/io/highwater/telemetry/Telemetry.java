@@ -19,13 +19,18 @@ import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
+import io.opentelemetry.sdk.autoconfigure.spi.traces.ConfigurableSpanExporterProvider;
 import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+
+import java.net.URI;
 
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -66,55 +71,139 @@ public final class Telemetry implements AutoCloseable {
     private final String interval;
     private final Map<CallSite, Attributes> siteAttributes = new ConcurrentHashMap<>();
 
-    private final ExportHealth health;
+    private final ExportStatus status;
     private final long closeBudgetMillis;
 
-    private Telemetry(OpenTelemetrySdk sdk, String endpoint, String interval, ExportHealth health,
+    private Telemetry(OpenTelemetrySdk sdk, String endpoint, String interval, ExportStatus status,
                       long closeBudgetMillis) {
         this.sdk = sdk;
         this.endpoint = endpoint;
         this.interval = interval;
-        this.health = health;
+        this.status = status;
         this.closeBudgetMillis = closeBudgetMillis;
     }
 
     /**
-     * Builds the SDK from the standard settings and registers the instruments.
+     * Builds the SDK from the standard settings, registers the instruments and starts exporting on {@code timer}:
+     * the first metrics export at once, so that everything an export needs is loaded while memory is plentiful.
+     * Metrics are read by {@link MetricShipper} and spans exported by {@link SpanShipper}, both on {@code timer},
+     * in place of the SDK's reader and batch processor, which do not survive an {@link OutOfMemoryError}.
      *
      * @param layers the layers that are instrumented: their totals are exported from the start, at 0, so
      *               that rates and increases see the first change
+     * @param status where the exports report how they fare; it outlives a failed build, so a retry reports there too
+     * @throws Throwable whatever the build threw (an {@link OutOfMemoryError} among them); nothing is left running
      */
     public static Telemetry start(Map<String, String> highwaterOtel, String version, Monitor monitor,
                                   Set<Layer> layers, int topN, MemoryLimits limits, SpanSettings spans,
-                                  long closeBudgetMillis) {
-        String[] endpoint = new String[1];
-        String[] interval = new String[1];
-        ExportHealth[] health = new ExportHealth[1];
-        OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
-                .setServiceClassLoader(Telemetry.class.getClassLoader())
-                .disableShutdownHook()
-                .addPropertiesSupplier(OtelSettings::defaults)
-                .addPropertiesCustomizer(config -> OtelSettings.overrides(config, highwaterOtel))
-                .addResourceCustomizer(Telemetry::withInstanceId)
-                .addMetricExporterCustomizer((exporter, config) -> {
-                    endpoint[0] = OtelSettings.metricsEndpoint(config);
-                    health[0] = new ExportHealth(exporter, endpoint[0]);
-                    return health[0];
-                })
-                .addMeterProviderCustomizer((builder, config) -> {
-                    interval[0] = intervalOf(config);
-                    return builder;
-                })
-                .build()
-                .getOpenTelemetrySdk();
-        Telemetry t = new Telemetry(sdk, endpoint[0] == null ? "nowhere (otel.metrics.exporter=none)" : endpoint[0],
-                interval[0], health[0], closeBudgetMillis);
-        t.register(version, monitor, layers, topN, limits);
-        monitor.attachEpisodes(new EpisodeSpans(
-                sdk.getTracerProvider().tracerBuilder(SCOPE).setInstrumentationVersion(version).build(),
-                new RateLimiter(spans.perSecond, monitor.clock()), monitor.droppedCounter(), spans.minDurationNanos,
-                monitor.clock()));
-        return t;
+                                  long closeBudgetMillis, ExportStatus status, AgentTimer timer) {
+        // first, while the heap has room for it: an SDK that cannot report a crisis is not worth building in one
+        status.reserve().take();
+        ExportStatus.makeCurrent(status);
+        status.timer(timer);
+        Built built = new Built();
+        try {
+            OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
+                    .setServiceClassLoader(Telemetry.class.getClassLoader())
+                    .disableShutdownHook()
+                    .addPropertiesSupplier(OtelSettings::defaults)
+                    .addPropertiesCustomizer(config -> {
+                        Map<String, String> out = OtelSettings.overrides(config, highwaterOtel);
+                        built.spansWanted = OtelSettings.spansWanted(config, out);
+                        out.put(OtelSettings.TRACES_EXPORTER, "none");
+                        return out;
+                    })
+                    .addResourceCustomizer(Telemetry::withInstanceId)
+                    .addMetricExporterCustomizer((exporter, config) -> {
+                        built.endpoint = OtelSettings.metricsEndpoint(config);
+                        built.metricExporter = new OwnScopeExporter(exporter);
+                        return built.metricExporter;
+                    })
+                    .addMetricReaderCustomizer((reader, config) -> {
+                        java.time.Duration every = config.getDuration("otel.metric.export.interval");
+                        built.interval = every == null ? OtelSettings.DEFAULT_INTERVAL
+                                : io.highwater.config.Settings.format(every);
+                        // the SDK's own reader is dropped before it ever started its thread
+                        built.metrics = new MetricShipper(built.metricExporter,
+                                (every == null ? java.time.Duration.ofSeconds(10) : every).toNanos(), status,
+                                status.target(ExportStatus.Signal.METRICS,
+                                        URI.create(OtelSettings.endpoint(config, "metrics"))));
+                        return built.metrics;
+                    })
+                    .addTracerProviderCustomizer((builder, config) -> {
+                        if (built.spansWanted) {
+                            built.spanExporter = otlpSpanExporter(config);
+                            built.spans = new SpanShipper(built.spanExporter, status,
+                                    status.target(ExportStatus.Signal.SPANS,
+                                            URI.create(OtelSettings.endpoint(config, "traces"))),
+                                    monitor.droppedCounter(),
+                                    config.getInt("otel.bsp.max.queue.size", 2048),
+                                    config.getInt("otel.bsp.max.export.batch.size", 512),
+                                    config.getDuration("otel.bsp.schedule.delay",
+                                            java.time.Duration.ofSeconds(5)).toNanos(),
+                                    TimeUnit.MILLISECONDS.toNanos(Math.max(1, closeBudgetMillis)));
+                            builder.addSpanProcessor(built.spans);
+                        }
+                        return builder;
+                    })
+                    .build()
+                    .getOpenTelemetrySdk();
+            Telemetry t = new Telemetry(sdk, built.endpoint == null ? "nowhere (otel.metrics.exporter=none)"
+                    : built.endpoint, built.interval, status, closeBudgetMillis);
+            t.register(version, monitor, layers, topN, limits);
+            monitor.attachEpisodes(new EpisodeSpans(
+                    sdk.getTracerProvider().tracerBuilder(SCOPE).setInstrumentationVersion(version).build(),
+                    new RateLimiter(spans.perSecond, monitor.clock()), monitor.droppedCounter(),
+                    spans.minDurationNanos, monitor.clock()));
+            if (built.spans != null) {
+                SpanExportClasses.preload(Telemetry.class.getClassLoader());
+            }
+            if (built.metrics != null) {
+                built.metrics.start(timer);
+            }
+            if (built.spans != null) {
+                built.spans.start(timer);
+            }
+            return t;
+        } catch (Throwable e) {
+            built.abandon();
+            throw e;
+        }
+    }
+
+    /** What the build made along the way: to use when it succeeds, to shut down when it does not. */
+    private static final class Built {
+        volatile boolean spansWanted;
+        String endpoint;
+        String interval;
+        OwnScopeExporter metricExporter;
+        MetricShipper metrics;
+        SpanExporter spanExporter;
+        SpanShipper spans;
+
+        void abandon() {
+            try {
+                if (metricExporter != null) {
+                    metricExporter.shutdown();
+                }
+                if (spanExporter != null) {
+                    spanExporter.shutdown();
+                }
+            } catch (Throwable ignored) {
+                // best effort: the build failed already, and that failure is what gets reported
+            }
+        }
+    }
+
+    /** The OTLP span exporter exactly as autoconfigure would make it, through the same provider. */
+    private static SpanExporter otlpSpanExporter(ConfigProperties config) {
+        for (ConfigurableSpanExporterProvider p : ServiceLoader.load(ConfigurableSpanExporterProvider.class,
+                Telemetry.class.getClassLoader())) {
+            if ("otlp".equals(p.getName())) {
+                return p.createExporter(config);
+            }
+        }
+        throw new IllegalStateException("no OTLP span exporter in the agent jar");
     }
 
     /** {@code highwater.spans.*}: which episodes become spans, and how many per second at most. */
@@ -126,11 +215,6 @@ public final class Telemetry implements AutoCloseable {
             this.perSecond = perSecond;
             this.minDurationNanos = minDurationNanos;
         }
-    }
-
-    private static String intervalOf(ConfigProperties config) {
-        java.time.Duration d = config.getDuration("otel.metric.export.interval");
-        return d == null ? OtelSettings.DEFAULT_INTERVAL : io.highwater.config.Settings.format(d);
     }
 
     private static Resource withInstanceId(Resource resource, ConfigProperties config) {
@@ -261,6 +345,10 @@ public final class Telemetry implements AutoCloseable {
         return interval;
     }
 
+    public ExportStatus status() {
+        return status;
+    }
+
     /**
      * Exports what is left, then stops the SDK's threads. The SDK's own shutdown waits for an export that may
      * retry for the exporter's whole timeout, so it runs on a daemon thread and this returns after the close
@@ -273,10 +361,8 @@ public final class Telemetry implements AutoCloseable {
 
     /** @param flush false when there is nothing worth a last export (no connection ever hit a stop signal) */
     public void close(boolean flush) {
-        boolean unreachable = !flush || health != null && health.failing();
-        if (health != null) {
-            health.closing();
-        }
+        boolean unreachable = !flush || status.failing();
+        status.closing();
         long budget = unreachable ? 0 : closeBudgetMillis;
         Thread last = new Thread(() -> {
             try {

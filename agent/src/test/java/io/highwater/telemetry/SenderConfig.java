@@ -24,6 +24,8 @@ final class SenderConfig implements HttpSenderConfig {
     RetryPolicy retry;
     Map<String, List<String>> headers = Collections.emptyMap();
     long maxResponseBodySize = 4 * 1024 * 1024;
+    Duration timeout = Duration.ofSeconds(10);
+    Duration connectTimeout = Duration.ofSeconds(10);
 
     SenderConfig(String endpoint) {
         this.endpoint = endpoint;
@@ -46,12 +48,12 @@ final class SenderConfig implements HttpSenderConfig {
 
     @Override
     public Duration getTimeout() {
-        return Duration.ofSeconds(10);
+        return timeout;
     }
 
     @Override
     public Duration getConnectTimeout() {
-        return Duration.ofSeconds(10);
+        return connectTimeout;
     }
 
     @Override

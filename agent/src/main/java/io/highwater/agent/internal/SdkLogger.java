@@ -20,7 +20,7 @@ public final class SdkLogger {
 
     private SdkLogger(String name) {
         this.name = name;
-        // export outcomes are reported by the agent itself (ExportHealth), once, not per attempt
+        // export outcomes are reported by the agent itself (ExportStatus), once per kind of failure, not per attempt
         this.exporter = name.contains(".exporter.") || name.endsWith(".PeriodicMetricReader");
     }
 

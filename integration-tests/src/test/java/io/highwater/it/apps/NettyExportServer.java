@@ -3,6 +3,7 @@ package io.highwater.it.apps;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -87,6 +88,17 @@ import java.util.stream.Collectors;
  *       {@link #writePaced} writes on the event loop from tasks scheduled every {@value #PACE_TICK_MS} ms, never
  *       looking at {@code isWritable()}, until everything is written or the connection closes — a bug that is
  *       still writing whenever an agent is attached.</li>
+ *   <li>{@code /ignore-heap} (1 GiB in 64 KiB writes at {@code rate} bytes per second, 40 MB/s by default):
+ *       {@link #writeHeapIgnoring} writes from an application thread of its own, every chunk a fresh array on the
+ *       heap, never looking at {@code isWritable()}: the pile-up fills the heap. When an allocation fails, the
+ *       writer stops (the connection keeps what piled up), lets go of a 2 MiB cushion it held, so that Netty's event
+ *       loop survives, and prints {@code APP-OUT-OF-MEMORY} on stderr (trying again until the line is out). Run
+ *       with {@code -Dio.netty.allocator.type=unpooled}: otherwise an NIO channel copies heap buffers into pooled
+ *       direct ones.</li>
+ *   <li>{@code /hog?leave=<bytes>}: fills the heap with arrays held by the application until allocation fails,
+ *       then lets go of about {@code leave} bytes (256 KiB by default), and answers {@code HOG <bytes held>};
+ *       {@code /hog-release} lets go of all of it and answers {@code RELEASED <bytes>}. Both answered on the event
+ *       loop.</li>
  *   <li>{@code /threads}: the names of the process's live threads, one per line, sorted. With
  *       {@code join=<prefix>,<prefix>}, first waits (up to 10 s each, {@link Thread#join}) for the threads whose
  *       names start with one of the prefixes to end. Answered from an application thread.</li>
@@ -113,6 +125,10 @@ public final class NettyExportServer {
         }
     }
 
+    /** What the heap writer lets go of when it runs out of memory; a field, so that it stays reachable till then. */
+    private static volatile byte[] heapWriterCushion;
+    /** What {@code /hog} holds. */
+    private static final List<byte[]> HOG = new java.util.ArrayList<>(1 << 16);
     /** Application threads for {@code /ignore-offloop}: deliberately not Netty threads. */
     private static final ExecutorService APP_THREADS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "export-app-thread");
@@ -379,6 +395,90 @@ public final class NettyExportServer {
         ctx.executor().schedule(() -> writePaced(ctx, p), PACE_TICK_MS, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * {@code /ignore-heap}: the bug on a thread of its own, paced, with heap buffers, until the heap is full. The
+     * allocation that fails is this thread's, so it knows, and says so (see the class comment).
+     */
+    static void writeHeapIgnoring(Channel channel, long rate) {
+        channel.writeAndFlush(head(1024L * MIB));
+        // let go when this thread runs out of memory: the write tasks it already handed to the event loop, and the
+        // event loop itself, must still find a little room, or Netty's event loop thread dies and the connection
+        // can never be closed again (the heap stays nearly full all the same)
+        heapWriterCushion = new byte[2 * MIB];
+        long start = System.nanoTime();
+        long written = 0;
+        try {
+            while (channel.isActive()) {
+                channel.writeAndFlush(new DefaultHttpContent(heapChunk(64 * KIB)));
+                written += 64 * KIB;
+                long ahead = start + (long) (written * 1e9 / rate) - System.nanoTime();
+                if (ahead > 0) {
+                    // pacing the writer, not waiting for anything
+                    java.util.concurrent.locks.LockSupport.parkNanos(ahead);
+                }
+            }
+        } catch (OutOfMemoryError full) {
+            // the heap is full: stop writing; what piled up stays with the connection until it closes
+            heapWriterCushion = null;
+            while (true) {
+                try {
+                    System.err.println("APP-OUT-OF-MEMORY");
+                    return;
+                } catch (Throwable stillFull) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+                }
+            }
+        }
+    }
+
+    /** {@code /hog}: see the class comment. */
+    static void answerHog(Channel channel, long leave) {
+        answerText(channel, "HOG " + fillHeap(leave) + "\n");
+    }
+
+    /** Fills the heap with arrays the application holds, then lets go of about {@code leave} bytes of them. */
+    static long fillHeap(long leave) {
+        long held = 0;
+        synchronized (HOG) {
+            for (int size : new int[] {1024 * KIB, 64 * KIB, 4 * KIB, 256}) {
+                try {
+                    while (true) {
+                        HOG.add(new byte[size]);
+                        held += size;
+                    }
+                } catch (OutOfMemoryError full) {
+                    // on to smaller arrays
+                }
+            }
+            for (long back = 0; back < leave && !HOG.isEmpty(); ) {
+                int n = HOG.remove(HOG.size() - 1).length;
+                back += n;
+                held -= n;
+            }
+        }
+        return held;
+    }
+
+    /** {@code /hog-release}: see the class comment. */
+    static void answerHogRelease(Channel channel) {
+        long held = 0;
+        synchronized (HOG) {
+            for (byte[] b : HOG) {
+                held += b.length;
+            }
+            HOG.clear();
+        }
+        answerText(channel, "RELEASED " + held + "\n");
+    }
+
+    private static void answerText(Channel channel, String text) {
+        DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        r.content().writeCharSequence(text, CharsetUtil.UTF_8);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        HttpUtil.setContentLength(r, r.content().readableBytes());
+        channel.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    }
+
     /** {@code /threads}: see the class comment. Runs on an application thread. */
     static void answerThreads(Channel channel, List<String> joinPrefixes) {
         if (!joinPrefixes.isEmpty()) {
@@ -395,11 +495,7 @@ public final class NettyExportServer {
         }
         String names = Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted()
                 .collect(Collectors.joining("\n", "", "\n"));
-        DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        r.content().writeCharSequence(names, CharsetUtil.UTF_8);
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
-        HttpUtil.setContentLength(r, r.content().readableBytes());
-        channel.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        answerText(channel, names);
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -419,6 +515,15 @@ public final class NettyExportServer {
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         return r;
+    }
+
+    /** A buffer of {@code size} readable bytes on the heap, a fresh array: collected once the connection lets go. */
+    static ByteBuf heapChunk(int size) {
+        byte[] bytes = new byte[size];
+        for (int i = 0; i < size; i += PATTERN.length) {
+            System.arraycopy(PATTERN, 0, bytes, i, Math.min(PATTERN.length, size - i));
+        }
+        return Unpooled.wrappedBuffer(bytes);
     }
 
     /** A buffer of {@code size} readable bytes from the channel's allocator (pooled, direct by default). */
@@ -529,6 +634,25 @@ public final class NettyExportServer {
                             param(q, "rate", 1_000_000));
                     ctx.write(head(p.total));
                     writePaced(ctx, p);
+                    break;
+                }
+                case "/ignore-heap": {
+                    long rate = param(q, "rate", 40_000_000);
+                    Channel channel = ctx.channel();
+                    // a thread of its own, started while memory is plentiful
+                    Thread writer = new Thread(() -> writeHeapIgnoring(channel, rate), "app-heap-writer");
+                    writer.setDaemon(true);
+                    writer.start();
+                    break;
+                }
+                case "/hog": {
+                    // on the event loop: a pool thread that must be started (or, on JDK 17, wait) in a full heap
+                    // may fail
+                    answerHog(ctx.channel(), param(q, "leave", 256 * KIB));
+                    break;
+                }
+                case "/hog-release": {
+                    answerHogRelease(ctx.channel());
                     break;
                 }
                 case "/threads": {

@@ -161,15 +161,25 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     public String awaitStderr(String description, Predicate<String> condition) {
-        return await(stderr, "stderr", description, condition, DEFAULT_WAIT);
+        return await(stderr, "stderr", 0, description, condition, DEFAULT_WAIT);
+    }
+
+    /** As {@link #awaitStderr}, among the lines from index {@code from} on (see {@link #stderr()}'s size). */
+    public String awaitStderrFrom(int from, String description, Predicate<String> condition) {
+        return await(stderr, "stderr", from, description, condition, DEFAULT_WAIT);
     }
 
     private String await(List<String> lines, String which, String description, Predicate<String> condition,
                          Duration guard) {
+        return await(lines, which, 0, description, condition, guard);
+    }
+
+    private String await(List<String> lines, String which, int from, String description,
+                         Predicate<String> condition, Duration guard) {
         long deadline = System.nanoTime() + guard.toNanos();
         lock.lock();
         try {
-            int next = 0;
+            int next = from;
             while (true) {
                 for (; next < lines.size(); next++) {
                     if (condition.test(lines.get(next))) {
