@@ -32,6 +32,10 @@ import java.util.Collection;
  */
 final class MetricShipper implements MetricReader {
 
+    /** How long the last export waits for one under way; its caller's close budget bounds it anyway. */
+    private static final long FLUSH_WAIT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    private static final long HELD_POLL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(10);
+
     private final MetricExporter exporter;
     private final long intervalNanos;
     private final ExportStatus status;
@@ -106,9 +110,29 @@ final class MetricShipper implements MetricReader {
         }
     }
 
+    /**
+     * The last export (JVM exit, detach): a collection of now, after the export under way, if any, is done. Its caller
+     * waits at most the close budget; this thread may wait that long too, and then exports what it can.
+     */
     @Override
     public CompletableResultCode forceFlush() {
-        return export();
+        long deadline = System.nanoTime() + FLUSH_WAIT_NANOS;
+        while (true) {
+            CompletableResultCode underWay;
+            synchronized (this) {
+                underWay = current != null && !current.isDone() ? current : null;
+            }
+            long left = deadline - System.nanoTime();
+            if (underWay == null && target.held.get() == 0 || left <= 0) {
+                return export();
+            }
+            if (underWay != null) {
+                underWay.join(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+            } else {
+                // handed to the sender, whose result never came back: its count is all there is to wait on
+                java.util.concurrent.locks.LockSupport.parkNanos(Math.min(left, HELD_POLL_NANOS));
+            }
+        }
     }
 
     @Override

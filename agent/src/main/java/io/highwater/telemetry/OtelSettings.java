@@ -40,7 +40,9 @@ final class OtelSettings {
         for (String signal : Arrays.asList("metrics", "traces")) {
             String key = "otel." + signal + ".exporter";
             String value = config.getString(key, "otlp").trim().toLowerCase(Locale.ROOT);
-            if (!value.equals("otlp") && !value.equals("none")) {
+            // "none" too: a host that runs the OpenTelemetry Java agent commonly switches that agent's metrics off
+            // this way, and highwater must not go silent with it; highwater.otel.* still switches highwater's off
+            if (!value.equals("otlp")) {
                 boolean listsOtlp = Arrays.asList(value.split("\\s*,\\s*")).contains("otlp");
                 if (!listsOtlp) {
                     Log.info(key + "=" + value + " is meant for the application's own SDK: highwater exports with"

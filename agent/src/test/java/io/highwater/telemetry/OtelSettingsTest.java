@@ -19,6 +19,19 @@ class OtelSettingsTest {
     }
 
     @Test
+    void theHostSwitchingItsOwnExportersOffDoesNotSilenceTheAgent() {
+        Map<String, String> host = new java.util.HashMap<>();
+        host.put("otel.metrics.exporter", "none");
+        host.put("otel.traces.exporter", "none");
+        Map<String, String> out = OtelSettings.overrides(DefaultConfigProperties.createFromMap(host),
+                Collections.emptyMap());
+        assertThat(out).containsEntry("otel.metrics.exporter", "otlp").containsEntry("otel.traces.exporter", "otlp");
+        Map<String, String> own = OtelSettings.overrides(DefaultConfigProperties.createFromMap(host),
+                Collections.singletonMap("otel.metrics.exporter", "none"));
+        assertThat(own).as("highwater.otel.metrics.exporter=none").containsEntry("otel.metrics.exporter", "none");
+    }
+
+    @Test
     void highwatersOwnSettingStillWins() {
         Map<String, String> out = OtelSettings.overrides(DefaultConfigProperties.createFromMap(Collections.emptyMap()),
                 Collections.singletonMap("otel.metrics.exemplar.filter", "trace_based"));

@@ -40,6 +40,22 @@ class HostOtelEnvironmentTest {
         }
     }
 
+    /**
+     * Beside the OpenTelemetry Java agent, hosts commonly switch that agent's metrics off with
+     * {@code OTEL_METRICS_EXPORTER=none}: meant for the host's own SDK, it must not silence highwater.
+     */
+    @Test
+    void theHostSwitchingItsOwnMetricsOffDoesNotSilenceTheAgent() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = ExportServer.builder("host-otel-none", NettyVariant.NETTY_41_NIO)
+                     .env("OTEL_METRICS_EXPORTER", "none")
+                     .env("OTEL_TRACES_EXPORTER", "none")
+                     .agent(ExportServer.agentArgs(receiver.endpoint())).start()) {
+            ignoreAndAwaitIgnoredWrites(server, receiver);
+            assertWellFormed(receiver);
+        }
+    }
+
     /** The host's endpoint, service name and export interval are its own; the agent's arguments name the agent's. */
     @Test
     void agentArgumentsWinOverTheHostsEndpointServiceNameAndInterval() throws IOException {
