@@ -1,5 +1,9 @@
 package io.highwater.agent;
 
+import io.highwater.instrument.InstrumentationReport;
+import io.highwater.instrument.AdviceTransformer;
+import io.highwater.base.Version;
+import io.highwater.base.Log;
 import io.highwater.bootstrap.Bridge;
 import io.highwater.bootstrap.NettyHooks;
 import io.highwater.bootstrap.ServletHooks;

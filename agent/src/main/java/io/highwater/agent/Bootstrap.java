@@ -1,5 +1,6 @@
 package io.highwater.agent;
 
+import io.highwater.base.Log;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.FileOutputStream;

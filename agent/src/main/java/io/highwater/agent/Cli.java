@@ -1,5 +1,6 @@
 package io.highwater.agent;
 
+import io.highwater.base.Version;
 import com.sun.tools.attach.AgentInitializationException;
 import com.sun.tools.attach.AgentLoadException;
 import com.sun.tools.attach.AttachNotSupportedException;

@@ -1,5 +1,7 @@
 package io.highwater.agent;
 
+import io.highwater.base.Version;
+import io.highwater.base.Log;
 import io.highwater.config.Settings;
 
 import java.io.File;

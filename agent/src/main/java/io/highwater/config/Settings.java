@@ -1,6 +1,6 @@
 package io.highwater.config;
 
-import io.highwater.agent.Log;
+import io.highwater.base.Log;
 
 import java.time.Duration;
 import java.util.Collections;

@@ -47,7 +47,8 @@ public final class Frameworks {
      * the sign of a socket's owner. Its relocated dependencies (its exporter) are in {@link #AGENTS}.
      */
     static final List<String> HIGHWATER = Collections.unmodifiableList(Arrays.asList(
-            pkg("io", "highwater", "agent"), pkg("io", "highwater", "bootstrap"), pkg("io", "highwater", "config"),
+            pkg("io", "highwater", "agent"), pkg("io", "highwater", "base"), pkg("io", "highwater", "instrument"),
+            pkg("io", "highwater", "bootstrap"), pkg("io", "highwater", "config"),
             pkg("io", "highwater", "core"), pkg("io", "highwater", "netty"), pkg("io", "highwater", "servlet"),
             pkg("io", "highwater", "socket"), pkg("io", "highwater", "telemetry")));
 

@@ -90,7 +90,7 @@ final class NettyAccess implements TransportProbe {
             try {
                 return new Copy(prefix, type.getClassLoader());
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                io.highwater.agent.Log.once("netty-access:" + prefix + type.getClassLoader(),
+                io.highwater.base.Log.once("netty-access:" + prefix + type.getClassLoader(),
                         "netty" + (prefix.isEmpty() ? "" : " (" + prefix + "io.netty)")
                                 + ": cannot read its state (" + e + "); its connections stay at 0");
                 return null;

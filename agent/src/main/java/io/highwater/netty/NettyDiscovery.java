@@ -1,6 +1,6 @@
 package io.highwater.netty;
 
-import io.highwater.agent.Log;
+import io.highwater.base.Log;
 
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;

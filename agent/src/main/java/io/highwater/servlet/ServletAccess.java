@@ -1,5 +1,6 @@
 package io.highwater.servlet;
 
+import io.highwater.base.Reflect;
 import io.highwater.core.TransportProbe;
 
 import java.lang.invoke.MethodHandle;

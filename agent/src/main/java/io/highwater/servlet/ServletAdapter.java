@@ -1,5 +1,6 @@
 package io.highwater.servlet;
 
+import io.highwater.base.IdentityKey;
 import io.highwater.bootstrap.Bridge;
 import io.highwater.bootstrap.ServletHooks;
 import io.highwater.core.Clock;

@@ -1,7 +1,7 @@
 package io.highwater.servlet;
 
-import io.highwater.agent.AdviceTransformer;
-import io.highwater.agent.InstrumentationReport;
+import io.highwater.instrument.AdviceTransformer;
+import io.highwater.instrument.InstrumentationReport;
 import net.bytebuddy.description.field.FieldDescription;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;

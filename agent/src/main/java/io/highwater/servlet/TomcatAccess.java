@@ -1,5 +1,6 @@
 package io.highwater.servlet;
 
+import io.highwater.base.Reflect;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;

@@ -1,7 +1,7 @@
 package io.highwater.socket;
 
-import io.highwater.agent.AdviceTransformer;
-import io.highwater.agent.InstrumentationReport;
+import io.highwater.instrument.AdviceTransformer;
+import io.highwater.instrument.InstrumentationReport;
 import io.highwater.bootstrap.SocketWrites;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;

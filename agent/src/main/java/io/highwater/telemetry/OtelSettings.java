@@ -1,6 +1,6 @@
 package io.highwater.telemetry;
 
-import io.highwater.agent.Log;
+import io.highwater.base.Log;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 
 import java.net.URI;

@@ -1,6 +1,6 @@
 package io.highwater.telemetry;
 
-import io.highwater.agent.Log;
+import io.highwater.base.Log;
 
 /**
  * The classes a span export needs beyond those the first metrics export loads, loaded and initialised when the SDK

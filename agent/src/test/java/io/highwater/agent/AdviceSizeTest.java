@@ -1,5 +1,7 @@
 package io.highwater.agent;
 
+import io.highwater.instrument.InstrumentationReport;
+import io.highwater.instrument.AdviceTransformer;
 import io.highwater.netty.NettyInstrumentation;
 import io.highwater.socket.SocketInstrumentation;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,8 @@
 package io.highwater.servlet;
 
 import com.example.export.StreamExport;
-import io.highwater.agent.AdviceTransformer;
-import io.highwater.agent.InstrumentationReport;
+import io.highwater.instrument.AdviceTransformer;
+import io.highwater.instrument.InstrumentationReport;
 import io.highwater.bootstrap.Bridge;
 import io.highwater.bootstrap.ServletHooks;
 import io.highwater.core.CallSite;

@@ -1,6 +1,6 @@
 package io.highwater.agent.internal;
 
-import io.highwater.agent.Log;
+import io.highwater.base.Log;
 
 import java.util.function.Supplier;
 import java.util.logging.Level;

@@ -1,4 +1,4 @@
-package io.highwater.agent;
+package io.highwater.instrument;
 
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;

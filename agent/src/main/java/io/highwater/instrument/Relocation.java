@@ -1,4 +1,4 @@
-package io.highwater.agent;
+package io.highwater.instrument;
 
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassWriter;

@@ -1,18 +1,18 @@
-package io.highwater.servlet;
+package io.highwater.base;
 
 import java.lang.ref.WeakReference;
 
 /** Map keys by object identity: a strong one for entries removed by their own owner, a weak one otherwise. */
-final class IdentityKey {
+public final class IdentityKey {
 
     private IdentityKey() {
     }
 
     /** A strong key (and the probe for look-ups in maps of {@link Weak} keys). */
-    static final class Strong {
-        final Object referent;
+    public static final class Strong {
+        public final Object referent;
 
-        Strong(Object referent) {
+        public Strong(Object referent) {
             this.referent = referent;
         }
 
@@ -31,10 +31,10 @@ final class IdentityKey {
     }
 
     /** A weak key: equal to a {@link Strong} or {@link Weak} key of the same referent while it lives. */
-    static final class Weak extends WeakReference<Object> {
+    public static final class Weak extends WeakReference<Object> {
         private final int hash;
 
-        Weak(Object referent) {
+        public Weak(Object referent) {
             super(referent);
             this.hash = System.identityHashCode(referent);
         }

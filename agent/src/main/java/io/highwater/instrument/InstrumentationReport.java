@@ -1,5 +1,6 @@
-package io.highwater.agent;
+package io.highwater.instrument;
 
+import io.highwater.base.Log;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

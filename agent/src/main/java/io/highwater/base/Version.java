@@ -1,4 +1,4 @@
-package io.highwater.agent;
+package io.highwater.base;
 
 import java.io.InputStream;
 import java.util.Properties;

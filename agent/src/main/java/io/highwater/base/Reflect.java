@@ -1,4 +1,4 @@
-package io.highwater.servlet;
+package io.highwater.base;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -6,15 +6,15 @@ import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 
 /**
- * Method handles onto container classes, which the agent's class loader cannot link against: each look-up answers
- * null when the class or member is not there, so a container of another shape only loses what it lacks.
+ * Method handles onto library classes, which the agent's class loader cannot link against: each look-up answers
+ * null when the class or member is not there, so a library of another shape only loses what it lacks.
  */
-final class Reflect {
+public final class Reflect {
 
     private Reflect() {
     }
 
-    static MethodHandle method(MethodHandles.Lookup lookup, Class<?> type, String name, MethodType mt) {
+    public static MethodHandle method(MethodHandles.Lookup lookup, Class<?> type, String name, MethodType mt) {
         if (type == null) {
             return null;
         }
@@ -26,7 +26,7 @@ final class Reflect {
     }
 
     /** A getter of field {@code name} declared by {@code type} or the nearest superclass that declares it. */
-    static MethodHandle getter(Class<?> type, String name) {
+    public static MethodHandle getter(Class<?> type, String name) {
         for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
             try {
                 Field f = c.getDeclaredField(name);
@@ -42,7 +42,7 @@ final class Reflect {
         return null;
     }
 
-    static Class<?> load(String name, ClassLoader loader) {
+    public static Class<?> load(String name, ClassLoader loader) {
         try {
             return Class.forName(name, false, loader);
         } catch (ClassNotFoundException | LinkageError e) {

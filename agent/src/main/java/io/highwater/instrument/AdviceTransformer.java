@@ -1,5 +1,6 @@
-package io.highwater.agent;
+package io.highwater.instrument;
 
+import io.highwater.base.Log;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
