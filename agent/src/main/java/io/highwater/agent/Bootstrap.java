@@ -11,18 +11,22 @@ import java.lang.instrument.Instrumentation;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.security.ProtectionDomain;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
 
 /**
- * Defines the tiny {@code io.highwater.bootstrap} classes in the bootstrap class loader, where every class loader
+ * Defines the tiny bootstrap classes ({@code io.highwater.bootstrap.Bridge} and each integration's
+ * {@code io.highwater.<integration>.bootstrap} hooks) in the bootstrap class loader, where every class loader
  * (java.base included) can see them, once per JVM: bootstrap classes can never be unloaded, so a later attach
- * finds them there and only checks that their shape ({@code Bridge.ABI}) is the one it was built for.
+ * finds them there and only checks that their shape is the one it was built for. One number,
+ * {@code Bridge.ABI}, stands for the shape of them all: a change to any of them raises it.
  *
  * <p>They are defined directly (the JDK's internal {@code Unsafe.defineClass}, reached by exporting its package to
  * the agent's module only), not by appending a jar to the bootstrap class path: such an append makes the JVM give
@@ -31,27 +35,41 @@ import java.util.jar.JarOutputStream;
  */
 final class Bootstrap {
 
-    static final int EXPECTED_ABI = 6;
+    static final int EXPECTED_ABI = 7;
     private static final String BRIDGE = "io.highwater.bootstrap.Bridge";
     private static final String FOLDER = "bootstrap/";
 
     private Bootstrap() {
     }
 
-    static void ensure(Instrumentation inst, File agentJar) throws IOException {
-        Class<?> bridge = loadedBridge();
-        if (bridge == null) {
-            Map<String, byte[]> classes = read(agentJar);
+    /**
+     * Makes {@code classes} visible from the boot class loader: those a previous agent in this JVM left there are
+     * kept, the others (all of them at a first start, an integration's added since at a later attach) are defined.
+     */
+    static void ensure(Instrumentation inst, File agentJar, List<String> classes) throws IOException {
+        List<String> missing = new ArrayList<>();
+        for (String name : classes) {
+            if (loaded(name) == null) {
+                missing.add(name);
+            }
+        }
+        if (!missing.isEmpty()) {
+            Map<String, byte[]> bytes = read(agentJar, missing);
             try {
-                defineInBootLoader(inst, classes);
+                defineInBootLoader(inst, bytes);
             } catch (Exception | LinkageError e) {
                 Log.debug("defining the bootstrap helpers directly failed (" + e + "); appending a jar instead");
-                inst.appendToBootstrapClassLoaderSearch(new JarFile(write(classes)));
+                inst.appendToBootstrapClassLoaderSearch(new JarFile(write(bytes)));
             }
-            bridge = loadedBridge();
-            if (bridge == null) {
-                throw new IllegalStateException("the bootstrap helpers did not become visible");
+            for (String name : missing) {
+                if (loaded(name) == null) {
+                    throw new IllegalStateException("the bootstrap helper " + name + " did not become visible");
+                }
             }
+        }
+        Class<?> bridge = loaded(BRIDGE);
+        if (bridge == null) {
+            throw new IllegalStateException("the bootstrap bridge " + BRIDGE + " is not among " + classes);
         }
         int abi;
         try {
@@ -65,38 +83,19 @@ final class Bootstrap {
         }
     }
 
-    private static Class<?> loadedBridge() {
+    private static Class<?> loaded(String name) {
         try {
-            return Class.forName(BRIDGE, false, null);
+            return Class.forName(name, false, null);
         } catch (ClassNotFoundException e) {
             return null;
         }
     }
 
-    /**
-     * Every class under {@code bootstrap/} in the agent jar, supertypes first. Named rather than found by walking
-     * the jar: a walk creates an entry object for each of the jar's ~4,400 files, at premain, on the host's time.
-     * {@code BootstrapClassesTest} keeps this list equal to what the build compiles.
-     */
-    static final String[] CLASSES = {
-        "io.highwater.bootstrap.NettyHooks",
-        "io.highwater.bootstrap.NettyHooks$1",
-        "io.highwater.bootstrap.NettyCalls",
-        "io.highwater.bootstrap.ServletHooks",
-        "io.highwater.bootstrap.ServletHooks$1",
-        "io.highwater.bootstrap.ServletCalls",
-        "io.highwater.bootstrap.SocketWrites$Slot",
-        "io.highwater.bootstrap.SocketWrites",
-        "io.highwater.bootstrap.SocketHooks",
-        "io.highwater.bootstrap.SocketHooks$1",
-        "io.highwater.bootstrap.Bridge",
-    };
-
     /** The bootstrap helpers' class files, by class name. */
-    private static Map<String, byte[]> read(File agentJar) throws IOException {
+    private static Map<String, byte[]> read(File agentJar, List<String> names) throws IOException {
         Map<String, byte[]> classes = new LinkedHashMap<>();
         try (JarFile jar = new JarFile(agentJar)) {
-            for (String name : CLASSES) {
+            for (String name : names) {
                 JarEntry e = jar.getJarEntry(FOLDER + name.replace('.', '/') + ".class");
                 if (e == null) {
                     throw new IOException(agentJar + " lacks the bootstrap helper " + name);

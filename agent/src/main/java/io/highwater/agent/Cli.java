@@ -98,7 +98,7 @@ public final class Cli {
             try {
                 VirtualMachine vm = VirtualMachine.attach(d);
                 try {
-                    String active = vm.getSystemProperties().getProperty(AgentRuntime.MARKER);
+                    String active = vm.getSystemProperties().getProperty(AgentControl.MARKER);
                     state = active == null ? "-" : active;
                 } finally {
                     vm.detach();
@@ -115,7 +115,7 @@ public final class Cli {
         VirtualMachine vm = connect(pid);
         try {
             Properties props = vm.getSystemProperties();
-            String active = props.getProperty(AgentRuntime.MARKER);
+            String active = props.getProperty(AgentControl.MARKER);
             if (active != null) {
                 System.out.println("highwater " + active + " is already active in " + pid
                         + "; nothing changed (use status, or detach first)");
@@ -148,7 +148,7 @@ public final class Cli {
         VirtualMachine vm = connect(pid);
         try {
             Properties props = vm.getSystemProperties();
-            if (props.getProperty(AgentRuntime.MARKER) == null) {
+            if (props.getProperty(AgentControl.MARKER) == null) {
                 System.out.println("highwater is not active in " + pid);
                 return NOTHING_TO_DO;
             }

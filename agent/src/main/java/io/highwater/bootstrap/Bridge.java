@@ -1,7 +1,7 @@
 package io.highwater.bootstrap;
 
 /**
- * The one place where instrumented application classes meet the agent. It lives on the bootstrap class
+ * The agent's own part of the boot class path: which agent is active and how to reach it. It lives on the bootstrap class
  * path so that every class loader can see it; the agent's implementation lives in the agent's own class
  * loader and is plugged in here.
  *
@@ -11,29 +11,11 @@ package io.highwater.bootstrap;
  */
 public final class Bridge {
 
-    /** Bumped whenever a member of the bootstrap package changes shape. */
-    public static final int ABI = 6;
-
-    /** Never null: {@link NettyHooks#NOOP} when no agent is active. */
-    public static volatile NettyHooks netty = NettyHooks.NOOP;
-
-    /** Never null: {@link ServletHooks#NOOP} when no agent is active. */
-    public static volatile ServletHooks servlet = ServletHooks.NOOP;
-
-    /** Never null: {@link SocketHooks#NOOP} when no agent is active. */
-    public static volatile SocketHooks socket = SocketHooks.NOOP;
-
     /**
-     * How many servlet output streams are not ready right now ({@code isReady()} returned false and no later call
-     * returned true). The servlet write advice reads this first and goes no further while it is 0: no per-write
-     * look-up while no stream is not ready.
+     * Bumped whenever a member of a bootstrap package changes shape: this class's, or an integration's (each keeps
+     * its hooks in its own {@code bootstrap} package). A new integration's classes are new names and need no bump.
      */
-    public static final java.util.concurrent.atomic.AtomicInteger servletNotReady =
-            new java.util.concurrent.atomic.AtomicInteger();
-
-    /** How many threads are waiting for a container socket inside a blocking write right now (Tomcat). */
-    public static final java.util.concurrent.atomic.AtomicInteger servletBlocked =
-            new java.util.concurrent.atomic.AtomicInteger();
+    public static final int ABI = 7;
 
     /** Set while an agent instance is installed; holds its version, for "already attached" checks. */
     public static volatile String activeAgent;

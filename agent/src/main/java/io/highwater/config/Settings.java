@@ -22,17 +22,16 @@ public final class Settings {
     public static final String PREFIX = "highwater.";
     public static final String OTEL_PREFIX = PREFIX + "otel.";
 
-    /** Every known setting with its default; the README's table lists the same. */
+    /**
+     * The agent's own settings with their defaults; each integration adds its switch and its own (docs/settings.md
+     * lists them all).
+     */
     static final Map<String, String> DEFAULTS;
 
     static {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("highwater.enabled", "true");
-        d.put("highwater.netty.enabled", "true");
         d.put("highwater.netty.tolerance", "1.0");
-        d.put("highwater.servlet.enabled", "true");
-        d.put("highwater.socket.enabled", "true");
-        d.put("highwater.socket.sample", "10ms");
         d.put("highwater.connections.max", "10000");
         d.put("highwater.connections.top", "10");
         d.put("highwater.callsite.max", "200");
@@ -55,17 +54,27 @@ public final class Settings {
 
     private final Map<String, String> values;
     private final Map<String, String> otelOverrides;
+    private final Map<String, String> defaults;
 
-    private Settings(Map<String, String> values, Map<String, String> otelOverrides) {
+    private Settings(Map<String, String> values, Map<String, String> otelOverrides, Map<String, String> defaults) {
         this.values = values;
         this.otelOverrides = otelOverrides;
+        this.defaults = defaults;
     }
 
-    public static Settings fromEnvironment(String agentArgs) {
-        return load(agentArgs, System.getProperties().entrySet(), System.getenv());
+    /** @param more the integrations' settings with their defaults, beside the agent's own */
+    public static Settings fromEnvironment(String agentArgs, Map<String, String> more) {
+        return load(agentArgs, System.getProperties().entrySet(), System.getenv(), more);
     }
 
     static Settings load(String agentArgs, Set<Map.Entry<Object, Object>> sysProps, Map<String, String> env) {
+        return load(agentArgs, sysProps, env, Collections.<String, String>emptyMap());
+    }
+
+    static Settings load(String agentArgs, Set<Map.Entry<Object, Object>> sysProps, Map<String, String> env,
+                         Map<String, String> more) {
+        Map<String, String> known = new LinkedHashMap<>(DEFAULTS);
+        known.putAll(more);
         Map<String, String> merged = new LinkedHashMap<>();
         // lowest precedence first; later puts win
         for (Map.Entry<String, String> e : env.entrySet()) {
@@ -88,16 +97,16 @@ public final class Settings {
             String k = e.getKey();
             if (k.startsWith(OTEL_PREFIX)) {
                 otel.put(k.substring(PREFIX.length()), e.getValue());
-            } else if (DEFAULTS.containsKey(k)) {
+            } else if (known.containsKey(k)) {
                 values.put(k, e.getValue());
             } else {
                 unknown.add(k);
             }
         }
         for (String k : unknown) {
-            Log.warn("unknown setting " + k + " ignored (see the README's settings table)");
+            Log.warn("unknown setting " + k + " ignored (docs/settings.md lists them)");
         }
-        return new Settings(values, otel);
+        return new Settings(values, otel, known);
     }
 
     /** Parses {@code key=value;key=value}; a key without the {@code highwater.} prefix gets it. */
@@ -251,15 +260,15 @@ public final class Settings {
         return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
     }
 
-    private static String defaultOf(String key) {
-        String d = DEFAULTS.get(key);
+    private String defaultOf(String key) {
+        String d = defaults.get(key);
         if (d == null) {
             throw new IllegalArgumentException("not a setting: " + key);
         }
         return d;
     }
 
-    private static void bad(String key, String value, String expected) {
+    private void bad(String key, String value, String expected) {
         Log.warn("setting " + key + "='" + value + "' is not " + expected + "; using the default " + defaultOf(key));
     }
 }

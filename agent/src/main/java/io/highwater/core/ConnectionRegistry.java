@@ -88,6 +88,11 @@ public final class ConnectionRegistry {
         return used;
     }
 
+    /** How many connections it holds at most. */
+    public int max() {
+        return max;
+    }
+
     public int size() {
         return size.get();
     }

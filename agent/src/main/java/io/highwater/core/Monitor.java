@@ -1,8 +1,8 @@
 package io.highwater.core;
 
-import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -19,24 +19,55 @@ public final class Monitor {
     private final double tolerance;
     private final Clock clock;
     private final long stallNanos;
-    private final LongAdder[] ignoredBytes = new LongAdder[Signal.values().length];
-    private final LongAdder[] stalls = new LongAdder[Layer.values().length];
-    private final long[] endedPeak = new long[Layer.values().length];
+    private final LongAdder[] ignoredBytes = new LongAdder[Signal.MAX];
+    private final LongAdder[] stalls = new LongAdder[Layer.MAX];
+    private final long[] endedPeak = new long[Layer.MAX];
 
     /** Waits that ended before telemetry was ready, replayed into it once (bounded). */
     private static final int EARLY_WAITS_MAX = 4096;
     private final Object waitsLock = new Object();
-    private final List<Object[]> earlyWaits = new ArrayList<>();
+    private final List<EarlyWait> earlyWaits = new ArrayList<>();
     private volatile DrainWaits drainWaits;
     /** Episodes that ended before telemetry was ready, handed to it once (bounded; see endEpisode). */
     private static final int EARLY_EPISODES_MAX = 256;
-    private final List<Object[]> earlyEpisodes = new ArrayList<>();
+    private final List<EndedEpisode> earlyEpisodes = new ArrayList<>();
     /** Null until telemetry is ready. */
     private volatile EpisodeSink episodes;
     /** Run once, at the first sign of backpressure: the agent builds its telemetry then, not at start-up. */
     private volatile Runnable firstActivity;
     private volatile TraceLink.Probe traces = TraceLink.Probe.NONE;
     private volatile KernelSendQueues kernel;
+    private final List<ConnectionShare> shares = new CopyOnWriteArrayList<>();
+
+    /** A wait that ended before telemetry was ready. */
+    private static final class EarlyWait {
+        final Layer layer;
+        final double seconds;
+
+        EarlyWait(Layer layer, double seconds) {
+            this.layer = layer;
+            this.seconds = seconds;
+        }
+    }
+
+    /** An episode that ended before telemetry was ready: its connection's state does not change once ended. */
+    private static final class EndedEpisode {
+        final TrackedConnection connection;
+        final long endNanos;
+        final long pendingAtEnd;
+        final String error;
+
+        EndedEpisode(TrackedConnection connection, long endNanos, long pendingAtEnd, String error) {
+            this.connection = connection;
+            this.endNanos = endNanos;
+            this.pendingAtEnd = pendingAtEnd;
+            this.error = error;
+        }
+
+        void handTo(EpisodeSink sink) {
+            sink.ended(connection, endNanos, pendingAtEnd, error);
+        }
+    }
 
     public Monitor(ConnectionRegistry registry, CallSites callSites, Dropped dropped, StackInspector inspector,
                    RateLimiter captures, double tolerance, Clock clock, long stallNanos) {
@@ -60,31 +91,43 @@ public final class Monitor {
         return clock;
     }
 
+    /** How one integration's transports enter the model: {@code layer}'s connections, read through {@code probe}. */
+    public Tracker tracker(Layer layer, TransportProbe probe) {
+        return new Tracker(this, layer, probe);
+    }
+
     /** The tracked connection of {@code transport}, registering it (at its first stop signal, or first seen). */
-    public TrackedConnection track(Object transport, Layer layer, TransportProbe probe, SocketAddress peer,
-                                   SocketAddress local, boolean atStopSignal, long pendingNow) {
+    TrackedConnection track(Object transport, Layer layer, TransportProbe probe, boolean atStopSignal,
+                            long pendingNow) {
         TrackedConnection c = registry.get(transport);
         if (c != null) {
             return c;
         }
         activity();
-        return registry.register(transport, layer, probe, peer, local, atStopSignal, clock.nanoTime(), pendingNow);
+        return registry.register(transport, layer, probe, probe.peer(transport), probe.local(transport),
+                atStopSignal, clock.nanoTime(), pendingNow);
+    }
+
+    /**
+     * Lets {@code share}'s layer count what it holds for connections that another layer tracks (a Netty channel's
+     * outbound buffer under a Reactor or HTTP/2 stream entry): see {@link Snapshot}.
+     */
+    public void addShare(ConnectionShare share) {
+        shares.add(share);
+    }
+
+    public void removeShare(ConnectionShare share) {
+        shares.remove(share);
+    }
+
+    List<ConnectionShare> shares() {
+        return shares;
     }
 
     /** A stop signal: a wait begins, unless one is already running. */
     public void stop(TrackedConnection c, long pendingNow) {
-        long now = clock.nanoTime();
         c.observePending(pendingNow);
-        synchronized (c) {
-            if (c.waitStartNanos != 0) {
-                return;
-            }
-            c.waitStartNanos = now;
-            c.lastProgressNanos = now;
-            c.stallCounted = false;
-            c.waits++;
-            c.addEvent(TrackedConnection.EVENT_STOP, now);
-        }
+        c.beginWait(clock.nanoTime());
     }
 
     /**
@@ -93,16 +136,7 @@ public final class Monitor {
      */
     public void stopSince(TrackedConnection c, long pendingNow, long startNanos) {
         c.observePending(pendingNow);
-        synchronized (c) {
-            if (c.waitStartNanos != 0) {
-                return;
-            }
-            c.waitStartNanos = startNanos;
-            c.lastProgressNanos = startNanos;
-            c.stallCounted = false;
-            c.waits++;
-            c.addEvent(TrackedConnection.EVENT_STOP, startNanos);
-        }
+        c.beginWait(startNanos);
     }
 
     /**
@@ -111,6 +145,18 @@ public final class Monitor {
      */
     public void waited(Layer layer, long nanos) {
         recordWait(layer, nanos / 1e9);
+    }
+
+    /**
+     * A blocking write that was a wait returned: it drained, or it failed with {@code pendingLeft} bytes undelivered
+     * (the client went away mid-write), which ends the connection's episode.
+     */
+    public void blockingWriteReturned(TrackedConnection c, boolean failed, long pendingLeft) {
+        if (failed) {
+            closed(c, Math.max(0, pendingLeft));
+        } else {
+            go(c);
+        }
     }
 
     /** A go signal: the running wait ends and is recorded. */
@@ -125,9 +171,7 @@ public final class Monitor {
      * up to one tick later than the threshold, never earlier.
      */
     public void progress(TrackedConnection c) {
-        if (c.lastProgressNanos != TrackedConnection.PROGRESSED) {
-            c.lastProgressNanos = TrackedConnection.PROGRESSED;
-        }
+        c.markProgress();
     }
 
     /**
@@ -145,29 +189,18 @@ public final class Monitor {
     }
 
     private void endWait(TrackedConnection c, long now) {
-        long started;
-        synchronized (c) {
-            started = c.waitStartNanos;
-            if (started == 0) {
-                return;
-            }
-            c.waitStartNanos = 0;
-            c.calmSinceNanos = now;
-            c.episodeWaitNanos += now - started;
-            c.addEvent(TrackedConnection.EVENT_GO, now);
+        long waited = c.endWait(now);
+        if (waited >= 0) {
+            recordWait(c.layer(), waited / 1e9);
         }
-        recordWait(c.layer(), (now - started) / 1e9);
     }
 
     private void endEpisode(TrackedConnection c, long endNanos, long pendingAtEnd, String error) {
-        synchronized (c) {
-            if (c.ended) {
-                return;
-            }
-            c.ended = true;
+        if (!c.endEpisode()) {
+            return;
         }
         synchronized (endedPeak) {
-            int l = c.layer().ordinal();
+            int l = c.layer().index();
             endedPeak[l] = Math.max(endedPeak[l], c.peakPending());
         }
         EpisodeSink sink = episodes;
@@ -177,7 +210,7 @@ public final class Monitor {
                 if (sink == null) {
                     // the connection's episode state does not change once ended: the span can be built later
                     if (earlyEpisodes.size() < EARLY_EPISODES_MAX) {
-                        earlyEpisodes.add(new Object[] {c, endNanos, pendingAtEnd, error});
+                        earlyEpisodes.add(new EndedEpisode(c, endNanos, pendingAtEnd, error));
                     } else {
                         dropped.add(DropKind.SPAN);
                     }
@@ -210,9 +243,9 @@ public final class Monitor {
     /** Plugs in the span builder once telemetry is up; episodes that ended before are handed to it first. */
     public void attachEpisodes(EpisodeSink sink) {
         synchronized (waitsLock) {
-            for (Object[] e : earlyEpisodes) {
+            for (EndedEpisode e : earlyEpisodes) {
                 try {
-                    sink.ended((TrackedConnection) e[0], (Long) e[1], (Long) e[2], (String) e[3]);
+                    e.handTo(sink);
                 } catch (RuntimeException ignored) {
                     // as in endEpisode: one bad episode does not stop the others
                 }
@@ -260,11 +293,9 @@ public final class Monitor {
      */
     public void captureTrace(TrackedConnection c) {
         // once per episode: a respecting writer turns unwritable thousands of times a second
-        if (c.traceLooked) {
-            return;
+        if (c.lookForTrace()) {
+            c.traceLink(traces.current());
         }
-        c.traceLooked = true;
-        c.traceLink = traces.current();
     }
 
     public Dropped droppedCounter() {
@@ -287,20 +318,13 @@ public final class Monitor {
                 continue;
             }
             reconcile(c);
-            if (c.waitStartNanos != 0) {
-                if (sinceProgress(c, now) >= stallNanos) {
-                    synchronized (c) {
-                        if (c.waitStartNanos != 0 && !c.stallCounted) {
-                            c.stallCounted = true;
-                            c.stalled = true;
-                            stalls[c.layer().ordinal()].increment();
-                            c.addEvent(TrackedConnection.EVENT_STALL, now);
-                        }
-                    }
+            if (c.isWaiting()) {
+                if (c.sinceProgress(now) >= stallNanos && c.stallOnce(now)) {
+                    stalls[c.layer().index()].increment();
                 }
-            } else if (now - c.calmSinceNanos >= stallNanos && registry.evict(c)) {
+            } else if (c.calmFor(now, stallNanos) && registry.evict(c)) {
                 // drained for good: the episode ended when its last wait did
-                endEpisode(c, c.calmSinceNanos, Math.max(0, c.pendingBytes()), null);
+                endEpisode(c, c.calmSinceNanos(), Math.max(0, c.pendingBytes()), null);
             }
         }
     }
@@ -314,9 +338,9 @@ public final class Monitor {
      */
     private void reconcile(TrackedConnection c) {
         int state = c.transportStopState();
-        if (state > 0 && c.waitStartNanos == 0) {
+        if (state > 0 && !c.isWaiting()) {
             stop(c, Math.max(0, c.pendingBytes()));
-        } else if (state == 0 && c.waitStartNanos != 0) {
+        } else if (state == 0 && c.isWaiting()) {
             go(c);
         }
     }
@@ -326,28 +350,14 @@ public final class Monitor {
      * says that it began earlier.
      */
     public void foundAtAttach(TrackedConnection c, long pendingNow) {
-        c.foundAtAttach = true;
+        c.markFoundAtAttach();
         stop(c, pendingNow);
-    }
-
-    /**
-     * How long {@code c}'s wait has gone without progress at {@code now}, a tick's time. A drain marked since the
-     * last tick ({@link #progress}) becomes progress at this tick, here and nowhere else, so that no reader ever
-     * does arithmetic on the mark.
-     */
-    private static long sinceProgress(TrackedConnection c, long now) {
-        long last = c.lastProgressNanos;
-        if (last == TrackedConnection.PROGRESSED) {
-            c.lastProgressNanos = now;
-            return 0;
-        }
-        return now - last;
     }
 
     /** The highest pending bytes of any episode that has ended on this layer. */
     public long endedEpisodePeak(Layer layer) {
         synchronized (endedPeak) {
-            return endedPeak[layer.ordinal()];
+            return endedPeak[layer.index()];
         }
     }
 
@@ -363,7 +373,7 @@ public final class Monitor {
         }
         List<TrackedConnection> suspects = null;
         for (TrackedConnection c : all) {
-            if (c.waitStartNanos != 0 && sinceProgress(c, now) >= stallNanos / 2) {
+            if (c.isWaiting() && c.sinceProgress(now) >= stallNanos / 2) {
                 if (suspects == null) {
                     suspects = new ArrayList<>();
                 }
@@ -379,22 +389,21 @@ public final class Monitor {
             if (q == null) {
                 continue;
             }
-            if (c.lastKernelQueued >= 0 && q < c.lastKernelQueued) {
-                c.lastProgressNanos = now;
+            if (c.kernelQueueShrank(q)) {
+                c.progressAt(now);
             }
-            c.lastKernelQueued = q;
         }
     }
 
     public long stalls(Layer layer) {
-        return stalls[layer.ordinal()].sum();
+        return stalls[layer.index()].sum();
     }
 
     /** Plugs in the histogram once telemetry is up; waits that ended before are replayed into it. */
     public void attachDrainWaits(DrainWaits sink) {
         synchronized (waitsLock) {
-            for (Object[] w : earlyWaits) {
-                sink.record((Layer) w[0], (Double) w[1]);
+            for (EarlyWait w : earlyWaits) {
+                sink.record(w.layer, w.seconds);
             }
             earlyWaits.clear();
             drainWaits = sink;
@@ -412,7 +421,7 @@ public final class Monitor {
             sink = drainWaits;
             if (sink == null) {
                 if (earlyWaits.size() < EARLY_WAITS_MAX) {
-                    earlyWaits.add(new Object[] {layer, seconds});
+                    earlyWaits.add(new EarlyWait(layer, seconds));
                 }
                 return;
             }
@@ -457,8 +466,8 @@ public final class Monitor {
      */
     public void ignoredWrite(TrackedConnection connection, Signal signal, long bytes, StackInspector.Result walked) {
         activity();
-        ignoredBytes[signal.ordinal()].add(bytes);
-        CallSite site = connection != null ? connection.lastSite : null;
+        ignoredBytes[signal.index()].add(bytes);
+        CallSite site = connection != null ? connection.lastSite() : null;
         if (walked != null) {
             site = callSites.site(signal, walked.function);
         } else if ((connection != null && site == null) || captures.tryAcquire()) {
@@ -469,10 +478,7 @@ public final class Monitor {
             site = callSites.unknown(signal);
         }
         if (connection != null) {
-            connection.lastSite = site;
-            // single writer: a connection's writes reach the transport on one thread at a time
-            connection.episodeIgnoredWrites++;
-            connection.episodeIgnoredBytes += bytes;
+            connection.ignored(site, bytes);
         }
         site.recordWrite();
     }
@@ -487,6 +493,6 @@ public final class Monitor {
     }
 
     public long ignoredBytes(Signal signal) {
-        return ignoredBytes[signal.ordinal()].sum();
+        return ignoredBytes[signal.index()].sum();
     }
 }

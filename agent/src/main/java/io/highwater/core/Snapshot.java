@@ -3,106 +3,202 @@ package io.highwater.core;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.PriorityQueue;
 
 /**
- * Pending bytes of every tracked connection, read once per collection from the transports' own accounting:
- * the total per layer and the top N connections.
+ * Pending bytes of every tracked connection, read once per collection from the transports' own accounting: the
+ * total per layer and the top N connections.
+ *
+ * <p>A connection can be held in several layers at once (a Reactor queue above a Netty channel, HTTP/2 streams
+ * above their connection's outbound buffer): its tracked entries are grouped by {@link
+ * TrackedConnection#connectionKey()}, and each layer that registered a {@link ConnectionShare} and does not track the
+ * group itself is asked what it holds for it. A layer's total is then the sum of its shares over all connections,
+ * and the top N are chosen by what the connection holds in all layers together; no byte is in two layers.
  */
 public final class Snapshot {
 
-    /** One connection of the top N. */
-    public static final class Entry {
-        public final TrackedConnection connection;
+    /** One layer's part of a connection. */
+    public static final class Share {
+        public final Layer layer;
         public final long pendingBytes;
 
-        Entry(TrackedConnection connection, long pendingBytes) {
-            this.connection = connection;
+        Share(Layer layer, long pendingBytes) {
+            this.layer = layer;
             this.pendingBytes = pendingBytes;
         }
     }
 
-    private static final Comparator<Entry> BY_PENDING = Comparator.comparingLong(e -> e.pendingBytes);
+    /** One connection of the top N: what it holds in all layers, and in each. */
+    public static final class Entry {
+        /** The connection's first tracked entry: its addresses name it. */
+        public final TrackedConnection connection;
+        /** All layers together. */
+        public final long pendingBytes;
+        /** Per layer, largest first; never empty. */
+        public final List<Share> shares;
 
-    private final long[] pendingByLayer = new long[Layer.values().length];
-    private final int[] connectionsByLayer = new int[Layer.values().length];
-    private final int[] blockedByLayer = new int[Layer.values().length];
-    private final long[] oldestWaitNanosByLayer = new long[Layer.values().length];
-    private final long[] peakByLayer = new long[Layer.values().length];
-    private final List<Entry> top;
-
-    private Snapshot(List<Entry> top) {
-        this.top = top;
+        Entry(TrackedConnection connection, long pendingBytes, List<Share> shares) {
+            this.connection = connection;
+            this.pendingBytes = pendingBytes;
+            this.shares = shares;
+        }
     }
 
-    public static Snapshot take(ConnectionRegistry registry, int topN, long nowNanos) {
-        PriorityQueue<Entry> heap = new PriorityQueue<>(Math.max(1, topN), BY_PENDING);
+    /** A connection while the snapshot is taken. */
+    private static final class Group {
+        final TrackedConnection first;
+        final long[] byLayer = new long[Layer.MAX];
+        /** Layers that track this connection themselves, as bits of their index. */
+        int tracked;
+        long total;
+
+        Group(TrackedConnection first) {
+            this.first = first;
+        }
+
+        void add(Layer layer, long bytes) {
+            byLayer[layer.index()] += bytes;
+            total += bytes;
+        }
+
+        Entry entry() {
+            List<Share> shares = new ArrayList<>(2);
+            for (int i = 0; i < byLayer.length; i++) {
+                if (byLayer[i] > 0) {
+                    shares.add(new Share(Layer.byIndex(i), byLayer[i]));
+                }
+            }
+            shares.sort(Collections.reverseOrder(Comparator.comparingLong(s -> s.pendingBytes)));
+            return new Entry(first, total, Collections.unmodifiableList(shares));
+        }
+    }
+
+    private static final Comparator<Group> BY_TOTAL = Comparator.comparingLong(g -> g.total);
+
+    private final long[] pendingByLayer = new long[Layer.MAX];
+    private final int[] connectionsByLayer = new int[Layer.MAX];
+    private final int[] blockedByLayer = new int[Layer.MAX];
+    private final long[] oldestWaitNanosByLayer = new long[Layer.MAX];
+    private final long[] peakByLayer = new long[Layer.MAX];
+    private List<Entry> top = Collections.emptyList();
+
+    private Snapshot() {
+    }
+
+    public static Snapshot take(Monitor monitor, int topN, long nowNanos) {
+        return take(monitor.registry(), monitor.shares(), topN, nowNanos);
+    }
+
+    static Snapshot take(ConnectionRegistry registry, List<ConnectionShare> shareProviders, int topN, long nowNanos) {
+        Snapshot s = new Snapshot();
         List<TrackedConnection> live = registry.live();
-        long[] pending = new long[Layer.values().length];
-        int[] count = new int[Layer.values().length];
-        int[] blocked = new int[Layer.values().length];
-        long[] oldest = new long[Layer.values().length];
-        long[] peak = new long[Layer.values().length];
+        Map<Object, Group> groups = new HashMap<>(live.size() * 2);
         for (TrackedConnection c : live) {
             long p = c.pendingBytes();
-            if (p < 0) {
+            Object key = c.connectionKey();
+            if (p < 0 || key == null) {
                 continue;
             }
             c.observePending(p);
-            int layer = c.layer().ordinal();
-            peak[layer] = Math.max(peak[layer], c.peakPending());
-            pending[layer] += p;
-            count[layer]++;
+            int layer = c.layer().index();
+            s.peakByLayer[layer] = Math.max(s.peakByLayer[layer], c.peakPending());
+            s.pendingByLayer[layer] += p;
+            s.connectionsByLayer[layer]++;
             long waitStart = c.waitStartNanos();
             if (waitStart != 0) {
-                blocked[layer]++;
-                oldest[layer] = Math.max(oldest[layer], nowNanos - waitStart);
+                s.blockedByLayer[layer]++;
+                s.oldestWaitNanosByLayer[layer] = Math.max(s.oldestWaitNanosByLayer[layer], nowNanos - waitStart);
             }
-            if (topN > 0 && p > 0) {
-                if (heap.size() < topN) {
-                    heap.add(new Entry(c, p));
-                } else if (heap.peek().pendingBytes < p) {
-                    heap.poll();
-                    heap.add(new Entry(c, p));
+            Group g = groups.get(key);
+            if (g == null) {
+                g = new Group(c);
+                groups.put(key, g);
+            }
+            g.tracked |= 1 << layer;
+            g.add(c.layer(), p);
+        }
+        if (!shareProviders.isEmpty()) {
+            for (Map.Entry<Object, Group> e : groups.entrySet()) {
+                if (e.getKey() instanceof FourTuple || e.getKey() instanceof TrackedConnection) {
+                    continue;
+                }
+                Group g = e.getValue();
+                for (ConnectionShare share : shareProviders) {
+                    int layer = share.layer().index();
+                    if ((g.tracked & (1 << layer)) != 0) {
+                        continue;
+                    }
+                    long b = readShare(share, e.getKey());
+                    if (b > 0) {
+                        g.add(share.layer(), b);
+                        s.pendingByLayer[layer] += b;
+                    }
                 }
             }
         }
-        List<Entry> top = new ArrayList<>(heap);
-        top.sort(Collections.reverseOrder(BY_PENDING));
-        Snapshot s = new Snapshot(Collections.unmodifiableList(top));
-        System.arraycopy(pending, 0, s.pendingByLayer, 0, pending.length);
-        System.arraycopy(count, 0, s.connectionsByLayer, 0, count.length);
-        System.arraycopy(blocked, 0, s.blockedByLayer, 0, blocked.length);
-        System.arraycopy(oldest, 0, s.oldestWaitNanosByLayer, 0, oldest.length);
-        System.arraycopy(peak, 0, s.peakByLayer, 0, peak.length);
+        if (topN > 0) {
+            PriorityQueue<Group> heap = new PriorityQueue<>(topN, BY_TOTAL);
+            for (Group g : groups.values()) {
+                if (g.total <= 0) {
+                    continue;
+                }
+                if (heap.size() < topN) {
+                    heap.add(g);
+                } else if (heap.peek().total < g.total) {
+                    heap.poll();
+                    heap.add(g);
+                }
+            }
+            List<Group> chosen = new ArrayList<>(heap);
+            chosen.sort(Collections.reverseOrder(BY_TOTAL));
+            List<Entry> entries = new ArrayList<>(chosen.size());
+            for (Group g : chosen) {
+                entries.add(g.entry());
+            }
+            s.top = Collections.unmodifiableList(entries);
+        }
         return s;
     }
 
+    private static long readShare(ConnectionShare share, Object connection) {
+        try {
+            return share.bytesFor(connection);
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** What the layer holds: its tracked connections', and its shares of connections other layers track. */
     public long pendingBytes(Layer layer) {
-        return pendingByLayer[layer.ordinal()];
+        return pendingByLayer[layer.index()];
     }
 
     public int trackedConnections(Layer layer) {
-        return connectionsByLayer[layer.ordinal()];
+        return connectionsByLayer[layer.index()];
     }
 
     /** The highest pending bytes any tracked connection reached in its current episode (seen at every write). */
     public long peakConnectionPending(Layer layer) {
-        return peakByLayer[layer.ordinal()];
+        return peakByLayer[layer.index()];
     }
 
     /** Connections in a stop state right now. */
     public int blocked(Layer layer) {
-        return blockedByLayer[layer.ordinal()];
+        return blockedByLayer[layer.index()];
     }
 
     /** Age of the longest still-running wait, 0 when none. */
     public long oldestWaitNanos(Layer layer) {
-        return oldestWaitNanosByLayer[layer.ordinal()];
+        return oldestWaitNanosByLayer[layer.index()];
     }
 
-    /** The top N connections by pending bytes, largest first; connections with nothing pending are left out. */
+    /**
+     * The top N connections by what they hold in all layers together, largest first; connections with nothing
+     * pending are left out.
+     */
     public List<Entry> top() {
         return top;
     }

@@ -28,41 +28,41 @@ public final class TrackedConnection extends WeakReference<Object> {
             AtomicLongFieldUpdater.newUpdater(TrackedConnection.class, "peakPending");
 
     /** The site most recently attributed to an ignored write on this connection. */
-    volatile CallSite lastSite;
+    private volatile CallSite lastSite;
 
     // The episode: from the first stop signal until the connection has been calm (not waiting) for one stall
     // threshold, or closes. Within it, waits run from a stop signal to the next go signal. Transitions happen
     // under this object's lock (stop and go may come from different threads); the timer reads the volatiles.
-    final long episodeStartNanos;
-    final long pendingAtStart;
-    volatile long peakPending;
+    private final long episodeStartNanos;
+    private final long pendingAtStart;
+    private volatile long peakPending;
     /** When the episode's pending bytes were last raised to {@link #peakPending}. */
     private volatile long peakAtNanos;
     /** Start of the current wait, 0 when not waiting. */
-    volatile long waitStartNanos;
+    private volatile long waitStartNanos;
     /** When the current wait last drained, or {@link #PROGRESSED} when it drained since the timer's last tick. */
-    volatile long lastProgressNanos;
+    private volatile long lastProgressNanos;
     /** End of the last wait: the connection has been calm since then. */
-    volatile long calmSinceNanos;
-    volatile long episodeWaitNanos;
-    volatile long episodeIgnoredWrites;
-    volatile long episodeIgnoredBytes;
-    volatile int waits;
-    volatile boolean stalled;
+    private volatile long calmSinceNanos;
+    private volatile long episodeWaitNanos;
+    private volatile long episodeIgnoredWrites;
+    private volatile long episodeIgnoredBytes;
+    private volatile int waits;
+    private volatile boolean stalled;
     /** The agent found this connection already under pressure when it attached: its first wait began earlier. */
-    volatile boolean foundAtAttach;
+    private volatile boolean foundAtAttach;
     /** Bytes queued when the transport began to fail its queued messages (a close), 0 if it did not. */
     private volatile long pendingAtFailure;
     /** The kernel's send queue when last looked at for stall detection, -1 before the first look. */
-    long lastKernelQueued = -1;
+    private long lastKernelQueued = -1;
     /** Whether the current wait has been counted as a stall (at most once per wait). */
-    boolean stallCounted;
+    private boolean stallCounted;
     /** The application's trace context at the episode's first stop or ignored write, if it had one. */
-    volatile TraceLink traceLink;
+    private volatile TraceLink traceLink;
     /** Whether {@link #traceLink} was looked for already (the look-up runs once per episode). */
-    volatile boolean traceLooked;
+    private volatile boolean traceLooked;
     /** Whether the episode has ended (closed, evicted, or the agent stopped): it ends exactly once. */
-    boolean ended;
+    private boolean ended;
 
     /**
      * The kinds of moments an episode summarises for its span: however many thousand stop/go cycles a respecting
@@ -121,6 +121,22 @@ public final class TrackedConnection extends WeakReference<Object> {
         return t != null && probe.isOpen(t);
     }
 
+    /**
+     * What names this connection across layers: the transport's own connection object where it has one (a Netty
+     * channel), its addresses otherwise, itself when it has neither. Null when the transport is gone.
+     */
+    public Object connectionKey() {
+        Object t = get();
+        if (t == null) {
+            return null;
+        }
+        Object k = probe.connection(t);
+        if (k != null) {
+            return k;
+        }
+        return peer != null || local != null ? new FourTuple(local, peer) : this;
+    }
+
     public InetSocketAddress peerSocketAddress() {
         return peer instanceof InetSocketAddress ? (InetSocketAddress) peer : null;
     }
@@ -160,8 +176,125 @@ public final class TrackedConnection extends WeakReference<Object> {
         return peakAtNanos;
     }
 
+
+    // ---------------------------------------------------------------- transitions, driven by the Monitor
+
+    /** A wait begins at {@code startNanos}, unless one is running; whether it began. */
+    synchronized boolean beginWait(long startNanos) {
+        if (waitStartNanos != 0) {
+            return false;
+        }
+        waitStartNanos = startNanos;
+        lastProgressNanos = startNanos;
+        stallCounted = false;
+        waits++;
+        addEvent(EVENT_STOP, startNanos);
+        return true;
+    }
+
+    /** The running wait ends at {@code nowNanos}; its length, or -1 when none was running. */
+    synchronized long endWait(long nowNanos) {
+        long started = waitStartNanos;
+        if (started == 0) {
+            return -1;
+        }
+        waitStartNanos = 0;
+        calmSinceNanos = nowNanos;
+        episodeWaitNanos += nowNanos - started;
+        addEvent(EVENT_GO, nowNanos);
+        return nowNanos - started;
+    }
+
+    /** Bytes drained while waiting: no clock read, the timer's next tick takes the mark as progress at that tick. */
+    void markProgress() {
+        if (lastProgressNanos != PROGRESSED) {
+            lastProgressNanos = PROGRESSED;
+        }
+    }
+
+    /** Progress seen at {@code nowNanos} by other means (the kernel's send queue shrank). */
+    void progressAt(long nowNanos) {
+        lastProgressNanos = nowNanos;
+    }
+
+    /**
+     * How long the wait has gone without progress at {@code nowNanos}, a tick's time. A drain marked since the
+     * last tick becomes progress at this tick, here and nowhere else, so that no reader does arithmetic on the mark.
+     */
+    long sinceProgress(long nowNanos) {
+        long last = lastProgressNanos;
+        if (last == PROGRESSED) {
+            lastProgressNanos = nowNanos;
+            return 0;
+        }
+        return nowNanos - last;
+    }
+
+    /** The running wait is a stall: true the first time for this wait, when it must be counted. */
+    synchronized boolean stallOnce(long nowNanos) {
+        if (waitStartNanos == 0 || stallCounted) {
+            return false;
+        }
+        stallCounted = true;
+        stalled = true;
+        addEvent(EVENT_STALL, nowNanos);
+        return true;
+    }
+
+    /** Whether the connection has not waited for {@code nanos} at {@code nowNanos}. */
+    boolean calmFor(long nowNanos, long nanos) {
+        return waitStartNanos == 0 && nowNanos - calmSinceNanos >= nanos;
+    }
+
+    long calmSinceNanos() {
+        return calmSinceNanos;
+    }
+
+    /** The kernel's send queue now: whether it shrank since the last look (the reader is reading). */
+    boolean kernelQueueShrank(long queued) {
+        boolean shrank = lastKernelQueued >= 0 && queued < lastKernelQueued;
+        lastKernelQueued = queued;
+        return shrank;
+    }
+
+    /** The episode ends: true exactly once. */
+    synchronized boolean endEpisode() {
+        if (ended) {
+            return false;
+        }
+        ended = true;
+        return true;
+    }
+
+    /**
+     * One ignored write attributed to {@code site}. Single writer: a connection's writes reach its transport on one
+     * thread at a time.
+     */
+    void ignored(CallSite site, long bytes) {
+        lastSite = site;
+        episodeIgnoredWrites++;
+        episodeIgnoredBytes += bytes;
+    }
+
+    void markFoundAtAttach() {
+        foundAtAttach = true;
+    }
+
+    /** Whether the trace context is still to be looked for (once per episode); marks it looked for. */
+    boolean lookForTrace() {
+        if (traceLooked) {
+            return false;
+        }
+        traceLooked = true;
+        return true;
+    }
+
+    void traceLink(TraceLink link) {
+        traceLink = link;
+    }
+
     /** Called under this object's lock. */
-    void addEvent(int kind, long nowNanos) {
+    private void addEvent(int kind, long nowNanos) {
         long millis = Math.min(Math.max(0, nowNanos - episodeStartNanos) / 1_000_000, Integer.MAX_VALUE);
         switch (kind) {
             case EVENT_STOP:

@@ -1,8 +1,10 @@
 package io.highwater.core;
 
+import java.net.SocketAddress;
+
 /**
- * Reads a transport's own accounting at collection time (for Netty, the {@code ChannelOutboundBuffer}'s
- * pending bytes). One instance per layer; implementations must be thread-safe and must not throw.
+ * Reads a transport's own accounting (for Netty, the {@code ChannelOutboundBuffer}'s pending bytes) and tells what
+ * connection it belongs to. One instance per layer; implementations must be thread-safe and must not throw.
  */
 public interface TransportProbe {
 
@@ -12,11 +14,27 @@ public interface TransportProbe {
     /** False once the connection is closed: it then leaves the registry. */
     boolean isOpen(Object transport);
 
+    /** The peer's address, read once when the connection is tracked; null when unknown. */
+    SocketAddress peer(Object transport);
+
+    /** The local (server) address, read once when the connection is tracked; null when unknown. */
+    SocketAddress local(Object transport);
+
     /**
      * Whether the transport holds this connection in a stop state right now: 1 yes, 0 no, -1 when it cannot tell
      * (then the agent relies on the signals it saw). Read by the agent's timer, to catch up with a missed signal.
      */
     default int stopState(Object transport) {
         return -1;
+    }
+
+    /**
+     * What identifies the connection across layers, when the transport knows better than its addresses: for
+     * Netty-based stacks the connection's {@code Channel} (an HTTP/2 stream's parent), so that a Reactor queue,
+     * an HTTP/2 stream and the channel's outbound buffer add up to one connection. Null: the connection is its
+     * addresses ({@link TrackedConnection#connectionKey()}).
+     */
+    default Object connection(Object transport) {
+        return null;
     }
 }

@@ -122,16 +122,22 @@ public final class AdviceTransformer implements ClassFileTransformer {
         retransform(inst, loaded);
     }
 
-    /** Removes this transformer and puts the original bytecode back into every target that is loaded. */
-    public void uninstall(Instrumentation inst) {
+    /**
+     * Removes this transformer and puts the original bytecode back into every target that is loaded; returns the
+     * names of the classes it restored.
+     */
+    public List<String> uninstall(Instrumentation inst) {
         inst.removeTransformer(this);
         List<Class<?>> loaded = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
             if (match(c.getName().replace('.', '/')) != null) {
                 loaded.add(c);
+                names.add(c.getName());
             }
         }
         retransform(inst, loaded);
+        return names;
     }
 
     private static void retransform(Instrumentation inst, List<Class<?>> classes) {

@@ -1,5 +1,7 @@
 package io.highwater.netty;
 
+import io.highwater.core.ConnectionShare;
+import io.highwater.core.Layer;
 import io.highwater.core.TransportProbe;
 
 import java.lang.invoke.MethodHandle;
@@ -14,13 +16,14 @@ import java.net.SocketAddress;
  * has its own), reached from any of that copy's classes. Used at collection time and on slow paths only; every
  * method answers a neutral value instead of throwing.
  */
-final class NettyAccess implements TransportProbe {
+final class NettyAccess implements TransportProbe, ConnectionShare {
 
     /** The handles of one Netty copy. */
     static final class Copy {
         /** The package prefix of the copy: "" for Netty itself, e.g. "io.grpc.netty.shaded." for a relocated one. */
         final String prefix;
         final Class<?> outboundHandler;
+        final Class<?> channelType;
         final MethodHandle totalPending;
         final MethodHandle bufferWritable;
         final MethodHandle bufferChannel;
@@ -49,6 +52,7 @@ final class NettyAccess implements TransportProbe {
             Class<?> loop = load(prefix + "io.netty.channel.EventLoop", loader);
             Class<?> executor = load(prefix + "io.netty.util.concurrent.EventExecutor", loader);
             outboundHandler = load(prefix + "io.netty.channel.ChannelOutboundHandler", loader);
+            channelType = channel;
             totalPending = pub.findVirtual(buffer, "totalPendingWriteBytes", MethodType.methodType(long.class));
             bufferWritable = pub.findVirtual(buffer, "isWritable", MethodType.methodType(boolean.class));
             Field f = buffer.getDeclaredField("channel");
@@ -141,6 +145,43 @@ final class NettyAccess implements TransportProbe {
         } catch (Throwable t) {
             return -1;
         }
+    }
+
+    @Override
+    public SocketAddress peer(Object buffer) {
+        Object channel = channelOfBuffer(buffer);
+        return channel == null ? null : remoteAddress(channel);
+    }
+
+    @Override
+    public SocketAddress local(Object buffer) {
+        Object channel = channelOfBuffer(buffer);
+        return channel == null ? null : localAddress(channel);
+    }
+
+    /** The channel: what other layers of a Netty-based stack (Reactor, HTTP/2 streams) name the connection by. */
+    @Override
+    public Object connection(Object buffer) {
+        return channelOfBuffer(buffer);
+    }
+
+    @Override
+    public Layer layer() {
+        return NettyIntegration.LAYER;
+    }
+
+    /** What the outbound buffer of {@code connection}, a channel of any Netty copy, holds; 0 for anything else. */
+    @Override
+    public long bytesFor(Object connection) {
+        if (!NettyAdapter.isNetty(connection.getClass().getName())) {
+            return 0;
+        }
+        Copy c = copy(connection);
+        if (c == null || !c.channelType.isInstance(connection)) {
+            return 0;
+        }
+        Object buffer = invoke(c.outboundBuffer, connection);
+        return buffer == null ? 0 : Math.max(0, pendingBytes(buffer));
     }
 
     /** The buffer's channel, or null when it cannot be read. */

@@ -1,13 +1,12 @@
 package io.highwater.netty;
 
-import io.highwater.bootstrap.NettyHooks;
+import io.highwater.netty.bootstrap.NettyHooks;
 import io.highwater.core.ConnectionRegistry;
 import io.highwater.core.Frameworks;
-import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
-import io.highwater.core.Signal;
 import io.highwater.core.StackInspector;
 import io.highwater.core.TrackedConnection;
+import io.highwater.core.Tracker;
 
 /**
  * Translates what the Netty advice sees into the neutral model. Every method runs on a slow path only: a write
@@ -45,10 +44,12 @@ public final class NettyAdapter implements NettyHooks {
     private final ConnectionRegistry registry;
     private final Frameworks frameworks;
     private final NettyAccess access = new NettyAccess();
+    private final Tracker tracker;
 
     public NettyAdapter(Monitor monitor) {
         this.monitor = monitor;
         this.registry = monitor.registry();
+        this.tracker = monitor.tracker(NettyIntegration.LAYER, access);
         this.frameworks = monitor.inspector().frameworks();
     }
 
@@ -77,7 +78,7 @@ public final class NettyAdapter implements NettyHooks {
         }
         long pendingBefore = access.pendingBytes(buffer);
         // registering here, not only at the stop signal, also picks up a channel whose stop signal the agent missed
-        TrackedConnection c = track(buffer, channel, false, pendingBefore);
+        TrackedConnection c = track(buffer, false, pendingBefore);
         if (c != null) {
             if (!c.isWaiting()) {
                 monitor.stop(c, pendingBefore);
@@ -105,7 +106,7 @@ public final class NettyAdapter implements NettyHooks {
         if (c != null) {
             monitor.captureTrace(c);
         }
-        monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, size, walked);
+        monitor.ignoredWrite(c, NettyIntegration.CHANNEL_UNWRITABLE, size, walked);
     }
 
     /** Whose write a write through {@code ctx} is, by the context's handler. */
@@ -135,7 +136,7 @@ public final class NettyAdapter implements NettyHooks {
                 monitor.go(c);
             }
         } else {
-            TrackedConnection c = track(buffer, channel, true, pending);
+            TrackedConnection c = track(buffer, true, pending);
             if (c != null) {
                 monitor.stop(c, pending);
                 monitor.captureTrace(c);
@@ -154,7 +155,7 @@ public final class NettyAdapter implements NettyHooks {
                 return;
             }
             long pending = access.pendingBytes(buffer);
-            c = track(buffer, channel, true, pending);
+            c = track(buffer, true, pending);
             if (c != null) {
                 monitor.stop(c, pending);
             }
@@ -196,19 +197,14 @@ public final class NettyAdapter implements NettyHooks {
             return;
         }
         long pending = access.pendingBytes(buffer);
-        TrackedConnection c = track(buffer, channel, true, pending);
+        TrackedConnection c = track(buffer, true, pending);
         if (c != null) {
             monitor.foundAtAttach(c, pending);
         }
     }
 
-    private TrackedConnection track(Object buffer, Object channel, boolean atStopSignal, long pending) {
-        TrackedConnection c = registry.get(buffer);
-        if (c != null) {
-            return c;
-        }
-        return monitor.track(buffer, Layer.NETTY, access, access.remoteAddress(channel),
-                access.localAddress(channel), atStopSignal, pending);
+    private TrackedConnection track(Object buffer, boolean atStopSignal, long pending) {
+        return tracker.track(buffer, atStopSignal, pending);
     }
 
     /** A class of Netty itself, of any copy (relocated ones keep {@code io.netty.} after their own prefix). */

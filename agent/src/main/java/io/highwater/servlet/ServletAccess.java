@@ -320,11 +320,13 @@ final class ServletAccess implements TransportProbe {
         }
     }
 
-    SocketAddress remoteAddress(Object transport) {
+    @Override
+    public SocketAddress peer(Object transport) {
         return address(transport, true);
     }
 
-    SocketAddress localAddress(Object transport) {
+    @Override
+    public SocketAddress local(Object transport) {
         return address(transport, false);
     }
 

@@ -1,14 +1,15 @@
 package io.highwater.servlet;
 
+import io.highwater.servlet.bootstrap.ServletCalls;
 import io.highwater.base.IdentityKey;
-import io.highwater.bootstrap.Bridge;
-import io.highwater.bootstrap.ServletHooks;
+import io.highwater.servlet.bootstrap.ServletHooks;
+import io.highwater.core.BlockedWrite;
 import io.highwater.core.Clock;
+import io.highwater.core.GatedMap;
 import io.highwater.core.ConnectionRegistry;
-import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
-import io.highwater.core.Signal;
 import io.highwater.core.TrackedConnection;
+import io.highwater.core.Tracker;
 
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
@@ -18,7 +19,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Translates what the servlet advice sees into the neutral model.
@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * <p><b>Async</b> (a stream with a {@code WriteListener}): stop is {@code isReady()} returning false, go the next
  * {@code isReady()} returning true (what {@code onWritePossible} sees); a write in between is an ignored write of
  * signal {@code output_not_ready}. The streams that are not ready are held weakly here, and their number is
- * mirrored in {@link Bridge#servletNotReady}, which the write advice reads first. A write the container refuses
+ * mirrored in {@code ServletCalls.notReadyStreams}, which the write advice reads first. A write the container refuses
  * ({@code IllegalStateException}, which {@code WritePendingException} is, on a stream in async mode) is an ignored
  * write too, whether or not the application asked {@code isReady()}: the containers refuse a write made while they
  * are not ready, or while the previous async write has not completed. Each application write is judged at most once
@@ -47,21 +47,13 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
     private final ConnectionRegistry registry;
     private final Clock clock;
     private final ServletAccess access;
-    /** Streams that are not ready: weak keys, swept by {@link #tick()}. */
-    private final ConcurrentHashMap<Object, Boolean> notReady = new ConcurrentHashMap<>();
-    /**
-     * A counting filter over the identity hashes of the streams in {@link #notReady}: while any stream of the JVM is
-     * not ready, every servlet write and every {@code isReady()} asks whether its own stream is one of them, and a
-     * busy server nearly always has some slow client. A zero slot answers "no" with one array read; only a non-zero
-     * slot goes on to the map, whose probe key is an allocation. Incremented before an entry is added, decremented
-     * after it is removed, so it never says "no" for a stream in the map.
-     */
-    private final AtomicIntegerArray notReadyFilter = new AtomicIntegerArray(FILTER_SLOTS);
-    private static final int FILTER_SLOTS = 4096;
+    private final Tracker tracker;
+    /** Streams that are not ready: weak keys, swept by {@link #tick()}; gate of every servlet write's advice. */
+    private final GatedMap<Boolean> notReady;
     /** Tomcat socket wrappers whose writing thread waits right now: removed by that thread. */
-    private final ConcurrentHashMap<Object, Boolean> blockedSockets = new ConcurrentHashMap<>();
+    private final GatedMap<Boolean> blockedSockets;
     /** Jetty blocking channel writes in progress: removed by the writing thread. */
-    private final ConcurrentHashMap<Object, InFlight> inFlight = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Object, BlockedWrite> inFlight = new ConcurrentHashMap<>();
     /** Tomcat: application arrays being passed down in slices, by response buffer; removed by the writing thread. */
     private final ConcurrentHashMap<Object, ArrayWrite> arrayWrites = new ConcurrentHashMap<>();
     /**
@@ -101,45 +93,24 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
         }
     }
 
-    /** One blocking write in progress. */
-    static final class InFlight {
-        final long startNanos;
-        final long bytes;
-        boolean promoted;
-        boolean ended;
-
-        InFlight(long startNanos, long bytes) {
-            this.startNanos = startNanos;
-            this.bytes = bytes;
-        }
-    }
-
     public ServletAdapter(Monitor monitor) {
         this.monitor = monitor;
         this.registry = monitor.registry();
         this.clock = monitor.clock();
         this.access = new ServletAccess(this);
+        this.tracker = monitor.tracker(ServletIntegration.LAYER, access);
+        // a stream that is not ready costs an entry whether or not the registry has room to track its connection:
+        // its writes are still judged and counted
+        int max = Math.max(monitor.registry().max(), 100_000);
+        this.notReady = new GatedMap<>(ServletCalls.notReadyStreams, true, max);
+        this.blockedSockets = new GatedMap<>(ServletCalls.blockedThreads, false, max);
     }
 
     // ---------------------------------------------------------------- async
 
-    private static int slot(int identityHash) {
-        return (identityHash ^ (identityHash >>> 12)) & (FILTER_SLOTS - 1);
-    }
-
-    private boolean mayBeNotReady(Object stream) {
-        return notReadyFilter.get(slot(System.identityHashCode(stream))) != 0;
-    }
-
     @Override
     public void notReady(Object stream) {
-        IdentityKey.Weak key = new IdentityKey.Weak(stream);
-        notReadyFilter.incrementAndGet(slot(key.hashCode()));
-        if (notReady.putIfAbsent(key, Boolean.TRUE) == null) {
-            Bridge.servletNotReady.incrementAndGet();
-        } else {
-            notReadyFilter.decrementAndGet(slot(key.hashCode()));
-        }
+        notReady.add(stream, Boolean.TRUE);
         TrackedConnection c = track(stream, true);
         if (c != null) {
             monitor.stop(c, access.pendingBytes(stream));
@@ -148,9 +119,7 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
 
     @Override
     public void ready(Object stream) {
-        if (mayBeNotReady(stream) && notReady.remove(new IdentityKey.Strong(stream)) != null) {
-            notReadyFilter.decrementAndGet(slot(System.identityHashCode(stream)));
-            Bridge.servletNotReady.decrementAndGet();
+        if (notReady.remove(stream) != null) {
             TrackedConnection c = registry.get(stream);
             if (c != null) {
                 monitor.go(c);
@@ -160,7 +129,7 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
 
     @Override
     public boolean writeWhileNotReady(Object stream, long bytes) {
-        if (!mayBeNotReady(stream) || !notReady.containsKey(new IdentityKey.Strong(stream))) {
+        if (!notReady.contains(stream)) {
             return false;
         }
         TrackedConnection c = track(stream, false);
@@ -169,7 +138,7 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
                 monitor.stop(c, access.pendingBytes(stream));
             }
         }
-        monitor.ignoredWrite(c, Signal.OUTPUT_NOT_READY, bytes);
+        monitor.ignoredWrite(c, ServletIntegration.OUTPUT_NOT_READY, bytes);
         return true;
     }
 
@@ -183,7 +152,7 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
         if (!(thrown instanceof IllegalStateException) || access.isBlocking(stream)) {
             return;
         }
-        monitor.ignoredWrite(track(stream, false), Signal.OUTPUT_NOT_READY, bytes);
+        monitor.ignoredWrite(track(stream, false), ServletIntegration.OUTPUT_NOT_READY, bytes);
     }
 
     @Override
@@ -191,9 +160,7 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
         if (!slicedWrites.isEmpty()) {
             slicedWrites.remove(new IdentityKey.Strong(stream));
         }
-        if (mayBeNotReady(stream) && notReady.remove(new IdentityKey.Strong(stream)) != null) {
-            notReadyFilter.decrementAndGet(slot(System.identityHashCode(stream)));
-            Bridge.servletNotReady.decrementAndGet();
+        if (notReady.remove(stream) != null) {
             TrackedConnection c = registry.get(stream);
             if (c != null) {
                 monitor.closed(c, 0);
@@ -209,8 +176,7 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
         if (c == null) {
             return;
         }
-        if (blockedSockets.putIfAbsent(new IdentityKey.Strong(socket), Boolean.TRUE) == null) {
-            Bridge.servletBlocked.incrementAndGet();
+        if (blockedSockets.add(socket, Boolean.TRUE)) {
             monitor.stop(c, 0);
         } else {
             // woken because the socket drained, wrote, and found it full again
@@ -220,21 +186,11 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
 
     @Override
     public void socketWriteReturned(Object socket, boolean failed) {
-        if (blockedSockets.remove(new IdentityKey.Strong(socket)) != null) {
-            Bridge.servletBlocked.decrementAndGet();
+        if (blockedSockets.remove(socket) != null) {
             TrackedConnection c = registry.get(socket);
             if (c != null) {
-                ended(c, failed, access.pendingBytes(socket));
+                monitor.blockingWriteReturned(c, failed, access.pendingBytes(socket));
             }
-        }
-    }
-
-    /** A wait ends: drained, or cut off with {@code pending} bytes undelivered (the client went away mid-write). */
-    private void ended(TrackedConnection c, boolean failed, long pending) {
-        if (failed) {
-            monitor.closed(c, Math.max(0, pending));
-        } else {
-            monitor.go(c);
         }
     }
 
@@ -244,7 +200,7 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
     public long blockingWriteBegins(Object stream, long bytes) {
         long now = clock.nanoTime();
         long token = now == 0 ? 1 : now;
-        inFlight.put(new IdentityKey.Strong(stream), new InFlight(token, bytes));
+        inFlight.put(new IdentityKey.Strong(stream), new BlockedWrite(token, bytes));
         return token;
     }
 
@@ -253,26 +209,21 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
         if (token == 0) {
             return;
         }
-        InFlight w = inFlight.remove(new IdentityKey.Strong(stream));
+        BlockedWrite w = inFlight.remove(new IdentityKey.Strong(stream));
         if (w == null) {
             return;
         }
-        boolean promoted;
-        synchronized (w) {
-            w.ended = true;
-            promoted = w.promoted;
-        }
-        if (promoted) {
+        if (w.end()) {
             TrackedConnection c = registry.get(stream);
             if (c != null) {
                 // the write's own bytes left the in-flight table above, so they are added back here
-                ended(c, failed, w.bytes + Math.max(0, access.pendingBytes(stream)));
+                monitor.blockingWriteReturned(c, failed, w.bytes() + Math.max(0, access.pendingBytes(stream)));
                 return;
             }
         }
-        long took = clock.nanoTime() - w.startNanos;
+        long took = clock.nanoTime() - w.startNanos();
         if (took >= BLOCKING_MIN_NANOS) {
-            monitor.waited(Layer.SERVLET, took);
+            monitor.waited(ServletIntegration.LAYER, took);
         }
     }
 
@@ -281,8 +232,8 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
         if (inFlight.isEmpty()) {
             return 0;
         }
-        InFlight w = inFlight.get(new IdentityKey.Strong(stream));
-        return w == null ? 0 : w.bytes;
+        BlockedWrite w = inFlight.get(new IdentityKey.Strong(stream));
+        return w == null ? 0 : w.bytes();
     }
 
     // ---------------------------------------------------------------- the application's bytes inside a write
@@ -349,21 +300,15 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
      */
     public void tick() {
         long now = clock.nanoTime();
-        for (Map.Entry<Object, InFlight> e : inFlight.entrySet()) {
-            InFlight w = e.getValue();
-            if (now - w.startNanos < BLOCKING_MIN_NANOS) {
+        for (Map.Entry<Object, BlockedWrite> e : inFlight.entrySet()) {
+            BlockedWrite w = e.getValue();
+            if (now - w.startNanos() < BLOCKING_MIN_NANOS || !w.promote()) {
                 continue;
             }
             Object stream = ((IdentityKey.Strong) e.getKey()).referent;
-            synchronized (w) {
-                if (w.ended || w.promoted) {
-                    continue;
-                }
-                w.promoted = true;
-            }
             TrackedConnection c = track(stream, true);
             if (c != null) {
-                monitor.stopSince(c, access.pendingBytes(stream), w.startNanos);
+                monitor.stopSince(c, access.pendingBytes(stream), w.startNanos());
             }
         }
         for (Iterator<Map.Entry<Object, WeakReference<Object>>> it = slicedWrites.entrySet().iterator(); it.hasNext(); ) {
@@ -372,25 +317,12 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
                 it.remove();
             }
         }
-        for (Iterator<Object> it = notReady.keySet().iterator(); it.hasNext(); ) {
-            Object k = it.next();
-            if (((IdentityKey.Weak) k).get() == null) {
-                it.remove();
-                // the key kept its referent's identity hash
-                notReadyFilter.decrementAndGet(slot(k.hashCode()));
-                Bridge.servletNotReady.decrementAndGet();
-            }
-        }
+        notReady.sweep();
     }
 
     /** Turns the hooks' global counters back to 0 (this agent is going away). */
     public void reset() {
-        Bridge.servletNotReady.addAndGet(-notReady.size());
         notReady.clear();
-        for (int i = 0; i < FILTER_SLOTS; i++) {
-            notReadyFilter.set(i, 0);
-        }
-        Bridge.servletBlocked.addAndGet(-blockedSockets.size());
         blockedSockets.clear();
         inFlight.clear();
         arrayWrites.clear();
@@ -398,11 +330,6 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
     }
 
     private TrackedConnection track(Object transport, boolean atStopSignal) {
-        TrackedConnection c = registry.get(transport);
-        if (c != null) {
-            return c;
-        }
-        return monitor.track(transport, Layer.SERVLET, access, access.remoteAddress(transport),
-                access.localAddress(transport), atStopSignal, access.pendingBytes(transport));
+        return tracker.track(transport, atStopSignal);
     }
 }

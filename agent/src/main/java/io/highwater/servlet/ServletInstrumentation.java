@@ -130,6 +130,11 @@ public final class ServletInstrumentation {
     private ServletInstrumentation() {
     }
 
+    /** The start-up line's claim: only the container versions the tests run on. */
+    static String watching() {
+        return "servlet containers: tomcat 9.0 and 11.0, jetty 12 ee10, undertow 2.3 (javax and jakarta)";
+    }
+
     /** Every servlet transformation target. */
     public static List<AdviceTransformer.Target> targets(InstrumentationReport report) {
         List<AdviceTransformer.Target> out = new ArrayList<>();

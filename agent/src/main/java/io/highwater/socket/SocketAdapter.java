@@ -1,17 +1,18 @@
 package io.highwater.socket;
 
-import io.highwater.bootstrap.SocketHooks;
-import io.highwater.bootstrap.SocketWrites;
+import io.highwater.socket.bootstrap.SocketHooks;
+import io.highwater.socket.bootstrap.SocketWrites;
 import io.highwater.core.Clock;
 import io.highwater.core.Frameworks;
+import io.highwater.core.GatedMap;
 import io.highwater.core.ConnectionRegistry;
-import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
-import io.highwater.core.Signal;
 import io.highwater.core.TrackedConnection;
+import io.highwater.core.Tracker;
 import io.highwater.core.TransportProbe;
 
 import java.lang.ref.WeakReference;
+import java.net.SocketAddress;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -51,12 +52,12 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
     private final StackWalker walker = StackWalker.getInstance();
     /** The one list of frameworks (with the user's additions): a channel written from their frames is theirs. */
     private final Frameworks frameworks;
-    private final int maxWaits;
+    private final Tracker tracker;
 
     /** Blocking writes reported as waiting, by socket; guarded by itself. */
     private final Map<Object, Blocked> blocked = new IdentityHashMap<>();
     /** Non-blocking channels in a wait, by channel; guarded by itself. */
-    private final Map<Object, NioWait> nioWaits = new IdentityHashMap<>();
+    private final GatedMap<NioWait> nioWaits;
     /** Channels whose writes belong to a framework (true) or to the application (false); guarded by itself. */
     private final Map<Object, Boolean> owners = new WeakHashMap<>();
     /**
@@ -103,7 +104,8 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
         this.registry = monitor.registry();
         this.clock = monitor.clock();
         this.frameworks = monitor.inspector().frameworks();
-        this.maxWaits = maxWaits;
+        this.tracker = monitor.tracker(SocketIntegration.LAYER, this);
+        this.nioWaits = new GatedMap<>(SocketWrites.nioWaiting, false, maxWaits);
         long now = clock.nanoTime();
         for (int i = 0; i < TICK_RING; i++) {
             tickNanos[i] = now;
@@ -187,11 +189,11 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
             }
             return;
         }
-        if (failed && b.connection != null) {
-            // cut off mid-write (the peer went away): the episode ends with the call's bytes undelivered
-            monitor.closed(b.connection, b.bytes);
+        if (b.connection != null) {
+            // cut off mid-write (the peer went away), the episode ends with the call's bytes undelivered
+            monitor.blockingWriteReturned(b.connection, failed, b.bytes);
         } else {
-            drained(b.connection, b.sinceNanos);
+            drained(null, b.sinceNanos);
         }
     }
 
@@ -200,7 +202,7 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
         if (connection != null) {
             monitor.go(connection);
         } else {
-            monitor.waited(Layer.SOCKET, clock.nanoTime() - sinceNanos);
+            monitor.waited(SocketIntegration.LAYER, clock.nanoTime() - sinceNanos);
         }
     }
 
@@ -212,10 +214,7 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
         if (seen != null && seen.get() == channel) {
             return;
         }
-        NioWait w;
-        synchronized (nioWaits) {
-            w = nioWaits.get(channel);
-        }
+        NioWait w = nioWaits.get(channel);
         if (w == null) {
             if (left > 0 && !ownedByFramework(channel)) {
                 waitBegins(channel, left);
@@ -223,7 +222,7 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
             return;
         }
         // the channel said stop and no selector has said go since: this write did not wait
-        monitor.ignoredWrite(w.connection, Signal.SOCKET_FULL, written + left);
+        monitor.ignoredWrite(w.connection, SocketIntegration.SOCKET_FULL, written + left);
         if (left == 0) {
             waitEnds(channel);
         } else {
@@ -249,12 +248,8 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
 
     private void waitBegins(Object channel, long pending) {
         TrackedConnection c = track(channel, pending);
-        NioWait w = new NioWait(c, clock.nanoTime(), pending);
-        synchronized (nioWaits) {
-            if (nioWaits.size() >= maxWaits || nioWaits.putIfAbsent(channel, w) != null) {
-                return;
-            }
-            SocketWrites.nioWaiting.incrementAndGet();
+        if (!nioWaits.add(channel, new NioWait(c, clock.nanoTime(), pending))) {
+            return;
         }
         if (c != null) {
             monitor.stop(c, pending);
@@ -262,15 +257,10 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
     }
 
     private void waitEnds(Object channel) {
-        NioWait w;
-        synchronized (nioWaits) {
-            w = nioWaits.remove(channel);
-            if (w == null) {
-                return;
-            }
-            SocketWrites.nioWaiting.decrementAndGet();
+        NioWait w = nioWaits.remove(channel);
+        if (w != null) {
+            drained(w.connection, w.sinceNanos);
         }
-        drained(w.connection, w.sinceNanos);
     }
 
     private boolean ownedByFramework(Object channel) {
@@ -304,26 +294,17 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
 
     /** The agent's main timer: waits of channels that closed leave the wait table. */
     public void tick() {
-        List<Object> closed = new ArrayList<>();
-        synchronized (nioWaits) {
-            for (Object channel : nioWaits.keySet()) {
-                if (!access.isOpen(channel)) {
-                    closed.add(channel);
-                }
+        for (Object channel : nioWaits.keys()) {
+            if (!access.isOpen(channel)) {
+                waitEnds(channel);
             }
-        }
-        for (Object channel : closed) {
-            waitEnds(channel);
         }
     }
 
     /** Stops watching: the advice goes quiet, waits are forgotten (the monitor ends their episodes). */
     public void reset() {
         SocketWrites.active = false;
-        synchronized (nioWaits) {
-            SocketWrites.nioWaiting.addAndGet(-nioWaits.size());
-            nioWaits.clear();
-        }
+        nioWaits.clear();
         synchronized (blocked) {
             blocked.clear();
         }
@@ -337,10 +318,8 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
                 return b.bytes;
             }
         }
-        synchronized (nioWaits) {
-            NioWait w = nioWaits.get(transport);
-            return w == null ? 0 : w.pending;
-        }
+        NioWait w = nioWaits.get(transport);
+        return w == null ? 0 : w.pending;
     }
 
     @Override
@@ -348,12 +327,17 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
         return access.isOpen(transport);
     }
 
+    @Override
+    public SocketAddress peer(Object transport) {
+        return access.remoteAddress(transport);
+    }
+
+    @Override
+    public SocketAddress local(Object transport) {
+        return access.localAddress(transport);
+    }
+
     private TrackedConnection track(Object socket, long pending) {
-        TrackedConnection c = registry.get(socket);
-        if (c != null) {
-            return c;
-        }
-        return monitor.track(socket, Layer.SOCKET, this, access.remoteAddress(socket), access.localAddress(socket),
-                true, pending);
+        return tracker.track(socket, true, pending);
     }
 }

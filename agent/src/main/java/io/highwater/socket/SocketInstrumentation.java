@@ -2,7 +2,7 @@ package io.highwater.socket;
 
 import io.highwater.instrument.AdviceTransformer;
 import io.highwater.instrument.InstrumentationReport;
-import io.highwater.bootstrap.SocketWrites;
+import io.highwater.socket.bootstrap.SocketWrites;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;

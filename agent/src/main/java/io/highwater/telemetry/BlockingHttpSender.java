@@ -1,6 +1,7 @@
 package io.highwater.telemetry;
 
-import io.highwater.bootstrap.SocketWrites;
+import io.highwater.base.AgentTimer;
+import io.highwater.socket.bootstrap.SocketWrites;
 import io.highwater.config.Settings;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.common.export.Compressor;

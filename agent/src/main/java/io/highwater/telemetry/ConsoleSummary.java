@@ -24,7 +24,7 @@ public final class ConsoleSummary implements Runnable {
     private final Monitor monitor;
     private final Set<Layer> layers;
     private final MemoryLimits limits;
-    private final long[] peak = new long[Layer.values().length];
+    private final long[] peak = new long[Layer.MAX];
     private final io.highwater.core.KernelSendQueues kernel = io.highwater.core.KernelSendQueues.linux();
     private boolean quiet = true;
 
@@ -37,7 +37,7 @@ public final class ConsoleSummary implements Runnable {
     @Override
     public void run() {
         try {
-            print(Snapshot.take(monitor.registry(), CONNECTIONS_SHOWN, monitor.clock().nanoTime()));
+            print(Snapshot.take(monitor, CONNECTIONS_SHOWN, monitor.clock().nanoTime()));
         } catch (RuntimeException e) {
             Log.once("console", "console summary failed: " + e);
         }
@@ -47,7 +47,7 @@ public final class ConsoleSummary implements Runnable {
         List<CallSite> sites = monitor.callSites().all();
         for (Layer layer : layers) {
             long pending = s.pendingBytes(layer);
-            int i = layer.ordinal();
+            int i = layer.index();
             // between two prints a pile-up can come and go: connections keep their own peak, seen at every write
             peak[i] = Math.max(Math.max(peak[i], monitor.endedEpisodePeak(layer)),
                     Math.max(pending, s.peakConnectionPending(layer)));
@@ -61,7 +61,7 @@ public final class ConsoleSummary implements Runnable {
                     layer.id(), s.trackedConnections(layer), s.blocked(layer), s.oldestWaitNanos(layer) / 1e9,
                     monitor.stalls(layer), bytes(pending), bytes(peak[i]),
                     bytes(limits.maxHeap()), bytes(limits.maxDirect())));
-            for (Signal signal : Signal.values()) {
+            for (Signal signal : Signal.all()) {
                 if (signal.layer() != layer) {
                     continue;
                 }
@@ -97,12 +97,25 @@ public final class ConsoleSummary implements Runnable {
             for (Snapshot.Entry e : s.top()) {
                 if (e.connection.layer() == layer) {
                     Long k = queued.get(e.connection);
-                    Log.info(String.format(Locale.ROOT, "  %s:%d -> :%d  %s pending in the process%s",
+                    Log.info(String.format(Locale.ROOT, "  %s:%d -> :%d  %s pending in the process%s%s",
                             e.connection.peerAddress(), e.connection.peerPort(), e.connection.serverPort(),
-                            bytes(e.pendingBytes), k == null ? "" : ", " + bytes(k) + " in the kernel's send queue"));
+                            bytes(e.pendingBytes), shares(e),
+                            k == null ? "" : ", " + bytes(k) + " in the kernel's send queue"));
                 }
             }
         }
+    }
+
+    /** The layers' parts, when more than one layer holds bytes of the connection. */
+    private static String shares(Snapshot.Entry e) {
+        if (e.shares.size() < 2) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(" (");
+        for (Snapshot.Share share : e.shares) {
+            b.append(b.length() > 2 ? ", " : "").append(share.layer.id()).append(' ').append(bytes(share.pendingBytes));
+        }
+        return b.append(')').toString();
     }
 
     private static boolean hasSites(List<CallSite> sites, Layer layer) {

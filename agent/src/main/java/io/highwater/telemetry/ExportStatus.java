@@ -1,5 +1,6 @@
 package io.highwater.telemetry;
 
+import io.highwater.base.AgentTimer;
 import io.highwater.base.Log;
 import io.highwater.core.DropKind;
 import io.highwater.core.Dropped;

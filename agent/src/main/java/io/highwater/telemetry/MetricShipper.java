@@ -1,5 +1,6 @@
 package io.highwater.telemetry;
 
+import io.highwater.base.AgentTimer;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.common.export.MemoryMode;
 import io.opentelemetry.sdk.metrics.Aggregation;

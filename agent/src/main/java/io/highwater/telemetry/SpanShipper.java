@@ -1,5 +1,6 @@
 package io.highwater.telemetry;
 
+import io.highwater.base.AgentTimer;
 import io.highwater.core.DropKind;
 import io.highwater.core.Dropped;
 import io.opentelemetry.context.Context;

@@ -1,5 +1,6 @@
 package io.highwater.telemetry;
 
+import io.highwater.base.AgentTimer;
 import io.highwater.base.Log;
 import io.highwater.core.CallSite;
 import io.highwater.core.DropKind;
@@ -27,7 +28,6 @@ import java.net.URI;
 
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -58,13 +58,7 @@ public final class Telemetry implements AutoCloseable {
     /** 1 ms to 5 min: a hiccup, a slow phone, a stalled reader. */
     static final List<Double> DRAIN_WAIT_BUCKETS = Collections.unmodifiableList(Arrays.asList(
             0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0));
-    private static final Map<Layer, Attributes> LAYER_ATTRIBUTES = new EnumMap<>(Layer.class);
-
-    static {
-        for (Layer l : Layer.values()) {
-            LAYER_ATTRIBUTES.put(l, Attributes.of(LAYER, l.id()));
-        }
-    }
+    private static final Map<Layer, Attributes> LAYER_ATTRIBUTES = new ConcurrentHashMap<>();
 
     private final OpenTelemetrySdk sdk;
     private final String endpoint;
@@ -238,7 +232,7 @@ public final class Telemetry implements AutoCloseable {
         meter.counterBuilder("backpressure.ignored.bytes").setUnit("By")
                 .setDescription("Bytes of writes made after the transport said stop, beyond the tolerance")
                 .buildWithCallback(m -> {
-                    for (Signal s : Signal.values()) {
+                    for (Signal s : Signal.all()) {
                         if (layers.contains(s.layer())) {
                             m.record(monitor.ignoredBytes(s), Attributes.of(LAYER, s.layer().id(), SIGNAL, s.id()));
                         }
@@ -283,7 +277,11 @@ public final class Telemetry implements AutoCloseable {
                 .buildObserver();
         ObservableLongMeasurement perConnection = meter.gaugeBuilder("backpressure.connection.pending.bytes").ofLongs()
                 .setUnit("By")
-                .setDescription("Bytes queued in the process for the top connections by pending bytes")
+                .setDescription("Bytes queued in the process for the top connections, per layer that holds them")
+                .buildObserver();
+        ObservableLongMeasurement perConnectionTotal = meter.gaugeBuilder("backpressure.connection.total_pending.bytes")
+                .ofLongs().setUnit("By")
+                .setDescription("Bytes queued in the process for the top connections, all layers together")
                 .buildObserver();
         KernelSendQueues kernel = KernelSendQueues.linux();
         monitor.attachKernelQueues(kernel);
@@ -295,7 +293,7 @@ public final class Telemetry implements AutoCloseable {
                 .setDescription("Bytes in the kernel's send queue (not yet acknowledged by the peer) of the top connections")
                 .buildObserver();
         meter.batchCallback(() -> {
-            Snapshot s = Snapshot.take(monitor.registry(), topN, monitor.clock().nanoTime());
+            Snapshot s = Snapshot.take(monitor, topN, monitor.clock().nanoTime());
             for (Layer layer : layers) {
                 Attributes a = layerAttributes(layer);
                 pending.record(s.pendingBytes(layer), a);
@@ -304,7 +302,10 @@ public final class Telemetry implements AutoCloseable {
             }
             List<TrackedConnection> top = new java.util.ArrayList<>();
             for (Snapshot.Entry e : s.top()) {
-                perConnection.record(e.pendingBytes, connectionAttributes(e.connection));
+                for (Snapshot.Share share : e.shares) {
+                    perConnection.record(share.pendingBytes, connectionAttributes(e.connection, share.layer));
+                }
+                perConnectionTotal.record(e.pendingBytes, peerAttributes(e.connection).build());
                 top.add(e.connection);
             }
             if (kernel != null && !top.isEmpty()) {
@@ -312,11 +313,11 @@ public final class Telemetry implements AutoCloseable {
                     kernelQueued.record(q.getValue(), connectionAttributes(q.getKey()));
                 }
             }
-        }, pending, perConnection, blocked, oldestWait, kernelQueued);
+        }, pending, perConnection, perConnectionTotal, blocked, oldestWait, kernelQueued);
     }
 
     private static Attributes layerAttributes(Layer layer) {
-        return LAYER_ATTRIBUTES.get(layer);
+        return LAYER_ATTRIBUTES.computeIfAbsent(layer, l -> Attributes.of(LAYER, l.id()));
     }
 
     private static Attributes attributesOf(CallSite site) {
@@ -324,7 +325,16 @@ public final class Telemetry implements AutoCloseable {
     }
 
     static Attributes connectionAttributes(TrackedConnection c) {
-        io.opentelemetry.api.common.AttributesBuilder b = Attributes.builder().put(LAYER, c.layer().id());
+        return connectionAttributes(c, c.layer());
+    }
+
+    static Attributes connectionAttributes(TrackedConnection c, Layer layer) {
+        return peerAttributes(c).put(LAYER, layer.id()).build();
+    }
+
+    /** What names a connection: its peer and the server port, without a layer. */
+    static io.opentelemetry.api.common.AttributesBuilder peerAttributes(TrackedConnection c) {
+        io.opentelemetry.api.common.AttributesBuilder b = Attributes.builder();
         if (c.peerAddress() != null) {
             b.put(PEER_ADDRESS, c.peerAddress());
         }
@@ -334,7 +344,7 @@ public final class Telemetry implements AutoCloseable {
         if (c.serverPort() >= 0) {
             b.put(SERVER_PORT, c.serverPort());
         }
-        return b.build();
+        return b;
     }
 
     public String endpoint() {

@@ -1,7 +1,8 @@
 package com.example.export;
 
+import io.highwater.core.TestLayers;
+
 import io.highwater.core.Monitor;
-import io.highwater.core.Signal;
 import io.highwater.core.StackInspector;
 import io.highwater.core.TrackedConnection;
 
@@ -15,7 +16,7 @@ public final class ExportJob {
 
     public static void writeRowsIgnoringBackpressure(Monitor monitor, TrackedConnection c, int writes) {
         for (int i = 0; i < writes; i++) {
-            monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, 100);
+            monitor.ignoredWrite(c, TestLayers.CHANNEL_UNWRITABLE, 100);
         }
     }
 

@@ -6,22 +6,36 @@ import io.highwater.bootstrap.Bridge;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
-import java.util.Arrays;
 import java.util.Set;
 import java.util.TreeSet;
 
 class BootstrapClassesTest {
 
-    /** The agent defines exactly the classes it names: a helper added without its name would be missing at run time. */
+    /**
+     * The agent defines exactly the classes the integrations name, and the Bridge: a helper added without its name
+     * would be missing at run time, in the application's class loaders, as a NoClassDefFoundError inside advice.
+     */
     @Test
     void theNamedBootstrapClassesAreExactlyTheCompiledOnes() throws Exception {
-        File folder = new File(Bridge.class.getResource("Bridge.class").toURI()).getParentFile();
+        File root = new File(Bridge.class.getResource("Bridge.class").toURI()).getParentFile().getParentFile();
         Set<String> compiled = new TreeSet<>();
-        for (String file : folder.list()) {
+        collect(new File(root, "bootstrap"), "io.highwater.bootstrap.", compiled);
+        for (File pkg : root.listFiles(File::isDirectory)) {
+            collect(new File(pkg, "bootstrap"), "io.highwater." + pkg.getName() + ".bootstrap.", compiled);
+        }
+        assertThat(compiled).contains("io.highwater.bootstrap.Bridge", "io.highwater.netty.bootstrap.NettyCalls");
+        assertThat(new TreeSet<>(Integrations.bootstrapClasses(Integrations.all()))).isEqualTo(compiled);
+    }
+
+    private static void collect(File folder, String prefix, Set<String> out) {
+        String[] files = folder.list();
+        if (files == null) {
+            return;
+        }
+        for (String file : files) {
             if (file.endsWith(".class")) {
-                compiled.add("io.highwater.bootstrap." + file.substring(0, file.length() - ".class".length()));
+                out.add(prefix + file.substring(0, file.length() - ".class".length()));
             }
         }
-        assertThat(new TreeSet<>(Arrays.asList(Bootstrap.CLASSES))).isEqualTo(compiled);
     }
 }

@@ -1,8 +1,8 @@
 package io.highwater.agent;
 
-import io.highwater.bootstrap.NettyCalls;
-import io.highwater.bootstrap.ServletCalls;
-import io.highwater.bootstrap.SocketWrites;
+import io.highwater.netty.bootstrap.NettyCalls;
+import io.highwater.servlet.bootstrap.ServletCalls;
+import io.highwater.socket.bootstrap.SocketWrites;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -14,7 +14,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every way from the advice's helpers into the agent proper (through {@code Bridge}) is a method the JIT must not
+ * Every way from the advice's helpers into the agent proper (through their integration's {@code hooks}) is a method the JIT must not
  * inline: the advice is inlined into the host's hottest methods, and a slow path that runs often would otherwise
  * take the agent's code along into them (BENCHMARKS.md, "Streaming"). {@code SlowPathInliningTest} in the
  * integration tests checks that the JVM honours the annotation for the helpers as the agent defines them.
@@ -28,7 +28,8 @@ class SlowPathCallsTest {
         for (Class<?> helper : List.of(NettyCalls.class, ServletCalls.class, SocketWrites.class)) {
             List<String> intoTheAgent = new ArrayList<>();
             for (Map.Entry<String, ClassFile.MethodInfo> m : read(helper).methods.entrySet()) {
-                if (m.getValue().staticFieldsRead.stream().anyMatch(f -> f.startsWith("io/highwater/bootstrap/Bridge."))) {
+                // each integration's hooks field is its one way into the agent
+                if (m.getValue().staticFieldsRead.stream().anyMatch(f -> f.matches("io/highwater/\\w+/bootstrap/\\w+\\.hooks"))) {
                     intoTheAgent.add(m.getKey());
                     assertThat(m.getValue().annotations).as(helper.getSimpleName() + "." + m.getKey())
                             .contains(DONT_INLINE);

@@ -40,24 +40,24 @@ class EpisodeTest {
     }
 
     private TrackedConnection track(Object transport) {
-        return monitor.track(transport, Layer.NETTY, probes, null, null, true, 0);
+        return monitor.track(transport, TestLayers.NETTY, probes, true, 0);
     }
 
     private Snapshot snapshot() {
-        return Snapshot.take(registry, 10, now.get());
+        return Snapshot.take(registry, Collections.<ConnectionShare>emptyList(), 10, now.get());
     }
 
     @Test
     void stopThenGoRecordsOneWait() {
         TrackedConnection c = track(new Object());
         monitor.stop(c, 70_000);
-        assertThat(snapshot().blocked(Layer.NETTY)).isEqualTo(1);
+        assertThat(snapshot().blocked(TestLayers.NETTY)).isEqualTo(1);
         now.addAndGet(2 * SECOND);
-        assertThat(snapshot().oldestWaitNanos(Layer.NETTY)).isEqualTo(2 * SECOND);
+        assertThat(snapshot().oldestWaitNanos(TestLayers.NETTY)).isEqualTo(2 * SECOND);
         monitor.go(c);
         assertThat(waits).containsExactly(2.0);
-        assertThat(snapshot().blocked(Layer.NETTY)).isZero();
-        assertThat(snapshot().oldestWaitNanos(Layer.NETTY)).isZero();
+        assertThat(snapshot().blocked(TestLayers.NETTY)).isZero();
+        assertThat(snapshot().oldestWaitNanos(TestLayers.NETTY)).isZero();
         assertThat(c.pendingAtStart()).isZero();
         assertThat(c.peakPending()).isEqualTo(70_000);
         assertThat(c.episodeWaitNanos()).isEqualTo(2 * SECOND);
@@ -90,10 +90,10 @@ class EpisodeTest {
         Object transport = new Object();
         TrackedConnection c = track(transport);
         probes.stopped.put(transport, 1);
-        assertThat(snapshot().blocked(Layer.NETTY)).as("no stop signal seen yet").isZero();
+        assertThat(snapshot().blocked(TestLayers.NETTY)).as("no stop signal seen yet").isZero();
         monitor.tick();
         assertThat(c.isWaiting()).isTrue();
-        assertThat(snapshot().blocked(Layer.NETTY)).isEqualTo(1);
+        assertThat(snapshot().blocked(TestLayers.NETTY)).isEqualTo(1);
         now.addAndGet(SECOND);
         probes.stopped.put(transport, 0);
         monitor.tick();
@@ -121,7 +121,7 @@ class EpisodeTest {
         assertThat(c.isWaiting()).isTrue();
         assertThat(c.peakPending()).isEqualTo(390_000_000L);
         now.addAndGet(3 * SECOND);
-        assertThat(snapshot().oldestWaitNanos(Layer.NETTY)).isEqualTo(3 * SECOND);
+        assertThat(snapshot().oldestWaitNanos(TestLayers.NETTY)).isEqualTo(3 * SECOND);
     }
 
     @Test
@@ -138,9 +138,9 @@ class EpisodeTest {
         assertThat(ended).containsExactly(2 * SECOND + " 300000 process shutting down with 300000 bytes pending");
         // the export that follows: still holding, still blocked, its wait as old as it is
         Snapshot s = snapshot();
-        assertThat(s.pendingBytes(Layer.NETTY)).isEqualTo(300_000);
-        assertThat(s.blocked(Layer.NETTY)).isEqualTo(1);
-        assertThat(s.oldestWaitNanos(Layer.NETTY)).isEqualTo(2 * SECOND);
+        assertThat(s.pendingBytes(TestLayers.NETTY)).isEqualTo(300_000);
+        assertThat(s.blocked(TestLayers.NETTY)).isEqualTo(1);
+        assertThat(s.oldestWaitNanos(TestLayers.NETTY)).isEqualTo(2 * SECOND);
         assertThat(waits).as("a wait cut short by the agent's end is no ended wait").isEmpty();
     }
 
@@ -195,19 +195,19 @@ class EpisodeTest {
         monitor.stop(c, 1);
         now.addAndGet(STALL - 1);
         monitor.tick();
-        assertThat(monitor.stalls(Layer.NETTY)).isZero();
+        assertThat(monitor.stalls(TestLayers.NETTY)).isZero();
         now.addAndGet(1);
         monitor.tick();
         now.addAndGet(STALL);
         monitor.tick();
-        assertThat(monitor.stalls(Layer.NETTY)).isEqualTo(1);
+        assertThat(monitor.stalls(TestLayers.NETTY)).isEqualTo(1);
         assertThat(c.stalled()).isTrue();
         // a new wait may stall again
         monitor.go(c);
         monitor.stop(c, 1);
         now.addAndGet(STALL);
         monitor.tick();
-        assertThat(monitor.stalls(Layer.NETTY)).isEqualTo(2);
+        assertThat(monitor.stalls(TestLayers.NETTY)).isEqualTo(2);
     }
 
     @Test
@@ -219,8 +219,8 @@ class EpisodeTest {
             monitor.progress(c);
             monitor.tick();
         }
-        assertThat(monitor.stalls(Layer.NETTY)).isZero();
-        assertThat(snapshot().blocked(Layer.NETTY)).isEqualTo(1);
+        assertThat(monitor.stalls(TestLayers.NETTY)).isZero();
+        assertThat(snapshot().blocked(TestLayers.NETTY)).isEqualTo(1);
     }
 
     @Test
@@ -238,19 +238,20 @@ class EpisodeTest {
         monitor.tick();
         now.addAndGet(STALL - 1);
         monitor.tick();
-        assertThat(monitor.stalls(Layer.NETTY)).isZero();
+        assertThat(monitor.stalls(TestLayers.NETTY)).isZero();
         now.addAndGet(1);
         monitor.tick();
-        assertThat(monitor.stalls(Layer.NETTY)).isEqualTo(1);
+        assertThat(monitor.stalls(TestLayers.NETTY)).isEqualTo(1);
     }
 
     @Test
     void aShrinkingKernelSendQueueIsProgressToo(@TempDir Path dir)
             throws Exception {
         Path tcp = dir.resolve("tcp");
-        TrackedConnection c = monitor.track(new Object(), Layer.NETTY, probes,
-                new InetSocketAddress("127.0.0.1", 0xD431), new InetSocketAddress("127.0.0.1", 0x1F90),
-                true, 0);
+        Object transport = new Object();
+        probes.peers.put(transport, new InetSocketAddress("127.0.0.1", 0xD431));
+        probes.locals.put(transport, new InetSocketAddress("127.0.0.1", 0x1F90));
+        TrackedConnection c = monitor.track(transport, TestLayers.NETTY, probes, true, 0);
         monitor.attachKernelQueues(new KernelSendQueues(Collections.singletonList(tcp)));
         monitor.stop(c, 1);
         String head = "  sl  local_address rem_address   st tx_queue rx_queue\n";
@@ -268,13 +269,13 @@ class EpisodeTest {
             now.addAndGet(STALL / 2);
             monitor.tick();
         }
-        assertThat(monitor.stalls(Layer.NETTY)).isZero();
+        assertThat(monitor.stalls(TestLayers.NETTY)).isZero();
         // the queue stops shrinking: the reader stopped, that is a stall
         now.addAndGet(STALL);
         monitor.tick();
         now.addAndGet(STALL);
         monitor.tick();
-        assertThat(monitor.stalls(Layer.NETTY)).isEqualTo(1);
+        assertThat(monitor.stalls(TestLayers.NETTY)).isEqualTo(1);
     }
 
     @Test
@@ -308,7 +309,7 @@ class EpisodeTest {
                 clockReads.incrementAndGet();
                 return now.get();
             }, STALL);
-        TrackedConnection c = early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
+        TrackedConnection c = early.track(new Object(), TestLayers.NETTY, probes, true, 0);
         early.stop(c, 1);
         now.addAndGet(SECOND);
         early.go(c);
@@ -321,8 +322,8 @@ class EpisodeTest {
     void ignoredWritesAreCountedIntoTheEpisode() {
         TrackedConnection c = track(new Object());
         monitor.stop(c, 1);
-        monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, 100);
-        monitor.ignoredWrite(c, Signal.CHANNEL_UNWRITABLE, 50);
+        monitor.ignoredWrite(c, TestLayers.CHANNEL_UNWRITABLE, 100);
+        monitor.ignoredWrite(c, TestLayers.CHANNEL_UNWRITABLE, 50);
         assertThat(c.episodeIgnoredWrites()).isEqualTo(2);
         assertThat(c.episodeIgnoredBytes()).isEqualTo(150);
     }
@@ -334,7 +335,7 @@ class EpisodeTest {
                 clockReads.incrementAndGet();
                 return now.get();
             }, STALL);
-        TrackedConnection c = early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
+        TrackedConnection c = early.track(new Object(), TestLayers.NETTY, probes, true, 0);
         early.stop(c, 5_000);
         now.addAndGet(SECOND);
         early.closed(c, 4_000);
@@ -343,7 +344,7 @@ class EpisodeTest {
                 (conn == c) + " " + (end - conn.episodeStartNanos()) + " " + pending + " " + error));
         assertThat(ended).containsExactly("true " + SECOND + " 4000 connection closed with 4000 bytes still pending");
 
-        TrackedConnection d = early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
+        TrackedConnection d = early.track(new Object(), TestLayers.NETTY, probes, true, 0);
         early.closed(d, 0);
         assertThat(ended).hasSize(2);
     }
@@ -358,10 +359,10 @@ class EpisodeTest {
         AtomicLong runs = new AtomicLong();
         early.onFirstActivity(runs::incrementAndGet);
         assertThat(runs).hasValue(0);
-        TrackedConnection c = early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
-        early.track(new Object(), Layer.NETTY, probes, null, null, true, 0);
+        TrackedConnection c = early.track(new Object(), TestLayers.NETTY, probes, true, 0);
+        early.track(new Object(), TestLayers.NETTY, probes, true, 0);
         early.stop(c, 1);
-        early.waited(Layer.SERVLET, SECOND);
+        early.waited(TestLayers.SERVLET, SECOND);
         assertThat(runs).hasValue(1);
 
         Monitor servletOnly = new Monitor(registry, new CallSites(10, dropped), dropped,
@@ -371,7 +372,7 @@ class EpisodeTest {
             }, STALL);
         AtomicLong waits = new AtomicLong();
         servletOnly.onFirstActivity(waits::incrementAndGet);
-        servletOnly.waited(Layer.SERVLET, SECOND);
+        servletOnly.waited(TestLayers.SERVLET, SECOND);
         assertThat(waits).hasValue(1);
     }
 }

@@ -17,7 +17,7 @@ class KernelSendQueuesTest {
     private final ConnectionRegistry registry = new ConnectionRegistry(10, dropped);
 
     private TrackedConnection connection(String local, int localPort, String peer, int peerPort) {
-        return registry.register(new Object(), Layer.NETTY, Probes.FIXED, new InetSocketAddress(peer, peerPort),
+        return registry.register(new Object(), TestLayers.NETTY, Probes.FIXED, new InetSocketAddress(peer, peerPort),
                 new InetSocketAddress(local, localPort), true, 0, 0);
     }
 

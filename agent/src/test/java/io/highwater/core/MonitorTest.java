@@ -32,18 +32,18 @@ class MonitorTest {
     @Test
     void ignoredWritesNameTheApplicationFrameAndCountBytes() {
         Monitor m = monitor(1.0, 10, 10);
-        TrackedConnection c = registry.register(new Object(), Layer.NETTY, Probes.FIXED, null, null, true, 0, 0);
+        TrackedConnection c = registry.register(new Object(), TestLayers.NETTY, Probes.FIXED, null, null, true, 0, 0);
         ExportJob.writeRowsIgnoringBackpressure(m, c, 3);
         CallSite site = c.lastSite();
         assertThat(site.function()).isEqualTo(ExportJob.class.getName() + ".writeRowsIgnoringBackpressure");
         assertThat(site.writes()).isEqualTo(3);
-        assertThat(m.ignoredBytes(Signal.CHANNEL_UNWRITABLE)).isEqualTo(300);
+        assertThat(m.ignoredBytes(TestLayers.CHANNEL_UNWRITABLE)).isEqualTo(300);
     }
 
     @Test
     void whileCaptureIsRateLimitedCountsStayExactOnTheLastSite() {
         Monitor m = monitor(1.0, 1, 10);
-        TrackedConnection c = registry.register(new Object(), Layer.NETTY, Probes.FIXED, null, null, true, 0, 0);
+        TrackedConnection c = registry.register(new Object(), TestLayers.NETTY, Probes.FIXED, null, null, true, 0, 0);
         // the bucket holds one second of permits; exhaust it, then every further write must reuse the last site
         ExportJob.writeRowsIgnoringBackpressure(m, c, 150);
         assertThat(m.callSites().all()).extracting(CallSite::writes).containsExactly(150L);
@@ -53,17 +53,17 @@ class MonitorTest {
     @Test
     void writesWithoutAnApplicationFrameOrConnectionAreUnknown() {
         Monitor m = monitor(1.0, 0, 10);
-        m.ignoredWrite(null, Signal.CHANNEL_UNWRITABLE, 10);
+        m.ignoredWrite(null, TestLayers.CHANNEL_UNWRITABLE, 10);
         assertThat(m.callSites().all()).extracting(CallSite::function).containsExactly(CallSite.UNKNOWN);
     }
 
     @Test
     void callSitesAreCappedAndTheOverflowIsOtherAndCountedAsDropped() {
         CallSites sites = new CallSites(2, dropped);
-        assertThat(sites.site(Signal.CHANNEL_UNWRITABLE, "a.B.c").function()).isEqualTo("a.B.c");
-        assertThat(sites.site(Signal.CHANNEL_UNWRITABLE, "a.B.d").function()).isEqualTo("a.B.d");
-        assertThat(sites.site(Signal.CHANNEL_UNWRITABLE, "a.B.e").function()).isEqualTo(CallSite.OTHER);
-        assertThat(sites.site(Signal.CHANNEL_UNWRITABLE, "a.B.c").function()).isEqualTo("a.B.c");
+        assertThat(sites.site(TestLayers.CHANNEL_UNWRITABLE, "a.B.c").function()).isEqualTo("a.B.c");
+        assertThat(sites.site(TestLayers.CHANNEL_UNWRITABLE, "a.B.d").function()).isEqualTo("a.B.d");
+        assertThat(sites.site(TestLayers.CHANNEL_UNWRITABLE, "a.B.e").function()).isEqualTo(CallSite.OTHER);
+        assertThat(sites.site(TestLayers.CHANNEL_UNWRITABLE, "a.B.c").function()).isEqualTo("a.B.c");
         assertThat(dropped.get(DropKind.CALL_SITE)).isEqualTo(1);
     }
 

@@ -1,5 +1,6 @@
 package io.highwater.core;
 
+import java.net.SocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -12,6 +13,10 @@ final class Probes implements TransportProbe {
     final Map<Object, Boolean> open = new ConcurrentHashMap<>();
     /** The transport's own stop state (1 stopped, 0 not); absent: it cannot tell. */
     final Map<Object, Integer> stopped = new ConcurrentHashMap<>();
+    final Map<Object, SocketAddress> peers = new ConcurrentHashMap<>();
+    final Map<Object, SocketAddress> locals = new ConcurrentHashMap<>();
+    /** The transport's connection object, for those that have one (as a Netty channel is). */
+    final Map<Object, Object> connections = new ConcurrentHashMap<>();
 
     @Override
     public long pendingBytes(Object transport) {
@@ -21,6 +26,21 @@ final class Probes implements TransportProbe {
     @Override
     public boolean isOpen(Object transport) {
         return open.getOrDefault(transport, true);
+    }
+
+    @Override
+    public SocketAddress peer(Object transport) {
+        return peers.get(transport);
+    }
+
+    @Override
+    public SocketAddress local(Object transport) {
+        return locals.get(transport);
+    }
+
+    @Override
+    public Object connection(Object transport) {
+        return connections.get(transport);
     }
 
     @Override

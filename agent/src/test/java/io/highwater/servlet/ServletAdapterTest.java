@@ -1,14 +1,14 @@
 package io.highwater.servlet;
 
-import io.highwater.bootstrap.Bridge;
+import io.highwater.core.TestLayers;
+
+import io.highwater.servlet.bootstrap.ServletCalls;
 import io.highwater.core.CallSite;
 import io.highwater.core.CallSites;
 import io.highwater.core.ConnectionRegistry;
 import io.highwater.core.Dropped;
-import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
 import io.highwater.core.RateLimiter;
-import io.highwater.core.Signal;
 import io.highwater.core.StackInspector;
 import io.highwater.core.TrackedConnection;
 import org.junit.jupiter.api.AfterEach;
@@ -38,10 +38,10 @@ class ServletAdapterTest {
 
     @BeforeEach
     void setUp() {
-        Bridge.servletNotReady.set(0);
-        Bridge.servletBlocked.set(0);
+        ServletCalls.notReadyStreams.set(0);
+        ServletCalls.blockedThreads.set(0);
         monitor.attachDrainWaits((layer, seconds) -> {
-            assertThat(layer).isEqualTo(Layer.SERVLET);
+            assertThat(layer).isEqualTo(TestLayers.SERVLET);
             waits.add(seconds);
         });
         adapter = new ServletAdapter(monitor);
@@ -65,18 +65,18 @@ class ServletAdapterTest {
 
         adapter.notReady(stream);
         adapter.notReady(stream);
-        assertThat(Bridge.servletNotReady.get()).isEqualTo(1);
+        assertThat(ServletCalls.notReadyStreams.get()).isEqualTo(1);
         TrackedConnection c = registry.get(stream);
         assertThat(c.isWaiting()).isTrue();
 
         adapter.writeWhileNotReady(stream, 100);
         adapter.writeWhileNotReady(other, 7);
         assertThat(ignoredWrites()).isEqualTo(1);
-        assertThat(monitor.ignoredBytes(Signal.OUTPUT_NOT_READY)).isEqualTo(100);
+        assertThat(monitor.ignoredBytes(TestLayers.OUTPUT_NOT_READY)).isEqualTo(100);
 
         now.addAndGet(2_000_000_000L);
         adapter.ready(stream);
-        assertThat(Bridge.servletNotReady.get()).isZero();
+        assertThat(ServletCalls.notReadyStreams.get()).isZero();
         assertThat(c.isWaiting()).isFalse();
         assertThat(waits).containsExactly(2.0);
 
@@ -91,7 +91,7 @@ class ServletAdapterTest {
             streams.add(new Object());
         }
         streams.forEach(adapter::notReady);
-        assertThat(Bridge.servletNotReady.get()).isEqualTo(5_000);
+        assertThat(ServletCalls.notReadyStreams.get()).isEqualTo(5_000);
         // more streams than the filter has slots: every slot is taken, the map decides
         adapter.writeWhileNotReady(new Object(), 10);
         assertThat(ignoredWrites()).isZero();
@@ -100,7 +100,7 @@ class ServletAdapterTest {
 
         streams.subList(0, 2_500).forEach(adapter::ready);
         streams.subList(2_500, 5_000).forEach(adapter::recycled);
-        assertThat(Bridge.servletNotReady.get()).isZero();
+        assertThat(ServletCalls.notReadyStreams.get()).isZero();
         streams.forEach(s -> adapter.writeWhileNotReady(s, 10));
         assertThat(ignoredWrites()).isEqualTo(1);
     }
@@ -110,7 +110,7 @@ class ServletAdapterTest {
         Object stream = new Object();
         adapter.notReady(stream);
         adapter.recycled(stream);
-        assertThat(Bridge.servletNotReady.get()).isZero();
+        assertThat(ServletCalls.notReadyStreams.get()).isZero();
         assertThat(registry.get(stream)).isNull();
         adapter.writeWhileNotReady(stream, 5);
         assertThat(ignoredWrites()).isZero();
@@ -121,11 +121,11 @@ class ServletAdapterTest {
         Object socket = new Object();
         adapter.socketWaitBegins(socket);
         adapter.socketWaitBegins(socket);
-        assertThat(Bridge.servletBlocked.get()).isEqualTo(1);
+        assertThat(ServletCalls.blockedThreads.get()).isEqualTo(1);
         assertThat(registry.get(socket).isWaiting()).isTrue();
         now.addAndGet(500_000_000L);
         adapter.socketWriteReturned(socket, false);
-        assertThat(Bridge.servletBlocked.get()).isZero();
+        assertThat(ServletCalls.blockedThreads.get()).isZero();
         assertThat(registry.get(socket).isWaiting()).isFalse();
         assertThat(waits).containsExactly(0.5);
     }
@@ -169,7 +169,7 @@ class ServletAdapterTest {
         adapter.writeRefused(stream, 10, new IllegalStateException("not ready"));
         adapter.writeRefused(stream, 20, new WritePendingException());
         assertThat(ignoredWrites()).isEqualTo(2);
-        assertThat(monitor.ignoredBytes(Signal.OUTPUT_NOT_READY)).isEqualTo(30);
+        assertThat(monitor.ignoredBytes(TestLayers.OUTPUT_NOT_READY)).isEqualTo(30);
         TrackedConnection c = registry.get(stream);
         assertThat(c.isWaiting()).as("a refusal is no stop signal: no go signal will end it").isFalse();
 

@@ -1,17 +1,18 @@
 package io.highwater.servlet;
 
+import io.highwater.core.TestLayers;
+
+import io.highwater.servlet.bootstrap.ServletCalls;
 import com.example.export.StreamExport;
 import io.highwater.instrument.AdviceTransformer;
 import io.highwater.instrument.InstrumentationReport;
-import io.highwater.bootstrap.Bridge;
-import io.highwater.bootstrap.ServletHooks;
+import io.highwater.servlet.bootstrap.ServletHooks;
 import io.highwater.core.CallSite;
 import io.highwater.core.CallSites;
 import io.highwater.core.ConnectionRegistry;
 import io.highwater.core.Dropped;
 import io.highwater.core.Monitor;
 import io.highwater.core.RateLimiter;
-import io.highwater.core.Signal;
 import io.highwater.core.StackInspector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,15 +80,15 @@ class ServletAdviceTest {
 
     @BeforeEach
     void setUp() {
-        Bridge.servletNotReady.set(0);
-        Bridge.servletBlocked.set(0);
+        ServletCalls.notReadyStreams.set(0);
+        ServletCalls.blockedThreads.set(0);
         adapter = new ServletAdapter(monitor);
-        Bridge.servlet = adapter;
+        ServletCalls.hooks = adapter;
     }
 
     @AfterEach
     void tearDown() {
-        Bridge.servlet = ServletHooks.NOOP;
+        ServletCalls.hooks = ServletHooks.NOOP;
         adapter.reset();
     }
 
@@ -116,12 +117,12 @@ class ServletAdviceTest {
         OutputStream s = stream("aarpra", true);
         assertThat(StreamExport.writeRows(s, 6, 100)).as("accepted, refused, failed").containsExactly(3, 3, 0);
         assertThat(ignoredWrites()).isEqualTo(3);
-        assertThat(monitor.ignoredBytes(Signal.OUTPUT_NOT_READY)).isEqualTo(300);
+        assertThat(monitor.ignoredBytes(TestLayers.OUTPUT_NOT_READY)).isEqualTo(300);
         assertThat(sites()).containsExactly(APPLICATION);
         assertThat(registry.get(s)).as("the connection is tracked").isNotNull();
         // the application never saw a stop signal, and never will see the go signal: no wait
         assertThat(registry.get(s).isWaiting()).isFalse();
-        assertThat(Bridge.servletNotReady.get()).isZero();
+        assertThat(ServletCalls.notReadyStreams.get()).isZero();
     }
 
     @Test
@@ -130,7 +131,7 @@ class ServletAdviceTest {
         assertThat(isReady(s, false)).isFalse();
         assertThat(StreamExport.writeRows(s, 2, 10)).containsExactly(1, 1, 0);
         assertThat(ignoredWrites()).isEqualTo(2);
-        assertThat(monitor.ignoredBytes(Signal.OUTPUT_NOT_READY)).isEqualTo(20);
+        assertThat(monitor.ignoredBytes(TestLayers.OUTPUT_NOT_READY)).isEqualTo(20);
         assertThat(sites()).containsExactly(APPLICATION);
         assertThat(registry.get(s).isWaiting()).isTrue();
 
@@ -162,16 +163,16 @@ class ServletAdviceTest {
         assertThat(oneByte).isExactlyInstanceOf(IllegalStateException.class).hasMessage("not ready");
         assertThat(StreamExport.writeBuffer(s, 64)).isExactlyInstanceOf(WritePendingException.class);
         assertThat(ignoredWrites()).isEqualTo(2);
-        assertThat(monitor.ignoredBytes(Signal.OUTPUT_NOT_READY)).isEqualTo(65);
+        assertThat(monitor.ignoredBytes(TestLayers.OUTPUT_NOT_READY)).isEqualTo(65);
     }
 
     @Test
     void anAgentThatThrowsNeverChangesWhatTheWriteDoes() throws Exception {
-        Bridge.servlet = (ServletHooks) Proxy.newProxyInstance(getClass().getClassLoader(),
+        ServletCalls.hooks = (ServletHooks) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {ServletHooks.class}, (proxy, method, args) -> {
                     throw new IllegalStateException("the agent's own failure");
                 });
-        Bridge.servletNotReady.set(1);
+        ServletCalls.notReadyStreams.set(1);
         OutputStream s = stream("rfa", true);
         assertThat(StreamExport.writeByte(s)).hasMessage("not ready");
         assertThat(StreamExport.writeByte(s)).hasMessage("client gone");

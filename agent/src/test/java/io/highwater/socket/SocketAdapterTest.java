@@ -1,16 +1,15 @@
 package io.highwater.socket;
 
-import io.highwater.bootstrap.Bridge;
-import io.highwater.bootstrap.SocketHooks;
-import io.highwater.bootstrap.SocketWrites;
+import io.highwater.core.TestLayers;
+
+import io.highwater.socket.bootstrap.SocketHooks;
+import io.highwater.socket.bootstrap.SocketWrites;
 import io.highwater.core.CallSite;
 import io.highwater.core.CallSites;
 import io.highwater.core.ConnectionRegistry;
 import io.highwater.core.Dropped;
-import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
 import io.highwater.core.RateLimiter;
-import io.highwater.core.Signal;
 import io.highwater.core.StackInspector;
 import io.highwater.core.TrackedConnection;
 import org.junit.jupiter.api.AfterEach;
@@ -43,18 +42,18 @@ class SocketAdapterTest {
     @BeforeEach
     void setUp() {
         monitor.attachDrainWaits((layer, seconds) -> {
-            assertThat(layer).isEqualTo(Layer.SOCKET);
+            assertThat(layer).isEqualTo(TestLayers.SOCKET);
             waits.add(seconds);
         });
         adapter = new SocketAdapter(monitor, 10);
-        Bridge.socket = adapter;
+        SocketWrites.hooks = adapter;
         SocketWrites.active = true;
     }
 
     @AfterEach
     void tearDown() {
         adapter.reset();
-        Bridge.socket = SocketHooks.NOOP;
+        SocketWrites.hooks = SocketHooks.NOOP;
     }
 
     private void advance(long millis) {
@@ -88,7 +87,7 @@ class SocketAdapterTest {
         adapter.sample(); // ...and it is still running a whole period later: blocked since the previous tick
         TrackedConnection c = registry.get(socket);
         assertThat(c).isNotNull();
-        assertThat(c.layer()).isEqualTo(Layer.SOCKET);
+        assertThat(c.layer()).isEqualTo(TestLayers.SOCKET);
         assertThat(c.isWaiting()).isTrue();
         assertThat(adapter.pendingBytes(socket)).isEqualTo(100);
 
@@ -125,9 +124,9 @@ class SocketAdapterTest {
         adapter.sample();
         assertThat(registry.get(socket).isWaiting()).isTrue();
         // the write ends just as the sampler reports it: its end does not reach the adapter
-        Bridge.socket = SocketHooks.NOOP;
+        SocketWrites.hooks = SocketHooks.NOOP;
         SocketWrites.end(slot, false);
-        Bridge.socket = adapter;
+        SocketWrites.hooks = adapter;
         assertThat(registry.get(socket).isWaiting()).isTrue();
         advance(10);
         adapter.sample();
@@ -183,7 +182,7 @@ class SocketAdapterTest {
         adapter.nonBlockingWrite(channel, 0, 60);
         adapter.nonBlockingWrite(channel, 0, 60);
         assertThat(ignoredWrites()).isEqualTo(2);
-        assertThat(monitor.ignoredBytes(Signal.SOCKET_FULL)).isEqualTo(120);
+        assertThat(monitor.ignoredBytes(TestLayers.SOCKET_FULL)).isEqualTo(120);
         assertThat(c.isWaiting()).isTrue();
 
         advance(2);

@@ -1,5 +1,6 @@
 package io.highwater.telemetry;
 
+import io.highwater.base.AgentTimer;
 import com.sun.net.httpserver.HttpServer;
 import io.highwater.core.DropKind;
 import io.highwater.core.Dropped;

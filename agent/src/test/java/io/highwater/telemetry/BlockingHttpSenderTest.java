@@ -2,7 +2,7 @@ package io.highwater.telemetry;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.highwater.bootstrap.SocketWrites;
+import io.highwater.socket.bootstrap.SocketWrites;
 import io.opentelemetry.sdk.common.export.Compressor;
 import io.opentelemetry.sdk.common.export.HttpResponse;
 import io.opentelemetry.sdk.common.export.MessageWriter;

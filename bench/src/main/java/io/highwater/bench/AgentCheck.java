@@ -18,8 +18,10 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class AgentCheck {
 
     private static final String BRIDGE = "io.highwater.bootstrap.Bridge";
-    private static final String HOOKS = "io.highwater.bootstrap.NettyHooks";
-    private static final String SERVLET_HOOKS = "io.highwater.bootstrap.ServletHooks";
+    private static final String HOOKS = "io.highwater.netty.bootstrap.NettyHooks";
+    private static final String NETTY_CALLS = "io.highwater.netty.bootstrap.NettyCalls";
+    private static final String SERVLET_HOOKS = "io.highwater.servlet.bootstrap.ServletHooks";
+    private static final String SERVLET_CALLS = "io.highwater.servlet.bootstrap.ServletCalls";
 
     private AgentCheck() {
     }
@@ -41,7 +43,7 @@ public final class AgentCheck {
             if (bridge.getField("activeAgent").get(null) == null) {
                 throw new IllegalStateException("the agent is loaded but not active in this fork");
             }
-            Set<String> seen = adviceCalls(bridge);
+            Set<String> seen = adviceCalls();
             if (!seen.contains("writabilityChanged") || !seen.contains("writeWhileUnwritable")) {
                 throw new IllegalStateException("the agent is active but its Netty advice did not fire (saw " + seen
                         + "): ChannelOutboundBuffer was not instrumented");
@@ -64,8 +66,7 @@ public final class AgentCheck {
             return;
         }
         try {
-            Class<?> bridge = bootstrapClass(BRIDGE);
-            Field servlet = bridge.getField("servlet");
+            Field servlet = bootstrapClass(SERVLET_CALLS).getField("hooks");
             Object agentHooks = servlet.get(null);
             Set<String> seen = ConcurrentHashMap.newKeySet();
             Object recorder = recorder(bootstrapClass(SERVLET_HOOKS), seen);
@@ -87,10 +88,10 @@ public final class AgentCheck {
         System.out.println("# highwater servlet advice inlined into CoyoteOutputStream");
     }
 
-    /** Adds {@code delta} to the agent's count of async streams that are not ready ({@code Bridge.servletNotReady}). */
+    /** Adds {@code delta} to the agent's count of async streams that are not ready. */
     static void servletNotReady(int delta) {
         try {
-            Object counter = bootstrapClass(BRIDGE).getField("servletNotReady").get(null);
+            Object counter = bootstrapClass(SERVLET_CALLS).getField("notReadyStreams").get(null);
             ((java.util.concurrent.atomic.AtomicInteger) counter).addAndGet(delta);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("unexpected agent bootstrap helpers: " + e, e);
@@ -114,9 +115,9 @@ public final class AgentCheck {
      * Swaps the agent's hooks for a recorder for a moment, drives a throwaway channel past its high-water mark,
      * and returns which hooks the inlined advice called. The agent's own hooks are put back before returning.
      */
-    private static Set<String> adviceCalls(Class<?> bridge) throws ReflectiveOperationException {
+    private static Set<String> adviceCalls() throws ReflectiveOperationException {
         Class<?> hooks = bootstrapClass(HOOKS);
-        Field netty = bridge.getField("netty");
+        Field netty = bootstrapClass(NETTY_CALLS).getField("hooks");
         Object agentHooks = netty.get(null);
         Set<String> seen = ConcurrentHashMap.newKeySet();
         Object recorder = recorder(hooks, seen);

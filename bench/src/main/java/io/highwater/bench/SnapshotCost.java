@@ -10,6 +10,7 @@ import io.highwater.core.RateLimiter;
 import io.highwater.core.Snapshot;
 import io.highwater.core.StackInspector;
 import io.highwater.core.TrackedConnection;
+import io.highwater.core.Tracker;
 import io.highwater.core.TransportProbe;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -54,6 +55,8 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 public class SnapshotCost {
 
+    private static final Layer NETTY = Layer.define("netty");
+
     @Param({"1000", "10000"})
     public int connections;
 
@@ -64,6 +67,7 @@ public class SnapshotCost {
     private final List<EmbeddedChannel> channels = new ArrayList<>();
     private ConnectionRegistry registry;
     private Monitor monitor;
+    private Tracker tracker;
 
     @Setup
     public void setUp() throws ReflectiveOperationException {
@@ -73,6 +77,7 @@ public class SnapshotCost {
         monitor = new Monitor(registry, new CallSites(200, dropped), dropped,
                 new StackInspector(Collections.emptyList()), new RateLimiter(100, Clock.SYSTEM), 1.0,
                 Clock.SYSTEM, Duration.ofSeconds(30).toNanos());
+        tracker = monitor.tracker(NETTY, probe);
         for (int i = 0; i < connections; i++) {
             EmbeddedChannel ch = new EmbeddedChannel();
             ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1024, 2048));
@@ -83,19 +88,18 @@ public class SnapshotCost {
                 throw new IllegalStateException("the connection should be under pressure");
             }
             long pending = buffer.totalPendingWriteBytes();
-            TrackedConnection c = monitor.track(buffer, Layer.NETTY, probe, ch.remoteAddress(), ch.localAddress(),
-                    true, pending);
+            TrackedConnection c = tracker.track(buffer, true, pending);
             if (c == null) {
                 throw new IllegalStateException("registry refused connection " + i);
             }
             monitor.stop(c, pending);
             channels.add(ch);
         }
-        Snapshot s = Snapshot.take(registry, topN, System.nanoTime());
-        if (s.trackedConnections(Layer.NETTY) != connections || s.blocked(Layer.NETTY) != connections
-                || s.top().size() != Math.min(topN, connections) || s.pendingBytes(Layer.NETTY) <= 0) {
-            throw new IllegalStateException("unexpected snapshot: " + s.trackedConnections(Layer.NETTY) + " tracked, "
-                    + s.blocked(Layer.NETTY) + " blocked, top " + s.top().size());
+        Snapshot s = Snapshot.take(monitor, topN, System.nanoTime());
+        if (s.trackedConnections(NETTY) != connections || s.blocked(NETTY) != connections
+                || s.top().size() != Math.min(topN, connections) || s.pendingBytes(NETTY) <= 0) {
+            throw new IllegalStateException("unexpected snapshot: " + s.trackedConnections(NETTY) + " tracked, "
+                    + s.blocked(NETTY) + " blocked, top " + s.top().size());
         }
     }
 
@@ -110,7 +114,7 @@ public class SnapshotCost {
     /** Once per export: pending bytes of every tracked connection, per-layer totals, blocked count, top N. */
     @Benchmark
     public Snapshot snapshot() {
-        return Snapshot.take(registry, topN, System.nanoTime());
+        return Snapshot.take(monitor, topN, System.nanoTime());
     }
 
     /** The agent's timer, every min(1 s, stall threshold / 4): stalls, closed and calm connections. */

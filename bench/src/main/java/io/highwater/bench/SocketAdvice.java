@@ -36,7 +36,7 @@ public class SocketAdvice {
 
     static {
         try {
-            Class<?> writes = Class.forName("io.highwater.bootstrap.SocketWrites", false, null);
+            Class<?> writes = Class.forName("io.highwater.socket.bootstrap.SocketWrites", false, null);
             MethodHandles.Lookup l = MethodHandles.publicLookup();
             BEGIN = l.findStatic(writes, "begin", MethodType.methodType(Object.class, Object.class, long.class));
             END = l.findStatic(writes, "end", MethodType.methodType(void.class, Object.class, boolean.class));
@@ -50,7 +50,7 @@ public class SocketAdvice {
     @Setup
     public void setUp() throws Throwable {
         AgentCheck.expect(true);
-        Class<?> writes = Class.forName("io.highwater.bootstrap.SocketWrites", false, null);
+        Class<?> writes = Class.forName("io.highwater.socket.bootstrap.SocketWrites", false, null);
         if (!writes.getField("active").getBoolean(null)) {
             throw new IllegalStateException("the socket layer is not active in this fork");
         }

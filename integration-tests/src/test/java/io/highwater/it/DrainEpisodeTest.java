@@ -32,7 +32,7 @@ import static io.highwater.it.support.Exports.valueIs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Drain episodes (README, "Metrics": stop / go, waits, stalls): the histogram of ended waits, the gauges of blocked
+ * Drain episodes (docs/integrations/netty.md: stop / go, waits, stalls): the histogram of ended waits, the gauges of blocked
  * connections and of the oldest running wait, and the stall counter, driven by real slow clients on the respecting
  * endpoint — a writer that waits for every go signal, so each of its waits is a real one.
  *
@@ -199,7 +199,7 @@ class DrainEpisodeTest {
         }
     }
 
-    /** Kinds and units of the drain instruments (README, "Metrics"), for whatever of them has arrived. */
+    /** Kinds and units of the drain instruments (docs/metrics.md), for whatever of them has arrived. */
     static void assertDrainShapes(OtlpReceiver receiver) {
         receiver.counterPoints(DRAIN_STALLS).forEach(p -> assertThat(p.unit()).as("unit of %s", p).isEqualTo("{stall}"));
         receiver.gaugePoints(CONNECTIONS_BLOCKED)

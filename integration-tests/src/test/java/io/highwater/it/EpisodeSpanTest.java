@@ -41,7 +41,7 @@ import static io.highwater.it.support.Exports.valueIs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Episode spans (README, "Spans: the story of one slow connection"): one span per episode, built when the episode
+ * Episode spans (docs/metrics.md, "Spans: the story of one slow connection"): one span per episode, built when the episode
  * ends — here always by the connection closing, long before the default 30 s of calm — and only for episodes
  * longer than {@code spans.threshold} (default 500 ms) or with ignored writes, at most {@code spans.rate} per
  * second.
@@ -262,7 +262,7 @@ class EpisodeSpanTest {
         return receiver.counterTotal(AGENT_DROPPED, p -> p.has(DROPPED_KIND, "span"));
     }
 
-    /** What every Netty episode span carries (README, "Spans"). */
+    /** What every Netty episode span carries (docs/metrics.md, "Spans"). */
     static void assertEpisodeSpan(ReceivedSpan span, SlowClient client, ExportServer server) {
         assertThat(span.name()).as("name of %s", span).isEqualTo(NETTY_SPAN);
         assertThat(span.span().getKind()).as("kind of %s", span).isEqualTo(Span.SpanKind.SPAN_KIND_INTERNAL);

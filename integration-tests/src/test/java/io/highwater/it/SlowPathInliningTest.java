@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SlowPathInliningTest {
 
-    private static final String HELPERS = "io.highwater.bootstrap.NettyCalls::";
+    private static final String HELPERS = "io.highwater.netty.bootstrap.NettyCalls::";
 
     @Test
     void theSlowPathStaysACallInTheCompiledWritePath() {

@@ -13,7 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The metric contract as written in a Markdown table (the project README's "Metrics" section, DESIGN.md's "Metric
+ * The metric contract as written in a Markdown table (the project's docs/metrics.md, DESIGN.md's "Metric
  * contract"): rows whose first cell is the OpenTelemetry name and whose last cell the Prometheus name.
  * {@code backpressure_drain_wait_seconds_{bucket,sum,count}} stands for three series names.
  */

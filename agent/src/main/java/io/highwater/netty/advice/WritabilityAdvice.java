@@ -1,6 +1,6 @@
 package io.highwater.netty.advice;
 
-import io.highwater.bootstrap.NettyCalls;
+import io.highwater.netty.bootstrap.NettyCalls;
 import net.bytebuddy.asm.Advice;
 
 /**

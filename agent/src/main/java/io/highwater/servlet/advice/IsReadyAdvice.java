@@ -1,7 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.Bridge;
-import io.highwater.bootstrap.ServletCalls;
+import io.highwater.servlet.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -18,7 +17,7 @@ public final class IsReadyAdvice {
     static void exit(@Advice.This Object stream, @Advice.Return boolean ready) {
         if (!ready) {
             ServletCalls.notReady(stream);
-        } else if (Bridge.servletNotReady.get() != 0) {
+        } else if (ServletCalls.notReadyStreams.get() != 0) {
             ServletCalls.ready(stream);
         }
     }

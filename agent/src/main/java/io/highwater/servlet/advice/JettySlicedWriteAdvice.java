@@ -1,6 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.ServletCalls;
+import io.highwater.servlet.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 import java.nio.ByteBuffer;

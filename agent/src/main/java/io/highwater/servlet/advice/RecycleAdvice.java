@@ -1,7 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.Bridge;
-import io.highwater.bootstrap.ServletCalls;
+import io.highwater.servlet.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -16,7 +15,7 @@ public final class RecycleAdvice {
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static void enter(@Advice.This Object stream) {
-        if (Bridge.servletNotReady.get() != 0) {
+        if (ServletCalls.notReadyStreams.get() != 0) {
             ServletCalls.recycled(stream);
         }
     }

@@ -1,7 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.Bridge;
-import io.highwater.bootstrap.ServletCalls;
+import io.highwater.servlet.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -16,7 +15,7 @@ public final class TomcatWriteAdvice {
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
     static void exit(@Advice.This Object socket, @Advice.Argument(0) boolean block,
                      @Advice.Thrown Throwable thrown) {
-        if (block && Bridge.servletBlocked.get() != 0) {
+        if (block && ServletCalls.blockedThreads.get() != 0) {
             ServletCalls.socketWriteReturned(socket, thrown != null);
         }
     }

@@ -1,7 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.Bridge;
-import io.highwater.bootstrap.ServletCalls;
+import io.highwater.servlet.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /**
@@ -22,7 +21,7 @@ public final class WriteArrayAdvice {
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static int enter(@Advice.This Object stream, @Advice.Argument(2) int len) {
-        if (Bridge.servletNotReady.get() != 0 && ServletCalls.writeWhileNotReady(stream, len)) {
+        if (ServletCalls.notReadyStreams.get() != 0 && ServletCalls.writeWhileNotReady(stream, len)) {
             return -1;
         }
         return len;

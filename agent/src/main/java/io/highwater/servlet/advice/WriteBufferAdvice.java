@@ -1,7 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.Bridge;
-import io.highwater.bootstrap.ServletCalls;
+import io.highwater.servlet.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 import java.nio.ByteBuffer;
@@ -18,7 +17,7 @@ public final class WriteBufferAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static int enter(@Advice.This Object stream, @Advice.Argument(0) ByteBuffer buffer) {
         int bytes = buffer == null ? 0 : buffer.remaining();
-        if (Bridge.servletNotReady.get() != 0 && ServletCalls.writeWhileNotReady(stream, bytes)) {
+        if (ServletCalls.notReadyStreams.get() != 0 && ServletCalls.writeWhileNotReady(stream, bytes)) {
             return -1;
         }
         return bytes;

@@ -1,7 +1,6 @@
 package io.highwater.servlet.advice;
 
-import io.highwater.bootstrap.Bridge;
-import io.highwater.bootstrap.ServletCalls;
+import io.highwater.servlet.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
 
 /** As {@link WriteArrayAdvice}, for {@code write(int)}: one byte. */
@@ -12,7 +11,7 @@ public final class WriteByteAdvice {
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static boolean enter(@Advice.This Object stream) {
-        return Bridge.servletNotReady.get() != 0 && ServletCalls.writeWhileNotReady(stream, 1);
+        return ServletCalls.notReadyStreams.get() != 0 && ServletCalls.writeWhileNotReady(stream, 1);
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class, backupArguments = false)

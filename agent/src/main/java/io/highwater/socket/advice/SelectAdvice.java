@@ -1,6 +1,6 @@
 package io.highwater.socket.advice;
 
-import io.highwater.bootstrap.SocketWrites;
+import io.highwater.socket.bootstrap.SocketWrites;
 import net.bytebuddy.asm.Advice;
 
 /**

@@ -54,7 +54,8 @@ class AgentJarTest {
                 .filter(n -> n.endsWith(".class") && !n.startsWith("inst/") && !n.startsWith("bootstrap/")).toList();
         assertThat(rootClasses).isNotEmpty().allMatch(n -> n.startsWith("io/highwater/agent/launcher/"));
         assertThat(names).filteredOn(n -> n.startsWith("bootstrap/") && n.endsWith(".class"))
-                .isNotEmpty().allMatch(n -> n.startsWith("bootstrap/io/highwater/bootstrap/"));
+                .isNotEmpty().allMatch(n -> n.matches("bootstrap/io/highwater/(\\w+/)?bootstrap/[^/]+\\.class"))
+                .contains("bootstrap/io/highwater/bootstrap/Bridge.class");
     }
 
     @Test

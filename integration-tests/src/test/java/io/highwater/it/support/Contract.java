@@ -1,6 +1,6 @@
 package io.highwater.it.support;
 
-/** Names from the README's "Metrics" and "Spans" sections that the tests check. */
+/** Names from docs/metrics.md (the metric contract and the spans) that the tests check. */
 public final class Contract {
 
     private Contract() {
@@ -36,7 +36,7 @@ public final class Contract {
     public static final String SOCKET = "socket";
     public static final String SOCKET_FULL = "socket_full";
 
-    /** Span name of a Netty episode, and the span attributes of the README's "Spans" section. */
+    /** Span name of a Netty episode, and the span attributes of docs/metrics.md's "Spans". */
     public static final String NETTY_SPAN = "backpressure netty";
     public static final String SPAN_PEAK_BYTES = "backpressure.pending.peak_bytes";
     public static final String SPAN_START_BYTES = "backpressure.pending.start_bytes";

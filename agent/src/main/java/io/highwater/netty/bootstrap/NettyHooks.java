@@ -1,4 +1,4 @@
-package io.highwater.bootstrap;
+package io.highwater.netty.bootstrap;
 
 /**
  * What the Netty advice reports. Called only on the slow path: a write into a pipeline while its channel is

@@ -1,4 +1,4 @@
-package io.highwater.bootstrap;
+package io.highwater.socket.bootstrap;
 
 import jdk.internal.vm.annotation.DontInline;
 
@@ -26,6 +26,9 @@ public final class SocketWrites {
     /** Number of slots, a power of two. */
     public static final int SLOTS = 512;
     private static final int MASK = SLOTS - 1;
+
+    /** Never null: {@link SocketHooks#NOOP} when no agent is active. */
+    public static volatile SocketHooks hooks = SocketHooks.NOOP;
 
     /** False while no agent watches sockets: the advice then costs this one read. */
     public static volatile boolean active;
@@ -157,7 +160,7 @@ public final class SocketWrites {
     @DontInline
     private static void ended(Slot s, boolean failed) {
         try {
-            Bridge.socket.writeEnded(Slot.OWNER.getOpaque(s), failed, s.bytes);
+            hooks.writeEnded(Slot.OWNER.getOpaque(s), failed, s.bytes);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -235,7 +238,7 @@ public final class SocketWrites {
     @DontInline
     private static void parked(Object socket, Slot s) {
         try {
-            Bridge.socket.parked(socket, s);
+            hooks.parked(socket, s);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -248,7 +251,7 @@ public final class SocketWrites {
     @DontInline
     public static void nonBlocking(Object channel, long written, long left) {
         try {
-            Bridge.socket.nonBlockingWrite(channel, written, left);
+            hooks.nonBlockingWrite(channel, written, left);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -273,7 +276,7 @@ public final class SocketWrites {
     @DontInline
     private static void keyReadyWhileWaiting(Object key) {
         try {
-            Bridge.socket.keyReady(key);
+            hooks.keyReady(key);
         } catch (Throwable t) {
             // never into the host's selector
         }

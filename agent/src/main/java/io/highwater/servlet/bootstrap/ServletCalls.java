@@ -1,4 +1,4 @@
-package io.highwater.bootstrap;
+package io.highwater.servlet.bootstrap;
 
 import jdk.internal.vm.annotation.DontInline;
 
@@ -9,13 +9,28 @@ import jdk.internal.vm.annotation.DontInline;
  */
 public final class ServletCalls {
 
+    /** Never null: {@link ServletHooks#NOOP} when no agent is active. */
+    public static volatile ServletHooks hooks = ServletHooks.NOOP;
+
+    /**
+     * How many servlet output streams are not ready right now ({@code isReady()} returned false and no later call
+     * returned true). The servlet write advice reads this first and goes no further while it is 0: no per-write
+     * look-up while no stream is not ready.
+     */
+    public static final java.util.concurrent.atomic.AtomicInteger notReadyStreams =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    /** How many threads are waiting for a container socket inside a blocking write right now (Tomcat). */
+    public static final java.util.concurrent.atomic.AtomicInteger blockedThreads =
+            new java.util.concurrent.atomic.AtomicInteger();
+
     private ServletCalls() {
     }
 
     @DontInline
     public static void notReady(Object stream) {
         try {
-            Bridge.servlet.notReady(stream);
+            hooks.notReady(stream);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -24,7 +39,7 @@ public final class ServletCalls {
     @DontInline
     public static void ready(Object stream) {
         try {
-            Bridge.servlet.ready(stream);
+            hooks.ready(stream);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -34,7 +49,7 @@ public final class ServletCalls {
     @DontInline
     public static boolean writeWhileNotReady(Object stream, long bytes) {
         try {
-            return Bridge.servlet.writeWhileNotReady(stream, bytes);
+            return hooks.writeWhileNotReady(stream, bytes);
         } catch (Throwable t) {
             return false;
         }
@@ -43,7 +58,7 @@ public final class ServletCalls {
     @DontInline
     public static void writeRefused(Object stream, long bytes, Throwable thrown) {
         try {
-            Bridge.servlet.writeRefused(stream, bytes, thrown);
+            hooks.writeRefused(stream, bytes, thrown);
         } catch (Throwable t) {
             // never into the host's write: its own throwable goes on
         }
@@ -52,7 +67,7 @@ public final class ServletCalls {
     @DontInline
     public static void recycled(Object stream) {
         try {
-            Bridge.servlet.recycled(stream);
+            hooks.recycled(stream);
         } catch (Throwable t) {
             // never into the host's recycling
         }
@@ -61,7 +76,7 @@ public final class ServletCalls {
     @DontInline
     public static void socketWaitBegins(Object socket) {
         try {
-            Bridge.servlet.socketWaitBegins(socket);
+            hooks.socketWaitBegins(socket);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -70,7 +85,7 @@ public final class ServletCalls {
     @DontInline
     public static void socketWriteReturned(Object socket, boolean failed) {
         try {
-            Bridge.servlet.socketWriteReturned(socket, failed);
+            hooks.socketWriteReturned(socket, failed);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -80,7 +95,7 @@ public final class ServletCalls {
     @DontInline
     public static long blockingWriteBegins(Object stream, long bytes) {
         try {
-            return Bridge.servlet.blockingWriteBegins(stream, bytes);
+            return hooks.blockingWriteBegins(stream, bytes);
         } catch (Throwable t) {
             return 0;
         }
@@ -89,7 +104,7 @@ public final class ServletCalls {
     @DontInline
     public static void blockingWriteEnds(Object stream, long token, boolean failed) {
         try {
-            Bridge.servlet.blockingWriteEnds(stream, token, failed);
+            hooks.blockingWriteEnds(stream, token, failed);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -98,7 +113,7 @@ public final class ServletCalls {
     @DontInline
     public static void arrayWriteBegins(Object outputBuffer, byte[] array, int off, int len) {
         try {
-            Bridge.servlet.arrayWriteBegins(outputBuffer, array, off, off + len);
+            hooks.arrayWriteBegins(outputBuffer, array, off, off + len);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -107,7 +122,7 @@ public final class ServletCalls {
     @DontInline
     public static void arraySlice(Object outputBuffer, java.nio.ByteBuffer slice) {
         try {
-            Bridge.servlet.arraySlice(outputBuffer, slice);
+            hooks.arraySlice(outputBuffer, slice);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -116,7 +131,7 @@ public final class ServletCalls {
     @DontInline
     public static void arrayWriteEnds(Object outputBuffer) {
         try {
-            Bridge.servlet.arrayWriteEnds(outputBuffer);
+            hooks.arrayWriteEnds(outputBuffer);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -125,7 +140,7 @@ public final class ServletCalls {
     @DontInline
     public static void slicedAsyncWrite(Object stream, Object write) {
         try {
-            Bridge.servlet.slicedAsyncWrite(stream, write);
+            hooks.slicedAsyncWrite(stream, write);
         } catch (Throwable t) {
             // never into the host's write
         }

@@ -1,4 +1,4 @@
-package io.highwater.bootstrap;
+package io.highwater.socket.bootstrap;
 
 /**
  * What the socket advice reports, through {@link SocketWrites}. Called only on slow paths: a write that waits for

@@ -1,4 +1,4 @@
-package io.highwater.telemetry;
+package io.highwater.base;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

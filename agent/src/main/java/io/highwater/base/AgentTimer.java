@@ -1,4 +1,4 @@
-package io.highwater.telemetry;
+package io.highwater.base;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;

@@ -1,4 +1,4 @@
-package io.highwater.bootstrap;
+package io.highwater.servlet.bootstrap;
 
 /**
  * What the servlet advice reports. Called only on slow paths: an async stream's readiness changing, a write while

@@ -1,4 +1,4 @@
-package io.highwater.bootstrap;
+package io.highwater.netty.bootstrap;
 
 import jdk.internal.vm.annotation.DontInline;
 
@@ -16,6 +16,9 @@ import jdk.internal.vm.annotation.DontInline;
  */
 public final class NettyCalls {
 
+    /** Never null: {@link NettyHooks#NOOP} when no agent is active. */
+    public static volatile NettyHooks hooks = NettyHooks.NOOP;
+
     private NettyCalls() {
     }
 
@@ -23,7 +26,7 @@ public final class NettyCalls {
     @DontInline
     public static void writeWhileUnwritable(Object ctx, Object msg) {
         try {
-            Bridge.netty.writeWhileUnwritable(ctx, msg);
+            hooks.writeWhileUnwritable(ctx, msg);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -33,7 +36,7 @@ public final class NettyCalls {
     @DontInline
     public static void writabilityChanged(Object buffer, Object channel, int unwritable, long pending) {
         try {
-            Bridge.netty.writabilityChanged(buffer, channel, unwritable == 0, pending);
+            hooks.writabilityChanged(buffer, channel, unwritable == 0, pending);
         } catch (Throwable t) {
             // never into the host's write
         }
@@ -44,7 +47,7 @@ public final class NettyCalls {
     public static void drained(Object buffer, long bytes) {
         if (bytes > 0) {
             try {
-                Bridge.netty.drained(buffer, bytes);
+                hooks.drained(buffer, bytes);
             } catch (Throwable t) {
                 // never into the host's write
             }
@@ -56,7 +59,7 @@ public final class NettyCalls {
     public static void failing(Object buffer, long pending) {
         if (pending > 0) {
             try {
-                Bridge.netty.failing(buffer, pending);
+                hooks.failing(buffer, pending);
             } catch (Throwable t) {
                 // never into the host's close
             }
@@ -67,7 +70,7 @@ public final class NettyCalls {
     @DontInline
     public static void closed(Object buffer, long pending) {
         try {
-            Bridge.netty.closed(buffer, pending);
+            hooks.closed(buffer, pending);
         } catch (Throwable t) {
             // never into the host's close
         }

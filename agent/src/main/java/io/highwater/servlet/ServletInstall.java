@@ -1,0 +1,40 @@
+package io.highwater.servlet;
+
+import io.highwater.instrument.AdviceTransformer;
+import io.highwater.instrument.Integration;
+import io.highwater.servlet.bootstrap.ServletCalls;
+import io.highwater.servlet.bootstrap.ServletHooks;
+
+import java.util.List;
+
+/** {@link ServletIntegration#install}: a class of its own, as it names bootstrap types (see the integration's). */
+final class ServletInstall {
+
+    private ServletInstall() {
+    }
+
+    static Integration.Installed install(Integration.Context context) {
+        ServletAdapter adapter = new ServletAdapter(context.monitor());
+        ServletCalls.notReadyStreams.set(0);
+        ServletCalls.blockedThreads.set(0);
+        ServletCalls.hooks = adapter;
+        List<AdviceTransformer.Target> targets = ServletInstrumentation.targets(context.report());
+        return new Integration.Installed() {
+            @Override
+            public List<AdviceTransformer.Target> targets() {
+                return targets;
+            }
+
+            @Override
+            public void tick() {
+                adapter.tick();
+            }
+
+            @Override
+            public void stop() {
+                ServletCalls.hooks = ServletHooks.NOOP;
+                adapter.reset();
+            }
+        };
+    }
+}

@@ -1,0 +1,115 @@
+package io.highwater.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** One connection held in several layers: counted once per layer, ranked by what it holds in all of them. */
+class SnapshotTest {
+
+    private static final Layer QUEUE = Layer.define("test_queue");
+
+    private final Dropped dropped = new Dropped();
+    private final Probes probes = new Probes();
+    private final ConnectionRegistry registry = new ConnectionRegistry(100, dropped);
+    /** A lower layer's bytes per connection object, as Netty's outbound buffer of a channel. */
+    private final Map<Object, Long> netty = new ConcurrentHashMap<>();
+    private final ConnectionShare nettyShare = new ConnectionShare() {
+        @Override
+        public Layer layer() {
+            return TestLayers.NETTY;
+        }
+
+        @Override
+        public long bytesFor(Object connection) {
+            return netty.getOrDefault(connection, 0L);
+        }
+    };
+
+    private TrackedConnection track(Object transport, Layer layer, long pending, Object connection, int peerPort) {
+        probes.pending.put(transport, pending);
+        if (connection != null) {
+            probes.connections.put(transport, connection);
+        }
+        return registry.register(transport, layer, probes, new InetSocketAddress("127.0.0.1", peerPort),
+                new InetSocketAddress("127.0.0.1", 8080), true, 0, pending);
+    }
+
+    @Test
+    void aConnectionHeldAboveTheTransportIsRankedByAllItsLayersAndNoByteIsCountedTwice() {
+        Object channelA = new Object();
+        Object channelB = new Object();
+        // A: 5 MB in the queue above, 60 KB in the channel below, which no layer tracks itself
+        Object queueA = new Object();
+        track(queueA, QUEUE, 5_000_000, channelA, 40001);
+        netty.put(channelA, 60_000L);
+        // B: tracked by both layers; the share must not be added on top of the tracked entry
+        Object queueB = new Object();
+        Object bufferB = new Object();
+        track(queueB, QUEUE, 1_000_000, channelB, 40002);
+        track(bufferB, TestLayers.NETTY, 4_500_000, channelB, 40002);
+        netty.put(channelB, 4_500_000L);
+        // C: one layer only, by its addresses
+        track(new Object(), TestLayers.NETTY, 5_200_000, null, 40003);
+
+        Snapshot s = Snapshot.take(registry, Collections.singletonList(nettyShare), 2, 0);
+
+        assertThat(s.pendingBytes(QUEUE)).isEqualTo(6_000_000L);
+        assertThat(s.pendingBytes(TestLayers.NETTY)).isEqualTo(60_000L + 4_500_000L + 5_200_000L);
+        assertThat(s.trackedConnections(TestLayers.NETTY)).isEqualTo(2);
+        assertThat(s.top()).extracting(e -> e.pendingBytes).containsExactly(5_500_000L, 5_200_000L);
+        Snapshot.Entry b = s.top().get(0);
+        assertThat(b.connection.peerPort()).isEqualTo(40002);
+        assertThat(b.shares).extracting(x -> x.layer, x -> x.pendingBytes).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(TestLayers.NETTY, 4_500_000L),
+                org.assertj.core.groups.Tuple.tuple(QUEUE, 1_000_000L));
+
+        Snapshot all = Snapshot.take(registry, Collections.singletonList(nettyShare), 10, 0);
+        assertThat(all.top()).extracting(e -> e.pendingBytes).containsExactly(5_500_000L, 5_200_000L, 5_060_000L);
+        assertThat(all.top().get(2).shares).extracting(x -> x.layer).containsExactly(QUEUE, TestLayers.NETTY);
+    }
+
+    @Test
+    void entriesOfOneLayerWithTheSameAddressesAreOneConnection() {
+        // Tomcat tracks a blocking write by its socket and an async one by its stream: the same connection
+        track(new Object(), TestLayers.SERVLET, 300, null, 40010);
+        track(new Object(), TestLayers.SERVLET, 200, null, 40010);
+        track(new Object(), TestLayers.SERVLET, 100, null, 40011);
+
+        Snapshot s = Snapshot.take(registry, Collections.<ConnectionShare>emptyList(), 10, 0);
+
+        assertThat(s.trackedConnections(TestLayers.SERVLET)).isEqualTo(3);
+        assertThat(s.pendingBytes(TestLayers.SERVLET)).isEqualTo(600);
+        assertThat(s.top()).extracting(e -> e.pendingBytes).containsExactly(500L, 100L);
+    }
+
+    @Test
+    void aShareThatFailsCountsNothingAndBreaksNothing() {
+        track(new Object(), QUEUE, 1_000, new Object(), 40020);
+        ConnectionShare broken = new ConnectionShare() {
+            @Override
+            public Layer layer() {
+                return TestLayers.NETTY;
+            }
+
+            @Override
+            public long bytesFor(Object connection) {
+                throw new IllegalStateException("a library changed under the agent");
+            }
+        };
+        List<ConnectionShare> shares = Arrays.asList(broken, nettyShare);
+
+        Snapshot s = Snapshot.take(registry, shares, 10, 0);
+
+        assertThat(s.pendingBytes(QUEUE)).isEqualTo(1_000);
+        assertThat(s.pendingBytes(TestLayers.NETTY)).isZero();
+        assertThat(s.top()).hasSize(1);
+    }
+}
