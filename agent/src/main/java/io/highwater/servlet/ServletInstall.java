@@ -19,22 +19,9 @@ final class ServletInstall {
         ServletCalls.blockedThreads.set(0);
         ServletCalls.hooks = adapter;
         List<AdviceTransformer.Target> targets = ServletInstrumentation.targets(context.report());
-        return new Integration.Installed() {
-            @Override
-            public List<AdviceTransformer.Target> targets() {
-                return targets;
-            }
-
-            @Override
-            public void tick() {
-                adapter.tick();
-            }
-
-            @Override
-            public void stop() {
-                ServletCalls.hooks = ServletHooks.NOOP;
-                adapter.reset();
-            }
-        };
+        return Integration.Installed.of(targets, adapter::tick, null, () -> {
+            ServletCalls.hooks = ServletHooks.NOOP;
+            adapter.reset();
+        });
     }
 }
