@@ -52,6 +52,13 @@ public final class StreamName {
         return new StreamName(null, bounded(SERVICES, clip(service)), bounded(METHODS, clip(method)));
     }
 
+    /** Forgets the values seen (tests: the sets are process-wide). */
+    static void forgetSeen() {
+        PATHS.clear();
+        SERVICES.clear();
+        METHODS.clear();
+    }
+
     public boolean isRpc() {
         return rpcService != null;
     }
