@@ -34,6 +34,7 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
 
     private final Monitor monitor;
     private final Tracker tracker;
+    private final PathTable paths = new PathTable();
     private volatile NettyAdapter netty;
 
     Http2Adapter(Monitor monitor) {
@@ -104,11 +105,18 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
         }
     }
 
+    @Override
+    public void headers(Object channel, int streamId, CharSequence path) {
+        paths.put(channel, streamId, path);
+    }
+
     private TrackedConnection track(Object child, boolean atStopSignal) {
         TrackedConnection c = tracker.track(child, atStopSignal);
         if (c != null && c.stream() == null) {
-            // Netty keeps no request headers once decoded: the path is not known here (see docs/integrations/http2.md)
-            c.stream(StreamName.path(null));
+            // the request's :path, remembered when its HEADERS were read (null: not remembered, say before an attach)
+            Object id = invoke(invoke(child, "stream"), "id");
+            String path = id instanceof Integer ? paths.get(invoke(child, "parent"), (Integer) id) : null;
+            c.stream(StreamName.path(path));
         }
         return c;
     }

@@ -82,7 +82,8 @@ class Http2StreamChannelTest {
      * An application thread writes DATA frames into a stream channel without looking at its writability, behind
      * curl reading 200 KB/s: each write made while the stream channel was unwritable, with more than the tolerance
      * pending in it, is one ignored write of the application's method; the stream's pending bytes (the flow
-     * controller's count) follow what the stream channel holds; no write counts in the netty layer as well.
+     * controller's count) follow what the stream channel holds, under the request's path; no write counts in the
+     * netty layer as well.
      */
     @ParameterizedTest
     @ValueSource(strings = {"4.1", "4.2"})
@@ -97,8 +98,8 @@ class Http2StreamChannelTest {
                 assertThat(beyond).as("writes with more than %d bytes pending: %s", BEYOND, truth).isGreaterThan(1000);
 
                 int after = receiver.metricBatchCount() + 1;
-                MetricPoint stream = receiver.awaitPoint("the h2c stream",
-                        metric(STREAM_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2) && p.has(URL_PATH, "unknown"))
+                MetricPoint stream = receiver.awaitPoint("the h2c stream of /ignore",
+                        metric(STREAM_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2) && p.has(URL_PATH, "/ignore"))
                                 .and(fromBatch(after)));
                 long pending = lastPending(child);
                 assertThat((double) stream.longValue()).as("stream pending vs the stream channel's own %d", pending)
