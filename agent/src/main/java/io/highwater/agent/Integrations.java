@@ -4,6 +4,7 @@ import io.highwater.instrument.Integration;
 import io.highwater.netty.NettyIntegration;
 import io.highwater.servlet.ServletIntegration;
 import io.highwater.socket.SocketIntegration;
+import io.highwater.vertx.VertxIntegration;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,7 +22,8 @@ final class Integrations {
         return Arrays.asList(
                 new NettyIntegration(),
                 new ServletIntegration(),
-                new SocketIntegration());
+                new SocketIntegration(),
+                new VertxIntegration());
     }
 
     /**

@@ -12,6 +12,7 @@ public final class Contract {
     public static final String IGNORED_BYTES = "backpressure.ignored.bytes";
     public static final String PENDING_BYTES = "backpressure.pending.bytes";
     public static final String CONNECTION_PENDING_BYTES = "backpressure.connection.pending.bytes";
+    public static final String CONNECTION_TOTAL_PENDING_BYTES = "backpressure.connection.total_pending.bytes";
     public static final String MEMORY_LIMIT = "backpressure.memory.limit";
     public static final String KERNEL_QUEUED_BYTES = "backpressure.kernel.queued.bytes";
     public static final String DRAIN_WAIT = "backpressure.drain.wait";
@@ -35,6 +36,8 @@ public final class Contract {
     public static final String OUTPUT_NOT_READY = "output_not_ready";
     public static final String SOCKET = "socket";
     public static final String SOCKET_FULL = "socket_full";
+    public static final String VERTX = "vertx";
+    public static final String WRITE_QUEUE_FULL = "write_queue_full";
 
     /** Span name of a Netty episode, and the span attributes of docs/metrics.md's "Spans". */
     public static final String NETTY_SPAN = "backpressure netty";
