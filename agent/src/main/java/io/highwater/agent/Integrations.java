@@ -2,6 +2,7 @@ package io.highwater.agent;
 
 import io.highwater.instrument.Integration;
 import io.highwater.netty.NettyIntegration;
+import io.highwater.reactor.ReactorIntegration;
 import io.highwater.servlet.ServletIntegration;
 import io.highwater.socket.SocketIntegration;
 import io.highwater.vertx.VertxIntegration;
@@ -23,7 +24,8 @@ final class Integrations {
                 new NettyIntegration(),
                 new ServletIntegration(),
                 new SocketIntegration(),
-                new VertxIntegration());
+                new VertxIntegration(),
+                new ReactorIntegration());
     }
 
     /**

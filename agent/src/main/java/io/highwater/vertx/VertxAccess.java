@@ -1,14 +1,13 @@
 package io.highwater.vertx;
 
-import io.highwater.base.Log;
 import io.highwater.base.Reflect;
+import io.highwater.netty.NettyChannels;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
-import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -22,6 +21,7 @@ final class VertxAccess {
 
     /** How many queued messages one reading walks at most; beyond, the bytes are extrapolated from the count. */
     private final int walkMax;
+    private final NettyChannels channels = new NettyChannels();
 
     VertxAccess(int walkMax) {
         this.walkMax = Math.max(1, walkMax);
@@ -55,41 +55,6 @@ final class VertxAccess {
         }
     }
 
-    /** A Netty channel class: the public {@code Channel} methods the agent reads. */
-    static final class ChannelShape {
-        final MethodHandle isOpen;
-        final MethodHandle isWritable;
-        final MethodHandle remote;
-        final MethodHandle local;
-        final MethodHandle pending;
-        final MethodHandle highWaterMark;
-
-        ChannelShape(Class<?> type) throws ReflectiveOperationException {
-            Class<?> channel = supertype(type, "io.netty.channel.Channel");
-            if (channel == null) {
-                throw new ClassNotFoundException("io.netty.channel.Channel above " + type.getName());
-            }
-            ClassLoader loader = channel.getClassLoader();
-            String prefix = channel.getName().substring(0, channel.getName().length() - "io.netty.channel.Channel".length());
-            Class<?> unsafe = Class.forName(prefix + "io.netty.channel.Channel$Unsafe", false, loader);
-            Class<?> buffer = Class.forName(prefix + "io.netty.channel.ChannelOutboundBuffer", false, loader);
-            Class<?> config = Class.forName(prefix + "io.netty.channel.ChannelConfig", false, loader);
-            MethodHandles.Lookup pub = MethodHandles.publicLookup();
-            isOpen = pub.findVirtual(channel, "isOpen", MethodType.methodType(boolean.class));
-            isWritable = pub.findVirtual(channel, "isWritable", MethodType.methodType(boolean.class));
-            remote = pub.findVirtual(channel, "remoteAddress", MethodType.methodType(SocketAddress.class));
-            local = pub.findVirtual(channel, "localAddress", MethodType.methodType(SocketAddress.class));
-            MethodHandle buf = MethodHandles.filterReturnValue(
-                    pub.findVirtual(channel, "unsafe", MethodType.methodType(unsafe)),
-                    pub.findVirtual(unsafe, "outboundBuffer", MethodType.methodType(buffer)));
-            pending = MethodHandles.filterReturnValue(buf,
-                    pub.findVirtual(buffer, "totalPendingWriteBytes", MethodType.methodType(long.class)));
-            highWaterMark = MethodHandles.filterReturnValue(
-                    pub.findVirtual(channel, "config", MethodType.methodType(config)),
-                    pub.findVirtual(config, "getWriteBufferHighWaterMark", MethodType.methodType(int.class)));
-        }
-    }
-
     private final ClassValue<QueueShape> queues = new ClassValue<QueueShape>() {
         @Override
         protected QueueShape computeValue(Class<?> type) {
@@ -101,19 +66,6 @@ final class VertxAccess {
         @Override
         protected MqpShape computeValue(Class<?> type) {
             return new MqpShape(type);
-        }
-    };
-
-    private final ClassValue<ChannelShape> channels = new ClassValue<ChannelShape>() {
-        @Override
-        protected ChannelShape computeValue(Class<?> type) {
-            try {
-                return new ChannelShape(type);
-            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                Log.once("vertx-channel:" + type.getName(), "vertx: cannot read the channel " + type.getName()
-                        + " (" + e + "); its connections show no addresses");
-                return null;
-            }
         }
     };
 
@@ -328,64 +280,8 @@ final class VertxAccess {
 
     // ---- Netty channels
 
-    boolean isOpen(Object channel) {
-        ChannelShape s = channel == null ? null : channels.get(channel.getClass());
-        if (s == null) {
-            return channel != null;
-        }
-        try {
-            return (boolean) s.isOpen.invoke(channel);
-        } catch (Throwable t) {
-            return false;
-        }
-    }
-
-    /** 1 unwritable, 0 writable, -1 unknown. */
-    int unwritable(Object channel) {
-        ChannelShape s = channel == null ? null : channels.get(channel.getClass());
-        if (s == null) {
-            return -1;
-        }
-        try {
-            return (boolean) s.isWritable.invoke(channel) ? 0 : 1;
-        } catch (Throwable t) {
-            return -1;
-        }
-    }
-
-    /** What the channel's outbound buffer holds; -1 when it cannot be read (closed). */
-    long channelPending(Object channel) {
-        ChannelShape s = channel == null ? null : channels.get(channel.getClass());
-        if (s == null) {
-            return -1;
-        }
-        try {
-            return (long) s.pending.invoke(channel);
-        } catch (Throwable t) {
-            return -1;
-        }
-    }
-
-    long channelHighWaterMark(Object channel) {
-        ChannelShape s = channel == null ? null : channels.get(channel.getClass());
-        if (s == null) {
-            return -1;
-        }
-        try {
-            return (int) s.highWaterMark.invoke(channel);
-        } catch (Throwable t) {
-            return -1;
-        }
-    }
-
-    SocketAddress remote(Object channel) {
-        ChannelShape s = channel == null ? null : channels.get(channel.getClass());
-        return s == null ? null : (SocketAddress) invoke(s.remote, channel);
-    }
-
-    SocketAddress local(Object channel) {
-        ChannelShape s = channel == null ? null : channels.get(channel.getClass());
-        return s == null ? null : (SocketAddress) invoke(s.local, channel);
+    NettyChannels channels() {
+        return channels;
     }
 
     private static Object invoke(MethodHandle h, Object target) {

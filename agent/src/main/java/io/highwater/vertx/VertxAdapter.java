@@ -98,8 +98,8 @@ final class VertxAdapter implements VertxHooks {
         if (channel == null || size <= 0) {
             return;
         }
-        long pending = access.channelPending(channel);
-        if (pending < 0 || !monitor.beyondTolerance(pending, access.channelHighWaterMark(channel))) {
+        long pending = access.channels().pendingBytes(channel);
+        if (pending < 0 || !monitor.beyondTolerance(pending, access.channels().highWaterMark(channel))) {
             return;
         }
         TrackedConnection c = connections.track(connection, false, 0);
@@ -118,17 +118,17 @@ final class VertxAdapter implements VertxHooks {
 
         @Override
         public boolean isOpen(Object queue) {
-            return access.isOpen(access.channelOfQueue(queue));
+            return access.channels().isOpen(access.channelOfQueue(queue));
         }
 
         @Override
         public SocketAddress peer(Object queue) {
-            return access.remote(access.channelOfQueue(queue));
+            return access.channels().remote(access.channelOfQueue(queue));
         }
 
         @Override
         public SocketAddress local(Object queue) {
-            return access.local(access.channelOfQueue(queue));
+            return access.channels().local(access.channelOfQueue(queue));
         }
 
         @Override
@@ -151,17 +151,17 @@ final class VertxAdapter implements VertxHooks {
 
         @Override
         public boolean isOpen(Object connection) {
-            return access.isOpen(access.channelOfConnection(connection));
+            return access.channels().isOpen(access.channelOfConnection(connection));
         }
 
         @Override
         public SocketAddress peer(Object connection) {
-            return access.remote(access.channelOfConnection(connection));
+            return access.channels().remote(access.channelOfConnection(connection));
         }
 
         @Override
         public SocketAddress local(Object connection) {
-            return access.local(access.channelOfConnection(connection));
+            return access.channels().local(access.channelOfConnection(connection));
         }
 
         @Override

@@ -38,6 +38,8 @@ public final class Contract {
     public static final String SOCKET_FULL = "socket_full";
     public static final String VERTX = "vertx";
     public static final String WRITE_QUEUE_FULL = "write_queue_full";
+    public static final String REACTOR = "reactor";
+    public static final String DEMAND_EXHAUSTED = "demand_exhausted";
 
     /** Span name of a Netty episode, and the span attributes of docs/metrics.md's "Spans". */
     public static final String NETTY_SPAN = "backpressure netty";
