@@ -79,6 +79,7 @@ public final class Snapshot {
     private static final Comparator<Group> BY_TOTAL = Comparator.comparingLong(g -> g.total);
 
     private final long[] pendingByLayer = new long[Layer.MAX];
+    private final long[] itemsByLayer = new long[Layer.MAX];
     private final int[] connectionsByLayer = new int[Layer.MAX];
     private final int[] blockedByLayer = new int[Layer.MAX];
     private final long[] oldestWaitNanosByLayer = new long[Layer.MAX];
@@ -106,6 +107,7 @@ public final class Snapshot {
             int layer = c.layer().index();
             s.peakByLayer[layer] = Math.max(s.peakByLayer[layer], c.peakPending());
             s.pendingByLayer[layer] += p;
+            s.itemsByLayer[layer] += c.pendingItems();
             s.connectionsByLayer[layer]++;
             long waitStart = c.waitStartNanos();
             if (waitStart != 0) {
@@ -174,6 +176,11 @@ public final class Snapshot {
     /** What the layer holds: its tracked connections', and its shares of connections other layers track. */
     public long pendingBytes(Layer layer) {
         return pendingByLayer[layer.index()];
+    }
+
+    /** Elements the layer holds that are not bytes ({@code backpressure.pending.items}). */
+    public long pendingItems(Layer layer) {
+        return itemsByLayer[layer.index()];
     }
 
     public int trackedConnections(Layer layer) {

@@ -116,6 +116,12 @@ public final class TrackedConnection extends WeakReference<Object> {
         return t == null ? -1 : probe.stopState(t);
     }
 
+    /** What the transport holds that is not bytes ({@link TransportProbe#pendingItems}); 0 once it is gone. */
+    public long pendingItems() {
+        Object t = get();
+        return t == null ? 0 : Math.max(0, probe.pendingItems(t));
+    }
+
     boolean isLive() {
         Object t = get();
         return t != null && probe.isOpen(t);

@@ -158,6 +158,12 @@ final class ReactorAdapter implements ReactorHooks {
         }
 
         @Override
+        public long pendingItems(Object owner) {
+            Ledger l = ledger(owner);
+            return l != null && l.items ? access.elements(owner) : 0;
+        }
+
+        @Override
         public boolean isOpen(Object owner) {
             Object channel = channel(owner);
             // no connection: as long as it holds elements

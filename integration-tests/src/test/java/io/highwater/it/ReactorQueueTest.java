@@ -26,6 +26,7 @@ import static io.highwater.it.support.Contract.IGNORED_WRITES;
 import static io.highwater.it.support.Contract.LAYER;
 import static io.highwater.it.support.Contract.NETTY;
 import static io.highwater.it.support.Contract.PEER_ADDRESS;
+import static io.highwater.it.support.Contract.PENDING_ITEMS;
 import static io.highwater.it.support.Contract.PEER_PORT;
 import static io.highwater.it.support.Contract.REACTOR;
 import static io.highwater.it.support.Contract.SERVER_PORT;
@@ -112,6 +113,33 @@ class ReactorQueueTest {
                     .isEqualTo(ignored * ReactorExport.ROW);
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, NETTY)))
                     .as("writes Reactor Netty handed on, judged by the Netty layer").isZero();
+            assertWellFormed(receiver);
+        }
+    }
+
+    /**
+     * The same ignoring producer with rows queued as objects (turned into text further down): the queue's elements
+     * are not bytes, so they are the reactor layer's {@code backpressure.pending.items}, against Reactor's own count,
+     * and the connection shows no reactor bytes.
+     */
+    @Test
+    void aQueueOfObjectsIsCountedInItems() {
+        long rows = 1_000_000;
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = server(receiver);
+             SlowClient client = SlowClient.builder(server.port, "/objects?rows=" + rows)
+                     .bytesPerSecond(200_000).connect()) {
+            assertThat(values(server.child.awaitStdoutValue("DONE")).get("rows")).isEqualTo(rows);
+            int settled = receiver.metricBatchCount() + 1;
+            MetricPoint items = receiver.awaitPoint("reactor items beyond 500,000", metric(PENDING_ITEMS)
+                    .and(p -> p.has(LAYER, REACTOR)).and(above(500_000)).and(fromBatch(settled)));
+            receiver.awaitFurtherMetricBatches(1);
+            long truth = latestBuffered(server);
+            // the client takes about 3,000 rows a second
+            assertThat(items.longValue()).as("items against Reactor's own count %d", truth)
+                    .isBetween(truth - 1_000, truth + 20_000);
+            assertThat(receiver.points(CONNECTION_PENDING_BYTES)).noneMatch(p -> p.has(LAYER, REACTOR));
+            assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, REACTOR) && p.has(FUNCTION,
+                    APP + ".produceObjectsIgnoringDemand"))).isPositive();
             assertWellFormed(receiver);
         }
     }

@@ -11,6 +11,7 @@ public final class Contract {
     public static final String IGNORED_WRITES = "backpressure.ignored.writes";
     public static final String IGNORED_BYTES = "backpressure.ignored.bytes";
     public static final String PENDING_BYTES = "backpressure.pending.bytes";
+    public static final String PENDING_ITEMS = "backpressure.pending.items";
     public static final String CONNECTION_PENDING_BYTES = "backpressure.connection.pending.bytes";
     public static final String CONNECTION_TOTAL_PENDING_BYTES = "backpressure.connection.total_pending.bytes";
     public static final String MEMORY_LIMIT = "backpressure.memory.limit";

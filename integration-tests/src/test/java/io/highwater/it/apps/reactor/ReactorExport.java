@@ -20,6 +20,7 @@ import org.reactivestreams.Publisher;
  * <ul>
  *   <li>{@code /create}: a {@code Flux.create} producer thread that loops {@code sink.next(row)} without ever looking
  *       at {@code requestedFromDownstream()} ({@link #produceIgnoringDemand});</li>
+ *   <li>{@code /objects}: as {@code /create}, the rows queued as objects and turned into text downstream;</li>
  *   <li>{@code /generate}: the same rows from {@code Flux.generate}, demand-driven by construction;</li>
  *   <li>{@code /unicast}: {@code Sinks.many().unicast().onBackpressureBuffer()} fed by a loop of
  *       {@code tryEmitNext} ({@link #emitUnicast});</li>
@@ -70,6 +71,13 @@ public final class ReactorExport {
                 }).doOnSubscribe(s -> buffered = () -> Scannable.from(s).scan(Scannable.Attr.BUFFERED));
                 return res.sendString(flux);
             }
+            case "objects": {
+                // the queue holds objects, turned into text only downstream: items, not bytes
+                Flux<String> flux = Flux.<long[]>create(sink -> start(() -> produceObjectsIgnoringDemand(sink, rows)))
+                        .doOnSubscribe(s -> buffered = () -> Scannable.from(s).scan(Scannable.Attr.BUFFERED))
+                        .map(a -> row(a[0]));
+                return res.sendString(flux);
+            }
             case "generate":
                 return res.sendString(Flux.<String, Long>generate(() -> 0L, (i, s) -> {
                     if (i < rows) {
@@ -104,6 +112,16 @@ public final class ReactorExport {
         long i = 0;
         for (; i < rows && !sink.isCancelled(); i++) {
             sink.next(row(i));
+        }
+        sink.complete();
+        System.out.println("DONE rows=" + i + " refused=0");
+    }
+
+    /** As {@link #produceIgnoringDemand}, with rows as objects. */
+    static void produceObjectsIgnoringDemand(FluxSink<long[]> sink, long rows) {
+        long i = 0;
+        for (; i < rows && !sink.isCancelled(); i++) {
+            sink.next(new long[] {i});
         }
         sink.complete();
         System.out.println("DONE rows=" + i + " refused=0");
