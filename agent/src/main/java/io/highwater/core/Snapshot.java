@@ -50,6 +50,8 @@ public final class Snapshot {
     /** A connection while the snapshot is taken. */
     private static final class Group {
         final TrackedConnection first;
+        /** Further tracked entries of the same connection (another layer's), when there are any. */
+        List<TrackedConnection> more;
         final long[] byLayer = new long[Layer.MAX];
         /** Layers that track this connection themselves, as bits of their index. */
         int tracked;
@@ -118,6 +120,11 @@ public final class Snapshot {
             if (g == null) {
                 g = new Group(c);
                 groups.put(key, g);
+            } else {
+                if (g.more == null) {
+                    g.more = new ArrayList<>(2);
+                }
+                g.more.add(c);
             }
             g.tracked |= 1 << layer;
             g.add(c.layer(), p);
@@ -137,6 +144,17 @@ public final class Snapshot {
                     if (b > 0) {
                         g.add(share.layer(), b);
                         s.pendingByLayer[layer] += b;
+                    }
+                }
+            }
+        }
+        // each tracked entry keeps its connection's shares at the highest total, for its episode's span
+        for (Group g : groups.values()) {
+            if (g.total > 0) {
+                g.first.observeShares(g.total, g.byLayer);
+                if (g.more != null) {
+                    for (TrackedConnection c : g.more) {
+                        c.observeShares(g.total, g.byLayer);
                     }
                 }
             }

@@ -167,6 +167,36 @@ public final class TrackedConnection extends WeakReference<Object> {
         return lastSite;
     }
 
+    /** The connection's shares per layer (by layer index) when its total over all layers was highest, or null. */
+    private volatile long[] peakShares;
+    private volatile long peakTotal;
+
+    /**
+     * What the whole connection held, all layers together, at a collection: kept when it is the highest total of the
+     * episode so far, with each layer's share, for the episode's span. Collections only (one per export interval).
+     */
+    void observeShares(long total, long[] byLayer) {
+        if (total <= peakTotal) {
+            return;
+        }
+        synchronized (this) {
+            if (total > peakTotal) {
+                peakShares = byLayer.clone();
+                peakTotal = total;
+            }
+        }
+    }
+
+    /** Each layer's share (by layer index) at the highest total a collection saw in this episode; null if none. */
+    public long[] peakShares() {
+        return peakShares;
+    }
+
+    /** The connection's highest total over all layers a collection saw in this episode; 0 if none. */
+    public long peakTotal() {
+        return peakTotal;
+    }
+
     /** Raises the episode's peak to {@code pending} if that is higher; safe from any thread. */
     public void observePending(long pending) {
         for (long p = peakPending; pending > p; p = peakPending) {

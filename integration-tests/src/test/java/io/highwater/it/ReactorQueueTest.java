@@ -109,6 +109,8 @@ class ReactorQueueTest {
             assertThat(ignored).as("rows emitted beyond tolerance without demand").isLessThanOrEqualTo(rows)
                     .isGreaterThan(rows / 2);
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, REACTOR))).isEqualTo(ignored);
+            System.out.printf("FIGURES %s: reactor share %d B (Reactor's count x 64: %d B), ignored writes %d of %d"
+                    + " rows%n", route, held.longValue(), truth, ignored, rows);
             assertThat(receiver.counterTotal(IGNORED_BYTES, p -> p.has(LAYER, REACTOR)))
                     .isEqualTo(ignored * ReactorExport.ROW);
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, NETTY)))
@@ -137,6 +139,7 @@ class ReactorQueueTest {
             // the client takes about 3,000 rows a second
             assertThat(items.longValue()).as("items against Reactor's own count %d", truth)
                     .isBetween(truth - 1_000, truth + 20_000);
+            System.out.printf("FIGURES objects: reactor items %d (Reactor's count %d)%n", items.longValue(), truth);
             assertThat(receiver.points(CONNECTION_PENDING_BYTES)).noneMatch(p -> p.has(LAYER, REACTOR));
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, REACTOR) && p.has(FUNCTION,
                     APP + ".produceObjectsIgnoringDemand"))).isPositive();
@@ -182,6 +185,8 @@ class ReactorQueueTest {
             assertThat(receiver.counterTotal(IGNORED_WRITES, site.and(p -> p.has(FUNCTION, function))))
                     .as("refusals attributed to %s", function).isEqualTo(refused);
             assertThat(receiver.counterTotal(IGNORED_BYTES, site)).isEqualTo(done.get("refusedChars"));
+            System.out.printf("FIGURES multicast: %d refusals, %d ignored writes%n", refused,
+                    receiver.counterTotal(IGNORED_WRITES, site));
             assertWellFormed(receiver);
         }
     }
