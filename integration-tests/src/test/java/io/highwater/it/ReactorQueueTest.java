@@ -139,7 +139,8 @@ class ReactorQueueTest {
             // the client takes about 3,000 rows a second
             assertThat(items.longValue()).as("items against Reactor's own count %d", truth)
                     .isBetween(truth - 1_000, truth + 20_000);
-            System.out.printf("FIGURES objects: reactor items %d (Reactor's count %d)%n", items.longValue(), truth);
+            System.out.printf("FIGURES objects: reactor items %d (Reactor's count %d), %d bytes read by the client%n",
+                    items.longValue(), truth, client.bodyBytesRead());
             assertThat(receiver.points(CONNECTION_PENDING_BYTES)).noneMatch(p -> p.has(LAYER, REACTOR));
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, REACTOR) && p.has(FUNCTION,
                     APP + ".produceObjectsIgnoringDemand"))).isPositive();
@@ -185,8 +186,8 @@ class ReactorQueueTest {
             assertThat(receiver.counterTotal(IGNORED_WRITES, site.and(p -> p.has(FUNCTION, function))))
                     .as("refusals attributed to %s", function).isEqualTo(refused);
             assertThat(receiver.counterTotal(IGNORED_BYTES, site)).isEqualTo(done.get("refusedChars"));
-            System.out.printf("FIGURES multicast: %d refusals, %d ignored writes%n", refused,
-                    receiver.counterTotal(IGNORED_WRITES, site));
+            System.out.printf("FIGURES multicast: %d refusals, %d ignored writes, %d bytes read by the client%n", refused,
+                    receiver.counterTotal(IGNORED_WRITES, site), client.bodyBytesRead());
             assertWellFormed(receiver);
         }
     }

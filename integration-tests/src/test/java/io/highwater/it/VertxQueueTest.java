@@ -171,7 +171,7 @@ class VertxQueueTest {
                     .as("writes Vert.x handed on, judged by the Netty layer").isZero();
             if (line == Line.VERTX_5) {
                 // the client goes away: Vert.x closes the queue, and the episode's span tells each layer's share
-                client.close();
+                client.abort();
                 ReceivedSpan span = receiver.awaitSpan("the vertx episode of port " + client.localPort(),
                         sp -> sp.name().equals("backpressure vertx") && sp.isConnectionOf(client));
                 long vertx = span.longAttr("backpressure.share.vertx.bytes");
