@@ -37,8 +37,14 @@ final class ReactorAdapter implements ReactorHooks {
         final AtomicLong count = new AtomicLong();
         final AtomicLong bytes = new AtomicLong();
         volatile boolean items;
-        /** The connection's channel, found once (the chain is in place before the first element flows). */
+        /**
+         * The connection's channel, once found. Not always there at the first element: Spring's write barrier
+         * ({@code ChannelSendOperator}) subscribes the connection's writer only after the first element arrived.
+         */
         volatile WeakReference<Object> channel;
+        /** When this owner was first seen, and when its channel was last looked for (monotonic nanos). */
+        final long firstSeenNanos = System.nanoTime();
+        volatile long lookedAtNanos;
 
         void record(long size) {
             if (size < 0) {
@@ -61,13 +67,21 @@ final class ReactorAdapter implements ReactorHooks {
         final WeakReference<Object> owner;
         final TrackedConnection connection;
         final Ledger ledger;
+        /** Not tracked yet (its connection not found yet): look again from this moment on. */
+        final long retryAtNanos;
 
-        Last(Object owner, TrackedConnection connection, Ledger ledger) {
+        Last(Object owner, TrackedConnection connection, Ledger ledger, long retryAtNanos) {
             this.owner = new WeakReference<>(owner);
             this.connection = connection;
             this.ledger = ledger;
+            this.retryAtNanos = retryAtNanos;
         }
     }
+
+    /** How long an owner's connection is looked for before it is tracked without one. */
+    private static final long FIND_CONNECTION_NANOS = 1_000_000_000L;
+    /** How often it is looked for meanwhile. */
+    private static final long LOOK_AGAIN_NANOS = 20_000_000L;
 
     private final Monitor monitor;
     private final ReactorAccess access;
@@ -121,12 +135,24 @@ final class ReactorAdapter implements ReactorHooks {
 
     private Last entry(Object owner) {
         Last l = last;
-        if (l != null && l.owner.get() == owner && (l.connection == null || l.connection.isWaiting())) {
-            return l;
+        if (l != null && l.owner.get() == owner) {
+            if (l.retryAtNanos == 0) {
+                if (l.connection == null || l.connection.isWaiting()) {
+                    return l;
+                }
+            } else if (System.nanoTime() < l.retryAtNanos) {
+                return l;
+            }
         }
-        // a new owner, or one whose wait ended (it may have left the registry since)
+        // a new owner, one whose wait ended (it may have left the registry since), or one not tracked yet
         Ledger ledger = ledgers.computeIfAbsent(owner, o -> new Ledger());
-        l = new Last(owner, tracker.track(owner, true, 0), ledger);
+        long now = System.nanoTime();
+        if (channel(owner) == null && now - ledger.firstSeenNanos < FIND_CONNECTION_NANOS) {
+            // its connection is named when it is tracked: wait a moment for the chain to reach it
+            l = new Last(owner, null, ledger, now + LOOK_AGAIN_NANOS);
+        } else {
+            l = new Last(owner, tracker.track(owner, true, 0), ledger, 0);
+        }
         last = l;
         return l;
     }
@@ -135,18 +161,29 @@ final class ReactorAdapter implements ReactorHooks {
         return ledgers.get(owner);
     }
 
-    /** The owner's connection channel, looked up once per owner; null when its chain serves none. */
+    /**
+     * The owner's connection channel, kept once found; while not found, looked for again at most every
+     * {@link #LOOK_AGAIN_NANOS}. Null when its chain serves none (yet).
+     */
     private Object channel(Object owner) {
         Ledger l = ledger(owner);
         if (l == null) {
             return access.connection(owner);
         }
         WeakReference<Object> found = l.channel;
-        if (found == null) {
-            found = new WeakReference<>(access.connection(owner));
-            l.channel = found;
+        if (found != null) {
+            return found.get();
         }
-        return found.get();
+        long now = System.nanoTime();
+        if (l.lookedAtNanos != 0 && now - l.lookedAtNanos < LOOK_AGAIN_NANOS) {
+            return null;
+        }
+        l.lookedAtNanos = now;
+        Object channel = access.connection(owner);
+        if (channel != null) {
+            l.channel = new WeakReference<>(channel);
+        }
+        return channel;
     }
 
     /** A queue's owner: its bytes at the recorded mean, its stop state, its connection's channel. */
