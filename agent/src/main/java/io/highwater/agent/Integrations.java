@@ -4,8 +4,10 @@ import io.highwater.grpc.GrpcIntegration;
 import io.highwater.http2.Http2Integration;
 import io.highwater.instrument.Integration;
 import io.highwater.netty.NettyIntegration;
+import io.highwater.reactor.ReactorIntegration;
 import io.highwater.servlet.ServletIntegration;
 import io.highwater.socket.SocketIntegration;
+import io.highwater.vertx.VertxIntegration;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,7 +27,9 @@ final class Integrations {
                 new Http2Integration(),
                 new GrpcIntegration(),
                 new ServletIntegration(),
-                new SocketIntegration());
+                new SocketIntegration(),
+                new VertxIntegration(),
+                new ReactorIntegration());
     }
 
     /**

@@ -51,7 +51,8 @@ public final class Frameworks {
             pkg("io", "highwater", "bootstrap"), pkg("io", "highwater", "config"),
             pkg("io", "highwater", "core"), pkg("io", "highwater", "netty"), pkg("io", "highwater", "servlet"),
             pkg("io", "highwater", "http2"), pkg("io", "highwater", "grpc"),
-            pkg("io", "highwater", "socket"), pkg("io", "highwater", "telemetry")));
+            pkg("io", "highwater", "socket"), pkg("io", "highwater", "telemetry"),
+            pkg("io", "highwater", "vertx"), pkg("io", "highwater", "reactor")));
 
     static final List<String> AGENTS = Collections.unmodifiableList(Arrays.asList(
             pkg("io", "highwater", "shaded"),
@@ -61,6 +62,7 @@ public final class Frameworks {
             pkg("org", "glowroot"), pkg("org", "apache", "skywalking"), pkg("com", "navercorp", "pinpoint"),
             pkg("com", "dynatrace"), pkg("com", "compuware", "apm"), pkg("net", "bytebuddy")));
 
+    private final java.util.Set<String> claimedHandlers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final String[] notApplication;
     private final String[] socketOwners;
     private final String[] agents;
@@ -119,6 +121,25 @@ public final class Frameworks {
             }
         }
         return false;
+    }
+
+    /**
+     * A framework's Netty handler through whose context the framework hands on writes it has judged itself, at the
+     * point where the application's call entered the framework (Vert.x's {@code VertxHandler}, say): the Netty
+     * layer then takes such writes for a handler's, not the application's, so that one call is judged once.
+     * Registered by the integration that judges them, while it is installed.
+     */
+    public void claimHandler(String className) {
+        claimedHandlers.add(className);
+    }
+
+    public void unclaimHandler(String className) {
+        claimedHandlers.remove(className);
+    }
+
+    /** Whether writes through a handler of {@code className} are judged by another layer (see {@link #claimHandler}). */
+    public boolean isClaimedHandler(String className) {
+        return !claimedHandlers.isEmpty() && claimedHandlers.contains(className);
     }
 
     /** Whether {@code className} belongs to an agent, highwater's own code included. */

@@ -48,7 +48,7 @@ public final class Layer {
     }
 
     /** The layer of slot {@code index}; null when none is defined there. */
-    static synchronized Layer byIndex(int index) {
+    public static synchronized Layer byIndex(int index) {
         return BY_INDEX[index];
     }
 

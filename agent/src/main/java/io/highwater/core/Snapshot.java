@@ -50,6 +50,8 @@ public final class Snapshot {
     /** A connection while the snapshot is taken. */
     private static final class Group {
         final TrackedConnection first;
+        /** Further tracked entries of the same connection (another layer's), when there are any. */
+        List<TrackedConnection> more;
         final long[] byLayer = new long[Layer.MAX];
         /** Layers that track this connection themselves, as bits of their index. */
         int tracked;
@@ -79,6 +81,7 @@ public final class Snapshot {
     private static final Comparator<Group> BY_TOTAL = Comparator.comparingLong(g -> g.total);
 
     private final long[] pendingByLayer = new long[Layer.MAX];
+    private final long[] itemsByLayer = new long[Layer.MAX];
     private final int[] connectionsByLayer = new int[Layer.MAX];
     private final int[] blockedByLayer = new int[Layer.MAX];
     private final long[] oldestWaitNanosByLayer = new long[Layer.MAX];
@@ -129,6 +132,7 @@ public final class Snapshot {
             int layer = c.layer().index();
             s.peakByLayer[layer] = Math.max(s.peakByLayer[layer], c.peakPending());
             s.pendingByLayer[layer] += p;
+            s.itemsByLayer[layer] += c.pendingItems();
             s.connectionsByLayer[layer]++;
             long waitStart = c.waitStartNanos();
             if (waitStart != 0) {
@@ -139,6 +143,11 @@ public final class Snapshot {
             if (g == null) {
                 g = new Group(c);
                 groups.put(key, g);
+            } else {
+                if (g.more == null) {
+                    g.more = new ArrayList<>(2);
+                }
+                g.more.add(c);
             }
             g.tracked |= 1 << layer;
             g.add(c.layer(), p);
@@ -158,6 +167,17 @@ public final class Snapshot {
                     if (b > 0) {
                         g.add(share.layer(), b);
                         s.pendingByLayer[layer] += b;
+                    }
+                }
+            }
+        }
+        // each tracked entry keeps its connection's shares at the highest total, for its episode's span
+        for (Group g : groups.values()) {
+            if (g.total > 0) {
+                g.first.observeShares(g.total, g.byLayer);
+                if (g.more != null) {
+                    for (TrackedConnection c : g.more) {
+                        c.observeShares(g.total, g.byLayer);
                     }
                 }
             }
@@ -200,6 +220,11 @@ public final class Snapshot {
     /** What the layer holds: its tracked connections', and its shares of connections other layers track. */
     public long pendingBytes(Layer layer) {
         return pendingByLayer[layer.index()];
+    }
+
+    /** Elements the layer holds that are not bytes ({@code backpressure.pending.items}). */
+    public long pendingItems(Layer layer) {
+        return itemsByLayer[layer.index()];
     }
 
     public int trackedConnections(Layer layer) {

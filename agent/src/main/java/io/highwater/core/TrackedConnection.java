@@ -128,6 +128,12 @@ public final class TrackedConnection extends WeakReference<Object> {
         return t == null ? -1 : probe.stopState(t);
     }
 
+    /** What the transport holds that is not bytes ({@link TransportProbe#pendingItems}); 0 once it is gone. */
+    public long pendingItems() {
+        Object t = get();
+        return t == null ? 0 : Math.max(0, probe.pendingItems(t));
+    }
+
     boolean isLive() {
         Object t = get();
         return t != null && probe.isOpen(t);
@@ -171,6 +177,36 @@ public final class TrackedConnection extends WeakReference<Object> {
 
     public CallSite lastSite() {
         return lastSite;
+    }
+
+    /** The connection's shares per layer (by layer index) when its total over all layers was highest, or null. */
+    private volatile long[] peakShares;
+    private volatile long peakTotal;
+
+    /**
+     * What the whole connection held, all layers together, at a collection: kept when it is the highest total of the
+     * episode so far, with each layer's share, for the episode's span. Collections only (one per export interval).
+     */
+    void observeShares(long total, long[] byLayer) {
+        if (total <= peakTotal) {
+            return;
+        }
+        synchronized (this) {
+            if (total > peakTotal) {
+                peakShares = byLayer.clone();
+                peakTotal = total;
+            }
+        }
+    }
+
+    /** Each layer's share (by layer index) at the highest total a collection saw in this episode; null if none. */
+    public long[] peakShares() {
+        return peakShares;
+    }
+
+    /** The connection's highest total over all layers a collection saw in this episode; 0 if none. */
+    public long peakTotal() {
+        return peakTotal;
     }
 
     /** Raises the episode's peak to {@code pending} if that is higher; safe from any thread. */

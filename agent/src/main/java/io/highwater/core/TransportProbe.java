@@ -11,6 +11,14 @@ public interface TransportProbe {
     /** Bytes queued in the process for this connection, or -1 when it can no longer be read. */
     long pendingBytes(Object transport);
 
+    /**
+     * Elements queued for this connection that are not bytes (a Reactor queue of objects an encoder has yet to
+     * turn into bytes): {@code backpressure.pending.items}. 0 for transports that queue bytes.
+     */
+    default long pendingItems(Object transport) {
+        return 0;
+    }
+
     /** False once the connection is closed: it then leaves the registry. */
     boolean isOpen(Object transport);
 

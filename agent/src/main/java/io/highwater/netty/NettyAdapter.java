@@ -174,7 +174,8 @@ public final class NettyAdapter implements NettyHooks {
             return Origin.HANDLER;
         }
         String name = handler.getClass().getName();
-        if (isNetty(name) || frameworks.isAgent(name)) {
+        // a claimed handler forwards what its framework's layer judged where the application called it
+        if (isNetty(name) || frameworks.isAgent(name) || frameworks.isClaimedHandler(name)) {
             return Origin.HANDLER;
         }
         return access.isOutboundHandler(ctx, handler) ? Origin.LOOK : Origin.APPLICATION;

@@ -36,6 +36,10 @@ final class EpisodeSpans implements EpisodeSink {
     static final AttributeKey<Long> PENDING_AT_END = AttributeKey.longKey("backpressure.pending.bytes");
     static final AttributeKey<Long> PENDING_AT_START = AttributeKey.longKey("backpressure.pending.start_bytes");
     static final AttributeKey<Long> WAITS = AttributeKey.longKey("backpressure.drain.waits");
+    static final AttributeKey<Long> TOTAL_AT_PEAK = AttributeKey.longKey("backpressure.pending.total_bytes");
+    /** {@code backpressure.share.<layer>.bytes}, per layer. */
+    private static final java.util.Map<io.highwater.core.Layer, AttributeKey<Long>> SHARE_KEYS =
+            new java.util.concurrent.ConcurrentHashMap<>();
     static final AttributeKey<Boolean> FOUND_AT_ATTACH = AttributeKey.booleanKey("backpressure.found_at_attach");
     /** On each summarised event: how many moments of its kind the episode had. */
     static final AttributeKey<Long> EVENT_COUNT = AttributeKey.longKey("backpressure.event.count");
@@ -93,6 +97,18 @@ final class EpisodeSpans implements EpisodeSink {
         CallSite site = c.lastSite();
         if (ignored > 0 && site != null) {
             b.setAttribute(Telemetry.FUNCTION, site.function());
+        }
+        long[] shares = c.peakShares();
+        if (shares != null) {
+            // the whole connection at its highest total: each layer's share (a framework's queue, Netty's buffer)
+            b.setAttribute(TOTAL_AT_PEAK, c.peakTotal());
+            for (int i = 0; i < shares.length; i++) {
+                if (shares[i] > 0) {
+                    io.highwater.core.Layer layer = io.highwater.core.Layer.byIndex(i);
+                    b.setAttribute(SHARE_KEYS.computeIfAbsent(layer,
+                            l -> AttributeKey.longKey("backpressure.share." + l.id() + ".bytes")), shares[i]);
+                }
+            }
         }
         if (c.foundAtAttach()) {
             // its first wait began before the agent was there: counted from the attach

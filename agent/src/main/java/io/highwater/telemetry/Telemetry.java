@@ -279,6 +279,9 @@ public final class Telemetry implements AutoCloseable {
         ObservableLongMeasurement pending = meter.gaugeBuilder("backpressure.pending.bytes").ofLongs().setUnit("By")
                 .setDescription("Bytes queued in the process for connections under pressure")
                 .buildObserver();
+        ObservableLongMeasurement items = meter.gaugeBuilder("backpressure.pending.items").ofLongs().setUnit("{item}")
+                .setDescription("Elements that are not bytes queued in the process for connections under pressure")
+                .buildObserver();
         ObservableLongMeasurement perConnection = meter.gaugeBuilder("backpressure.connection.pending.bytes").ofLongs()
                 .setUnit("By")
                 .setDescription("Bytes queued in the process for the top connections, per layer that holds them")
@@ -309,6 +312,7 @@ public final class Telemetry implements AutoCloseable {
             for (Layer layer : layers) {
                 Attributes a = layerAttributes(layer);
                 pending.record(s.pendingBytes(layer), a);
+                items.record(s.pendingItems(layer), a);
                 blocked.record(s.blocked(layer), a);
                 oldestWait.record(s.oldestWaitNanos(layer) / 1e9, a);
             }
@@ -325,7 +329,7 @@ public final class Telemetry implements AutoCloseable {
                     kernelQueued.record(q.getValue(), connectionAttributes(q.getKey()));
                 }
             }
-        }, pending, perConnection, perConnectionTotal, blocked, oldestWait, kernelQueued, perStream);
+        }, pending, items, perConnection, perConnectionTotal, blocked, oldestWait, kernelQueued, perStream);
     }
 
     private static Attributes layerAttributes(Layer layer) {

@@ -3,6 +3,8 @@ package io.highwater.agent;
 import io.highwater.netty.bootstrap.NettyCalls;
 import io.highwater.servlet.bootstrap.ServletCalls;
 import io.highwater.socket.bootstrap.SocketWrites;
+import io.highwater.vertx.bootstrap.VertxCalls;
+import io.highwater.reactor.bootstrap.ReactorCalls;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -25,7 +27,7 @@ class SlowPathCallsTest {
 
     @Test
     void helpersReachTheAgentOnlyThroughMethodsThatAreNeverInlined() throws IOException {
-        for (Class<?> helper : List.of(NettyCalls.class, ServletCalls.class, SocketWrites.class)) {
+        for (Class<?> helper : List.of(NettyCalls.class, ServletCalls.class, SocketWrites.class, VertxCalls.class, ReactorCalls.class)) {
             List<String> intoTheAgent = new ArrayList<>();
             for (Map.Entry<String, ClassFile.MethodInfo> m : read(helper).methods.entrySet()) {
                 // each integration's hooks field is its one way into the agent

@@ -58,4 +58,17 @@ class FrameworksTest {
         assertThat(extended.ownsSockets("org.mine.Writer")).isTrue();
         assertThat(extended.isFramework("com.acme.rpcx.Conn")).as("a package, not a string prefix").isFalse();
     }
+
+    /** A framework's handler is claimed while its integration is installed, and only then. */
+    @Test
+    void claimedHandlersAreClaimedUntilReleased() {
+        Frameworks f = Frameworks.builtIn();
+        String handler = "io.vertx.core.net.impl.VertxHandler";
+        assertThat(f.isClaimedHandler(handler)).isFalse();
+        f.claimHandler(handler);
+        assertThat(f.isClaimedHandler(handler)).isTrue();
+        assertThat(f.isClaimedHandler("io.netty.handler.codec.http.HttpServerCodec")).isFalse();
+        f.unclaimHandler(handler);
+        assertThat(f.isClaimedHandler(handler)).isFalse();
+    }
 }

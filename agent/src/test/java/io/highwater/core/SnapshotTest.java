@@ -97,6 +97,37 @@ class SnapshotTest {
                 .containsExactly("shop.Export/Rows", "/events/{id}");
     }
 
+    /**
+     * Every tracked entry of a connection keeps the connection's shares at the highest total a collection saw, for its
+     * episode's span: a framework queue's entry and the channel's entry both, with the other layer's share (read
+     * from the share provider when only one layer tracks it) beside their own; a later, lower total changes nothing.
+     */
+    @Test
+    void eachEntryKeepsItsConnectionsSharesAtTheHighestTotal() {
+        Object channel = new Object();
+        Object queue = new Object();
+        TrackedConnection q = track(queue, QUEUE, 5_000_000, channel, 40001);
+        netty.put(channel, 60_000L);
+        Snapshot.take(registry, Collections.singletonList(nettyShare), 10, 0);
+        assertThat(q.peakTotal()).isEqualTo(5_060_000L);
+        assertThat(q.peakShares()[QUEUE.index()]).isEqualTo(5_000_000L);
+        assertThat(q.peakShares()[TestLayers.NETTY.index()]).isEqualTo(60_000L);
+
+        Object buffer = new Object();
+        TrackedConnection n = track(buffer, TestLayers.NETTY, 70_000, channel, 40001);
+        probes.pending.put(queue, 7_000_000L);
+        Snapshot.take(registry, Collections.singletonList(nettyShare), 10, 0);
+        assertThat(q.peakTotal()).isEqualTo(7_070_000L);
+        assertThat(n.peakTotal()).isEqualTo(7_070_000L);
+        assertThat(n.peakShares()[QUEUE.index()]).isEqualTo(7_000_000L);
+        assertThat(n.peakShares()[TestLayers.NETTY.index()]).isEqualTo(70_000L);
+
+        probes.pending.put(queue, 1_000L);
+        Snapshot.take(registry, Collections.singletonList(nettyShare), 10, 0);
+        assertThat(q.peakTotal()).as("a lower total later").isEqualTo(7_070_000L);
+        assertThat(q.peakShares()[QUEUE.index()]).isEqualTo(7_000_000L);
+    }
+
     @Test
     void entriesOfOneLayerWithTheSameAddressesAreOneConnection() {
         // Tomcat tracks a blocking write by its socket and an async one by its stream: the same connection

@@ -11,7 +11,9 @@ public final class Contract {
     public static final String IGNORED_WRITES = "backpressure.ignored.writes";
     public static final String IGNORED_BYTES = "backpressure.ignored.bytes";
     public static final String PENDING_BYTES = "backpressure.pending.bytes";
+    public static final String PENDING_ITEMS = "backpressure.pending.items";
     public static final String CONNECTION_PENDING_BYTES = "backpressure.connection.pending.bytes";
+    public static final String CONNECTION_TOTAL_PENDING_BYTES = "backpressure.connection.total_pending.bytes";
     public static final String MEMORY_LIMIT = "backpressure.memory.limit";
     public static final String KERNEL_QUEUED_BYTES = "backpressure.kernel.queued.bytes";
     public static final String DRAIN_WAIT = "backpressure.drain.wait";
@@ -44,6 +46,10 @@ public final class Contract {
     public static final String RPC_SERVICE = "rpc.service";
     public static final String RPC_METHOD = "rpc.method";
     public static final String HTTP2_SPAN = "backpressure http2";
+    public static final String VERTX = "vertx";
+    public static final String WRITE_QUEUE_FULL = "write_queue_full";
+    public static final String REACTOR = "reactor";
+    public static final String DEMAND_EXHAUSTED = "demand_exhausted";
 
     /** Span name of a Netty episode, and the span attributes of docs/metrics.md's "Spans". */
     public static final String NETTY_SPAN = "backpressure netty";
