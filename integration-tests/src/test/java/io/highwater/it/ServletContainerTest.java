@@ -1,5 +1,6 @@
 package io.highwater.it;
 
+import io.highwater.it.apps.ReflectiveServer;
 import io.highwater.it.apps.javax.Tomcat9Server;
 import io.highwater.it.apps.servlet.JettyServer;
 import io.highwater.it.apps.servlet.TomcatServer;
@@ -46,25 +47,40 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ServletContainerTest {
 
+    private static final String SERVLETS_JAKARTA = "io.highwater.it.apps.servlet";
+    private static final String SERVLETS_JAVAX = "io.highwater.it.apps.javax";
+
     private static final int KIB = 1024;
     private static final int MIB = 1024 * KIB;
 
+    /**
+     * The version matrix (docs/integrations/servlet.md): each line's lowest and highest version the agent claims.
+     * The older Jetty and Undertow 2.2 are launched by {@link ReflectiveServer}, as the test sources compile against
+     * Jetty 12 and Undertow 2.3.
+     */
     enum Container {
-        TOMCAT_11("tomcat-11", TomcatServer.class, "Apache Tomcat/11.", "io.highwater.it.apps.servlet"),
-        JETTY_12("jetty-12", JettyServer.class, "jetty/12.", "io.highwater.it.apps.servlet"),
-        UNDERTOW_2("undertow-2", UndertowServer.class, "undertow/2.", "io.highwater.it.apps.servlet"),
-        TOMCAT_9("tomcat-9", Tomcat9Server.class, "Apache Tomcat/9.", "io.highwater.it.apps.javax");
+        TOMCAT_11("tomcat-11", TomcatServer.class, "Apache Tomcat/11.", SERVLETS_JAKARTA),
+        TOMCAT_10_1("tomcat-10", TomcatServer.class, "Apache Tomcat/10.1.", SERVLETS_JAKARTA),
+        TOMCAT_9("tomcat-9", Tomcat9Server.class, "Apache Tomcat/9.", SERVLETS_JAVAX),
+        JETTY_12("jetty-12", JettyServer.class, "jetty/12.", SERVLETS_JAKARTA),
+        JETTY_11("jetty-11", ReflectiveServer.class, "jetty/11.", SERVLETS_JAKARTA, "jetty", SERVLETS_JAKARTA),
+        JETTY_10("jetty-10", ReflectiveServer.class, "jetty/10.", SERVLETS_JAVAX, "jetty", SERVLETS_JAVAX),
+        JETTY_9_4("jetty-9.4", ReflectiveServer.class, "jetty/9.4.", SERVLETS_JAVAX, "jetty", SERVLETS_JAVAX),
+        UNDERTOW_2_3("undertow-2", UndertowServer.class, "undertow/2.3.", SERVLETS_JAKARTA),
+        UNDERTOW_2_2("undertow-2.2", ReflectiveServer.class, "undertow/2.2.", SERVLETS_JAVAX, "undertow", SERVLETS_JAVAX);
 
         final String dir;
         final Class<?> main;
         final String info;
         final String appPackage;
+        final List<String> mainArgs;
 
-        Container(String dir, Class<?> main, String info, String appPackage) {
+        Container(String dir, Class<?> main, String info, String appPackage, String... mainArgs) {
             this.dir = dir;
             this.main = main;
             this.info = info;
             this.appPackage = appPackage;
+            this.mainArgs = List.of(mainArgs);
         }
     }
 
@@ -72,7 +88,7 @@ class ServletContainerTest {
     static ListeningChild server(Container c, OtlpReceiver receiver) {
         return ListeningChild.start(ChildJvm.builder("servlet-" + c.name()).classPath(List.of(ItEnv.testClasses()))
                         .classPath(ChildJvm.jars(ItEnv.containerDir(c.dir))).mainClass(c.main)
-                        .args("--sndbuf", String.valueOf(64 * KIB))
+                        .args(c.mainArgs.toArray(new String[0])).args("--sndbuf", String.valueOf(64 * KIB))
                         .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint())),
                 child -> assertThat(child.awaitStdoutValue("CONTAINER")).startsWith(c.info));
     }
