@@ -67,7 +67,7 @@ public final class Reference {
         return owner;
     }
 
-    /** The references of {@code all} that {@code loader}'s class files lack, as text for a log line; empty: all there. */
+    /** The references of {@code all} that {@code loader}'s class files lack, as text for a log line; empty: none. */
     public static List<String> missing(ClassLoader loader, Collection<Reference> all) {
         TypePool pool = TypePool.Default.of(loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader()
                 : ClassFileLocator.ForClassLoader.of(loader));

@@ -69,7 +69,8 @@ final class JettyAccess implements ContainerAccess {
     static final Reference META_OF_CHANNEL = Reference.method(SERVLET_CHANNEL, META, "getConnectionMetaData");
     static final Reference META_REMOTE = Reference.method(META, SOCKET_ADDRESS, "getRemoteSocketAddress");
     static final Reference META_LOCAL = Reference.method(META, SOCKET_ADDRESS, "getLocalSocketAddress");
-    static final Reference META_VERSION = Reference.method(META, "org.eclipse.jetty.http.HttpVersion", "getHttpVersion");
+    static final Reference META_VERSION = Reference.method(META, "org.eclipse.jetty.http.HttpVersion",
+            "getHttpVersion");
     static final Reference META_CONNECTION = Reference.method(META, CONNECTION, "getConnection");
     static final Reference CONNECTION_END_POINT = Reference.method(CONNECTION, END_POINT, "getEndPoint");
     static final Reference RETAINABLE_REMAINING = Reference.method(RETAINABLE, "int", "remaining");

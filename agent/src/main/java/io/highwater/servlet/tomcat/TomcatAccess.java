@@ -63,7 +63,8 @@ final class TomcatAccess implements ContainerAccess {
     static final Reference SERVLET_RESPONSE_OB = Reference.field(SERVLET_RESPONSE, "outputBuffer", OUTPUT_BUFFER);
     static final Reference SOCKET_BUFFER_HANDLER = Reference.field(SOCKET_BASE, "socketBufferHandler", BUFFER_HANDLER);
     static final Reference HANDLER_WRITE_BUFFER = Reference.field(BUFFER_HANDLER, "writeBuffer", BYTE_BUFFER);
-    static final Reference HANDLER_FOR_WRITE = Reference.field(BUFFER_HANDLER, "writeBufferConfiguredForWrite", "boolean");
+    static final Reference HANDLER_FOR_WRITE = Reference.field(BUFFER_HANDLER, "writeBufferConfiguredForWrite",
+            "boolean");
     static final Reference SOCKET_NON_BLOCKING = Reference.field(SOCKET_BASE, "nonBlockingWriteBuffer", WRITE_BUFFER);
     static final Reference NON_BLOCKING_BUFFERS = Reference.field(WRITE_BUFFER, "buffers", null);
     static final Reference HOLDER_BUF = Reference.method(HOLDER, BYTE_BUFFER, "getBuf");
