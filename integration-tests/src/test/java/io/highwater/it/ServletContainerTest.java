@@ -13,6 +13,8 @@ import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
 import io.highwater.it.support.ReceivedSpan;
 import io.highwater.it.support.SlowClient;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -47,7 +49,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * matrix of docs/integrations/servlet.md, Tomcat 9 to 11, Jetty 9.4 to 12 ee10, Undertow 2.2 and 2.3 (javax and
  * jakarta). Each container's accepted sockets get a 64 KiB send buffer, so a paused client fills the kernel quickly
  * and the container has to wait.
+ *
+ * <p>Its cases run concurrently with each other (each has its own receiver, container JVM and clients, on ephemeral
+ * ports), in the three slots all test classes share (junit-platform.properties).
  */
+@Execution(ExecutionMode.CONCURRENT)
 class ServletContainerTest {
 
     private static final String SERVLETS_JAKARTA = "io.highwater.it.apps.servlet";

@@ -6,6 +6,8 @@ import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
 import io.highwater.it.support.ReceivedSpan;
 import io.highwater.it.support.SlowClient;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -52,7 +54,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Linux doubles {@code SO_RCVBUF} for its bookkeeping (socket(7)) and lets the queue use that, while the JDK reports
  * the value asked for (it halves what Linux returns). Once the client has paused and the stream has settled (nothing drains, nothing
  * more is written), both gauges are constant, so they may be taken from one export.
+ *
+ * <p>Its cases run concurrently with each other (each has its own receiver, container JVM and clients, on ephemeral
+ * ports), in the three slots all test classes share (junit-platform.properties).
  */
+@Execution(ExecutionMode.CONCURRENT)
 class ServletReadinessTest {
 
     private static final int KIB = 1024;
