@@ -24,7 +24,7 @@
 # The server runs on CPU 0 and the client and the receiver on CPU 1 (taskset; --no-pin leaves placement to the
 # kernel): on a 2-core VM, unpinned runs spread by +-10 % from where the scheduler puts the two JVMs.
 # --null-context-loader (a diagnostic) runs the server's event loop without a thread context class loader, which
-# makes the agent skip its per-stop look-up of the application's OpenTelemetry API (see BENCHMARKS.md).
+# makes the agent skip its per-stop look-up of the application's OpenTelemetry API (see docs/benchmark-journal.md).
 #
 # Prints per-run CPU s/GiB and throughput, the medians, the ratio agent/none (budget: <= 1.02) as the ratio of the
 # medians, and the per-round ratios' mean with its 95 % confidence interval (Student's t): the run-to-run spread of

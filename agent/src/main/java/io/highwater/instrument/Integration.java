@@ -68,6 +68,36 @@ public interface Integration {
 
         /** The agent is going away (detach, JVM exit): the hooks point at no-ops and the advice's gates are 0. */
         void stop();
+
+        /** An installation of these parts; {@code tick} and {@code discoverAtAttach} may be null (nothing to do). */
+        static Installed of(List<AdviceTransformer.Target> targets, Runnable tick, Runnable discoverAtAttach,
+                            Runnable stop) {
+            return new Installed() {
+                @Override
+                public List<AdviceTransformer.Target> targets() {
+                    return targets;
+                }
+
+                @Override
+                public void tick() {
+                    if (tick != null) {
+                        tick.run();
+                    }
+                }
+
+                @Override
+                public void discoverAtAttach() {
+                    if (discoverAtAttach != null) {
+                        discoverAtAttach.run();
+                    }
+                }
+
+                @Override
+                public void stop() {
+                    stop.run();
+                }
+            };
+        }
     }
 
     /** What an integration gets from the agent. */

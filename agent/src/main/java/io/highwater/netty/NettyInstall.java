@@ -21,22 +21,9 @@ final class NettyInstall {
         context.monitor().addShare(adapter.access());
         List<AdviceTransformer.Target> targets = Arrays.asList(NettyInstrumentation.target(context.report()),
                 NettyInstrumentation.pipelineTarget(context.report()));
-        return new Integration.Installed() {
-            @Override
-            public List<AdviceTransformer.Target> targets() {
-                return targets;
-            }
-
-            @Override
-            public void discoverAtAttach() {
-                adapter.discoverAtAttach();
-            }
-
-            @Override
-            public void stop() {
-                NettyCalls.hooks = NettyHooks.NOOP;
-                context.monitor().removeShare(adapter.access());
-            }
-        };
+        return Integration.Installed.of(targets, null, adapter::discoverAtAttach, () -> {
+            NettyCalls.hooks = NettyHooks.NOOP;
+            context.monitor().removeShare(adapter.access());
+        });
     }
 }

@@ -23,22 +23,9 @@ final class ServletInstall {
         for (ContainerPart part : ServletIntegration.PARTS) {
             targets.addAll(part.targets(context.report()));
         }
-        return new Integration.Installed() {
-            @Override
-            public List<AdviceTransformer.Target> targets() {
-                return targets;
-            }
-
-            @Override
-            public void tick() {
-                adapter.tick();
-            }
-
-            @Override
-            public void stop() {
-                ServletCalls.hooks = ServletHooks.NOOP;
-                adapter.reset();
-            }
-        };
+        return Integration.Installed.of(targets, adapter::tick, null, () -> {
+            ServletCalls.hooks = ServletHooks.NOOP;
+            adapter.reset();
+        });
     }
 }

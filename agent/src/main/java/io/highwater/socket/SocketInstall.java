@@ -35,24 +35,11 @@ final class SocketInstall {
         sampler.job = context.timer().onDemand("socket sampler", sampler);
         sampler.job.runIn(periodNanos);
         List<AdviceTransformer.Target> targets = SocketInstrumentation.targets(context.report());
-        return new Integration.Installed() {
-            @Override
-            public List<AdviceTransformer.Target> targets() {
-                return targets;
-            }
-
-            @Override
-            public void tick() {
-                adapter.tick();
-            }
-
-            @Override
-            public void stop() {
-                sampler.stopped = true;
-                SocketWrites.hooks = SocketHooks.NOOP;
-                adapter.reset();
-            }
-        };
+        return Integration.Installed.of(targets, adapter::tick, null, () -> {
+            sampler.stopped = true;
+            SocketWrites.hooks = SocketHooks.NOOP;
+            adapter.reset();
+        });
     }
 
     /**

@@ -43,7 +43,7 @@ import java.util.function.Predicate;
  * ({@code IOUtil.write}, {@code SocketChannelImpl.write}) that a Netty NIO event loop runs on every flush with direct
  * buffers. After the agent's first export C2 recompiled {@code IOUtil.write} for both kinds of buffer, and the
  * host's event loop ran the slower code from then on (in a profile of the streaming benchmark, 1.7 % of the
- * server's CPU samples without the agent, 2.9 % with it; BENCHMARKS.md, "Streaming"). A blocking socket writes
+ * server's CPU samples without the agent, 2.9 % with it; docs/benchmark-journal.md, "Streaming"). A blocking socket writes
  * through {@code NioSocketImpl}, which no NIO transport uses, and needs no selector thread.
  *
  * <p>Semantics follow OpenTelemetry's sender: the configured timeouts, headers, compression and proxy; retries

@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * What the advice adds to the hot methods it is inlined into. C2 decides what to inline by bytecode size: a method
  * up to 35 bytes always ({@code MaxInlineSize}), a hot one up to 325 ({@code FreqInlineSize}). Advice that grows a
  * host method across one of these changes how the host's hottest code is compiled, which no per-call benchmark of
- * the advice shows (BENCHMARKS.md, "Streaming"). The real classes are transformed by the real transformer here.
+ * the advice shows (docs/benchmark-journal.md, "Streaming"). The real classes are transformed by the real transformer here.
  */
 class AdviceSizeTest {
 

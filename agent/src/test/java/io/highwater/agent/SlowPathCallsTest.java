@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Every way from the advice's helpers into the agent proper (through their integration's {@code hooks}) is a method the JIT must not
  * inline: the advice is inlined into the host's hottest methods, and a slow path that runs often would otherwise
- * take the agent's code along into them (BENCHMARKS.md, "Streaming"). {@code SlowPathInliningTest} in the
+ * take the agent's code along into them (docs/benchmark-journal.md, "Streaming"). {@code SlowPathInliningTest} in the
  * integration tests checks that the JVM honours the annotation for the helpers as the agent defines them.
  */
 class SlowPathCallsTest {

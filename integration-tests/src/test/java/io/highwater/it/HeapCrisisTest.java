@@ -1,5 +1,6 @@
 package io.highwater.it;
 
+import io.highwater.it.support.Fidelity;
 import io.highwater.it.support.AgentCli;
 import io.highwater.it.support.ChildJvm;
 import io.highwater.it.support.ExportServer;
@@ -75,6 +76,8 @@ class HeapCrisisTest {
             MetricPoint pending = receiver.awaitPoint("Netty's pending bytes above half the heap, exported after the"
                     + " application ran out of memory", netty(PENDING_BYTES).and(fromBatch(afterFull + 1))
                     .and(above(heapMax / 2.0)));
+            Fidelity.record("a heap filled by an ignoring Netty writer (-Xmx64m)", "max heap", heapMax,
+                    "pending bytes exported after the application ran out of memory", (long) pending.doubleValue());
             assertThat(pending.doubleValue()).as("pending bytes: the heap's worth").isLessThanOrEqualTo(heapMax);
             receiver.awaitPoint("the ignored writes of the heap writer", nettyIgnoredWrites(HEAP_WRITER).and(above(0)));
             List<String> agentOutOfMemory = child.stderr().stream()
@@ -134,7 +137,8 @@ class HeapCrisisTest {
                     metric(MEMORY_LIMIT).and(p -> p.has(MEMORY_KIND, "heap")).and(fromBatch(whileFull + 1)));
             assertThat(heap.doubleValue()).isPositive();
 
-            assertThat(Http.get(server.port(), "/hog-release")).startsWith("RELEASED ");
+            child.writeStdin("R\n");
+            child.awaitStdout("the hog released", l -> l.startsWith("RELEASED "));
             receiver.awaitFurtherMetricBatches(2);
             List<String> threads = Http.get(server.port(), "/threads").lines().collect(Collectors.toList());
             assertThat(threads).as("threads of the server after the crisis").contains("highwater-timer")
@@ -183,7 +187,8 @@ class HeapCrisisTest {
             // (status cannot be asked now: answering an attach needs heap too)
             assertThat(receiver.metricBatchCount()).as("metric batches while the heap is full").isZero();
 
-            assertThat(Http.get(server.port(), "/hog-release")).startsWith("RELEASED ");
+            child.writeStdin("R\n");
+            child.awaitStdout("the hog released", l -> l.startsWith("RELEASED "));
             child.awaitStderr("the SDK's start line", l -> l.startsWith("[highwater] exporting metrics to"));
             MetricPoint heap = receiver.awaitPoint("the heap's limit, from the SDK built once memory was freed",
                     metric(MEMORY_LIMIT).and(p -> p.has(MEMORY_KIND, "heap")));

@@ -1,5 +1,6 @@
 package io.highwater.it;
 
+import io.highwater.it.support.Fidelity;
 import io.highwater.it.support.AgentCli;
 import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.MetricPoint;
@@ -64,6 +65,9 @@ class LateAttachTest {
             long held = written - client.bodyBytesRead() - kernel.longValue();
             // Netty counts 96 bytes of overhead per queued message (one per 16 KiB write), and the head is not body
             long overhead = (total / chunk) * 96 + KIB;
+            Fidelity.record("attach after the writer finished, " + variant,
+                    "bytes held (written - read by the client - kernel Send-Q)", held,
+                    "pending bytes of the connection, first export", pending.longValue());
             assertThat(pending.longValue()).as("pending bytes against what was written, read and sits in the kernel")
                     .isBetween(held - 2 * overhead, held + 2 * overhead);
             MetricPoint blocked = receiver.awaitPoint("the connection counted as blocked",

@@ -1,6 +1,7 @@
 package io.highwater.it;
 
 import io.highwater.it.apps.NettyExportServer;
+import io.highwater.it.support.Fidelity;
 import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.NettyVariant;
@@ -119,6 +120,9 @@ class OneJudgementPerWriteTest {
             client.awaitEnd();
             receiver.awaitFurtherMetricBatches(2);
 
+            Fidelity.record("honest 1 MiB writes, Netty behind " + shape,
+                    "the writer's own writes beyond the tolerance", truth[1], "ignored writes",
+                    receiver.counterTotal(IGNORED_WRITES, p -> true));
             assertThat(truth[0]).as("content writes").isEqualTo(12);
             assertThat(truth[1]).as("the honest writer's own count of writes beyond the tolerance").isZero();
             assertWellFormed(receiver);
@@ -145,6 +149,9 @@ class OneJudgementPerWriteTest {
 
             MetricPoint writes = receiver.awaitPoint("ignored writes = the writer's own count, " + truth[1]
                     + ", by writeIgnoring", nettyIgnoredWrites(APP + "writeIgnoring").and(valueIs(truth[1])));
+            Fidelity.record("ignoring 16 KiB writes, Netty behind " + shape,
+                    "the writer's own writes beyond the tolerance", truth[1], "ignored writes, any call site",
+                    receiver.counterTotal(IGNORED_WRITES, p -> true));
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> true)).as("every ignored write, any call site")
                     .isEqualTo(truth[1]);
             assertThat(receiver.counterSumBy(IGNORED_WRITES, FUNCTION).keySet()).as("call sites")

@@ -1,6 +1,7 @@
 package io.highwater.it;
 
 import io.highwater.it.ServletContainerTest.Container;
+import io.highwater.it.support.Fidelity;
 import io.highwater.it.support.ListeningChild;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
@@ -133,6 +134,10 @@ class ServletReadinessTest {
             assertThat(truth.get("accepted")).as("writes the container accepted: %s", truth).isPositive();
 
             receiver.awaitFurtherMetricBatches(2);
+            Fidelity.record(container + " async " + write + " without isReady()",
+                    "writes the container refused (the application's count)", refused,
+                    "ignored writes with the application's method",
+                    receiver.counterTotal(IGNORED_WRITES, ignoredBy(function)));
             assertThat(receiver.counterTotal(IGNORED_WRITES, ignoredBy(function)))
                     .as("ignored writes of %s; the application saw %s", function, truth).isEqualTo(refused);
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, SERVLET)))

@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The JIT compiles the advice's slow path as a call, never inlined into Netty's methods, however often it runs: a
  * channel that keeps crossing its water marks makes it hot, and inlined it would make {@code removeBytes} too big to
- * be inlined into the transport's {@code doWrite} (BENCHMARKS.md, "Streaming"). The bootstrap helpers carry the
+ * be inlined into the transport's {@code doWrite} (docs/benchmark-journal.md, "Streaming"). The bootstrap helpers carry the
  * JVM's {@code DontInline}, which the JVM honours only for the boot class loader: this checks, with the real agent
  * jar, that it does for the helpers as the agent defines them. Read from C2's own inlining decisions
  * ({@code PrintInlining}), for the instrumented methods only.

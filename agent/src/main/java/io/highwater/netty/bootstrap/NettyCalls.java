@@ -6,7 +6,7 @@ import jdk.internal.vm.annotation.DontInline;
  * What the Netty advice calls. Each advice is one field test and, on its slow path, one static call into here:
  * the advice is inlined into Netty's hottest methods, and C2 decides what to inline by bytecode size, so every byte
  * the advice adds to {@code addMessage} or {@code removeBytes} can change how the event loop is compiled
- * (BENCHMARKS.md, "Streaming"). The work, and the catching of anything thrown, happens here instead.
+ * (docs/benchmark-journal.md, "Streaming"). The work, and the catching of anything thrown, happens here instead.
  *
  * <p>None of these may be inlined into the caller. A slow path that runs often (every drain of a channel that
  * keeps crossing its water marks) is hot to C2, which would otherwise inline the whole agent behind it, registry

@@ -98,7 +98,7 @@ import java.util.stream.Collectors;
  *   <li>{@code /hog?leave=<bytes>}: fills the heap with arrays held by the application until allocation fails,
  *       then lets go of about {@code leave} bytes (256 KiB by default), and answers {@code HOG <bytes held>};
  *       {@code /hog-release} lets go of all of it and answers {@code RELEASED <bytes>}. Both answered on the event
- *       loop.</li>
+ *       loop. An {@code R} on stdin releases it too, printing {@code RELEASED <bytes>}: that needs no heap.</li>
  *   <li>{@code /threads}: the names of the process's live threads, one per line, sorted. With
  *       {@code join=<prefix>,<prefix>}, first waits (up to 10 s each, {@link Thread#join}) for the threads whose
  *       names start with one of the prefixes to end. Answered from an application thread.</li>
@@ -141,7 +141,33 @@ public final class NettyExportServer {
 
     public static void main(String[] args) throws Exception {
         Channel server = start(args);
+        Thread releaser = new Thread(NettyExportServer::releaseHogOnStdin, "hog-release-on-stdin");
+        releaser.setDaemon(true);
+        releaser.start();
         server.closeFuture().sync();
+    }
+
+    /**
+     * The hog's release without a request: reading and answering an HTTP request needs heap, which a full heap may
+     * not give the event loop, while one byte read from stdin and a cleared list need none.
+     */
+    private static void releaseHogOnStdin() {
+        try {
+            for (int c = System.in.read(); c >= 0; c = System.in.read()) {
+                if (c == 'R') {
+                    long held = 0;
+                    synchronized (HOG) {
+                        for (byte[] b : HOG) {
+                            held += b.length;
+                        }
+                        HOG.clear();
+                    }
+                    System.out.println("RELEASED " + held);
+                }
+            }
+        } catch (java.io.IOException closed) {
+            // no more stdin: nothing to release on
+        }
     }
 
     /** Starts the server as {@link #main} does, prints the announcement lines and returns the bound channel. */

@@ -206,6 +206,16 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     /** Waits for the process to end on its own and returns its exit code. */
+    /** Writes {@code text} to the child's stdin. */
+    public void writeStdin(String text) {
+        try {
+            process.getOutputStream().write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            process.getOutputStream().flush();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("stdin of " + name, e);
+        }
+    }
+
     public int awaitExit() {
         try {
             if (!process.waitFor(DEFAULT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
