@@ -1,5 +1,7 @@
 package io.highwater.agent;
 
+import io.highwater.grpc.GrpcIntegration;
+import io.highwater.http2.Http2Integration;
 import io.highwater.instrument.Integration;
 import io.highwater.netty.NettyIntegration;
 import io.highwater.servlet.ServletIntegration;
@@ -20,6 +22,8 @@ final class Integrations {
     static List<Integration> all() {
         return Arrays.asList(
                 new NettyIntegration(),
+                new Http2Integration(),
+                new GrpcIntegration(),
                 new ServletIntegration(),
                 new SocketIntegration());
     }

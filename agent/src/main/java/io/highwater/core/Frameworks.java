@@ -50,6 +50,7 @@ public final class Frameworks {
             pkg("io", "highwater", "agent"), pkg("io", "highwater", "base"), pkg("io", "highwater", "instrument"),
             pkg("io", "highwater", "bootstrap"), pkg("io", "highwater", "config"),
             pkg("io", "highwater", "core"), pkg("io", "highwater", "netty"), pkg("io", "highwater", "servlet"),
+            pkg("io", "highwater", "http2"), pkg("io", "highwater", "grpc"),
             pkg("io", "highwater", "socket"), pkg("io", "highwater", "telemetry")));
 
     static final List<String> AGENTS = Collections.unmodifiableList(Arrays.asList(

@@ -84,6 +84,20 @@ public final class Snapshot {
     private final long[] oldestWaitNanosByLayer = new long[Layer.MAX];
     private final long[] peakByLayer = new long[Layer.MAX];
     private List<Entry> top = Collections.emptyList();
+    private List<StreamEntry> topStreams = Collections.emptyList();
+
+    /** One stream of the top N streams: its own pending bytes (a stream is tracked on its own, under its layer). */
+    public static final class StreamEntry {
+        public final TrackedConnection stream;
+        public final long pendingBytes;
+
+        StreamEntry(TrackedConnection stream, long pendingBytes) {
+            this.stream = stream;
+            this.pendingBytes = pendingBytes;
+        }
+    }
+
+    private static final Comparator<StreamEntry> STREAM_BY_PENDING = Comparator.comparingLong(e -> e.pendingBytes);
 
     private Snapshot() {
     }
@@ -96,11 +110,20 @@ public final class Snapshot {
         Snapshot s = new Snapshot();
         List<TrackedConnection> live = registry.live();
         Map<Object, Group> groups = new HashMap<>(live.size() * 2);
+        PriorityQueue<StreamEntry> streams = new PriorityQueue<>(Math.max(1, topN), STREAM_BY_PENDING);
         for (TrackedConnection c : live) {
             long p = c.pendingBytes();
             Object key = c.connectionKey();
             if (p < 0 || key == null) {
                 continue;
+            }
+            if (c.stream() != null && p > 0 && topN > 0) {
+                if (streams.size() < topN) {
+                    streams.add(new StreamEntry(c, p));
+                } else if (streams.peek().pendingBytes < p) {
+                    streams.poll();
+                    streams.add(new StreamEntry(c, p));
+                }
             }
             c.observePending(p);
             int layer = c.layer().index();
@@ -159,6 +182,9 @@ public final class Snapshot {
                 entries.add(g.entry());
             }
             s.top = Collections.unmodifiableList(entries);
+            List<StreamEntry> chosenStreams = new ArrayList<>(streams);
+            chosenStreams.sort(Collections.reverseOrder(STREAM_BY_PENDING));
+            s.topStreams = Collections.unmodifiableList(chosenStreams);
         }
         return s;
     }
@@ -201,5 +227,13 @@ public final class Snapshot {
      */
     public List<Entry> top() {
         return top;
+    }
+
+    /**
+     * The top N streams (entries named as a stream of their connection: HTTP/2 streams, gRPC calls) by their own
+     * pending bytes, largest first.
+     */
+    public List<StreamEntry> topStreams() {
+        return topStreams;
     }
 }

@@ -37,7 +37,8 @@ public final class StackInspector {
     /** The outcome of one walk. */
     public static final class Result {
         static final Result NONE = new Result(null, false);
-        static final Result FORWARDED = new Result(null, true);
+        /** Not the application's write: a handler passes on what was judged further out. */
+        public static final Result FORWARDED = new Result(null, true);
 
         /** {@code package.Class.method} of the application frame, or null when there is none. */
         public final String function;

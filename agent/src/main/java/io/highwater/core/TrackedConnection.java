@@ -83,6 +83,8 @@ public final class TrackedConnection extends WeakReference<Object> {
     private long goMoments;
     private long stallMoments;
     private final Clock clock;
+    /** What names the stream this entry is (an HTTP/2 stream, a gRPC call); null for a whole connection. */
+    private volatile StreamName stream;
 
     TrackedConnection(Object transport, Layer layer, TransportProbe probe,
                       SocketAddress peer, SocketAddress local, Clock clock, long nowNanos, long pendingNow) {
@@ -102,6 +104,16 @@ public final class TrackedConnection extends WeakReference<Object> {
 
     public Layer layer() {
         return layer;
+    }
+
+    /** The stream this entry is, or null when it is a whole connection. */
+    public StreamName stream() {
+        return stream;
+    }
+
+    /** Names this entry as one stream of its connection (set by the layer once it knows the name). */
+    public void stream(StreamName name) {
+        this.stream = name;
     }
 
     /** Pending bytes now, or -1 when the transport is gone. */

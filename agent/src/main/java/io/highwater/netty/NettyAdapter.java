@@ -40,6 +40,23 @@ public final class NettyAdapter implements NettyHooks {
         LOOK
     }
 
+    /**
+     * Channels without an outbound buffer of their own whose writes another layer judges: HTTP/2 stream channels,
+     * whose backlog sits in the connection's flow controller (the {@code http2} integration). Null when none.
+     */
+    public interface BufferlessWrites {
+        /** {@code msg} written through {@code ctx} into {@code channel}, which has no outbound buffer, while it is
+         * unwritable (see {@link NettyHooks#writeWhileUnwritable}). */
+        void writeWhileUnwritable(NettyAdapter netty, Object ctx, Object channel, Object msg);
+    }
+
+    private static volatile BufferlessWrites bufferless;
+
+    /** Lets {@code writes} judge writes into channels without an outbound buffer; null: nobody. */
+    public static void bufferless(BufferlessWrites writes) {
+        bufferless = writes;
+    }
+
     private final Monitor monitor;
     private final ConnectionRegistry registry;
     private final Frameworks frameworks;
@@ -73,7 +90,11 @@ public final class NettyAdapter implements NettyHooks {
         }
         Object buffer = access.outboundBuffer(channel);
         if (buffer == null) {
-            // closed: the write fails, nothing piles up
+            // closed: the write fails, nothing piles up; or a channel without a buffer of its own (an HTTP/2 stream)
+            BufferlessWrites other = bufferless;
+            if (other != null) {
+                other.writeWhileUnwritable(this, ctx, channel, msg);
+            }
             return;
         }
         long pendingBefore = access.pendingBytes(buffer);
@@ -107,6 +128,40 @@ public final class NettyAdapter implements NettyHooks {
             monitor.captureTrace(c);
         }
         monitor.ignoredWrite(c, NettyIntegration.CHANNEL_UNWRITABLE, size, walked);
+    }
+
+    /**
+     * Whose write a write through {@code ctx} is, for another layer's judgement: a result that is {@code forwarded}
+     * when a handler's (passing a write on, or its own traffic), else the stack walk made to tell (null: none was
+     * needed, the caller's judgement walks for the call site).
+     */
+    public StackInspector.Result whoseWrite(Object ctx) {
+        switch (origin(ctx)) {
+            case HANDLER:
+                return StackInspector.Result.FORWARDED;
+            case LOOK:
+                return monitor.inspector().inspectPipelineWrite();
+            default:
+                return null;
+        }
+    }
+
+    /** What the channel's size estimator says {@code msg} adds to its pending bytes; 0 when it cannot tell. */
+    public long messageSize(Object channel, Object msg) {
+        return access.size(channel, msg);
+    }
+
+    /** The channel's high-water mark; -1 when it cannot be read. */
+    public long highWaterMark(Object channel) {
+        return access.highWaterMark(channel);
+    }
+
+    public java.net.SocketAddress remoteAddress(Object channel) {
+        return access.remoteAddress(channel);
+    }
+
+    public java.net.SocketAddress localAddress(Object channel) {
+        return access.localAddress(channel);
     }
 
     /** Whose write a write through {@code ctx} is, by the context's handler. */

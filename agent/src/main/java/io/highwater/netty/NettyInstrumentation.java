@@ -183,7 +183,7 @@ public final class NettyInstrumentation {
     }
 
     /** {@code netty 4.2.18.Final}, or for a relocated copy {@code netty 4.1.127.Final relocated to io.grpc.netty.shaded}. */
-    static String label(String className, ClassLoader loader) {
+    public static String label(String className, ClassLoader loader) {
         int at = className.indexOf("io.netty.");
         String prefix = at <= 0 ? "" : className.substring(0, at - 1);
         return "netty " + nettyVersion(loader, className) + (prefix.isEmpty() ? "" : " relocated to " + prefix);

@@ -76,7 +76,7 @@ final class EpisodeSpans implements EpisodeSink {
                 .setSpanKind(SpanKind.INTERNAL)
                 .setNoParent()
                 .setStartTimestamp(epoch(c.episodeStartNanos()), TimeUnit.NANOSECONDS)
-                .setAllAttributes(Telemetry.connectionAttributes(c))
+                .setAllAttributes(Telemetry.streamAttributes(c))
                 .setAttribute(PEAK, c.peakPending())
                 .setAttribute(PENDING_AT_START, c.pendingAtStart())
                 .setAttribute(IGNORED_WRITES, ignored)

@@ -49,6 +49,10 @@ public final class Telemetry implements AutoCloseable {
     static final AttributeKey<String> SIGNAL = AttributeKey.stringKey("backpressure.signal");
     static final AttributeKey<String> FUNCTION = AttributeKey.stringKey("code.function.name");
     static final AttributeKey<String> PEER_ADDRESS = AttributeKey.stringKey("network.peer.address");
+    static final AttributeKey<String> URL_PATH = AttributeKey.stringKey("url.path");
+    static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
+    static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
+    static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
     static final AttributeKey<Long> PEER_PORT = AttributeKey.longKey("network.peer.port");
     static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
     static final AttributeKey<String> MEMORY_KIND = AttributeKey.stringKey("backpressure.memory.kind");
@@ -292,8 +296,16 @@ public final class Telemetry implements AutoCloseable {
                 .setUnit("By")
                 .setDescription("Bytes in the kernel's send queue (not yet acknowledged by the peer) of the top connections")
                 .buildObserver();
+        ObservableLongMeasurement perStream = meter.gaugeBuilder("backpressure.stream.pending.bytes").ofLongs()
+                .setUnit("By")
+                .setDescription("Bytes queued in the process for the top streams of multiplexed connections"
+                        + " (HTTP/2 streams, gRPC calls)")
+                .buildObserver();
         meter.batchCallback(() -> {
             Snapshot s = Snapshot.take(monitor, topN, monitor.clock().nanoTime());
+            for (Snapshot.StreamEntry e : s.topStreams()) {
+                perStream.record(e.pendingBytes, streamAttributes(e.stream));
+            }
             for (Layer layer : layers) {
                 Attributes a = layerAttributes(layer);
                 pending.record(s.pendingBytes(layer), a);
@@ -313,7 +325,7 @@ public final class Telemetry implements AutoCloseable {
                     kernelQueued.record(q.getValue(), connectionAttributes(q.getKey()));
                 }
             }
-        }, pending, perConnection, perConnectionTotal, blocked, oldestWait, kernelQueued);
+        }, pending, perConnection, perConnectionTotal, blocked, oldestWait, kernelQueued, perStream);
     }
 
     private static Attributes layerAttributes(Layer layer) {
@@ -330,6 +342,25 @@ public final class Telemetry implements AutoCloseable {
 
     static Attributes connectionAttributes(TrackedConnection c, Layer layer) {
         return peerAttributes(c).put(LAYER, layer.id()).build();
+    }
+
+    /** A stream of the top N: its layer, its name ({@code url.path} or {@code rpc.*}) and its connection's peer. */
+    static Attributes streamAttributes(TrackedConnection c) {
+        io.opentelemetry.api.common.AttributesBuilder b = peerAttributes(c).put(LAYER, c.layer().id());
+        putStream(b, c.stream());
+        return b.build();
+    }
+
+    /** {@code url.path}, or {@code rpc.system}, {@code rpc.service} and {@code rpc.method}; nothing for null. */
+    static void putStream(io.opentelemetry.api.common.AttributesBuilder b, io.highwater.core.StreamName name) {
+        if (name == null) {
+            return;
+        }
+        if (name.isRpc()) {
+            b.put(RPC_SYSTEM, "grpc").put(RPC_SERVICE, name.rpcService).put(RPC_METHOD, name.rpcMethod);
+        } else {
+            b.put(URL_PATH, name.urlPath);
+        }
     }
 
     /** What names a connection: its peer and the server port, without a layer. */

@@ -76,6 +76,27 @@ class SnapshotTest {
         assertThat(all.top().get(2).shares).extracting(x -> x.layer).containsExactly(QUEUE, TestLayers.NETTY);
     }
 
+    /**
+     * Streams of one connection (HTTP/2 streams, gRPC calls): summed into their connection beside the channel's own
+     * buffer, and ranked among themselves by what each holds; entries that are not streams are not on that list.
+     */
+    @Test
+    void streamsAddUpToTheirConnectionAndTheLargestAreRankedOnTheirOwn() {
+        Object channel = new Object();
+        netty.put(channel, 50_000L);
+        track(new Object(), QUEUE, 3_000_000, channel, 40011).stream(StreamName.rpc("shop.Export/Rows"));
+        track(new Object(), QUEUE, 1_000_000, channel, 40011).stream(StreamName.path("/events/42?x=1"));
+        track(new Object(), QUEUE, 2_000, channel, 40011).stream(StreamName.rpc("shop.Export/Ping"));
+        track(new Object(), TestLayers.NETTY, 9_000_000, null, 40012);
+
+        Snapshot s = Snapshot.take(registry, Collections.singletonList(nettyShare), 2, 0);
+
+        assertThat(s.top()).extracting(e -> e.pendingBytes).containsExactly(9_000_000L, 4_052_000L);
+        assertThat(s.topStreams()).extracting(e -> e.pendingBytes).containsExactly(3_000_000L, 1_000_000L);
+        assertThat(s.topStreams()).extracting(e -> e.stream.stream().toString())
+                .containsExactly("shop.Export/Rows", "/events/{id}");
+    }
+
     @Test
     void entriesOfOneLayerWithTheSameAddressesAreOneConnection() {
         // Tomcat tracks a blocking write by its socket and an async one by its stream: the same connection

@@ -88,6 +88,33 @@ public final class AgentCheck {
         System.out.println("# highwater servlet advice inlined into CoyoteOutputStream");
     }
 
+    /**
+     * With the agent, proves that its gRPC advice is inlined into grpc-core's accounting: one stream pushed past its
+     * on-ready threshold raises the agent's count of calls that are not ready, and drained lowers it again.
+     */
+    public static void expectGrpcAdvice(boolean withAgent) {
+        if (!withAgent) {
+            return;
+        }
+        try {
+            Object counter = bootstrapClass("io.highwater.grpc.bootstrap.GrpcCalls").getField("notReadyCalls")
+                    .get(null);
+            io.grpc.internal.BenchGrpcStream s = new io.grpc.internal.BenchGrpcStream();
+            s.sending(64 * 1024);
+            int raised = ((java.util.concurrent.atomic.AtomicInteger) counter).get();
+            s.sent(64 * 1024);
+            int lowered = ((java.util.concurrent.atomic.AtomicInteger) counter).get();
+            if (raised != 1 || lowered != 0) {
+                throw new IllegalStateException("the agent is active but its gRPC advice did not fire (not-ready"
+                        + " calls " + raised + " above the threshold, " + lowered + " below): AbstractStream$TransportState"
+                        + " was not instrumented");
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("could not check the gRPC advice: " + e, e);
+        }
+        System.out.println("# highwater gRPC advice inlined into AbstractStream$TransportState");
+    }
+
     /** Adds {@code delta} to the agent's count of async streams that are not ready. */
     static void servletNotReady(int delta) {
         try {

@@ -438,7 +438,7 @@ final class LiveView implements AutoCloseable {
             b.append("pending ").append(Units.size(s.pending.get(layer)));
             // Netty's buffers are direct memory; the servlet containers' (Tomcat's by default) are on the heap, and
             // so are the socket layer's: the application's byte arrays of the blocked write calls
-            String kind = "netty".equals(layer) ? "direct" : "heap";
+            String kind = "netty".equals(layer) || "http2".equals(layer) ? "direct" : "heap";
             Long limit = s.memoryLimit.get(kind);
             if (limit != null && limit > 0) {
                 b.append(" of ").append(Units.size(limit)).append(' ').append("direct".equals(kind) ? "direct memory"

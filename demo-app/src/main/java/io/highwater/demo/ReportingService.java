@@ -26,6 +26,8 @@ public final class ReportingService {
     public static final String SERVLET_LISTENING = "SERVLET-LISTENING ";
     /** And {@code SOCKET-LISTENING <port>} once its plain-socket endpoint ({@link SocketServer}) accepts them. */
     public static final String SOCKET_LISTENING = "SOCKET-LISTENING ";
+    /** And {@code GRPC-LISTENING <port>} once its gRPC endpoints ({@link GrpcExport}) accept them. */
+    public static final String GRPC_LISTENING = "GRPC-LISTENING ";
 
     static final long DEFAULT_EXPORT_BYTES = 400L << 20;
 
@@ -42,11 +44,15 @@ public final class ReportingService {
                     + " one with --port 0; -1 = off)",
             "  --socket-port N        port of the plain-socket endpoint (default: --port + 2, or a free one with"
                     + " --port 0; -1 = off)",
+            "  --grpc-port N          port of the gRPC endpoints (default: --port + 3, or a free one with --port 0;"
+                    + " -1 = off)",
             "endpoints: /export/respecting?bytes=N  /export/ignoring?bytes=N  (default 400m)  /health",
             "  &rate=R on either export: generate at most R bytes per second (e.g. rate=2m; default unlimited)",
             "servlet endpoints: /servlet/blocking?bytes=N  /servlet/respecting?bytes=N  /servlet/ignoring?bytes=N",
             "socket endpoint (java.net.ServerSocket, a thread per connection): /socket/export?bytes=N",
-            "prints 'LISTENING <port>' (and 'SERVLET-LISTENING <port>', 'SOCKET-LISTENING <port>') on stdout once it"
+            "gRPC endpoints (server streaming, grpc-netty-shaded): demo.Reports/ExportRespecting"
+                    + "  demo.Reports/ExportIgnoring",
+            "prints 'LISTENING <port>' (and 'SERVLET-LISTENING', 'SOCKET-LISTENING', 'GRPC-LISTENING <port>') on stdout once it"
                     + " accepts connections; runs until stopped");
 
     private ReportingService() {
@@ -61,10 +67,11 @@ public final class ReportingService {
         NettyServer.Config config = new NettyServer.Config();
         int servletPort;
         int socketPort;
+        int grpcPort;
         try {
             Args a = Args.parse(args,
                     Args.names("port", "host", "transport", "status-interval", "low-water", "high-water",
-                            "servlet-port", "socket-port"),
+                            "servlet-port", "socket-port", "grpc-port"),
                     Args.names("help"));
             if (a.has("help")) {
                 System.out.println(USAGE);
@@ -78,15 +85,16 @@ public final class ReportingService {
             config.highWater = (int) a.size("high-water", "64k");
             servletPort = a.integer("servlet-port", config.port == 0 ? 0 : config.port + 1);
             socketPort = a.integer("socket-port", config.port == 0 ? 0 : config.port + 2);
+            grpcPort = a.integer("grpc-port", config.port == 0 ? 0 : config.port + 3);
         } catch (IllegalArgumentException e) {
             System.err.println("serve: " + e.getMessage());
             System.err.println(USAGE);
             return 2;
         }
-        return serve(config, servletPort, socketPort);
+        return serve(config, servletPort, socketPort, grpcPort);
     }
 
-    private static int serve(NettyServer.Config config, int servletPort, int socketPort) {
+    private static int serve(NettyServer.Config config, int servletPort, int socketPort, int grpcPort) {
         NettyServer netty;
         try {
             netty = NettyServer.start(config);
@@ -100,16 +108,23 @@ public final class ReportingService {
         }
         ServletServer servlets = null;
         SocketServer sockets = null;
+        GrpcExport grpc = null;
         try {
             servlets = servletPort < 0 ? null : ServletServer.start(config.host, servletPort);
             stopAtExit(servlets, "servlet-service-shutdown");
             sockets = socketPort < 0 ? null : SocketServer.start(config.host, socketPort);
             stopAtExit(sockets, "socket-service-shutdown");
+            grpc = grpcPort < 0 ? null : GrpcExport.start(config.host, grpcPort);
+            stopAtExit(grpc, "grpc-service-shutdown");
         } catch (Exception e) {
             System.err.println("serve: could not start the " + (servlets == null && servletPort >= 0
-                    ? "servlet endpoints" : "socket endpoint") + ": " + e);
+                    ? "servlet endpoints" : sockets == null && socketPort >= 0 ? "socket endpoint"
+                    : "gRPC endpoints") + ": " + e);
             if (servlets != null) {
                 servlets.close();
+            }
+            if (sockets != null) {
+                sockets.close();
             }
             netty.close();
             return 1;
@@ -123,12 +138,19 @@ public final class ReportingService {
             say("socket endpoint on java.net.ServerSocket, a thread per connection: /socket/export (blocking writes"
                     + " through a BufferedOutputStream)");
         }
+        if (grpc != null) {
+            say("gRPC endpoints on grpc-netty-shaded: demo.Reports/ExportRespecting (onNext while isReady())"
+                    + "  demo.Reports/ExportIgnoring (onNext in a loop)");
+        }
         say(LISTENING + netty.port());
         if (servlets != null) {
             say(SERVLET_LISTENING + servlets.port());
         }
         if (sockets != null) {
             say(SOCKET_LISTENING + sockets.port());
+        }
+        if (grpc != null) {
+            say(GRPC_LISTENING + grpc.port());
         }
         netty.awaitClose();
         return 0;

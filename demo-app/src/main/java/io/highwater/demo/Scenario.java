@@ -41,7 +41,8 @@ public final class Scenario {
                 new NettyRespectingPhase(),
                 new NettyIgnoringPhase(),
                 new ServletPhase(),
-                new SocketPhase());
+                new SocketPhase(),
+                new GrpcPhase());
     }
 
     public static void main(String[] args) {

@@ -10,7 +10,7 @@
  * {@code SocketServer}) are plumbing; {@code ReportingService} is the {@code serve} command that starts them.
  *
  * <p>The scenario: {@code Scenario} plays its {@code Phase}s in order ({@code NettyRespectingPhase},
- * {@code NettyIgnoringPhase}, {@code ServletPhase}, {@code SocketPhase}) on a {@code Stage}: the service in a child JVM
+ * {@code NettyIgnoringPhase}, {@code ServletPhase}, {@code SocketPhase}, {@code GrpcPhase}) on a {@code Stage}: the service in a child JVM
  * ({@code ServiceProcess}), the phone ({@code SlowClient}), and the agent's telemetry with the live view
  * ({@code TelemetrySinks}, {@code LiveView}).
  */

@@ -25,6 +25,8 @@ class ChildClassPathTest {
                 "netty-buffer-" + v + ".jar",
                 "netty-codec-" + v + ".jar",
                 "netty-codec-http-" + v + ".jar",
+                // the h2c server (Http2StreamChannelTest) and grpc-netty (GrpcCallNotReadyTest)
+                "netty-codec-http2-" + v + ".jar",
                 "netty-common-" + v + ".jar",
                 "netty-handler-" + v + ".jar",
                 "netty-resolver-" + v + ".jar",
@@ -43,6 +45,8 @@ class ChildClassPathTest {
                 "netty-codec-base-" + v + ".jar",
                 "netty-codec-compression-" + v + ".jar",
                 "netty-codec-http-" + v + ".jar",
+                // the h2c server (Http2StreamChannelTest) and grpc-netty (GrpcCallNotReadyTest)
+                "netty-codec-http2-" + v + ".jar",
                 "netty-common-" + v + ".jar",
                 "netty-handler-" + v + ".jar",
                 "netty-resolver-" + v + ".jar",

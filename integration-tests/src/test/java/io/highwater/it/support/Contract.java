@@ -19,6 +19,7 @@ public final class Contract {
     public static final String DRAIN_OLDEST_WAIT = "backpressure.drain.oldest_wait";
     public static final String DRAIN_STALLS = "backpressure.drain.stalls";
     public static final String AGENT_DROPPED = "backpressure.agent.dropped";
+    public static final String STREAM_PENDING_BYTES = "backpressure.stream.pending.bytes";
 
     public static final String LAYER = "backpressure.layer";
     public static final String SIGNAL = "backpressure.signal";
@@ -35,6 +36,14 @@ public final class Contract {
     public static final String OUTPUT_NOT_READY = "output_not_ready";
     public static final String SOCKET = "socket";
     public static final String SOCKET_FULL = "socket_full";
+    public static final String HTTP2 = "http2";
+    public static final String STREAM_WINDOW_EXHAUSTED = "stream_window_exhausted";
+    public static final String CALL_NOT_READY = "call_not_ready";
+    public static final String URL_PATH = "url.path";
+    public static final String RPC_SYSTEM = "rpc.system";
+    public static final String RPC_SERVICE = "rpc.service";
+    public static final String RPC_METHOD = "rpc.method";
+    public static final String HTTP2_SPAN = "backpressure http2";
 
     /** Span name of a Netty episode, and the span attributes of docs/metrics.md's "Spans". */
     public static final String NETTY_SPAN = "backpressure netty";

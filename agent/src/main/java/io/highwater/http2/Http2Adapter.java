@@ -1,0 +1,186 @@
+package io.highwater.http2;
+
+import io.highwater.core.Monitor;
+import io.highwater.core.StackInspector;
+import io.highwater.core.StreamName;
+import io.highwater.core.TrackedConnection;
+import io.highwater.core.Tracker;
+import io.highwater.core.TransportProbe;
+import io.highwater.http2.bootstrap.Http2Hooks;
+import io.highwater.netty.NettyAdapter;
+
+import java.net.SocketAddress;
+
+import static io.highwater.base.Members.get;
+import static io.highwater.base.Members.invoke;
+
+/**
+ * Netty's HTTP/2 stream channels (children of {@code Http2MultiplexHandler}: plain Netty h2c/h2, Reactor Netty)
+ * onto the model, in layer {@code http2}. A stream is one stream of its connection, whose key is the parent channel,
+ * so the parent's outbound buffer (layer {@code netty}) adds to it.
+ *
+ * <p>Stop signal: the stream channel turns unwritable (its pending bytes above its high-water mark, 64 KiB by
+ * default; also while the parent is unwritable). Go: writable again. A write into a stream channel while it is
+ * unwritable, with its pending bytes beyond the tolerance, by the application, is an ignored write
+ * ({@code stream_window_exhausted}). Pending bytes: what Netty's remote flow controller holds for the stream
+ * ({@code FlowState.pendingBytes}: the frames its window, the connection's window or the socket did not let out),
+ * read from Netty's own counter.
+ */
+final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, TransportProbe {
+
+    private static final String FLOW_STATE = "DefaultHttp2RemoteFlowController$FlowState";
+    /** What Netty's stream channel counts per frame on top of a DATA frame's bytes (its frame size estimator). */
+    private static final long FRAME_OVERHEAD = 9;
+
+    private final Monitor monitor;
+    private final Tracker tracker;
+    private final PathTable paths = new PathTable();
+    private volatile NettyAdapter netty;
+
+    Http2Adapter(Monitor monitor) {
+        this.monitor = monitor;
+        this.tracker = monitor.tracker(Http2Integration.LAYER, this);
+    }
+
+    private static final ClassValue<Boolean> STREAM_CHANNELS = new ClassValue<Boolean>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+                if (c.getName().endsWith(Http2Instrumentation.STREAM_CHANNEL)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    };
+
+    static boolean isStreamChannel(Object channel) {
+        return STREAM_CHANNELS.get(channel.getClass());
+    }
+
+    @Override
+    public void writeWhileUnwritable(NettyAdapter netty, Object ctx, Object child, Object msg) {
+        this.netty = netty;
+        if (!isStreamChannel(child) || !Boolean.TRUE.equals(invoke(child, "isOpen"))) {
+            return;
+        }
+        long childPending = childPending(child);
+        TrackedConnection c = track(child, false);
+        if (c != null) {
+            long pending = Math.max(0, pendingBytes(child));
+            if (!c.isWaiting()) {
+                monitor.stop(c, pending);
+            }
+            c.observePending(pending);
+        }
+        // a HEADERS frame, an empty end of stream: nothing added to the pile
+        long size = netty.messageSize(child, msg) - FRAME_OVERHEAD;
+        if (size <= 0 || !monitor.beyondTolerance(childPending, netty.highWaterMark(child))) {
+            return;
+        }
+        StackInspector.Result walked = netty.whoseWrite(ctx);
+        if (walked != null && walked.forwarded) {
+            return;
+        }
+        if (c != null) {
+            monitor.captureTrace(c);
+        }
+        monitor.ignoredWrite(c, Http2Integration.STREAM_WINDOW_EXHAUSTED, size, walked);
+    }
+
+    @Override
+    public void childWritabilityChanged(Object child) {
+        // called as the transition is fired: the field already says the new state
+        if (Boolean.TRUE.equals(invoke(child, "isWritable"))) {
+            TrackedConnection c = tracker.get(child);
+            if (c != null) {
+                monitor.go(c);
+            }
+        } else if (Boolean.TRUE.equals(invoke(child, "isOpen"))) {
+            TrackedConnection c = track(child, true);
+            if (c != null) {
+                monitor.stop(c, Math.max(0, pendingBytes(child)));
+                monitor.captureTrace(c);
+            }
+        }
+    }
+
+    @Override
+    public void headers(Object channel, int streamId, CharSequence path) {
+        paths.put(channel, streamId, path);
+    }
+
+    private TrackedConnection track(Object child, boolean atStopSignal) {
+        TrackedConnection c = tracker.track(child, atStopSignal);
+        if (c != null && c.stream() == null) {
+            // the request's :path, remembered when its HEADERS were read (null: not remembered, say before an attach)
+            Object id = invoke(invoke(child, "stream"), "id");
+            String path = id instanceof Integer ? paths.get(invoke(child, "parent"), (Integer) id) : null;
+            c.stream(StreamName.path(path));
+        }
+        return c;
+    }
+
+    /** The stream channel's own count: frames not written out yet, its share of the parent's buffer included. */
+    private static long childPending(Object child) {
+        Object v = get(child, "totalPendingSize");
+        return v instanceof Long ? (Long) v : 0;
+    }
+
+    /** The stream's flow-control state in Netty's remote flow controller, or null (the stream is closed). */
+    private static Object flowState(Object child) {
+        Object stream = get(get(child, "stream"), "stream");
+        Object values = get(get(stream, "properties"), "values");
+        if (values instanceof Object[]) {
+            for (Object v : (Object[]) values) {
+                if (v != null && v.getClass().getName().endsWith(FLOW_STATE)) {
+                    return v;
+                }
+            }
+        }
+        return null;
+    }
+
+    // ---- probe
+
+    @Override
+    public long pendingBytes(Object child) {
+        Object state = flowState(child);
+        Object p = state == null ? null : invoke(state, "pendingBytes");
+        if (p instanceof Long) {
+            return (Long) p;
+        }
+        // no flow-controller state to read (a closed stream): what the stream channel itself still counts
+        return Boolean.TRUE.equals(invoke(child, "isOpen")) ? childPending(child) : -1;
+    }
+
+    @Override
+    public boolean isOpen(Object child) {
+        return Boolean.TRUE.equals(invoke(child, "isOpen"));
+    }
+
+    @Override
+    public SocketAddress peer(Object child) {
+        NettyAdapter n = netty;
+        Object a = n != null ? n.remoteAddress(child) : invoke(invoke(child, "parent"), "remoteAddress");
+        return a instanceof SocketAddress ? (SocketAddress) a : null;
+    }
+
+    @Override
+    public SocketAddress local(Object child) {
+        NettyAdapter n = netty;
+        Object a = n != null ? n.localAddress(child) : invoke(invoke(child, "parent"), "localAddress");
+        return a instanceof SocketAddress ? (SocketAddress) a : null;
+    }
+
+    @Override
+    public int stopState(Object child) {
+        Object w = invoke(child, "isWritable");
+        return w == null ? -1 : Boolean.TRUE.equals(w) ? 0 : 1;
+    }
+
+    @Override
+    public Object connection(Object child) {
+        return invoke(child, "parent");
+    }
+}

@@ -1,0 +1,143 @@
+package io.highwater.http2;
+
+import io.highwater.instrument.AdviceTransformer;
+import io.highwater.instrument.InstrumentationReport;
+import io.highwater.netty.NettyInstrumentation;
+import net.bytebuddy.description.field.FieldDescription;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.matcher.ElementMatcher;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+/**
+ * Instruments Netty's HTTP/2 stream channels ({@code codec-http2}'s {@code AbstractHttp2StreamChannel}, the child
+ * channels of {@code Http2MultiplexHandler}), in Netty itself and in every relocated copy: their writability
+ * transitions. Writes into them are judged where every Netty write is, at the pipeline's entry (the netty
+ * integration's advice), and handed to this integration because a stream channel has no outbound buffer.
+ */
+final class Http2Instrumentation {
+
+    static final String STREAM_CHANNEL = "io.netty.handler.codec.http2.AbstractHttp2StreamChannel";
+    static final String FRAME_READ_LISTENER = "io.netty.handler.codec.http2.DefaultHttp2ConnectionDecoder$FrameReadListener";
+
+    private Http2Instrumentation() {
+    }
+
+    static List<AdviceTransformer.Target> targets(InstrumentationReport report) {
+        ElementMatcher.Junction<MethodDescription> fire = named("fireChannelWritabilityChanged").and(takesArguments(1))
+                .and(takesArgument(0, boolean.class));
+        return java.util.Arrays.asList(streamChannelTarget(fire, report), headersTarget(report));
+    }
+
+    /** Where a request's :path passes (per HEADERS frame): for the names of the streams. */
+    private static AdviceTransformer.Target headersTarget(InstrumentationReport report) {
+        // the 8-argument form, which the 5-argument one calls: one call per HEADERS frame; by erasure's argument
+        // count and the primitive ones, since the Netty types differ per copy (names matched by their tail)
+        ElementMatcher.Junction<MethodDescription> read = named("onHeadersRead").and(takesArguments(8))
+                .and(takesArgument(1, int.class)).and(takesArgument(3, int.class))
+                .and(takesArgument(4, short.class)).and(takesArgument(5, boolean.class))
+                .and(takesArgument(6, int.class)).and(takesArgument(7, boolean.class));
+        return new AdviceTransformer.Target() {
+            @Override
+            public String internalName() {
+                return FRAME_READ_LISTENER.replace('.', '/');
+            }
+
+            @Override
+            public String relocatable() {
+                return "io/netty/";
+            }
+
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                return Collections.singletonMap(read, "io.highwater.http2.advice.HeadersReadAdvice");
+            }
+
+            @Override
+            public String check(TypeDescription type, ClassLoader loader) {
+                String label = "http2 " + NettyInstrumentation.label(type.getName(), loader);
+                if (type.getDeclaredMethods().filter(read).isEmpty()) {
+                    String why = label + ": DefaultHttp2ConnectionDecoder$FrameReadListener lacks onHeadersRead"
+                            + "(ctx, int, Http2Headers, int, short, boolean, int, boolean); streams show url.path unknown";
+                    report.skipped(why);
+                    return why;
+                }
+                try {
+                    Class.forName("io.highwater.bootstrap.Bridge", false, loader);
+                } catch (ClassNotFoundException | LinkageError e) {
+                    String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap"
+                            + " class path";
+                    report.skipped(why);
+                    return why;
+                }
+                report.instrumented(label + " (request paths of HTTP/2 streams)");
+                return null;
+            }
+        };
+    }
+
+    private static AdviceTransformer.Target streamChannelTarget(ElementMatcher.Junction<MethodDescription> fire,
+                                                                InstrumentationReport report) {
+        return new AdviceTransformer.Target() {
+            @Override
+            public String internalName() {
+                return STREAM_CHANNEL.replace('.', '/');
+            }
+
+            @Override
+            public String relocatable() {
+                return "io/netty/";
+            }
+
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                return Collections.singletonMap(fire, "io.highwater.http2.advice.ChildWritabilityAdvice");
+            }
+
+            @Override
+            public String check(TypeDescription type, ClassLoader loader) {
+                String label = "http2 " + NettyInstrumentation.label(type.getName(), loader);
+                List<String> missing = new ArrayList<>();
+                if (type.getDeclaredMethods().filter(fire).isEmpty()) {
+                    missing.add("fireChannelWritabilityChanged(boolean)");
+                }
+                if (!hasField(type, "totalPendingSize")) {
+                    missing.add("field long totalPendingSize");
+                }
+                if (!missing.isEmpty()) {
+                    String why = label + ": AbstractHttp2StreamChannel lacks " + String.join(", ", missing)
+                            + "; HTTP/2 stream channels are not watched";
+                    report.skipped(why);
+                    return why;
+                }
+                try {
+                    Class.forName("io.highwater.bootstrap.Bridge", false, loader);
+                } catch (ClassNotFoundException | LinkageError e) {
+                    String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap"
+                            + " class path";
+                    report.skipped(why);
+                    return why;
+                }
+                report.instrumented(label + " (stream channels: writability, writes while unwritable)");
+                return null;
+            }
+        };
+    }
+
+    private static boolean hasField(TypeDescription type, String name) {
+        for (FieldDescription.InDefinedShape f : type.getDeclaredFields()) {
+            if (f.getName().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,29 @@
+package io.highwater.http2.bootstrap;
+
+/**
+ * What the HTTP/2 advice reports, on transitions only. {@code child} is an {@code AbstractHttp2StreamChannel} of any
+ * copy of Netty (typed {@code Object}: this interface lives on the bootstrap class path and needs no Netty class).
+ * Implementations must never throw and must be thread-safe.
+ */
+public interface Http2Hooks {
+
+    /** The stream channel's writability changed (its stop or go signal); read its state to tell which. */
+    void childWritabilityChanged(Object child);
+
+    /**
+     * A request's HEADERS were read on {@code channel} (the connection) for stream {@code streamId}, with
+     * {@code :path} {@code path}: remembered for the stream's name (per request, on the event loop).
+     */
+    void headers(Object channel, int streamId, CharSequence path);
+
+    /** Does nothing: installed before the agent is ready and after it detached. */
+    Http2Hooks NOOP = new Http2Hooks() {
+        @Override
+        public void childWritabilityChanged(Object child) {
+        }
+
+        @Override
+        public void headers(Object channel, int streamId, CharSequence path) {
+        }
+    };
+}

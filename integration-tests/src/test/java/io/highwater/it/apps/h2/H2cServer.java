@@ -1,0 +1,157 @@
+package io.highwater.it.apps.h2;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.Version;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A plain Netty h2c server with stream channels ({@code Http2FrameCodec} + {@code Http2MultiplexHandler}), for
+ * {@code curl --http2-prior-knowledge}. {@code /ignore} writes DATA frames from an application thread without looking
+ * at the stream channel's writability; {@code /respect} writes while the stream channel is writable and resumes on
+ * {@code channelWritabilityChanged}. Ground truth on stdout: {@code SENT writes=.. unwritable=.. beyond=..} (writes
+ * made while the stream channel was unwritable; of those, with more than {@code --beyond} bytes pending in it) and
+ * {@code PENDING n} every 200 ms: what the stream channel itself counts pending (Netty's public
+ * {@code bytesBeforeWritable()} plus its low-water mark while unwritable).
+ */
+public final class H2cServer {
+
+    private static long total = 64L << 20;
+    private static int chunk = 16 << 10;
+    private static long beyondBytes = 128 << 10;
+    private static volatile Channel current;
+    private static final ExecutorService APP = Executors.newSingleThreadExecutor();
+    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor();
+
+    private H2cServer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--total": total = Long.parseLong(args[i + 1]); break;
+                case "--chunk": chunk = Integer.parseInt(args[i + 1]); break;
+                case "--beyond": beyondBytes = Long.parseLong(args[i + 1]); break;
+                default: throw new IllegalArgumentException(args[i]);
+            }
+        }
+        EventLoopGroup group = new NioEventLoopGroup(1);
+        Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(),
+                                new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                                    @Override
+                                    protected void initChannel(Channel stream) {
+                                        stream.pipeline().addLast(new StreamHandler());
+                                    }
+                                }));
+                    }
+                }).bind("127.0.0.1", 0).sync().channel();
+        System.out.println("NETTY-VERSION " + Version.identify().get("netty-codec-http2").artifactVersion());
+        System.out.println("LISTENING " + ((java.net.InetSocketAddress) server.localAddress()).getPort());
+        TIMER.scheduleAtFixedRate(() -> {
+            Channel c = current;
+            if (c != null) {
+                System.out.println("PENDING " + pending(c));
+            }
+        }, 200, 200, TimeUnit.MILLISECONDS);
+        server.closeFuture().sync();
+    }
+
+    /** What the stream channel counts pending, from its public API: exact while unwritable, else below the mark. */
+    static long pending(Channel c) {
+        return c.isWritable() ? 0 : c.bytesBeforeWritable() + c.config().getWriteBufferLowWaterMark() - 1;
+    }
+
+    static final class StreamHandler extends ChannelInboundHandlerAdapter {
+        private long sent;
+        private boolean respecting;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (msg instanceof Http2HeadersFrame && ((Http2HeadersFrame) msg).isEndStream()) {
+                    String path = String.valueOf(((Http2HeadersFrame) msg).headers().path());
+                    current = ctx.channel();
+                    ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
+                    if (path.startsWith("/ignore")) {
+                        APP.execute(() -> ignoring(ctx.channel()));
+                    } else {
+                        respecting = true;
+                        pump(ctx);
+                    }
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private void ignoring(Channel stream) {
+            long writes = 0;
+            long unwritable = 0;
+            long beyond = 0;
+            for (long n = 0; n < total; n += chunk) {
+                if (!stream.isWritable()) {
+                    unwritable++;
+                    if (pending(stream) > beyondBytes) {
+                        beyond++;
+                    }
+                }
+                writeIgnoring(stream, data(stream, n + chunk >= total));
+                writes++;
+            }
+            System.out.println("SENT writes=" + writes + " unwritable=" + unwritable + " beyond=" + beyond);
+        }
+
+        static void writeIgnoring(Channel stream, Object frame) {
+            stream.writeAndFlush(frame);
+        }
+
+        private void pump(ChannelHandlerContext ctx) {
+            while (sent < total && ctx.channel().isWritable()) {
+                ctx.write(data(ctx.channel(), sent + chunk >= total));
+                sent += chunk;
+            }
+            ctx.flush();
+            if (sent >= total) {
+                System.out.println("SENT writes=" + total / chunk + " unwritable=0 beyond=0");
+                sent = Long.MIN_VALUE;
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (respecting && sent >= 0 && ctx.channel().isWritable()) {
+                pump(ctx);
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        private DefaultHttp2DataFrame data(Channel stream, boolean last) {
+            ByteBuf b = stream.alloc().directBuffer(chunk);
+            b.writeZero(chunk);
+            return new DefaultHttp2DataFrame(b, last);
+        }
+    }
+}
