@@ -3,12 +3,14 @@ package io.highwater.netty;
 import io.highwater.core.ConnectionShare;
 import io.highwater.core.Layer;
 import io.highwater.core.TransportProbe;
+import io.highwater.instrument.Reference;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.net.SocketAddress;
+import java.util.List;
 
 /**
  * Reads Netty's own accounting from the agent's class loader, which cannot link against Netty: method handles onto
@@ -17,6 +19,43 @@ import java.net.SocketAddress;
  * method answers a neutral value instead of throwing.
  */
 final class NettyAccess implements TransportProbe, ConnectionShare {
+
+    /**
+     * What {@link Copy} resolves in the copy of Netty under {@code prefix} ("" for Netty itself), as declarations that
+     * {@link NettyInstrumentation} checks against the copy's class files before any of its classes is changed: a copy
+     * that lacks one is not instrumented (one line says which), so a {@link Copy} is never missing a handle later.
+     */
+    static List<Reference> references(String prefix) {
+        String p = prefix + "io.netty.";
+        String buffer = p + "channel.ChannelOutboundBuffer";
+        String channel = p + "channel.Channel";
+        String unsafe = p + "channel.Channel$Unsafe";
+        String config = p + "channel.ChannelConfig";
+        String context = p + "channel.ChannelHandlerContext";
+        String estimator = p + "channel.MessageSizeEstimator";
+        String estimatorHandle = p + "channel.MessageSizeEstimator$Handle";
+        String loop = p + "channel.EventLoop";
+        String socketAddress = SocketAddress.class.getName();
+        return List.of(
+                Reference.type(p + "channel.ChannelOutboundHandler"),
+                Reference.method(buffer, "long", "totalPendingWriteBytes"),
+                Reference.method(buffer, "boolean", "isWritable"),
+                Reference.field(buffer, "channel", channel),
+                Reference.method(channel, "boolean", "isOpen"),
+                Reference.method(channel, socketAddress, "remoteAddress"),
+                Reference.method(channel, socketAddress, "localAddress"),
+                Reference.method(channel, config, "config"),
+                Reference.method(config, "int", "getWriteBufferHighWaterMark"),
+                Reference.method(config, estimator, "getMessageSizeEstimator"),
+                Reference.method(estimator, estimatorHandle, "newHandle"),
+                Reference.method(estimatorHandle, "int", "size", Object.class.getName()),
+                Reference.method(channel, loop, "eventLoop"),
+                Reference.method(p + "util.concurrent.EventExecutor", "boolean", "inEventLoop"),
+                Reference.method(channel, unsafe, "unsafe"),
+                Reference.method(unsafe, buffer, "outboundBuffer"),
+                Reference.method(context, channel, "channel"),
+                Reference.method(context, p + "channel.ChannelHandler", "handler"));
+    }
 
     /** The handles of one Netty copy. */
     static final class Copy {

@@ -2,6 +2,7 @@ package io.highwater.netty;
 
 import io.highwater.instrument.AdviceTransformer;
 import io.highwater.instrument.InstrumentationReport;
+import io.highwater.instrument.Reference;
 import net.bytebuddy.description.field.FieldDescription;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
@@ -159,7 +160,11 @@ public final class NettyInstrumentation {
         @Override
         public String check(TypeDescription type, ClassLoader loader) {
             String label = label(type.getName(), loader);
-            List<String> missing = missing(type);
+            List<String> missing = new ArrayList<>(missing(type));
+            // what NettyAccess reads of this copy, checked now from its class files (not at the first slow path)
+            int at = type.getName().indexOf("io.netty.");
+            String prefix = at <= 0 ? "" : type.getName().substring(0, at);
+            missing.addAll(Reference.missing(loader, NettyAccess.references(prefix)));
             if (!missing.isEmpty()) {
                 String why = label + ": " + type.getSimpleName() + " lacks " + String.join(", ", missing) + consequence();
                 report.skipped(why);

@@ -97,7 +97,7 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
         this.monitor = monitor;
         this.registry = monitor.registry();
         this.clock = monitor.clock();
-        this.access = new ServletAccess(this);
+        this.access = new ServletAccess(this, ServletIntegration.PARTS);
         this.tracker = monitor.tracker(ServletIntegration.LAYER, access);
         // a stream that is not ready costs an entry whether or not the registry has room to track its connection:
         // its writes are still judged and counted

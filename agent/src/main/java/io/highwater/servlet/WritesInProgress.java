@@ -7,7 +7,7 @@ import java.util.List;
  * application's bytes a write still holds while the container works through them. Read at collection time and on
  * slow paths; implementations never throw.
  */
-interface WritesInProgress {
+public interface WritesInProgress {
 
     /** The bytes of a blocking write that {@code stream} has handed to its connection and waits on; 0 when none. */
     long blocking(Object stream);

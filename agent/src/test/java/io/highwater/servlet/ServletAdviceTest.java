@@ -70,7 +70,7 @@ class ServletAdviceTest {
         }
         InstrumentationReport report = new InstrumentationReport();
         AdviceTransformer.Target target = ServletInstrumentation.streamTarget(new ServletInstrumentation.Stream(
-                "fake", name, true, true, null, ServletInstrumentation.Blocking.NONE), report);
+                "fake", name, true, true, null), report);
         byte[] advised = new AdviceTransformer(loader, List.of(target)).transform(loader, internalName, null, null,
                 original);
         assertThat(advised).as("advised " + name).isNotNull();

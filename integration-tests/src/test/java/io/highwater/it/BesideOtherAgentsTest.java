@@ -7,6 +7,7 @@ import io.highwater.it.support.NettyVariant;
 import io.highwater.it.support.OtlpReceiver;
 import io.highwater.it.support.SlowClient;
 import io.opentelemetry.proto.trace.v1.Span;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -26,7 +27,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Beside the OpenTelemetry Java agent 2.x, the most common companion in production, which puts its own tracing
  * handlers into every Netty HTTP pipeline: the same ignoring application gives the same counts, exactly its own count
  * of writes beyond the tolerance, and the same call site as alone, never a frame of the other agent.
+ *
+ * <p>Isolated: the OpenTelemetry Java agent's start-up is CPU-heavy, and beside other test classes' child JVMs on
+ * 2 cores it can outlast the wait for the server's port.
  */
+@Isolated
 class BesideOtherAgentsTest {
 
     private static final int KIB = 1024;

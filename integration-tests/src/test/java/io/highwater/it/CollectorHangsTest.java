@@ -10,6 +10,7 @@ import io.highwater.it.support.OtlpReceiver;
 import io.highwater.it.support.SlowClient;
 import io.highwater.it.support.SwitchableCollector;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.util.List;
 import java.util.Set;
@@ -33,7 +34,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code export}). The agent's export timeout is 1 s here ({@code otel.exporter.otlp.timeout}); the exporter
  * retries as OpenTelemetry's default policy says (5 attempts), which with a hanging collector takes far longer
  * than the first timeout. One server run, checked step by step.
+ *
+ * <p>Isolated: which export times out first (metrics or spans) depends on the export threads getting CPU in time.
  */
+@Isolated
 class CollectorHangsTest {
 
     private static final int KIB = 1024;

@@ -10,6 +10,7 @@ import io.highwater.it.support.SlowClient;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.opentelemetry.proto.trace.v1.Status;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +49,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>The agent's span processor gets {@code otel.bsp.schedule.delay=100ms} (an SDK setting handed to the agent),
  * so that spans are exported soon after their episode ends instead of within the SDK's default 5 s.
+ *
+ * <p>Isolated: whether an episode outlasts the span threshold, and whether a client reading at full speed keeps
+ * its connection writable, depend on the child getting CPU in time, which other test classes' child JVMs would take.
  */
+@Isolated
 class EpisodeSpanTest {
 
     private static final int KIB = 1024;

@@ -10,6 +10,7 @@ import io.highwater.it.support.NettyVariant;
 import io.highwater.it.support.OtlpReceiver;
 import io.highwater.it.support.SlowClient;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.util.List;
 import java.util.stream.Collectors;
@@ -34,7 +35,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * agent must still export the pile-up (or say in one line why it could not), and after the client went away and
  * memory is free again it must go on: exports, its timer (stalls are counted by it), its console, its threads.
  * And an SDK build that runs out of memory is tried again once memory frees.
+ *
+ * <p>Isolated: a child with a full heap spends its CPU collecting garbage; beside other test classes' child JVMs
+ * on 2 cores its answers came late enough to fail.
  */
+@Isolated
 class HeapCrisisTest {
 
     private static final int KIB = 1024;

@@ -6,6 +6,7 @@ import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.ItEnv;
 import io.highwater.it.support.OtlpReceiver;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +22,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * JVM's {@code DontInline}, which the JVM honours only for the boot class loader: this checks, with the real agent
  * jar, that it does for the helpers as the agent defines them. Read from C2's own inlining decisions
  * ({@code PrintInlining}), for the instrumented methods only.
+ *
+ * <p>Isolated: C2 must compile the loop's hot methods while the test waits, which other test classes' child JVMs
+ * would slow down on 2 cores.
  */
+@Isolated
 class SlowPathInliningTest {
 
     private static final String HELPERS = "io.highwater.netty.bootstrap.NettyCalls::";

@@ -9,6 +9,7 @@ import io.highwater.it.support.ReceivedSpan;
 import io.highwater.it.support.SlowClient;
 import io.opentelemetry.proto.trace.v1.Span;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -19,7 +20,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Beside the OpenTelemetry Java agent, which traces the application's HTTP requests, an episode span links to the
  * request span that was current when the connection first hit backpressure: a user jumps from the slow request to
  * its backpressure story. Both agents export to the same test receiver.
+ *
+ * <p>Isolated: the OpenTelemetry Java agent's start-up is CPU-heavy, and beside other test classes' child JVMs on
+ * 2 cores it can outlast the wait for the server's port.
  */
+@Isolated
 class TraceLinkTest {
 
     private static final int KIB = 1024;

@@ -42,7 +42,7 @@ public final class ItEnv {
 
     /** The jars of one servlet container ({@code target/tomcat-11}, {@code target/tomcat-9}, {@code target/jetty-12}). */
     public static Path containerDir(String name) {
-        return path("highwater.it." + name.replace("-", ""));
+        return path("highwater.it." + name.replace("-", "").replace(".", ""));
     }
 
     public static String property(String key) {

@@ -41,9 +41,11 @@ public final class TomcatServer {
         tomcat.getServer().await();
     }
 
+    // Tomcat 10.1 has only the mapping method that Tomcat 11 deprecates; this app serves both
+    @SuppressWarnings("deprecation")
     private static void add(Context ctx, String name, jakarta.servlet.Servlet servlet) {
         Wrapper w = Tomcat.addServlet(ctx, name, servlet);
         w.setAsyncSupported(true);
-        ctx.addServletMapping("/" + name, name);
+        ctx.addServletMappingDecoded("/" + name, name);
     }
 }

@@ -1,4 +1,4 @@
-package io.highwater.servlet.advice;
+package io.highwater.servlet.tomcat.advice;
 
 import io.highwater.servlet.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;

@@ -1,9 +1,14 @@
-package io.highwater.servlet;
+package io.highwater.servlet.tomcat;
 
-import io.highwater.base.Reflect;
+import io.highwater.instrument.Reference;
+import io.highwater.servlet.ContainerAccess;
+import io.highwater.servlet.WritesInProgress;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -29,11 +34,56 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>An application write larger than the response buffer is passed down in slices of the application's own array,
  * without copying: what the socket's write buffer has not taken of it yet is still in that array, and counted from
  * what the write advice announced ({@link WritesInProgress#arrayRest}).
+ *
+ * <p>Every link is a {@link Reference} that {@link TomcatPart} checks when Tomcat's classes load: a Tomcat that lacks
+ * one is not watched (or that part of it is not), instead of reading nulls here.
  */
-final class TomcatAccess {
+final class TomcatAccess implements ContainerAccess {
 
     static final String STREAM = "org.apache.catalina.connector.CoyoteOutputStream";
     static final String SOCKET_BASE = "org.apache.tomcat.util.net.SocketWrapperBase";
+    static final String OUTPUT_BUFFER = "org.apache.catalina.connector.OutputBuffer";
+    private static final String COYOTE_RESPONSE = "org.apache.coyote.Response";
+    private static final String PROCESSOR = "org.apache.coyote.AbstractProcessor";
+    private static final String SERVLET_RESPONSE = "org.apache.catalina.connector.Response";
+    private static final String BUFFER_HANDLER = "org.apache.tomcat.util.net.SocketBufferHandler";
+    private static final String WRITE_BUFFER = "org.apache.tomcat.util.net.WriteBuffer";
+    private static final String HOLDER = "org.apache.tomcat.util.buf.ByteBufferHolder";
+    private static final String BYTE_BUFFER = "java.nio.ByteBuffer";
+
+    static final Reference STREAM_OB = Reference.field(STREAM, "ob", OUTPUT_BUFFER);
+    static final Reference OB_BB = Reference.field(OUTPUT_BUFFER, "bb", BYTE_BUFFER);
+    static final Reference OB_CLOSED = Reference.method(OUTPUT_BUFFER, "boolean", "isClosed");
+    static final Reference OB_BLOCKING = Reference.method(OUTPUT_BUFFER, "boolean", "isBlocking");
+    static final Reference OB_COYOTE_RESPONSE = Reference.field(OUTPUT_BUFFER, "coyoteResponse", COYOTE_RESPONSE);
+    static final Reference RESPONSE_HOOK = Reference.field(COYOTE_RESPONSE, "hook", null);
+    static final Reference RESPONSE_NOTE = Reference.method(COYOTE_RESPONSE, "java.lang.Object", "getNote", "int");
+    static final Reference PROCESSOR_SOCKET = Reference.field(PROCESSOR, "socketWrapper", SOCKET_BASE);
+    static final Reference PROCESSOR_RESPONSE = Reference.field(PROCESSOR, "response", COYOTE_RESPONSE);
+    static final Reference SERVLET_RESPONSE_OB = Reference.field(SERVLET_RESPONSE, "outputBuffer", OUTPUT_BUFFER);
+    static final Reference SOCKET_BUFFER_HANDLER = Reference.field(SOCKET_BASE, "socketBufferHandler", BUFFER_HANDLER);
+    static final Reference HANDLER_WRITE_BUFFER = Reference.field(BUFFER_HANDLER, "writeBuffer", BYTE_BUFFER);
+    static final Reference HANDLER_FOR_WRITE = Reference.field(BUFFER_HANDLER, "writeBufferConfiguredForWrite",
+            "boolean");
+    static final Reference SOCKET_NON_BLOCKING = Reference.field(SOCKET_BASE, "nonBlockingWriteBuffer", WRITE_BUFFER);
+    static final Reference NON_BLOCKING_BUFFERS = Reference.field(WRITE_BUFFER, "buffers", null);
+    static final Reference HOLDER_BUF = Reference.method(HOLDER, BYTE_BUFFER, "getBuf");
+    static final Reference HOLDER_FLIPPED = Reference.method(HOLDER, "boolean", "isFlipped");
+    static final Reference SOCKET_PROCESSOR = Reference.field(SOCKET_BASE, "currentProcessor", null);
+    static final Reference SOCKET_CLOSED = Reference.method(SOCKET_BASE, "boolean", "isClosed");
+    static final Reference SOCKET_REMOTE_ADDR = Reference.method(SOCKET_BASE, "java.lang.String", "getRemoteAddr");
+    static final Reference SOCKET_REMOTE_PORT = Reference.method(SOCKET_BASE, "int", "getRemotePort");
+    static final Reference SOCKET_LOCAL_ADDR = Reference.method(SOCKET_BASE, "java.lang.String", "getLocalAddr");
+    static final Reference SOCKET_LOCAL_PORT = Reference.method(SOCKET_BASE, "int", "getLocalPort");
+
+    /** What a tracked socket's bytes, state and addresses are read through. */
+    static final List<Reference> SOCKET = List.of(Reference.type(SOCKET_BASE), SOCKET_BUFFER_HANDLER,
+            HANDLER_WRITE_BUFFER, HANDLER_FOR_WRITE, SOCKET_NON_BLOCKING, NON_BLOCKING_BUFFERS, HOLDER_BUF,
+            HOLDER_FLIPPED, SOCKET_PROCESSOR, PROCESSOR_RESPONSE, RESPONSE_NOTE, SERVLET_RESPONSE_OB, OB_BB,
+            SOCKET_CLOSED, SOCKET_REMOTE_ADDR, SOCKET_REMOTE_PORT, SOCKET_LOCAL_ADDR, SOCKET_LOCAL_PORT);
+    /** What a tracked stream's bytes, state and socket are read through (the socket's own as above). */
+    static final List<Reference> STREAM_REFS = List.of(STREAM_OB, OB_BB, OB_CLOSED, OB_BLOCKING, OB_COYOTE_RESPONSE,
+            RESPONSE_HOOK, PROCESSOR_SOCKET);
     /** {@code CoyoteAdapter.ADAPTER_NOTES}: the note under which a coyote response keeps its servlet response. */
     private static final int ADAPTER_NOTES = 1;
 
@@ -55,6 +105,13 @@ final class TomcatAccess {
         MethodHandle holderBuffer;
         MethodHandle holderFlipped;
         MethodHandle currentProcessor;
+        MethodHandle obClosed;
+        MethodHandle obBlocking;
+        MethodHandle socketClosed;
+        MethodHandle remoteAddr;
+        MethodHandle remotePort;
+        MethodHandle localAddr;
+        MethodHandle localPort;
         Class<?> socketBase;
     }
 
@@ -72,7 +129,8 @@ final class TomcatAccess {
     };
 
     /** True for the objects this class reads: Tomcat's stream and its socket wrappers. */
-    boolean covers(Object transport) {
+    @Override
+    public boolean covers(Object transport) {
         return isStream(transport) || socketBase(transport) != null;
     }
 
@@ -120,9 +178,10 @@ final class TomcatAccess {
     }
 
     /** Bytes Tomcat holds for the response of {@code transport} and has not handed to the socket yet. */
-    long pendingBytes(Object transport) {
+    @Override
+    public long pendingBytes(Object transport) {
         Handles h = handles.get(transport.getClass());
-        long pending = 0;
+        long pending = writes.blocking(transport);
         if (isStream(transport)) {
             Object ob = invokeOrNull(h.streamOb, transport);
             pending += responseBuffer(h, ob) + (ob == null ? 0 : writes.arrayRest(ob));
@@ -218,33 +277,88 @@ final class TomcatAccess {
 
     private static Handles resolve(ClassLoader loader) {
         Handles h = new Handles();
-        MethodHandles.Lookup pub = MethodHandles.publicLookup();
-        Class<?> stream = Reflect.load(STREAM, loader);
-        Class<?> ob = Reflect.load("org.apache.catalina.connector.OutputBuffer", loader);
-        Class<?> coyoteResponse = Reflect.load("org.apache.coyote.Response", loader);
-        Class<?> processor = Reflect.load("org.apache.coyote.AbstractProcessor", loader);
-        Class<?> servletResponse = Reflect.load("org.apache.catalina.connector.Response", loader);
-        Class<?> socketBase = Reflect.load(SOCKET_BASE, loader);
-        Class<?> bufferHandler = Reflect.load("org.apache.tomcat.util.net.SocketBufferHandler", loader);
-        Class<?> writeBuffer = Reflect.load("org.apache.tomcat.util.net.WriteBuffer", loader);
-        Class<?> holder = Reflect.load("org.apache.tomcat.util.buf.ByteBufferHolder", loader);
-        h.socketBase = socketBase;
-        h.streamOb = Reflect.getter(stream, "ob");
-        h.obBuffer = Reflect.getter(ob, "bb");
-        h.obCoyoteResponse = Reflect.getter(ob, "coyoteResponse");
-        h.responseHook = Reflect.getter(coyoteResponse, "hook");
-        h.responseNote = Reflect.method(pub, coyoteResponse, "getNote", MethodType.methodType(Object.class, int.class));
-        h.processorSocket = Reflect.getter(processor, "socketWrapper");
-        h.processorResponse = Reflect.getter(processor, "response");
-        h.servletResponseOb = Reflect.getter(servletResponse, "outputBuffer");
-        h.socketBufferHandler = Reflect.getter(socketBase, "socketBufferHandler");
-        h.writeBuffer = Reflect.getter(bufferHandler, "writeBuffer");
-        h.writeBufferForWrite = Reflect.getter(bufferHandler, "writeBufferConfiguredForWrite");
-        h.nonBlockingBuffer = Reflect.getter(socketBase, "nonBlockingWriteBuffer");
-        h.nonBlockingBuffers = Reflect.getter(writeBuffer, "buffers");
-        h.holderBuffer = Reflect.method(pub, holder, "getBuf", MethodType.methodType(ByteBuffer.class));
-        h.holderFlipped = Reflect.method(pub, holder, "isFlipped", MethodType.methodType(boolean.class));
-        h.currentProcessor = Reflect.getter(socketBase, "currentProcessor");
+        h.socketBase = Reference.type(SOCKET_BASE).load(loader);
+        h.streamOb = STREAM_OB.resolve(loader);
+        h.obBuffer = OB_BB.resolve(loader);
+        h.obClosed = OB_CLOSED.resolve(loader);
+        h.obBlocking = OB_BLOCKING.resolve(loader);
+        h.obCoyoteResponse = OB_COYOTE_RESPONSE.resolve(loader);
+        h.responseHook = RESPONSE_HOOK.resolve(loader);
+        h.responseNote = RESPONSE_NOTE.resolve(loader);
+        h.processorSocket = PROCESSOR_SOCKET.resolve(loader);
+        h.processorResponse = PROCESSOR_RESPONSE.resolve(loader);
+        h.servletResponseOb = SERVLET_RESPONSE_OB.resolve(loader);
+        h.socketBufferHandler = SOCKET_BUFFER_HANDLER.resolve(loader);
+        h.writeBuffer = HANDLER_WRITE_BUFFER.resolve(loader);
+        h.writeBufferForWrite = HANDLER_FOR_WRITE.resolve(loader);
+        h.nonBlockingBuffer = SOCKET_NON_BLOCKING.resolve(loader);
+        h.nonBlockingBuffers = NON_BLOCKING_BUFFERS.resolve(loader);
+        h.holderBuffer = HOLDER_BUF.resolve(loader);
+        h.holderFlipped = HOLDER_FLIPPED.resolve(loader);
+        h.currentProcessor = SOCKET_PROCESSOR.resolve(loader);
+        h.socketClosed = SOCKET_CLOSED.resolve(loader);
+        h.remoteAddr = SOCKET_REMOTE_ADDR.resolve(loader);
+        h.remotePort = SOCKET_REMOTE_PORT.resolve(loader);
+        h.localAddr = SOCKET_LOCAL_ADDR.resolve(loader);
+        h.localPort = SOCKET_LOCAL_PORT.resolve(loader);
         return h;
+    }
+
+    @Override
+    public boolean isOpen(Object transport) {
+        Handles h = handles.get(transport.getClass());
+        try {
+            if (isStream(transport)) {
+                Object ob = invokeOrNull(h.streamOb, transport);
+                return ob != null && (h.obClosed == null || !(boolean) h.obClosed.invoke(ob));
+            }
+            return h.socketClosed == null || !(boolean) h.socketClosed.invoke(transport);
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    @Override
+    public boolean isBlocking(Object stream) {
+        if (!isStream(stream)) {
+            return false;
+        }
+        Handles h = handles.get(stream.getClass());
+        try {
+            Object ob = invokeOrNull(h.streamOb, stream);
+            return ob != null && h.obBlocking != null && (boolean) h.obBlocking.invoke(ob);
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /** The socket's addresses; an async stream has no address of its own: its socket has. */
+    @Override
+    public SocketAddress address(Object transport, boolean remote) {
+        Object socket = socketOf(transport);
+        if (socket == null) {
+            return null;
+        }
+        Handles h = handles.get(socket.getClass());
+        MethodHandle addr = remote ? h.remoteAddr : h.localAddr;
+        MethodHandle port = remote ? h.remotePort : h.localPort;
+        if (addr == null || port == null) {
+            return null;
+        }
+        try {
+            String a = (String) addr.invoke(socket);
+            int p = (int) port.invoke(socket);
+            if (a != null && p >= 0 && isIpLiteral(a)) {
+                // an IP literal: no name look-up
+                return new InetSocketAddress(InetAddress.getByName(a), p);
+            }
+        } catch (Throwable t) {
+            // no address
+        }
+        return null;
+    }
+
+    private static boolean isIpLiteral(String a) {
+        return a.indexOf(':') >= 0 || (!a.isEmpty() && a.chars().allMatch(ch -> ch == '.' || (ch >= '0' && ch <= '9')));
     }
 }

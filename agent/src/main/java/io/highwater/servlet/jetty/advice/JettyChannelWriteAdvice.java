@@ -1,4 +1,4 @@
-package io.highwater.servlet.advice;
+package io.highwater.servlet.jetty.advice;
 
 import io.highwater.servlet.bootstrap.ServletCalls;
 import net.bytebuddy.asm.Advice;
@@ -10,9 +10,9 @@ import java.nio.ByteBuffer;
  * connection, then block on the write callback). It runs once per buffer handed to the connection (the aggregate
  * buffer when it fills, a large write, the last write), never per small application write.
  */
-public final class BlockingWriteAdvice {
+public final class JettyChannelWriteAdvice {
 
-    private BlockingWriteAdvice() {
+    private JettyChannelWriteAdvice() {
     }
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
