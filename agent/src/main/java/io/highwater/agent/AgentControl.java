@@ -76,6 +76,9 @@ final class AgentControl {
         b.append("exporting: ").append(agent.telemetry.describe()).append('\n');
         b.append(agent.exportStatus.describe()).append('\n');
         b.append("tracked connections: ").append(agent.monitor.registry().size()).append('\n');
+        if (agent.guard != null) {
+            b.append(agent.guard.describe()).append('\n');
+        }
         b.append("settings:");
         Map<String, String> given = agent.settings.describe();
         if (given.isEmpty()) {

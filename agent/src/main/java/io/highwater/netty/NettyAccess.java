@@ -37,6 +37,8 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
         final MethodHandle contextHandler;
         final MethodHandle sizeEstimator;
         final MethodHandle estimate;
+        /** {@code Channel.close()}: the guard's action (on the channel's event loop, as Netty's close always runs). */
+        final MethodHandle close;
 
         Copy(String prefix, ClassLoader loader) throws ReflectiveOperationException {
             this.prefix = prefix;
@@ -78,6 +80,8 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
                     pub.findVirtual(unsafe, "outboundBuffer", MethodType.methodType(buffer)));
             contextChannel = pub.findVirtual(context, "channel", MethodType.methodType(channel));
             contextHandler = pub.findVirtual(context, "handler", MethodType.methodType(handler));
+            close = pub.findVirtual(channel, "close",
+                    MethodType.methodType(load(prefix + "io.netty.channel.ChannelFuture", loader)));
         }
 
         private static Class<?> load(String name, ClassLoader loader) throws ClassNotFoundException {
@@ -182,6 +186,36 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
         }
         Object buffer = invoke(c.outboundBuffer, connection);
         return buffer == null ? 0 : Math.max(0, pendingBytes(buffer));
+    }
+
+    /**
+     * Closes the buffer's channel through {@code Channel.close()}: Netty fails and releases what is queued, fires
+     * {@code channelInactive}, and the peer sees an ordinary close. From another thread the close is submitted to the
+     * channel's event loop, as Netty always does.
+     */
+    @Override
+    public boolean close(Object buffer) {
+        Copy c = copy(buffer);
+        Object channel = c == null ? null : invoke(c.bufferChannel, buffer);
+        if (channel == null) {
+            return false;
+        }
+        try {
+            c.close.invoke(channel);
+            return true;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /**
+     * The guard's {@code fail} on Netty: not yet the write's promise failed on the slow path (that needs the write
+     * advice to skip the write, and a new bootstrap call); the channel is closed instead, which fails every queued
+     * and later write with Netty's {@code ClosedChannelException}. docs/guard.md says so.
+     */
+    @Override
+    public boolean refuse(Object buffer, String message) {
+        return close(buffer);
     }
 
     /** The buffer's channel, or null when it cannot be read. */

@@ -7,6 +7,7 @@ import io.highwater.core.Monitor;
 import io.highwater.core.StackInspector;
 import io.highwater.core.TrackedConnection;
 import io.highwater.core.Tracker;
+import io.highwater.core.WriteGuard;
 
 /**
  * Translates what the Netty advice sees into the neutral model. Every method runs on a slow path only: a write
@@ -86,6 +87,11 @@ public final class NettyAdapter implements NettyHooks {
             c.observePending(pendingBefore);
         }
         long size = access.size(channel, msg);
+        WriteGuard guard = monitor.guard();
+        if (guard != null && c != null && size > 0) {
+            // the write that would take the connection beyond the guard's limit is stopped here, not a tick later
+            guard.beforeWrite(c, pendingBefore, size);
+        }
         // an empty message (the end of an HTTP response, say) adds nothing to the pile: not an ignored write
         if (size <= 0 || !monitor.beyondTolerance(pendingBefore, access.highWaterMark(channel))) {
             return;
