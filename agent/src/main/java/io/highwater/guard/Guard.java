@@ -69,7 +69,7 @@ public final class Guard implements WriteGuard {
     private final AtomicLong unsaid = new AtomicLong();
 
     Guard(Monitor monitor, MemoryPools pools, boolean enforce, boolean fail, long max, String maxText,
-          Duration stall, double reserve) {
+          Duration stall, String stallText, double reserve) {
         this.monitor = monitor;
         this.clock = monitor.clock();
         this.pools = pools;
@@ -78,7 +78,7 @@ public final class Guard implements WriteGuard {
         this.max = max;
         this.maxText = maxText;
         this.stallNanos = stall.toNanos();
-        this.stallText = Settings.format(stall);
+        this.stallText = stallText;
         this.reserve = reserve;
         this.lines = new RateLimiter(LINES_PER_SECOND, clock);
     }
@@ -94,8 +94,10 @@ public final class Guard implements WriteGuard {
         double reserve = settings.decimal("highwater.guard.memory.reserve", 0.0, 1.0);
         boolean fail = settings.choice("highwater.guard.action", "close", "fail").equals("fail");
         String given = settings.string("highwater.guard.connection.max").trim();
+        String stallGiven = settings.string("highwater.guard.stall").trim();
         Guard g = new Guard(monitor, pools, mode.equals("enforce"), fail, max,
-                Settings.parseSize(given) == max ? given : max + "B", stall, reserve);
+                Settings.parseSize(given) == max ? given : max + "B", stall,
+                stall.equals(Settings.parseDuration(stallGiven)) ? stallGiven : Settings.format(stall), reserve);
         monitor.attachGuard(g, g.counts);
         return g;
     }
@@ -133,7 +135,8 @@ public final class Guard implements WriteGuard {
     public String refusal(TrackedConnection c) {
         String reason = c.guardReason();
         return "highwater guard: write refused, the connection " + (reason == null ? "was marked by the guard"
-                : reasonText(reason)) + " (" + setting(reason) + ", highwater.guard.action=fail)";
+                : reasonText(reason)) + " (" + setting(reason) + ", highwater.guard.action="
+                + GuardCounts.ACTIONS[action] + ")";
     }
 
     // ---------------------------------------------------------------- the timer

@@ -39,6 +39,9 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
         final MethodHandle estimate;
         /** {@code Channel.close()}: the guard's action (on the channel's event loop, as Netty's close always runs). */
         final MethodHandle close;
+        /** {@code Promise.tryFailure(Throwable)} and {@code ReferenceCountUtil.release(Object)}: a refused write. */
+        final MethodHandle tryFailure;
+        final MethodHandle release;
 
         Copy(String prefix, ClassLoader loader) throws ReflectiveOperationException {
             this.prefix = prefix;
@@ -82,6 +85,10 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
             contextHandler = pub.findVirtual(context, "handler", MethodType.methodType(handler));
             close = pub.findVirtual(channel, "close",
                     MethodType.methodType(load(prefix + "io.netty.channel.ChannelFuture", loader)));
+            tryFailure = pub.findVirtual(load(prefix + "io.netty.util.concurrent.Promise", loader), "tryFailure",
+                    MethodType.methodType(boolean.class, Throwable.class));
+            release = pub.findStatic(load(prefix + "io.netty.util.ReferenceCountUtil", loader), "release",
+                    MethodType.methodType(boolean.class, Object.class));
         }
 
         private static Class<?> load(String name, ClassLoader loader) throws ClassNotFoundException {
@@ -209,13 +216,25 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
     }
 
     /**
-     * The guard's {@code fail} on Netty: not yet the write's promise failed on the slow path (that needs the write
-     * advice to skip the write, and a new bootstrap call); the channel is closed instead, which fails every queued
-     * and later write with Netty's {@code ClosedChannelException}. docs/guard.md says so.
+     * A write the guard refused: its promise fails with {@code failure} and its message is released, as Netty does
+     * with a write to a closed channel. False when it could not be done (the write is then made).
      */
-    @Override
-    public boolean refuse(Object buffer, String message) {
-        return close(buffer);
+    boolean refuseWrite(Object ctx, Object msg, Object promise, Throwable failure) {
+        Copy c = copy(ctx);
+        if (c == null) {
+            return false;
+        }
+        try {
+            c.release.invoke(msg);
+        } catch (Throwable t) {
+            return false;
+        }
+        try {
+            c.tryFailure.invoke(promise, failure);
+        } catch (Throwable t) {
+            // released already: the write must not be made any more; a promise that cannot fail is Netty's to log
+        }
+        return true;
     }
 
     /** The buffer's channel, or null when it cannot be read. */

@@ -9,6 +9,8 @@ import io.highwater.core.TrackedConnection;
 import io.highwater.core.Tracker;
 import io.highwater.core.WriteGuard;
 
+import java.io.IOException;
+
 /**
  * Translates what the Netty advice sees into the neutral model. Every method runs on a slow path only: a write
  * while its channel is unwritable, a drain while unwritable, writability transitions, close.
@@ -68,14 +70,37 @@ public final class NettyAdapter implements NettyHooks {
 
     @Override
     public void writeWhileUnwritable(Object ctx, Object msg) {
+        judge(ctx, msg);
+    }
+
+    /**
+     * As {@link #writeWhileUnwritable(Object, Object)}; when the guard refuses the application's write (it would take
+     * the connection beyond {@code highwater.guard.connection.max}, or the guard marked the connection for
+     * {@code fail}), the write's promise fails with the guard's {@code IOException} and the message is released.
+     */
+    @Override
+    public boolean writeWhileUnwritable(Object ctx, Object msg, Object promise) {
+        TrackedConnection refused = judge(ctx, msg);
+        if (refused == null || promise == null) {
+            return false;
+        }
+        WriteGuard guard = monitor.guard();
+        return guard != null && access.refuseWrite(ctx, msg, promise, new IOException(guard.refusal(refused)));
+    }
+
+    /**
+     * Judges one write: an ignored write when beyond the tolerance and the application's. Returns the connection
+     * when the guard refuses this application write, null otherwise.
+     */
+    private TrackedConnection judge(Object ctx, Object msg) {
         Object channel = access.channelOfContext(ctx);
         if (channel == null || isEmbedded(channel)) {
-            return;
+            return null;
         }
         Object buffer = access.outboundBuffer(channel);
         if (buffer == null) {
             // closed: the write fails, nothing piles up
-            return;
+            return null;
         }
         long pendingBefore = access.pendingBytes(buffer);
         // registering here, not only at the stop signal, also picks up a channel whose stop signal the agent missed
@@ -87,32 +112,38 @@ public final class NettyAdapter implements NettyHooks {
             c.observePending(pendingBefore);
         }
         long size = access.size(channel, msg);
+        int verdict = WriteGuard.PASS;
         WriteGuard guard = monitor.guard();
         if (guard != null && c != null && size > 0) {
             // the write that would take the connection beyond the guard's limit is stopped here, not a tick later
-            guard.beforeWrite(c, pendingBefore, size);
+            verdict = guard.beforeWrite(c, pendingBefore, size);
         }
         // an empty message (the end of an HTTP response, say) adds nothing to the pile: not an ignored write
-        if (size <= 0 || !monitor.beyondTolerance(pendingBefore, access.highWaterMark(channel))) {
-            return;
+        boolean beyond = size > 0 && monitor.beyondTolerance(pendingBefore, access.highWaterMark(channel));
+        if (!beyond && verdict == WriteGuard.PASS) {
+            return null;
         }
         StackInspector.Result walked = null;
         switch (origin(ctx)) {
             case HANDLER:
-                return;
+                // a handler's rendering of a write judged further out, or its own traffic: never refused either
+                return null;
             case LOOK:
                 walked = monitor.inspector().inspectPipelineWrite();
                 if (walked.forwarded) {
-                    return;
+                    return null;
                 }
                 break;
             default:
                 break;
         }
-        if (c != null) {
-            monitor.captureTrace(c);
+        if (beyond) {
+            if (c != null) {
+                monitor.captureTrace(c);
+            }
+            monitor.ignoredWrite(c, NettyIntegration.CHANNEL_UNWRITABLE, size, walked);
         }
-        monitor.ignoredWrite(c, NettyIntegration.CHANNEL_UNWRITABLE, size, walked);
+        return verdict == WriteGuard.PASS ? null : c;
     }
 
     /** Whose write a write through {@code ctx} is, by the context's handler. */

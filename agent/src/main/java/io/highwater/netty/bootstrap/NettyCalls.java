@@ -32,6 +32,20 @@ public final class NettyCalls {
         }
     }
 
+    /**
+     * See {@link NettyHooks#writeWhileUnwritable(Object, Object, Object)}: true when the guard refused the write (its
+     * promise failed, its message released): the advice then skips it.
+     */
+    @DontInline
+    public static boolean writeWhileUnwritable(Object ctx, Object msg, Object promise) {
+        try {
+            return hooks.writeWhileUnwritable(ctx, msg, promise);
+        } catch (Throwable t) {
+            // never into the host's write
+            return false;
+        }
+    }
+
     /** See {@link NettyHooks#writabilityChanged}; {@code unwritable} is the buffer's field after the change. */
     @DontInline
     public static void writabilityChanged(Object buffer, Object channel, int unwritable, long pending) {

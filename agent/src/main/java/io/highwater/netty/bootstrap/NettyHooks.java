@@ -19,6 +19,13 @@ public interface NettyHooks {
      */
     void writeWhileUnwritable(Object ctx, Object msg);
 
+    /**
+     * As {@link #writeWhileUnwritable(Object, Object)}, for a write that came with its {@code promise} (a
+     * {@code ChannelPromise}). Returns true when the agent's guard refused the write: it failed the promise and
+     * released {@code msg}, and the write must not be made.
+     */
+    boolean writeWhileUnwritable(Object ctx, Object msg, Object promise);
+
     /** The channel's writability changed; {@code writable} is its state after the change. */
     void writabilityChanged(Object buffer, Object channel, boolean writable, long pending);
 
@@ -35,6 +42,11 @@ public interface NettyHooks {
     NettyHooks NOOP = new NettyHooks() {
         @Override
         public void writeWhileUnwritable(Object ctx, Object msg) {
+        }
+
+        @Override
+        public boolean writeWhileUnwritable(Object ctx, Object msg, Object promise) {
+            return false;
         }
 
         @Override

@@ -92,7 +92,9 @@ import java.util.stream.Collectors;
  *       {@link #writeHeapIgnoring} writes from an application thread of its own, every chunk a fresh array on the
  *       heap, never looking at {@code isWritable()}: the pile-up fills the heap. When an allocation fails, the
  *       writer stops (the connection keeps what piled up), lets go of a 2 MiB cushion it held, so that Netty's event
- *       loop survives, and prints {@code APP-OUT-OF-MEMORY} on stderr (trying again until the line is out). Run
+ *       loop survives, and prints {@code APP-OUT-OF-MEMORY} on stderr (trying again until the line is out); when the
+ *       connection closes first, it prints {@code HEAP-WRITER-STOPPED pendingMax=<the most Netty's
+ *       totalPendingWriteBytes showed before a write> written=<bytes>} on stdout. Run
  *       with {@code -Dio.netty.allocator.type=unpooled}: otherwise an NIO channel copies heap buffers into pooled
  *       direct ones.</li>
  *   <li>{@code /hog?leave=<bytes>}: fills the heap with arrays held by the application until allocation fails,
@@ -407,8 +409,14 @@ public final class NettyExportServer {
         heapWriterCushion = new byte[2 * MIB];
         long start = System.nanoTime();
         long written = 0;
+        // the ground truth for the guard's tests: the most Netty's own count showed just before a write
+        long pendingMax = 0;
         try {
             while (channel.isActive()) {
+                ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+                if (buffer != null) {
+                    pendingMax = Math.max(pendingMax, buffer.totalPendingWriteBytes());
+                }
                 channel.writeAndFlush(new DefaultHttpContent(heapChunk(64 * KIB)));
                 written += 64 * KIB;
                 long ahead = start + (long) (written * 1e9 / rate) - System.nanoTime();
@@ -417,6 +425,8 @@ public final class NettyExportServer {
                     java.util.concurrent.locks.LockSupport.parkNanos(ahead);
                 }
             }
+            System.out.println("HEAP-WRITER-STOPPED pendingMax=" + pendingMax + " written=" + written);
+            System.out.flush();
         } catch (OutOfMemoryError full) {
             // the heap is full: stop writing; what piled up stays with the connection until it closes
             heapWriterCushion = null;

@@ -1,0 +1,145 @@
+package io.highwater.it;
+
+import io.highwater.it.support.ChildJvm;
+import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.MetricPoint;
+import io.highwater.it.support.NettyVariant;
+import io.highwater.it.support.OtlpReceiver;
+import io.highwater.it.support.SlowClient;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static io.highwater.it.support.Contract.LAYER;
+import static io.highwater.it.support.Contract.NETTY;
+import static io.highwater.it.support.Exports.assertWellFormed;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The guard (issue 20, docs/guard.md) on Netty, with real slow clients and the real agent jar. The ground truth is
+ * the application's own: the heap writer of {@code /ignore-heap} prints the most Netty's {@code
+ * totalPendingWriteBytes} showed before one of its writes, or {@code APP-OUT-OF-MEMORY} when the heap ran out; and
+ * without the guard the very same run dies of it.
+ */
+class GuardNettyTest {
+
+    static final String GUARD_ACTIONS = "backpressure.guard.actions";
+    static final String GUARD_ACTION = "backpressure.guard.action";
+    static final String GUARD_REASON = "backpressure.guard.reason";
+    static final String GUARD_ENFORCED = "backpressure.guard.enforced";
+    private static final int KIB = 1024;
+    private static final long MIB = 1024 * KIB;
+    private static final long LIMIT = 32 * MIB;
+    /** One write of the heap writer as Netty counts it: 64 KiB of content and its per-entry overhead. */
+    private static final long ONE_WRITE = 64 * KIB + 256;
+    /** 40 MB/s into a 256 MiB heap: out of memory within seconds when nothing stops it. */
+    private static final String HEAP_WRITER = "/ignore-heap?rate=40000000";
+
+    private static ExportServer heapServer(String name, OtlpReceiver receiver, String... guard) {
+        return ExportServer.builder(name, NettyVariant.NETTY_41_NIO)
+                // the pile-up on the heap: an NIO channel would copy heap buffers into pooled direct ones otherwise
+                .jvmArg("-Xmx256m", "-XX:MaxDirectMemorySize=256m", "-Dio.netty.noPreferDirect=true",
+                        "-Dio.netty.allocator.type=unpooled")
+                .agent(ExportServer.agentArgs(receiver.endpoint(), withDelay(guard))).start();
+    }
+
+    /** The SDK at once: the heap is full within seconds, and the export must have started before. */
+    static String[] withDelay(String... settings) {
+        List<String> all = new ArrayList<>(Arrays.asList(settings));
+        all.add("telemetry.delay=0");
+        return all.toArray(new String[0]);
+    }
+
+    private static SlowClient slowClient(ExportServer server, String path) {
+        return SlowClient.builder(server.port(), path).bytesPerSecond(200_000).connect();
+    }
+
+    static List<MetricPoint> guardPoints(OtlpReceiver receiver) {
+        return receiver.counterPoints(GUARD_ACTIONS);
+    }
+
+    private static long heapWriterPendingMax(ChildJvm child) {
+        String line = child.awaitStdoutValue("HEAP-WRITER-STOPPED");
+        return Long.parseLong(line.split(" ")[0].substring("pendingMax=".length()));
+    }
+
+    private static boolean ranOutOfMemory(ChildJvm child) {
+        return child.stderr().stream().anyMatch(l -> l.equals("APP-OUT-OF-MEMORY") || l.contains("OutOfMemoryError"));
+    }
+
+    @Test
+    void enforceClosesTheConnectionAtTheLimitAndTheServiceLives() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = heapServer("guard-enforce", receiver, "guard.mode=enforce",
+                     "guard.connection.max=32MiB");
+             SlowClient client = slowClient(server, HEAP_WRITER)) {
+            ChildJvm child = server.child();
+            child.awaitStderr("the start-up line with the guard", l -> l.contains("started in")
+                    && l.contains("guard enforce (action=close, connection.max=32MiB, stall=5m, memory.reserve=0.1)"));
+
+            long pendingMax = heapWriterPendingMax(child);
+            client.awaitEnd();
+            assertThat(pendingMax).as("the most Netty held before a write (the application's own reading)")
+                    .isGreaterThan(LIMIT - 2 * ONE_WRITE).isLessThanOrEqualTo(LIMIT + ONE_WRITE);
+            assertThat(client.failure()).as("the client sees an ordinary close, not a reset").isNull();
+            assertThat(client.contentLength()).isEqualTo(1024 * MIB);
+            assertThat(client.bodyBytesRead()).as("the body was cut short").isLessThan(client.contentLength());
+
+            MetricPoint action = receiver.awaitPoint("one enforced connection_limit close",
+                    p -> p.metric().equals(GUARD_ACTIONS) && p.longValue() == 1);
+            assertThat(action.attr(LAYER)).isEqualTo(NETTY);
+            assertThat(action.attr(GUARD_ACTION)).isEqualTo("close");
+            assertThat(action.attr(GUARD_REASON)).isEqualTo("connection_limit");
+            assertThat(action.attr(GUARD_ENFORCED)).isEqualTo(true);
+            assertThat(child.stderr()).as("the guard's line names the peer, the call site and the setting")
+                    .anyMatch(l -> l.contains("guard: closed the connection 127.0.0.1:" + client.localPort())
+                            && l.contains("NettyExportServer.writeHeapIgnoring")
+                            && l.contains("highwater.guard.connection.max=32MiB"));
+
+            // the service lives: another request is answered in full
+            try (SlowClient next = SlowClient.builder(server.port(), "/single?bytes=100000").fullSpeed().connect()) {
+                next.awaitComplete();
+            }
+            receiver.awaitFurtherMetricBatches(2);
+            assertThat(ranOutOfMemory(child)).as("out of memory\n%s", child.transcript()).isFalse();
+            assertThat(child.isAlive()).isTrue();
+            List<MetricPoint> all = guardPoints(receiver);
+            assertThat(all).as("one connection, one action").allSatisfy(p -> assertThat(p.longValue()).isEqualTo(1));
+            assertThat(all.stream().map(MetricPoint::seriesKey).distinct().count()).isEqualTo(1);
+            assertWellFormed(receiver);
+        }
+    }
+
+    @Test
+    void withoutTheGuardTheSameRunRunsOutOfMemory() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = heapServer("guard-none", receiver);
+             SlowClient client = slowClient(server, HEAP_WRITER)) {
+            ChildJvm child = server.child();
+            child.awaitStderr("the application running out of memory", l -> l.equals("APP-OUT-OF-MEMORY"));
+            assertThat(child.stderr()).as("no guard in the start-up line").noneMatch(l -> l.contains("guard "));
+            assertThat(guardPoints(receiver)).as("no guard, no guard metric").isEmpty();
+        }
+    }
+
+    @Test
+    void observeCountsWhatEnforceWouldDoAndChangesNothing() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = heapServer("guard-observe", receiver, "guard.mode=observe",
+                     "guard.connection.max=32MiB");
+             SlowClient client = slowClient(server, HEAP_WRITER)) {
+            ChildJvm child = server.child();
+            MetricPoint action = receiver.awaitPoint("one observed connection_limit close",
+                    p -> p.metric().equals(GUARD_ACTIONS) && p.longValue() == 1);
+            assertThat(action.attr(GUARD_REASON)).isEqualTo("connection_limit");
+            assertThat(action.attr(GUARD_ENFORCED)).isEqualTo(false);
+            // as without the guard: the writer goes on until the heap is full
+            child.awaitStderr("the application running out of memory", l -> l.equals("APP-OUT-OF-MEMORY"));
+            assertThat(child.stdout()).as("the connection was not closed").noneMatch(l -> l.startsWith("HEAP-WRITER"));
+            assertThat(child.stderr()).anyMatch(l -> l.contains("guard: observe: would close the connection"));
+            assertThat(client.state()).isNotEqualTo(SlowClient.State.DONE);
+        }
+    }
+}
