@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import static io.highwater.it.support.Contract.CONNECTIONS_BLOCKED;
 import static io.highwater.it.support.Contract.LAYER;
 import static io.highwater.it.support.Contract.NETTY;
 import static io.highwater.it.support.Exports.assertWellFormed;
@@ -140,6 +141,62 @@ class GuardNettyTest {
             assertThat(child.stdout()).as("the connection was not closed").noneMatch(l -> l.startsWith("HEAP-WRITER"));
             assertThat(child.stderr()).anyMatch(l -> l.contains("guard: observe: would close the connection"));
             assertThat(client.state()).isNotEqualTo(SlowClient.State.DONE);
+        }
+    }
+
+    @Test
+    void respectingWritersAtTheDefaultsAreLeftAlone() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = ExportServer.builder("guard-respect", NettyVariant.NETTY_41_NIO).sndbuf(64 * KIB)
+                     .agent(ExportServer.agentArgs(receiver.endpoint(), withDelay("guard.mode=enforce"))).start()) {
+            List<SlowClient> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    clients.add(SlowClient.builder(server.port(), "/respect?bytes=" + 2 * MIB)
+                            .bytesPerSecond(1_000_000).connect());
+                }
+                // they are under backpressure: the agent holds them blocked
+                receiver.awaitPoint("respecting connections blocked", p -> p.metric().equals(CONNECTIONS_BLOCKED)
+                        && NETTY.equals(p.attr(LAYER)) && p.doubleValue() >= 1);
+                for (SlowClient c : clients) {
+                    c.awaitComplete();
+                }
+            } finally {
+                clients.forEach(SlowClient::close);
+            }
+            receiver.awaitFurtherMetricBatches(2);
+            ChildJvm child = server.child();
+            assertThat(child.stdout().stream().filter(l -> l.startsWith("WRITES "))).as("the writers' own counts")
+                    .hasSize(3).allSatisfy(l -> assertThat(l).endsWith(" beyond=0"));
+            assertThat(guardPoints(receiver)).as("no guard action").isEmpty();
+            assertThat(child.stderr()).noneMatch(l -> l.contains("guard: "));
+        }
+    }
+
+    @Test
+    void aRespectingWriterWhoseClientStopsReadingIsClosedAfterTheStall() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = ExportServer.builder("guard-stall", NettyVariant.NETTY_41_NIO).sndbuf(64 * KIB)
+                     .agent(ExportServer.agentArgs(receiver.endpoint(), withDelay("guard.mode=enforce",
+                             "guard.stall=2s", "stall.threshold=1s"))).start();
+             SlowClient client = SlowClient.builder(server.port(), "/respect?bytes=" + 16 * MIB)
+                     .bytesPerSecond(1_000_000).pauseAtBodyBytes(64 * KIB).connect()) {
+            client.awaitPaused();
+            MetricPoint action = receiver.awaitPoint("an enforced stall close",
+                    p -> p.metric().equals(GUARD_ACTIONS) && p.longValue() == 1);
+            assertThat(action.attr(GUARD_REASON)).isEqualTo("stall");
+            assertThat(action.attr(GUARD_ACTION)).isEqualTo("close");
+            assertThat(action.attr(GUARD_ENFORCED)).isEqualTo(true);
+            assertThat(server.child().stderr()).anyMatch(l -> l.contains("guard: closed the connection 127.0.0.1:"
+                    + client.localPort()) && l.contains("highwater.guard.stall=2s"));
+            // what the kernel still held arrives, then the server's close
+            client.resume();
+            client.awaitEnd();
+            assertThat(client.failure()).as("an ordinary close").isNull();
+            assertThat(client.bodyBytesRead()).isLessThan(16 * MIB);
+            receiver.awaitFurtherMetricBatches(1);
+            assertThat(guardPoints(receiver)).as("only the stall fired: the writer respected backpressure")
+                    .allSatisfy(p -> assertThat(p.attr(GUARD_REASON)).isEqualTo("stall"));
         }
     }
 }
