@@ -199,4 +199,84 @@ class GuardNettyTest {
                     .allSatisfy(p -> assertThat(p.attr(GUARD_REASON)).isEqualTo("stall"));
         }
     }
+
+    /** Ignoring writers into pooled direct memory at these rates (bytes per second), heaviest first. */
+    private static final long[] DIRECT_RATES = {12_000_000, 6_000_000, 3_000_000, 1_500_000};
+
+    private static ExportServer directServer(String name, OtlpReceiver receiver, String... guard) {
+        return ExportServer.builder(name, NettyVariant.NETTY_41_NIO).sndbuf(64 * KIB)
+                // unpooled: a closed connection's buffers return to the JVM at once; a pooled allocator keeps them in
+                // the arena of the connection's event loop, where only that loop's connections can use them again
+                .jvmArg("-XX:MaxDirectMemorySize=64m", "-Dio.netty.allocator.type=unpooled")
+                .agent(ExportServer.agentArgs(receiver.endpoint(), withDelay(guard))).start();
+    }
+
+    private static List<SlowClient> directWriters(ExportServer server) {
+        List<SlowClient> clients = new ArrayList<>();
+        for (long rate : DIRECT_RATES) {
+            clients.add(SlowClient.builder(server.port(), "/ignore-paced?rate=" + rate).bytesPerSecond(200_000)
+                    .connect());
+        }
+        return clients;
+    }
+
+    private static boolean outOfDirectMemory(ChildJvm child) {
+        return child.stderr().stream().anyMatch(l -> l.startsWith("APP-OUT-OF-DIRECT-MEMORY")
+                || l.contains("OutOfMemoryError"));
+    }
+
+    @Test
+    void memoryShortClosesTheHeaviestFirstAndTheProcessLives() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = directServer("guard-memory", receiver, "guard.mode=enforce",
+                     "guard.connection.max=1GiB", "guard.memory.reserve=0.25", "stall.threshold=1s")) {
+            ChildJvm child = server.child();
+            List<SlowClient> clients = directWriters(server);
+            try {
+                String first = child.awaitStderr("the guard's first memory close",
+                        l -> l.contains("guard: closed the connection") && l.contains("held the most memory"));
+                assertThat(first).as("the fastest writer holds the most").contains("127.0.0.1:"
+                        + clients.get(0).localPort() + " ").contains("highwater.guard.memory.reserve=0.25 (direct:");
+                clients.get(0).awaitEnd();
+                assertThat(clients.get(0).failure()).as("an ordinary close").isNull();
+                MetricPoint action = receiver.awaitPoint("an enforced memory close",
+                        p -> p.metric().equals(GUARD_ACTIONS) && "memory".equals(p.attr(GUARD_REASON)));
+                assertThat(action.attr(GUARD_ENFORCED)).isEqualTo(true);
+                // the process lives: a new request is answered in full
+                try (SlowClient next = SlowClient.builder(server.port(), "/single?bytes=100000").fullSpeed()
+                        .connect()) {
+                    next.awaitComplete();
+                }
+                assertThat(outOfDirectMemory(child)).as("out of direct memory\n%s", child.transcript()).isFalse();
+                // in the order of what they held: a slower writer is never closed before a faster one
+                List<Integer> closed = new ArrayList<>();
+                for (String l : child.stderr()) {
+                    if (l.contains("guard: closed the connection") && l.contains("held the most memory")) {
+                        for (int i = 0; i < clients.size(); i++) {
+                            if (l.contains("127.0.0.1:" + clients.get(i).localPort() + " ")) {
+                                closed.add(i);
+                            }
+                        }
+                    }
+                }
+                assertThat(closed).as("clients closed for memory, by rate index").isSorted();
+                assertThat(closed).as("the slowest writer is left alone").doesNotContain(DIRECT_RATES.length - 1);
+            } finally {
+                clients.forEach(SlowClient::close);
+            }
+        }
+    }
+
+    @Test
+    void withoutTheGuardTheSameWritersRunOutOfDirectMemory() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = directServer("guard-memory-none", receiver)) {
+            List<SlowClient> clients = directWriters(server);
+            try {
+                server.child().awaitStderr("out of direct memory", l -> l.startsWith("APP-OUT-OF-DIRECT-MEMORY"));
+            } finally {
+                clients.forEach(SlowClient::close);
+            }
+        }
+    }
 }
