@@ -346,6 +346,11 @@ public final class TrackedConnection extends WeakReference<Object> {
         return t != null && probe.close(t);
     }
 
+    /** See {@link TransportProbe#refusesOnWritePath}. */
+    public boolean refusesOnWritePath() {
+        return probe.refusesOnWritePath();
+    }
+
     /** See {@link TransportProbe#refuse}. */
     public boolean refuseTransport(String message) {
         Object t = get();

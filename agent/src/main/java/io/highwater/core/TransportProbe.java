@@ -58,4 +58,12 @@ public interface TransportProbe {
     default boolean refuse(Object transport, String message) {
         return false;
     }
+
+    /**
+     * Whether the integration refuses a write of a connection the guard marked, on its own write path (Netty: the
+     * write into an unwritable channel); false when only {@link #refuse} can make its writes fail.
+     */
+    default boolean refusesOnWritePath() {
+        return false;
+    }
 }

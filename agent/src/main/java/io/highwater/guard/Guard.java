@@ -212,21 +212,30 @@ public final class Guard implements WriteGuard {
             return PASS;
         }
         if (action == FAIL_ACTION) {
+            // sockets fail the write blocked now; Netty fails the next writes on its slow path
+            if (!c.refuseTransport(refusal(c)) && !c.refusesOnWritePath()) {
+                cannot(c, action, reason, "fail its writes");
+                return PASS;
+            }
             counts.record(c.layer(), action, reason, true);
-            // sockets fail the write blocked now; Netty fails the next write on its slow path
-            c.refuseTransport(refusal(c));
             say("failing the writes of ", c, reason, bytes, setting);
             return FAIL;
         }
         if (!c.closeTransport()) {
-            Log.once("guard-close:" + c.layer().id(), "guard: cannot close connections of layer " + c.layer().id()
-                    + " (its transport offers no close to the agent); they are only counted as observed");
-            counts.record(c.layer(), action, reason, false);
+            cannot(c, action, reason, "close its connections");
             return PASS;
         }
         counts.record(c.layer(), action, reason, true);
         say("closed ", c, reason, bytes, setting);
         return CLOSED;
+    }
+
+    /** A layer the guard cannot act on: counted as not enforced, said once per layer, never half done silently. */
+    private void cannot(TrackedConnection c, int action, int reason, String what) {
+        Log.once("guard-cannot:" + c.layer().id() + ":" + action, "guard: cannot " + what + " on layer "
+                + c.layer().id() + " (its transport offers the agent no way to); what it would do there is counted"
+                + " with backpressure.guard.enforced=false");
+        counts.record(c.layer(), action, reason, false);
     }
 
     private void say(String what, TrackedConnection c, int reason, long bytes, String setting) {

@@ -237,6 +237,12 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
         return true;
     }
 
+    /** The pipeline-write advice refuses a marked connection's writes ({@link NettyAdapter}). */
+    @Override
+    public boolean refusesOnWritePath() {
+        return true;
+    }
+
     /** The buffer's channel, or null when it cannot be read. */
     Object channelOfBuffer(Object buffer) {
         Copy c = copy(buffer);
