@@ -5,16 +5,19 @@ import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.NettyVariant;
 import io.highwater.it.support.OtlpReceiver;
+import io.highwater.it.support.ReceivedSpan;
 import io.highwater.it.support.SlowClient;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static io.highwater.it.support.Contract.CONNECTIONS_BLOCKED;
 import static io.highwater.it.support.Contract.LAYER;
 import static io.highwater.it.support.Contract.NETTY;
+import static io.highwater.it.support.Contract.PEER_PORT;
 import static io.highwater.it.support.Exports.assertWellFormed;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -178,7 +181,7 @@ class GuardNettyTest {
         try (OtlpReceiver receiver = OtlpReceiver.start();
              ExportServer server = ExportServer.builder("guard-stall", NettyVariant.NETTY_41_NIO).sndbuf(64 * KIB)
                      .agent(ExportServer.agentArgs(receiver.endpoint(), withDelay("guard.mode=enforce",
-                             "guard.stall=2s", "stall.threshold=1s"))).start();
+                             "guard.stall=2s", "stall.threshold=1s", "otel.bsp.schedule.delay=100ms"))).start();
              SlowClient client = SlowClient.builder(server.port(), "/respect?bytes=" + 16 * MIB)
                      .bytesPerSecond(1_000_000).pauseAtBodyBytes(64 * KIB).connect()) {
             client.awaitPaused();
@@ -194,6 +197,15 @@ class GuardNettyTest {
             client.awaitEnd();
             assertThat(client.failure()).as("an ordinary close").isNull();
             assertThat(client.bodyBytesRead()).isLessThan(16 * MIB);
+            // the episode span says what the guard did, when
+            ReceivedSpan span = receiver.awaitSpan("the episode span of the closed connection",
+                    sp -> sp.name().equals("backpressure netty") && sp.has(PEER_PORT, (long) client.localPort()));
+            assertThat(span.eventNames()).contains("guard");
+            Map<String, Object> event = span.span().getEventsList().stream().filter(e -> e.getName().equals("guard"))
+                    .map(e -> MetricPoint.toMap(e.getAttributesList())).findFirst().orElseThrow();
+            assertThat(event).containsEntry(GUARD_ACTION, "close").containsEntry(GUARD_REASON, "stall")
+                    .containsEntry(GUARD_ENFORCED, true);
+            assertThat((Long) event.get("backpressure.pending.bytes")).isPositive();
             receiver.awaitFurtherMetricBatches(1);
             assertThat(guardPoints(receiver)).as("only the stall fired: the writer respected backpressure")
                     .allSatisfy(p -> assertThat(p.attr(GUARD_REASON)).isEqualTo("stall"));
