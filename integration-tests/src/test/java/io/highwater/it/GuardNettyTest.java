@@ -1,5 +1,6 @@
 package io.highwater.it;
 
+import io.highwater.it.support.AgentCli;
 import io.highwater.it.support.ChildJvm;
 import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.MetricPoint;
@@ -289,6 +290,39 @@ class GuardNettyTest {
             } finally {
                 clients.forEach(SlowClient::close);
             }
+        }
+    }
+
+    @Test
+    void atAttachTheGuardClosesAConnectionAlreadyBeyondTheLimitOnItsTimer() {
+        long total = 48 * MIB;
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = ExportServer.builder("guard-attach", NettyVariant.NETTY_41_NIO).sndbuf(64 * KIB)
+                     .start();
+             SlowClient client = SlowClient.builder(server.port(), "/ignore?bytes=" + total + "&chunk=" + 16 * KIB)
+                     .bytesPerSecond(1_000_000).pauseAtBodyBytes(64 * KIB).connect()) {
+            // the writer is done before the agent exists: nearly everything it wrote is queued in Netty
+            server.child().awaitStdout("the writer's end", l -> l.startsWith("WRITES " + client.localPort() + " "));
+            client.awaitPaused();
+            String pid = String.valueOf(server.child().pid());
+            AgentCli.Result attach = AgentCli.run("attach", pid, "otel.exporter.otlp.endpoint=" + receiver.endpoint(),
+                    "otel.metric.export.interval=" + ExportServer.EXPORT_INTERVAL,
+                    "otel.service.name=" + ExportServer.SERVICE_NAME, "guard.mode=enforce",
+                    "guard.connection.max=8MiB");
+            assertThat(attach.exitCode()).as("%s", attach).isZero();
+            assertThat(attach.out()).contains("guard enforce (action=close, connection.max=8MiB");
+
+            // no write comes any more: the agent's timer finds it beyond the limit
+            MetricPoint action = receiver.awaitPoint("an enforced connection_limit close",
+                    p -> p.metric().equals(GUARD_ACTIONS) && p.longValue() == 1);
+            assertThat(action.attr(GUARD_REASON)).isEqualTo("connection_limit");
+            AgentCli.Result status = AgentCli.run("status", pid);
+            assertThat(status.out()).contains("guard enforce (action=close, connection.max=8MiB, stall=5m,"
+                    + " memory.reserve=0.1)");
+            client.resume();
+            client.awaitEnd();
+            assertThat(client.failure()).as("an ordinary close").isNull();
+            assertThat(client.bodyBytesRead()).as("cut short").isLessThan(total);
         }
     }
 }
