@@ -57,8 +57,8 @@ final class AgentRuntime {
     final AgentTimer timer;
     final TelemetryLifecycle telemetry;
     final ExportStatus exportStatus;
-    /** Null when {@code highwater.guard.mode=off}. */
-    Guard guard;
+    /** Null when {@code highwater.guard.mode=off}, and after a detach. */
+    volatile Guard guard;
 
     private AgentRuntime(Settings settings, Instrumentation instrumentation, Monitor monitor,
                          InstrumentationReport report, List<Integration> enabled, List<Integration.Installed> installed,
@@ -219,8 +219,9 @@ final class AgentRuntime {
                     i.tick();
                 }
                 agent.monitor.tick();
-                if (agent.guard != null) {
-                    agent.guard.tick();
+                Guard guard = agent.guard;
+                if (guard != null) {
+                    guard.tick();
                 }
             } finally {
                 crisis.upkeep();
