@@ -39,9 +39,9 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
         final MethodHandle estimate;
         /** {@code Channel.close()}: the guard's action (on the channel's event loop, as Netty's close always runs). */
         final MethodHandle close;
-        /** {@code Promise.tryFailure(Throwable)} and {@code ReferenceCountUtil.release(Object)}: a refused write. */
+        /** {@code Promise.tryFailure(Throwable)} and {@code ChannelPromise.isVoid()}: a refused write. */
         final MethodHandle tryFailure;
-        final MethodHandle release;
+        final MethodHandle isVoid;
 
         Copy(String prefix, ClassLoader loader) throws ReflectiveOperationException {
             this.prefix = prefix;
@@ -87,8 +87,8 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
                     MethodType.methodType(load(prefix + "io.netty.channel.ChannelFuture", loader)));
             tryFailure = pub.findVirtual(load(prefix + "io.netty.util.concurrent.Promise", loader), "tryFailure",
                     MethodType.methodType(boolean.class, Throwable.class));
-            release = pub.findStatic(load(prefix + "io.netty.util.ReferenceCountUtil", loader), "release",
-                    MethodType.methodType(boolean.class, Object.class));
+            isVoid = pub.findVirtual(load(prefix + "io.netty.channel.ChannelPromise", loader), "isVoid",
+                    MethodType.methodType(boolean.class));
         }
 
         private static Class<?> load(String name, ClassLoader loader) throws ClassNotFoundException {
@@ -216,25 +216,28 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
     }
 
     /**
-     * A write the guard refused: its promise fails with {@code failure} and its message is released, as Netty does
-     * with a write to a closed channel. False when it could not be done (the write is then made).
+     * A write the guard refused: its promise is completed as cancelled, with the guard's message, before Netty's
+     * {@code write} looks at it; Netty then drops the write and releases its message, as it does for any write whose
+     * promise was cancelled. The cause is a {@code CancellationException} (what makes Netty drop it) whose cause is
+     * an {@code IOException} with the same message. A void promise cannot carry that: such a write is made. False
+     * when nothing was done.
      */
-    boolean refuseWrite(Object ctx, Object msg, Object promise, Throwable failure) {
+    boolean refuseWrite(Object ctx, Object promise, String message) {
         Copy c = copy(ctx);
         if (c == null) {
             return false;
         }
         try {
-            c.release.invoke(msg);
+            if ((boolean) c.isVoid.invoke(promise)) {
+                return false;
+            }
+            java.util.concurrent.CancellationException refused = new java.util.concurrent.CancellationException(
+                    message);
+            refused.initCause(new java.io.IOException(message));
+            return (boolean) c.tryFailure.invoke(promise, refused);
         } catch (Throwable t) {
             return false;
         }
-        try {
-            c.tryFailure.invoke(promise, failure);
-        } catch (Throwable t) {
-            // released already: the write must not be made any more; a promise that cannot fail is Netty's to log
-        }
-        return true;
     }
 
     /** The pipeline-write advice refuses a marked connection's writes ({@link NettyAdapter}). */

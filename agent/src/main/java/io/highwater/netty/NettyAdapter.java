@@ -9,8 +9,6 @@ import io.highwater.core.TrackedConnection;
 import io.highwater.core.Tracker;
 import io.highwater.core.WriteGuard;
 
-import java.io.IOException;
-
 /**
  * Translates what the Netty advice sees into the neutral model. Every method runs on a slow path only: a write
  * while its channel is unwritable, a drain while unwritable, writability transitions, close.
@@ -76,16 +74,19 @@ public final class NettyAdapter implements NettyHooks {
     /**
      * As {@link #writeWhileUnwritable(Object, Object)}; when the guard refuses the application's write (it would take
      * the connection beyond {@code highwater.guard.connection.max}, or the guard marked the connection for
-     * {@code fail}), the write's promise fails with the guard's {@code IOException} and the message is released.
+     * {@code fail}), the write's promise is completed as cancelled with the guard's message, and Netty drops the
+     * write and releases its message (see {@link NettyAccess#refuseWrite}).
      */
     @Override
-    public boolean writeWhileUnwritable(Object ctx, Object msg, Object promise) {
+    public void writeWhileUnwritable(Object ctx, Object msg, Object promise) {
         TrackedConnection refused = judge(ctx, msg);
         if (refused == null || promise == null) {
-            return false;
+            return;
         }
         WriteGuard guard = monitor.guard();
-        return guard != null && access.refuseWrite(ctx, msg, promise, new IOException(guard.refusal(refused)));
+        if (guard != null) {
+            access.refuseWrite(ctx, promise, guard.refusal(refused));
+        }
     }
 
     /**

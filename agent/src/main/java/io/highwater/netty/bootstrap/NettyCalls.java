@@ -32,17 +32,13 @@ public final class NettyCalls {
         }
     }
 
-    /**
-     * See {@link NettyHooks#writeWhileUnwritable(Object, Object, Object)}: true when the guard refused the write (its
-     * promise failed, its message released): the advice then skips it.
-     */
+    /** See {@link NettyHooks#writeWhileUnwritable(Object, Object, Object)}. */
     @DontInline
-    public static boolean writeWhileUnwritable(Object ctx, Object msg, Object promise) {
+    public static void writeWhileUnwritable(Object ctx, Object msg, Object promise) {
         try {
-            return hooks.writeWhileUnwritable(ctx, msg, promise);
+            hooks.writeWhileUnwritable(ctx, msg, promise);
         } catch (Throwable t) {
             // never into the host's write
-            return false;
         }
     }
 

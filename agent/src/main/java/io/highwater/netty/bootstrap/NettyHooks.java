@@ -21,10 +21,10 @@ public interface NettyHooks {
 
     /**
      * As {@link #writeWhileUnwritable(Object, Object)}, for a write that came with its {@code promise} (a
-     * {@code ChannelPromise}). Returns true when the agent's guard refused the write: it failed the promise and
-     * released {@code msg}, and the write must not be made.
+     * {@code ChannelPromise}). When the agent's guard refuses the write, it completes the promise as cancelled (with
+     * its message), and Netty then drops the write and releases {@code msg} itself.
      */
-    boolean writeWhileUnwritable(Object ctx, Object msg, Object promise);
+    void writeWhileUnwritable(Object ctx, Object msg, Object promise);
 
     /** The channel's writability changed; {@code writable} is its state after the change. */
     void writabilityChanged(Object buffer, Object channel, boolean writable, long pending);
@@ -45,8 +45,7 @@ public interface NettyHooks {
         }
 
         @Override
-        public boolean writeWhileUnwritable(Object ctx, Object msg, Object promise) {
-            return false;
+        public void writeWhileUnwritable(Object ctx, Object msg, Object promise) {
         }
 
         @Override
