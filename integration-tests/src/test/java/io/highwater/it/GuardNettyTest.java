@@ -325,4 +325,32 @@ class GuardNettyTest {
             assertThat(client.bodyBytesRead()).as("cut short").isLessThan(total);
         }
     }
+
+    @Test
+    void failRefusesTheWritesBeyondTheLimitAndTheConnectionStaysOpen() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ExportServer server = heapServer("guard-fail", receiver, "guard.mode=enforce", "guard.action=fail",
+                     "guard.connection.max=32MiB")) {
+            ChildJvm child = server.child();
+            SlowClient client = slowClient(server, HEAP_WRITER);
+            try {
+                String failed = child.awaitStdoutValue("HEAP-WRITE-FAILED");
+                assertThat(failed).as("what the application's listener sees").contains("highwater guard: write refused")
+                        .contains("highwater.guard.connection.max=32MiB").contains("highwater.guard.action=fail");
+                MetricPoint action = receiver.awaitPoint("one enforced connection_limit fail",
+                        p -> p.metric().equals(GUARD_ACTIONS) && p.longValue() == 1);
+                assertThat(action.attr(GUARD_ACTION)).isEqualTo("fail");
+                assertThat(action.attr(GUARD_REASON)).isEqualTo("connection_limit");
+                // the writer goes on (the connection is open) at 40 MB/s; what it writes is refused, not queued:
+                // longer than the run without the guard takes to run out of memory
+                receiver.awaitFurtherMetricBatches(16);
+                assertThat(client.state()).as("the connection is still open").isNotEqualTo(SlowClient.State.DONE);
+                assertThat(ranOutOfMemory(child)).as("out of memory\n%s", child.transcript()).isFalse();
+            } finally {
+                client.close();
+            }
+            long pendingMax = heapWriterPendingMax(child);
+            assertThat(pendingMax).as("the most Netty held before a write").isLessThanOrEqualTo(LIMIT + ONE_WRITE);
+        }
+    }
 }

@@ -95,7 +95,8 @@ import java.util.stream.Collectors;
  *       writer stops (the connection keeps what piled up), lets go of a 2 MiB cushion it held, so that Netty's event
  *       loop survives, and prints {@code APP-OUT-OF-MEMORY} on stderr (trying again until the line is out); when the
  *       connection closes first, it prints {@code HEAP-WRITER-STOPPED pendingMax=<the most Netty's
- *       totalPendingWriteBytes showed before a write> written=<bytes>} on stdout. Run
+ *       totalPendingWriteBytes showed before a write> written=<bytes>} on stdout, and the first write that failed as
+ *       {@code HEAP-WRITE-FAILED <cause>}. Run
  *       with {@code -Dio.netty.allocator.type=unpooled}: otherwise an NIO channel copies heap buffers into pooled
  *       direct ones.</li>
  *   <li>{@code /hog?leave=<bytes>}: fills the heap with arrays held by the application until allocation fails,
@@ -420,13 +421,21 @@ public final class NettyExportServer {
         long written = 0;
         // the ground truth for the guard's tests: the most Netty's own count showed just before a write
         long pendingMax = 0;
+        // the first write that failed, said once: what the application's listener sees
+        java.util.concurrent.atomic.AtomicBoolean failureSaid = new java.util.concurrent.atomic.AtomicBoolean();
+        ChannelFutureListener onFailure = f -> {
+            if (!f.isSuccess() && failureSaid.compareAndSet(false, true)) {
+                System.out.println("HEAP-WRITE-FAILED " + f.cause());
+                System.out.flush();
+            }
+        };
         try {
             while (channel.isActive()) {
                 ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
                 if (buffer != null) {
                     pendingMax = Math.max(pendingMax, buffer.totalPendingWriteBytes());
                 }
-                channel.writeAndFlush(new DefaultHttpContent(heapChunk(64 * KIB)));
+                channel.writeAndFlush(new DefaultHttpContent(heapChunk(64 * KIB))).addListener(onFailure);
                 written += 64 * KIB;
                 long ahead = start + (long) (written * 1e9 / rate) - System.nanoTime();
                 if (ahead > 0) {
