@@ -74,7 +74,8 @@ final class ScenarioOptions {
     /** Declares them, in the order {@code --help} lists them. */
     /** The agent options {@code --guard} adds: enforce, with a connection limit a quarter of max direct memory. */
     String guardOptions() {
-        return "guard.mode=enforce;guard.connection.max=" + Math.max(1, maxDirectBytes / 4) + "B";
+        long max = Math.max(1, maxDirectBytes / 4);
+        return "guard.mode=enforce;guard.connection.max=" + (max % (1 << 20) == 0 ? (max >> 20) + "MiB" : max + "B");
     }
 
     static void declare(OptionList o) {
