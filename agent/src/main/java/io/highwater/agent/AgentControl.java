@@ -76,6 +76,9 @@ final class AgentControl {
         b.append("exporting: ").append(agent.telemetry.describe()).append('\n');
         b.append(agent.exportStatus.describe()).append('\n');
         b.append("tracked connections: ").append(agent.monitor.registry().size()).append('\n');
+        if (agent.guard != null) {
+            b.append(agent.guard.describe()).append('\n');
+        }
         b.append("settings:");
         Map<String, String> given = agent.settings.describe();
         if (given.isEmpty()) {
@@ -96,6 +99,11 @@ final class AgentControl {
             return "error: already detached";
         }
         stopped = true;
+        // the guard acts no more, on the write paths or on the timer's last ticks; what it did is still exported
+        if (agent.guard != null) {
+            agent.monitor.attachGuard(null, agent.monitor.guardCounts());
+            agent.guard = null;
+        }
         stopIntegrations();
         List<String> restored = agent.transformer.uninstall(agent.instrumentation);
         // a detach leaves no thread of the agent's behind: a build under way is waited for and closed

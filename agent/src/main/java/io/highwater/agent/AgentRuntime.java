@@ -14,6 +14,8 @@ import io.highwater.core.Layer;
 import io.highwater.core.Monitor;
 import io.highwater.core.RateLimiter;
 import io.highwater.core.StackInspector;
+import io.highwater.guard.Guard;
+import io.highwater.guard.MemoryPools;
 import io.highwater.instrument.AdviceTransformer;
 import io.highwater.instrument.Integration;
 import io.highwater.instrument.InstrumentationReport;
@@ -55,6 +57,8 @@ final class AgentRuntime {
     final AgentTimer timer;
     final TelemetryLifecycle telemetry;
     final ExportStatus exportStatus;
+    /** Null when {@code highwater.guard.mode=off}, and after a detach. */
+    volatile Guard guard;
 
     private AgentRuntime(Settings settings, Instrumentation instrumentation, Monitor monitor,
                          InstrumentationReport report, List<Integration> enabled, List<Integration.Installed> installed,
@@ -117,6 +121,8 @@ final class AgentRuntime {
             layers.add(i.layer());
         }
         MemoryLimits limits = new MemoryLimits();
+        // null, and nothing of it built, when off (the default)
+        Guard guard = Guard.create(settings, monitor, MemoryPools.jvm(limits::maxDirect));
         ExportStatus status = new ExportStatus(dropped, reserve);
         // after an attach the host is long past its start-up: nothing to wait for
         Duration sdkDelay = dynamic ? Duration.ZERO : settings.duration("highwater.telemetry.delay", Duration.ZERO);
@@ -127,6 +133,7 @@ final class AgentRuntime {
         crisis.telemetry(telemetry);
         AgentRuntime agent = new AgentRuntime(settings, inst, monitor, report, enabled, installed, transformer, timer,
                 telemetry, status);
+        agent.guard = guard;
         monitor.onFirstActivity(new Runnable() {
             @Override
             public void run() {
@@ -139,7 +146,8 @@ final class AgentRuntime {
         String line = Version.get() + " started in " + ms + " ms" + (dynamic ? " (attached)" : "")
                 + "; watching: " + agent.watching()
                 + (report.instrumented().isEmpty() ? "" : "; instrumented: " + String.join(", ", report.instrumented()))
-                + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped()));
+                + (report.skipped().isEmpty() ? "" : "; skipped: " + String.join(", ", report.skipped()))
+                + (guard == null ? "" : "; " + guard.describe());
         Log.info(line);
 
         if (dynamic) {
@@ -211,6 +219,10 @@ final class AgentRuntime {
                     i.tick();
                 }
                 agent.monitor.tick();
+                Guard guard = agent.guard;
+                if (guard != null) {
+                    guard.tick();
+                }
             } finally {
                 crisis.upkeep();
             }

@@ -45,6 +45,12 @@ public final class Settings {
         d.put("highwater.console", "false");
         d.put("highwater.console.interval", "5s");
         d.put("highwater.debug", "false");
+        // the guard (docs/guard.md): off unless asked for
+        d.put("highwater.guard.mode", "off");
+        d.put("highwater.guard.connection.max", "64MiB");
+        d.put("highwater.guard.stall", "5m");
+        d.put("highwater.guard.memory.reserve", "0.10");
+        d.put("highwater.guard.action", "close");
         // set by the command line on attach, not by users
         d.put("highwater.jar", "");
         d.put("highwater.reply", "");
@@ -222,6 +228,76 @@ public final class Settings {
             bad(key, v, "a duration of at least " + format(min) + " such as 500ms, 30s, 5m");
         }
         return parseDuration(defaultOf(key));
+    }
+
+    /**
+     * A size in bytes of at least {@code min}: a whole number with an optional unit {@code B}, {@code KiB},
+     * {@code MiB}, {@code GiB} (powers of 1024; {@code k}, {@code m}, {@code g}, {@code KB}, {@code MB}, {@code GB}
+     * mean the same, as in {@code -Xmx}).
+     */
+    public long size(String key, long min) {
+        String v = values.get(key);
+        if (v != null) {
+            long n = parseSize(v);
+            if (n >= min) {
+                return n;
+            }
+            bad(key, v, "a size of at least " + min + " bytes such as 512KiB, 64MiB, 1GiB");
+        }
+        return parseSize(defaultOf(key));
+    }
+
+    /** See {@link #size}; -1 when malformed or too large. */
+    public static long parseSize(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        int i = 0;
+        while (i < t.length() && Character.isDigit(t.charAt(i))) {
+            i++;
+        }
+        if (i == 0 || i > 15) {
+            return -1;
+        }
+        long n = Long.parseLong(t.substring(0, i));
+        int shift;
+        switch (t.substring(i).trim()) {
+            case "":
+            case "b":
+                shift = 0;
+                break;
+            case "k":
+            case "kb":
+            case "kib":
+                shift = 10;
+                break;
+            case "m":
+            case "mb":
+            case "mib":
+                shift = 20;
+                break;
+            case "g":
+            case "gb":
+            case "gib":
+                shift = 30;
+                break;
+            default:
+                return -1;
+        }
+        return n > (Long.MAX_VALUE >> shift) ? -1 : n << shift;
+    }
+
+    /** One of {@code allowed} (case-insensitive), returned in lower case. */
+    public String choice(String key, String... allowed) {
+        String v = values.get(key);
+        if (v != null) {
+            String t = v.trim().toLowerCase(Locale.ROOT);
+            for (String a : allowed) {
+                if (a.equals(t)) {
+                    return t;
+                }
+            }
+            bad(key, v, "one of " + String.join(", ", allowed));
+        }
+        return defaultOf(key);
     }
 
     /**

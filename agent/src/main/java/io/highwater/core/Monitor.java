@@ -38,6 +38,9 @@ public final class Monitor {
     private volatile TraceLink.Probe traces = TraceLink.Probe.NONE;
     private volatile KernelSendQueues kernel;
     private final List<ConnectionShare> shares = new CopyOnWriteArrayList<>();
+    /** Null unless the guard is on: the slow paths that ask it then pay one null check. */
+    private volatile WriteGuard guard;
+    private volatile GuardCounts guardCounts;
 
     /** A wait that ended before telemetry was ready. */
     private static final class EarlyWait {
@@ -122,6 +125,22 @@ public final class Monitor {
 
     List<ConnectionShare> shares() {
         return shares;
+    }
+
+    /** Plugs in the guard ({@code highwater.guard.mode} observe or enforce); never called when it is off. */
+    public void attachGuard(WriteGuard g, GuardCounts counts) {
+        guardCounts = counts;
+        guard = g;
+    }
+
+    /** What the guard did, for telemetry; null when it is off. */
+    public GuardCounts guardCounts() {
+        return guardCounts;
+    }
+
+    /** The guard, or null when it is off. */
+    public WriteGuard guard() {
+        return guard;
     }
 
     /** A stop signal: a wait begins, unless one is already running. */

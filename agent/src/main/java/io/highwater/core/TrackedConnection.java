@@ -85,6 +85,13 @@ public final class TrackedConnection extends WeakReference<Object> {
     private final Clock clock;
     /** What names the stream this entry is (an HTTP/2 stream, a gRPC call); null for a whole connection. */
     private volatile StreamName stream;
+    /* The guard's mark (see guardOnce); under this object's lock. */
+    private int guardBits;
+    private String guardAction;
+    private String guardReason;
+    private boolean guardEnforced;
+    private long guardNanos;
+    private long guardBytes;
 
     TrackedConnection(Object transport, Layer layer, TransportProbe probe,
                       SocketAddress peer, SocketAddress local, Clock clock, long nowNanos, long pendingNow) {
@@ -379,6 +386,81 @@ public final class TrackedConnection extends WeakReference<Object> {
 
     private long momentsOf(int kind) {
         return kind == EVENT_STOP ? stopMoments : kind == EVENT_GO ? goMoments : stallMoments;
+    }
+
+    /** Closes the connection through its transport's own close (see {@link TransportProbe#close}). */
+    public boolean closeTransport() {
+        Object t = get();
+        return t != null && probe.close(t);
+    }
+
+    /** See {@link TransportProbe#refusesOnWritePath}. */
+    public boolean refusesOnWritePath() {
+        return probe.refusesOnWritePath();
+    }
+
+    /** See {@link TransportProbe#refuse}. */
+    public boolean refuseTransport(String message) {
+        Object t = get();
+        return t != null && probe.refuse(t, message);
+    }
+
+    /**
+     * How long a running wait has gone without drain progress, at a time of the agent's timer after the monitor's
+     * tick took the drains marked since the last one; 0 when not waiting.
+     */
+    public long sinceProgressAtTick(long nowNanos) {
+        long last = lastProgressNanos;
+        if (waitStartNanos == 0 || last == PROGRESSED) {
+            return 0;
+        }
+        return Math.max(0, nowNanos - last);
+    }
+
+    /**
+     * The guard's mark: bits of the reasons it acted on (or, observing, would have acted on) this connection, so that
+     * each reason is acted on and said once per connection. True for the one caller that sets {@code bit}.
+     */
+    public synchronized boolean guardOnce(int bit, String action, String reason, boolean enforced, long nowNanos,
+                                          long bytes) {
+        if ((guardBits & bit) != 0) {
+            return false;
+        }
+        guardBits |= bit;
+        if (guardReason == null) {
+            guardAction = action;
+            guardReason = reason;
+            guardEnforced = enforced;
+            guardNanos = nowNanos;
+            guardBytes = bytes;
+        }
+        return true;
+    }
+
+    /** Whether the guard acted (or would have) on this connection for the reason {@code bit}. */
+    public synchronized boolean guarded(int bit) {
+        return (guardBits & bit) != 0;
+    }
+
+    /** The guard's first action on this connection, for its span: null when none. */
+    public synchronized String guardReason() {
+        return guardReason;
+    }
+
+    public synchronized String guardAction() {
+        return guardAction;
+    }
+
+    public synchronized boolean guardEnforced() {
+        return guardEnforced;
+    }
+
+    public synchronized long guardNanos() {
+        return guardNanos;
+    }
+
+    public synchronized long guardBytes() {
+        return guardBytes;
     }
 
     public void pendingAtFailure(long pending) {

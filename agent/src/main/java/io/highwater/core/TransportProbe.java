@@ -45,4 +45,33 @@ public interface TransportProbe {
     default Object connection(Object transport) {
         return null;
     }
+
+    /**
+     * Closes the connection through the transport's own close (Netty's {@code Channel.close()}, the socket's close),
+     * so that its buffers are released and the application sees an ordinary closed connection: the guard's action.
+     * Must not block for long and must not throw.
+     *
+     * @return false when this transport cannot be closed by the agent (then the guard says so and does nothing)
+     */
+    default boolean close(Object transport) {
+        return false;
+    }
+
+    /**
+     * For a transport whose writes cannot be refused on a slow path before they are made (a blocking socket write
+     * is in the kernel already): makes its writes fail from now on with an {@code IOException} carrying {@code
+     * message} (the guard's {@code fail}). False when unsupported: the integration's slow path refuses the next write
+     * instead, where it has one.
+     */
+    default boolean refuse(Object transport, String message) {
+        return false;
+    }
+
+    /**
+     * Whether the integration refuses a write of a connection the guard marked, on its own write path (Netty: the
+     * write into an unwritable channel); false when only {@link #refuse} can make its writes fail.
+     */
+    default boolean refusesOnWritePath() {
+        return false;
+    }
 }

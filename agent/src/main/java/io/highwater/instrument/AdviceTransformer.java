@@ -180,10 +180,24 @@ public final class AdviceTransformer implements ClassFileTransformer {
             AsmVisitorWrapper.ForDeclaredMethods visitor = new AsmVisitorWrapper.ForDeclaredMethods();
             Map<String, Set<String>> calls = target.oncePerCall().isEmpty() ? null
                     : SameClassCalls.read(classfileBuffer);
+            // the outermost of all once-per-call methods together: a call judged by one advice is not judged again
+            // by another's further in (Netty's write(Object) calls write(Object, ChannelPromise) in 4.1)
+            ElementMatcher<? super MethodDescription> outer = null;
+            if (calls != null) {
+                List<ElementMatcher<? super MethodDescription>> once = new ArrayList<>();
+                for (Map.Entry<ElementMatcher<? super MethodDescription>, String> e : target.advice().entrySet()) {
+                    if (target.oncePerCall().contains(e.getValue())) {
+                        once.add(e.getKey());
+                    }
+                }
+                outer = SameClassCalls.outermost(type, m -> once.stream().anyMatch(o -> o.matches(m)), calls);
+            }
             for (Map.Entry<ElementMatcher<? super MethodDescription>, String> e : target.advice().entrySet()) {
                 ElementMatcher<? super MethodDescription> methods = e.getKey();
-                if (calls != null && target.oncePerCall().contains(e.getValue())) {
-                    methods = SameClassCalls.outermost(type, methods, calls);
+                if (outer != null && target.oncePerCall().contains(e.getValue())) {
+                    ElementMatcher<? super MethodDescription> own = methods;
+                    ElementMatcher<? super MethodDescription> outermost = outer;
+                    methods = m -> own.matches(m) && outermost.matches(m);
                 }
                 visitor = visitor.invokable(methods, Advice.to(pool.describe(e.getValue()).resolve(), locator));
             }

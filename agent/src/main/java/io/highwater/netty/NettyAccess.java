@@ -76,6 +76,11 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
         final MethodHandle contextHandler;
         final MethodHandle sizeEstimator;
         final MethodHandle estimate;
+        /** {@code Channel.close()}: the guard's action (on the channel's event loop, as Netty's close always runs). */
+        final MethodHandle close;
+        /** {@code Promise.tryFailure(Throwable)} and {@code ChannelPromise.isVoid()}: a refused write. */
+        final MethodHandle tryFailure;
+        final MethodHandle isVoid;
 
         Copy(String prefix, ClassLoader loader) throws ReflectiveOperationException {
             this.prefix = prefix;
@@ -117,6 +122,12 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
                     pub.findVirtual(unsafe, "outboundBuffer", MethodType.methodType(buffer)));
             contextChannel = pub.findVirtual(context, "channel", MethodType.methodType(channel));
             contextHandler = pub.findVirtual(context, "handler", MethodType.methodType(handler));
+            close = pub.findVirtual(channel, "close",
+                    MethodType.methodType(load(prefix + "io.netty.channel.ChannelFuture", loader)));
+            tryFailure = pub.findVirtual(load(prefix + "io.netty.util.concurrent.Promise", loader), "tryFailure",
+                    MethodType.methodType(boolean.class, Throwable.class));
+            isVoid = pub.findVirtual(load(prefix + "io.netty.channel.ChannelPromise", loader), "isVoid",
+                    MethodType.methodType(boolean.class));
         }
 
         private static Class<?> load(String name, ClassLoader loader) throws ClassNotFoundException {
@@ -221,6 +232,57 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
         }
         Object buffer = invoke(c.outboundBuffer, connection);
         return buffer == null ? 0 : Math.max(0, pendingBytes(buffer));
+    }
+
+    /**
+     * Closes the buffer's channel through {@code Channel.close()}: Netty fails and releases what is queued, fires
+     * {@code channelInactive}, and the peer sees an ordinary close. From another thread the close is submitted to the
+     * channel's event loop, as Netty always does.
+     */
+    @Override
+    public boolean close(Object buffer) {
+        Copy c = copy(buffer);
+        Object channel = c == null ? null : invoke(c.bufferChannel, buffer);
+        if (channel == null) {
+            return false;
+        }
+        try {
+            c.close.invoke(channel);
+            return true;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /**
+     * A write the guard refused: its promise is completed as cancelled, with the guard's message, before Netty's
+     * {@code write} looks at it; Netty then drops the write and releases its message, as it does for any write whose
+     * promise was cancelled. The cause is a {@code CancellationException} (what makes Netty drop it) whose cause is
+     * an {@code IOException} with the same message. A void promise cannot carry that: such a write is made. False
+     * when nothing was done.
+     */
+    boolean refuseWrite(Object ctx, Object promise, String message) {
+        Copy c = copy(ctx);
+        if (c == null) {
+            return false;
+        }
+        try {
+            if ((boolean) c.isVoid.invoke(promise)) {
+                return false;
+            }
+            java.util.concurrent.CancellationException refused = new java.util.concurrent.CancellationException(
+                    message);
+            refused.initCause(new java.io.IOException(message));
+            return (boolean) c.tryFailure.invoke(promise, refused);
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /** The pipeline-write advice refuses a marked connection's writes ({@link NettyAdapter}). */
+    @Override
+    public boolean refusesOnWritePath() {
+        return true;
     }
 
     /** The buffer's channel, or null when it cannot be read. */

@@ -7,6 +7,7 @@ import io.highwater.core.Monitor;
 import io.highwater.core.StackInspector;
 import io.highwater.core.TrackedConnection;
 import io.highwater.core.Tracker;
+import io.highwater.core.WriteGuard;
 
 /**
  * Translates what the Netty advice sees into the neutral model. Every method runs on a slow path only: a write
@@ -84,9 +85,35 @@ public final class NettyAdapter implements NettyHooks {
 
     @Override
     public void writeWhileUnwritable(Object ctx, Object msg) {
+        judge(ctx, msg);
+    }
+
+    /**
+     * As {@link #writeWhileUnwritable(Object, Object)}; when the guard refuses the application's write (it would take
+     * the connection beyond {@code highwater.guard.connection.max}, or the guard marked the connection for
+     * {@code fail}), the write's promise is completed as cancelled with the guard's message, and Netty drops the
+     * write and releases its message (see {@link NettyAccess#refuseWrite}).
+     */
+    @Override
+    public void writeWhileUnwritable(Object ctx, Object msg, Object promise) {
+        TrackedConnection refused = judge(ctx, msg);
+        if (refused == null || promise == null) {
+            return;
+        }
+        WriteGuard guard = monitor.guard();
+        if (guard != null) {
+            access.refuseWrite(ctx, promise, guard.refusal(refused));
+        }
+    }
+
+    /**
+     * Judges one write: an ignored write when beyond the tolerance and the application's. Returns the connection
+     * when the guard refuses this application write, null otherwise.
+     */
+    private TrackedConnection judge(Object ctx, Object msg) {
         Object channel = access.channelOfContext(ctx);
         if (channel == null || isEmbedded(channel)) {
-            return;
+            return null;
         }
         Object buffer = access.outboundBuffer(channel);
         if (buffer == null) {
@@ -95,7 +122,7 @@ public final class NettyAdapter implements NettyHooks {
             if (other != null) {
                 other.writeWhileUnwritable(this, ctx, channel, msg);
             }
-            return;
+            return null;
         }
         long pendingBefore = access.pendingBytes(buffer);
         // registering here, not only at the stop signal, also picks up a channel whose stop signal the agent missed
@@ -107,27 +134,38 @@ public final class NettyAdapter implements NettyHooks {
             c.observePending(pendingBefore);
         }
         long size = access.size(channel, msg);
+        int verdict = WriteGuard.PASS;
+        WriteGuard guard = monitor.guard();
+        if (guard != null && c != null && size > 0) {
+            // the write that would take the connection beyond the guard's limit is stopped here, not a tick later
+            verdict = guard.beforeWrite(c, pendingBefore, size);
+        }
         // an empty message (the end of an HTTP response, say) adds nothing to the pile: not an ignored write
-        if (size <= 0 || !monitor.beyondTolerance(pendingBefore, access.highWaterMark(channel))) {
-            return;
+        boolean beyond = size > 0 && monitor.beyondTolerance(pendingBefore, access.highWaterMark(channel));
+        if (!beyond && verdict == WriteGuard.PASS) {
+            return null;
         }
         StackInspector.Result walked = null;
         switch (origin(ctx)) {
             case HANDLER:
-                return;
+                // a handler's rendering of a write judged further out, or its own traffic: never refused either
+                return null;
             case LOOK:
                 walked = monitor.inspector().inspectPipelineWrite();
                 if (walked.forwarded) {
-                    return;
+                    return null;
                 }
                 break;
             default:
                 break;
         }
-        if (c != null) {
-            monitor.captureTrace(c);
+        if (beyond) {
+            if (c != null) {
+                monitor.captureTrace(c);
+            }
+            monitor.ignoredWrite(c, NettyIntegration.CHANNEL_UNWRITABLE, size, walked);
         }
-        monitor.ignoredWrite(c, NettyIntegration.CHANNEL_UNWRITABLE, size, walked);
+        return verdict == WriteGuard.PASS ? null : c;
     }
 
     /**

@@ -47,6 +47,7 @@ public final class NettyInstrumentation {
     private static final String PROMISE = "io.netty.channel.ChannelPromise";
     private static final String ADVICE = "io.highwater.netty.advice.";
     private static final String PIPELINE_WRITE = ADVICE + "PipelineWriteAdvice";
+    private static final String PIPELINE_WRITE_PROMISE = ADVICE + "PipelineWritePromiseAdvice";
 
     /**
      * The method shapes, built on first use: Byte Buddy's matchers load a few hundred classes, which must wait
@@ -104,14 +105,16 @@ public final class NettyInstrumentation {
             @Override
             public Map<ElementMatcher<? super MethodDescription>, String> advice() {
                 Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
-                m.put(Shapes.WRITE_MESSAGE.or(Shapes.WRITE).or(Shapes.WRITE_AND_FLUSH), PIPELINE_WRITE);
+                m.put(Shapes.WRITE_MESSAGE, PIPELINE_WRITE);
+                // with the promise at hand, a write the guard refuses can be failed instead of made
+                m.put(Shapes.WRITE.or(Shapes.WRITE_AND_FLUSH), PIPELINE_WRITE_PROMISE);
                 return m;
             }
 
             @Override
             public Set<String> oncePerCall() {
                 // 4.1's write(Object) calls write(Object, ChannelPromise); 4.2's goes straight to the funnel
-                return Collections.singleton(PIPELINE_WRITE);
+                return new java.util.HashSet<>(java.util.Arrays.asList(PIPELINE_WRITE, PIPELINE_WRITE_PROMISE));
             }
 
             @Override

@@ -23,18 +23,21 @@ final class SocketAccess {
         static final MethodHandle REMOTE_PORT;
         static final MethodHandle LOCAL_PORT;
         static final MethodHandle IMPL_IS_OPEN;
+        static final MethodHandle IMPL_CLOSE;
 
         static {
             MethodHandle address = null;
             MethodHandle port = null;
             MethodHandle localPort = null;
             MethodHandle isOpen = null;
+            MethodHandle close = null;
             try {
                 MethodHandles.Lookup socketImpl = MethodHandles.privateLookupIn(SocketImpl.class, MethodHandles.lookup());
                 address = socketImpl.findVirtual(SocketImpl.class, "getInetAddress",
                         MethodType.methodType(InetAddress.class));
                 port = socketImpl.findVirtual(SocketImpl.class, "getPort", MethodType.methodType(int.class));
                 localPort = socketImpl.findVirtual(SocketImpl.class, "getLocalPort", MethodType.methodType(int.class));
+                close = socketImpl.findVirtual(SocketImpl.class, "close", MethodType.methodType(void.class));
                 Class<?> nio = Class.forName("sun.nio.ch.NioSocketImpl");
                 isOpen = MethodHandles.privateLookupIn(nio, MethodHandles.lookup())
                         .findVirtual(nio, "isOpen", MethodType.methodType(boolean.class))
@@ -46,6 +49,7 @@ final class SocketAccess {
             REMOTE_PORT = port;
             LOCAL_PORT = localPort;
             IMPL_IS_OPEN = isOpen;
+            IMPL_CLOSE = close;
         }
     }
 
@@ -61,6 +65,26 @@ final class SocketAccess {
             }
         }
         return true;
+    }
+
+    /**
+     * Closes the socket (the guard's action): a write blocked on it returns with an exception, as when another
+     * thread of the application closes it. False when it cannot be closed from here.
+     */
+    boolean close(Object transport) {
+        try {
+            if (transport instanceof SocketChannel) {
+                ((SocketChannel) transport).close();
+                return true;
+            }
+            if (transport instanceof SocketImpl && Handles.IMPL_CLOSE != null) {
+                Handles.IMPL_CLOSE.invoke((SocketImpl) transport);
+                return true;
+            }
+        } catch (Throwable t) {
+            // closed meanwhile, or refused: nothing done
+        }
+        return false;
     }
 
     SocketAddress remoteAddress(Object transport) {

@@ -66,6 +66,9 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
      * A slot holds the last channel that hashed to it; a miss goes to {@link #owners}.
      */
     private final WeakReference<?>[] ownedSeen = new WeakReference<?>[OWNED_SEEN];
+    /** Sockets the guard refused, with the message their writes fail with; guarded by itself, weak (bounded by the
+     * registry's cap on tracked connections, from which the guard chooses them). */
+    private final Map<Object, String> refused = new WeakHashMap<>();
     /** When each sampler tick began, by tick modulo the ring's size; written by the sampler only. */
     private final long[] tickNanos = new long[TICK_RING];
 
@@ -325,6 +328,34 @@ public final class SocketAdapter implements SocketHooks, TransportProbe {
     @Override
     public boolean isOpen(Object transport) {
         return access.isOpen(transport);
+    }
+
+    @Override
+    public boolean close(Object transport) {
+        return access.close(transport);
+    }
+
+    /**
+     * A socket's writes cannot be refused before they reach the kernel (the advice has no slow path before a write):
+     * the guard's {@code fail} closes the socket, and the write blocked on it, and every later one, throws the guard's
+     * {@code IOException} with the JDK's own as its cause ({@link #refusal}).
+     */
+    @Override
+    public boolean refuse(Object transport, String message) {
+        synchronized (refused) {
+            refused.put(transport, message);
+        }
+        SocketWrites.refusing = 1;
+        return access.close(transport);
+    }
+
+    @Override
+    public Throwable refusal(Object socket, Throwable thrown) {
+        String message;
+        synchronized (refused) {
+            message = refused.get(socket);
+        }
+        return message == null ? thrown : new java.io.IOException(message, thrown);
     }
 
     @Override

@@ -132,6 +132,15 @@ final class EpisodeSpans implements EpisodeSink {
             span.addEvent(PEAK_EVENT, Attributes.of(PENDING_AT_END, c.peakPending()), epoch(c.peakAtNanos()),
                     TimeUnit.NANOSECONDS);
         }
+        String guard = c.guardReason();
+        if (guard != null) {
+            span.addEvent("guard", Attributes.builder()
+                    .put(Telemetry.GUARD_ACTION, c.guardAction())
+                    .put(Telemetry.GUARD_REASON, guard)
+                    .put(Telemetry.GUARD_ENFORCED, c.guardEnforced())
+                    .put(PENDING_AT_END, c.guardBytes())
+                    .build(), epoch(c.guardNanos()), TimeUnit.NANOSECONDS);
+        }
         if (error != null) {
             span.setAttribute(PENDING_AT_END, pendingAtEnd);
             span.setStatus(StatusCode.ERROR, error);

@@ -57,6 +57,9 @@ public final class Telemetry implements AutoCloseable {
     static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
     static final AttributeKey<String> MEMORY_KIND = AttributeKey.stringKey("backpressure.memory.kind");
     static final AttributeKey<String> DROPPED_KIND = AttributeKey.stringKey("backpressure.dropped.kind");
+    static final AttributeKey<String> GUARD_ACTION = AttributeKey.stringKey("backpressure.guard.action");
+    static final AttributeKey<String> GUARD_REASON = AttributeKey.stringKey("backpressure.guard.reason");
+    static final AttributeKey<Boolean> GUARD_ENFORCED = AttributeKey.booleanKey("backpressure.guard.enforced");
     static final AttributeKey<String> SERVICE_INSTANCE_ID = AttributeKey.stringKey("service.instance.id");
 
     /** 1 ms to 5 min: a hiccup, a slow phone, a stalled reader. */
@@ -249,6 +252,16 @@ public final class Telemetry implements AutoCloseable {
                         m.record(monitor.dropped().get(k), Attributes.of(DROPPED_KIND, k.id()));
                     }
                 });
+        io.highwater.core.GuardCounts guard = monitor.guardCounts();
+        if (guard != null) {
+            // only when the guard is on (observe or enforce): off builds nothing of it
+            meter.counterBuilder("backpressure.guard.actions").setUnit("{action}")
+                    .setDescription("Connections the guard closed or failed writes of (enforced), or would have"
+                            + " (observe), by layer, action and reason")
+                    .buildWithCallback(m -> guard.forEach((layer, action, reason, enforced, n) ->
+                            m.record(n, Attributes.of(LAYER, layer.id(), GUARD_ACTION, action, GUARD_REASON, reason,
+                                    GUARD_ENFORCED, enforced))));
+        }
         meter.gaugeBuilder("backpressure.memory.limit").ofLongs().setUnit("By")
                 .setDescription("The JVM's own limits, to compare pending bytes against")
                 .buildWithCallback(m -> {

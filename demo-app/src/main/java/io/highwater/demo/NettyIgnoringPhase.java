@@ -11,6 +11,8 @@ import java.util.regex.Pattern;
 final class NettyIgnoringPhase extends Phase {
     private static final Pattern ENDED = NettyDownload.endedLine(false);
     private static final Pattern FAILURE = Pattern.compile(Pattern.quote(ReportingService.FAILURE_MARKER));
+    /** The agent's line when its guard ({@code --guard}) closes the download. */
+    private static final Pattern GUARDED = Pattern.compile("\\[highwater\\] guard: closed the connection .*");
 
     private long seconds;
     /** How fast the service generates rows for the phone, bytes per second; 0: as fast as it can. */
@@ -20,6 +22,8 @@ final class NettyIgnoringPhase extends Phase {
     /** When the service reported the failure, from the start of the phase; negative: it did not. */
     private long failureAfterNanos = -1;
     private boolean alive;
+    private ServiceProcess.Seen guarded;
+    private long startNanos;
     private String health;
 
     @Override
@@ -58,15 +62,17 @@ final class NettyIgnoringPhase extends Phase {
                 : "."));
         int from = stage.service.mark();
         long start = System.nanoTime();
+        startNanos = start;
         // once the failure is reported, the phone reads on until the agent has reported it too
         download = stage.download(stage.service.port(ReportingService.LISTENING), "/export/ignoring",
                 rowRate > 0 ? "&rate=" + Units.sizeArgument(rowRate) : "", seconds,
-                () -> stage.service.find(from, FAILURE) != null,
+                () -> stage.service.find(from, FAILURE) != null || stage.service.find(from, GUARDED) != null,
                 stage.reportNanos() + TimeUnit.MILLISECONDS.toNanos(700));
         ended = stage.service.await(from, ENDED, TimeUnit.SECONDS.toNanos(2));
         stage.awaitAgent(download.localPort);
         ServiceProcess.Seen failure = stage.service.find(from, FAILURE);
         failureAfterNanos = failure == null ? -1 : failure.nanos - start;
+        guarded = stage.service.find(from, GUARDED);
         alive = stage.service.isAlive();
         if (alive) {
             health = stage.service.health();
@@ -80,9 +86,16 @@ final class NettyIgnoringPhase extends Phase {
                 + " in " + Units.seconds(download.nanos) + " (" + Units.rate(download.bytesPerSecond()) + ")"
                 + (ended != null ? "; the service queued up to " + ended.group(2) + " for it (" + ended.group(1) + ")"
                         : ""));
+        if (guarded != null) {
+            stage.say("  the agent's guard closed the download " + Units.seconds(guarded.nanos - startNanos)
+                    + " into phase " + number + ", before direct memory ran out: " + guarded.line);
+        }
         if (failureAfterNanos >= 0) {
             stage.say("  direct-memory failure reported by the service: yes, " + Units.seconds(failureAfterNanos)
                     + " into phase " + number + " — Netty failed the allocation/write, the connection was closed");
+        } else if (guarded != null) {
+            stage.say("  direct-memory failure reported by the service: no — the guard (--guard) cut the slow phone off"
+                    + " with a clean close");
         } else {
             stage.say("  direct-memory failure reported by the service: no (raise --ignoring-seconds or --bytes, or"
                     + " lower --max-direct)");

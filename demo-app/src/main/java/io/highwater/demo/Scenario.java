@@ -101,6 +101,9 @@ public final class Scenario {
             return 1;
         }
         String agentOptions = sinks.agentOptions();
+        if (options.guard) {
+            agentOptions = agentOptions + (agentOptions.isEmpty() ? "" : ";") + options.guardOptions();
+        }
         intro(sinks, agentOptions);
         ServiceProcess service;
         try {

@@ -11,6 +11,8 @@ import java.util.List;
 final class ScenarioOptions {
     final boolean quick;
     final boolean withAgent;
+    /** The agent's guard in enforce mode ({@code --guard}): the ignoring phase ends in a clean close, not a failure. */
+    final boolean guard;
     final boolean withView;
     final boolean plainView;
     /** The agent prints its own console summary: without the view, or when asked to. */
@@ -43,6 +45,7 @@ final class ScenarioOptions {
     ScenarioOptions(Args a) {
         quick = a.has("quick");
         withAgent = !a.has("no-agent");
+        guard = withAgent && a.has("guard");
         withView = withAgent && !a.has("no-view");
         plainView = a.has("plain");
         agentConsole = !withView || a.has("agent-console");
@@ -69,9 +72,17 @@ final class ScenarioOptions {
     }
 
     /** Declares them, in the order {@code --help} lists them. */
+    /** The agent options {@code --guard} adds: enforce, with a connection limit a quarter of max direct memory. */
+    String guardOptions() {
+        long max = Math.max(1, maxDirectBytes / 4);
+        return "guard.mode=enforce;guard.connection.max=" + (max % (1 << 20) == 0 ? (max >> 20) + "MiB" : max + "B");
+    }
+
     static void declare(OptionList o) {
         o.valued("agent", "PATH", "the agent jar (default agent/target/highwater-agent.jar)")
                 .flag("no-agent", "run the service without the agent (to compare)")
+                .flag("guard", "the agent's guard on (guard.mode=enforce, guard.connection.max a quarter of the max"
+                        + " direct memory): the ignoring download is closed cleanly before memory runs out")
                 .valued("agent-options", "OPTS", "more agent options, appended after ';' (e.g."
                         + " highwater.stall.threshold=10s)")
                 .flag("no-view", "no live view: the agent exports to its default endpoint and prints its own",

@@ -240,6 +240,12 @@ final class ServiceProcess {
         if (line.startsWith("[highwater]")) {
             agentSpoke = true;
             narrator.say(line);
+            if (line.startsWith("[highwater] guard: ")) {
+                // the guard's actions (--guard): the ignoring phase looks for them as for the service's own lines
+                synchronized (lines) {
+                    lines.add(new Seen(line, System.nanoTime()));
+                }
+            }
             return;
         }
         narrator.say("[service] " + line);

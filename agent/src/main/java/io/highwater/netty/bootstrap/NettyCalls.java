@@ -32,6 +32,16 @@ public final class NettyCalls {
         }
     }
 
+    /** See {@link NettyHooks#writeWhileUnwritable(Object, Object, Object)}. */
+    @DontInline
+    public static void writeWhileUnwritable(Object ctx, Object msg, Object promise) {
+        try {
+            hooks.writeWhileUnwritable(ctx, msg, promise);
+        } catch (Throwable t) {
+            // never into the host's write
+        }
+    }
+
     /** See {@link NettyHooks#writabilityChanged}; {@code unwritable} is the buffer's field after the change. */
     @DontInline
     public static void writabilityChanged(Object buffer, Object channel, int unwritable, long pending) {

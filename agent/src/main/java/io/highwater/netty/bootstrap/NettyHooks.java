@@ -19,6 +19,13 @@ public interface NettyHooks {
      */
     void writeWhileUnwritable(Object ctx, Object msg);
 
+    /**
+     * As {@link #writeWhileUnwritable(Object, Object)}, for a write that came with its {@code promise} (a
+     * {@code ChannelPromise}). When the agent's guard refuses the write, it completes the promise as cancelled (with
+     * its message), and Netty then drops the write and releases {@code msg} itself.
+     */
+    void writeWhileUnwritable(Object ctx, Object msg, Object promise);
+
     /** The channel's writability changed; {@code writable} is its state after the change. */
     void writabilityChanged(Object buffer, Object channel, boolean writable, long pending);
 
@@ -35,6 +42,10 @@ public interface NettyHooks {
     NettyHooks NOOP = new NettyHooks() {
         @Override
         public void writeWhileUnwritable(Object ctx, Object msg) {
+        }
+
+        @Override
+        public void writeWhileUnwritable(Object ctx, Object msg, Object promise) {
         }
 
         @Override

@@ -18,8 +18,13 @@ public final class StreamWriteAdvice {
         return SocketWrites.begin(socket, len);
     }
 
+    /**
+     * A write the guard refused ({@code highwater.guard.action=fail}) throws the guard's {@code IOException} in place
+     * of the JDK's "Socket closed": the one assignment to {@code thrown}, which is the write's own exception otherwise.
+     */
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-    static void exit(@Advice.Enter Object slot, @Advice.Thrown Throwable thrown) {
-        SocketWrites.streamWriteEnds(slot, thrown);
+    static void exit(@Advice.This Object socket, @Advice.Enter Object slot,
+                     @Advice.Thrown(readOnly = false) Throwable thrown) {
+        thrown = SocketWrites.streamWriteEnds(slot, socket, thrown);
     }
 }

@@ -30,6 +30,13 @@ public interface SocketHooks {
     /** A selector processed {@code key} (a {@code SelectionKey}) while {@link SocketWrites#nioWaiting} is not 0. */
     void keyReady(Object key);
 
+    /**
+     * A write on {@code socket} threw {@code thrown} while {@link SocketWrites#refusing} is not 0: returns what the
+     * application sees instead, the guard's {@code IOException} when the guard refused the socket's writes
+     * ({@code highwater.guard.action=fail}), {@code thrown} otherwise.
+     */
+    Throwable refusal(Object socket, Throwable thrown);
+
     /** Does nothing: installed before the agent is ready and after it detached. */
     SocketHooks NOOP = new SocketHooks() {
         @Override
@@ -46,6 +53,11 @@ public interface SocketHooks {
 
         @Override
         public void keyReady(Object key) {
+        }
+
+        @Override
+        public Throwable refusal(Object socket, Throwable thrown) {
+            return thrown;
         }
     };
 }

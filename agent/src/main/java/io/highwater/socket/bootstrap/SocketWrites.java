@@ -217,10 +217,31 @@ public final class SocketWrites {
         nonBlocking(channel, written, remaining(buffers, offset, length));
     }
 
-    /** Exit of a socket stream's write: {@code slot} is what {@link #begin} returned, maybe null. */
-    public static void streamWriteEnds(Object slot, Throwable thrown) {
+    /**
+     * Exit of a socket stream's write: {@code slot} is what {@link #begin} returned, maybe null. Returns what the
+     * write throws: {@code thrown}, or the guard's refusal in its place (see {@link #refusing}).
+     */
+    public static Throwable streamWriteEnds(Object slot, Object socket, Throwable thrown) {
         if (slot != null) {
             end(slot, thrown != null);
+        }
+        return thrown != null && refusing != 0 ? refused(socket, thrown) : thrown;
+    }
+
+    /**
+     * Sockets whose writes the guard refused ({@code highwater.guard.action=fail}) exist: a stream write that throws
+     * asks the agent whether the application should see the guard's {@code IOException} instead. 0 otherwise, and
+     * then a failing write costs this one read.
+     */
+    public static volatile int refusing;
+
+    @DontInline
+    private static Throwable refused(Object socket, Throwable thrown) {
+        try {
+            Throwable t = hooks.refusal(socket, thrown);
+            return t != null ? t : thrown;
+        } catch (Throwable t) {
+            return thrown;
         }
     }
 

@@ -87,12 +87,16 @@ import java.util.stream.Collectors;
  *   <li>{@code /ignore-paced} (1 GiB in 16 KiB writes at {@code rate} bytes per second, 1 MB/s by default):
  *       {@link #writePaced} writes on the event loop from tasks scheduled every {@value #PACE_TICK_MS} ms, never
  *       looking at {@code isWritable()}, until everything is written or the connection closes — a bug that is
- *       still writing whenever an agent is attached.</li>
+ *       still writing whenever an agent is attached. When a buffer cannot be allocated it stops and prints
+ *       {@code APP-OUT-OF-DIRECT-MEMORY <error>} on stderr.</li>
  *   <li>{@code /ignore-heap} (1 GiB in 64 KiB writes at {@code rate} bytes per second, 40 MB/s by default):
  *       {@link #writeHeapIgnoring} writes from an application thread of its own, every chunk a fresh array on the
  *       heap, never looking at {@code isWritable()}: the pile-up fills the heap. When an allocation fails, the
  *       writer stops (the connection keeps what piled up), lets go of a 2 MiB cushion it held, so that Netty's event
- *       loop survives, and prints {@code APP-OUT-OF-MEMORY} on stderr (trying again until the line is out). Run
+ *       loop survives, and prints {@code APP-OUT-OF-MEMORY} on stderr (trying again until the line is out); when the
+ *       connection closes first, it prints {@code HEAP-WRITER-STOPPED pendingMax=<the most Netty's
+ *       totalPendingWriteBytes showed before a write> written=<bytes>} on stdout, and the first write that failed as
+ *       {@code HEAP-WRITE-FAILED <cause>}. Run
  *       with {@code -Dio.netty.allocator.type=unpooled}: otherwise an NIO channel copies heap buffers into pooled
  *       direct ones.</li>
  *   <li>{@code /hog?leave=<bytes>}: fills the heap with arrays held by the application until allocation fails,
@@ -407,7 +411,15 @@ public final class NettyExportServer {
         boolean wrote = false;
         while (p.written < due) {
             int size = (int) Math.min(p.chunk, p.total - p.written);
-            ctx.write(new DefaultHttpContent(chunk(ctx.alloc(), size)));
+            ByteBuf content;
+            try {
+                content = chunk(ctx.alloc(), size);
+            } catch (OutOfMemoryError full) {
+                // a scheduled task's failure goes to its future, which nobody reads: said here, for the guard's tests
+                System.err.println("APP-OUT-OF-DIRECT-MEMORY " + full);
+                return;
+            }
+            ctx.write(new DefaultHttpContent(content));
             p.written += size;
             wrote = true;
         }
@@ -433,9 +445,23 @@ public final class NettyExportServer {
         heapWriterCushion = new byte[2 * MIB];
         long start = System.nanoTime();
         long written = 0;
+        // the ground truth for the guard's tests: the most Netty's own count showed just before a write
+        long pendingMax = 0;
+        // the first write that failed, said once: what the application's listener sees
+        java.util.concurrent.atomic.AtomicBoolean failureSaid = new java.util.concurrent.atomic.AtomicBoolean();
+        ChannelFutureListener onFailure = f -> {
+            if (!f.isSuccess() && failureSaid.compareAndSet(false, true)) {
+                System.out.println("HEAP-WRITE-FAILED " + f.cause());
+                System.out.flush();
+            }
+        };
         try {
             while (channel.isActive()) {
-                channel.writeAndFlush(new DefaultHttpContent(heapChunk(64 * KIB)));
+                ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+                if (buffer != null) {
+                    pendingMax = Math.max(pendingMax, buffer.totalPendingWriteBytes());
+                }
+                channel.writeAndFlush(new DefaultHttpContent(heapChunk(64 * KIB))).addListener(onFailure);
                 written += 64 * KIB;
                 long ahead = start + (long) (written * 1e9 / rate) - System.nanoTime();
                 if (ahead > 0) {
@@ -443,6 +469,8 @@ public final class NettyExportServer {
                     java.util.concurrent.locks.LockSupport.parkNanos(ahead);
                 }
             }
+            System.out.println("HEAP-WRITER-STOPPED pendingMax=" + pendingMax + " written=" + written);
+            System.out.flush();
         } catch (OutOfMemoryError full) {
             // the heap is full: stop writing; what piled up stays with the connection until it closes
             heapWriterCushion = null;

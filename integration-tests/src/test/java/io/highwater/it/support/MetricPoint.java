@@ -115,7 +115,7 @@ public record MetricPoint(
                 + " = " + describeValue() + (histogramSum == null ? "" : " sum " + histogramSum) + (unit.isEmpty() ? "" : " [" + unit + "]");
     }
 
-    static Map<String, Object> toMap(List<KeyValue> kvs) {
+    public static Map<String, Object> toMap(List<KeyValue> kvs) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (KeyValue kv : kvs) {
             out.put(kv.getKey(), toJava(kv.getValue()));

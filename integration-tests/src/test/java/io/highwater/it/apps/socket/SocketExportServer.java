@@ -35,7 +35,8 @@ import java.util.concurrent.Executors;
  *   <li>{@code nio-selector}: the same channel written only when the selector says it is writable.</li>
  * </ul>
  * Every kind answers {@code GET /export?bytes=N&chunk=C} with N bytes written C at a time, and prints
- * {@code LISTENING <port>}. {@code --sndbuf N} pins the accepted sockets' send buffer, so a paused client fills the
+ * {@code LISTENING <port>}; the {@code socket} kind prints {@code WRITE-FAILED <client port> <exception>} when a write
+ * throws. {@code --sndbuf N} pins the accepted sockets' send buffer, so a paused client fills the
  * kernel quickly.
  */
 public final class SocketExportServer {
@@ -93,7 +94,9 @@ public final class SocketExportServer {
                     writeBody(out, q[0], (int) q[1]);
                     out.flush();
                 } catch (IOException e) {
-                    // the client went away
+                    // the client went away (or the agent's guard refused the write): said for the guard's tests
+                    System.out.println("WRITE-FAILED " + s.getPort() + " " + e);
+                    System.out.flush();
                 }
             });
         }
