@@ -1,0 +1,205 @@
+package io.highwater.it;
+
+import io.highwater.it.apps.websocket.JettyWebSocket;
+import io.highwater.it.apps.websocket.TomcatWebSocket;
+import io.highwater.it.support.ChildJvm;
+import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.ItEnv;
+import io.highwater.it.support.ListeningChild;
+import io.highwater.it.support.MetricPoint;
+import io.highwater.it.support.OtlpReceiver;
+import io.highwater.it.support.SlowWebSocket;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import static io.highwater.it.support.Contract.CONNECTION_PENDING_BYTES;
+import static io.highwater.it.support.Contract.DRAIN_WAIT;
+import static io.highwater.it.support.Contract.FUNCTION;
+import static io.highwater.it.support.Contract.IGNORED_BYTES;
+import static io.highwater.it.support.Contract.IGNORED_WRITES;
+import static io.highwater.it.support.Contract.LAYER;
+import static io.highwater.it.support.Contract.SEND_PENDING;
+import static io.highwater.it.support.Contract.SERVER_PORT;
+import static io.highwater.it.support.Contract.SIGNAL;
+import static io.highwater.it.support.Contract.WEBSOCKET;
+import static io.highwater.it.support.Exports.above;
+import static io.highwater.it.support.Exports.assertWellFormed;
+import static io.highwater.it.support.Exports.fromBatch;
+import static io.highwater.it.support.Exports.metric;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The websocket layer on real containers in child JVMs with the agent, against a real slow WebSocket client (the
+ * JDK's, paced), with the ground truth printed by the apps: Tomcat 11's refusals of a send while the previous one is
+ * pending, as the app counted them; Jetty 12's session queue, as the app reads it from Jetty's own field.
+ */
+class WebSocketSendTest {
+
+    private static final long KIB = 1024;
+    private static final long MIB = 1024 * KIB;
+
+    static ListeningChild tomcat(OtlpReceiver receiver) {
+        return ListeningChild.start(ChildJvm.builder("tomcat-websocket").classPath(List.of(ItEnv.testClasses()))
+                        .classPath(ChildJvm.jars(ItEnv.containerDir("tomcat11")))
+                        .classPath(ChildJvm.jars(Paths.get(ItEnv.property("highwater.it.tomcat11ws"))))
+                        .mainClass(TomcatWebSocket.class.getName())
+                        .jvmArg("-Xmx256m")
+                        .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint())),
+                child -> assertThat(child.awaitStdoutValue("CONTAINER")).contains("Tomcat"));
+    }
+
+    static ListeningChild jetty(OtlpReceiver receiver) {
+        return ListeningChild.start(ChildJvm.builder("jetty-websocket").classPath(List.of(ItEnv.testClasses()))
+                        .classPath(ChildJvm.jars(ItEnv.containerDir("jetty12")))
+                        .classPath(ChildJvm.jars(Paths.get(ItEnv.property("highwater.it.jetty12ws"))))
+                        .mainClass(JettyWebSocket.class.getName())
+                        .jvmArg("-Xmx512m")
+                        .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint())),
+                child -> assertThat(child.awaitStdoutValue("CONTAINER")).contains("12.1"));
+    }
+
+    private static Map<String, Long> values(String line) {
+        Map<String, Long> out = new HashMap<>();
+        for (String pair : line.trim().split(" ")) {
+            int eq = pair.indexOf('=');
+            out.put(pair.substring(0, eq), Long.parseLong(pair.substring(eq + 1)));
+        }
+        return out;
+    }
+
+    private static Map<String, Long> truth(ListeningChild server) {
+        List<String> lines = server.child.stdout().stream().filter(l -> l.startsWith("TRUTH ")).toList();
+        assertThat(lines).as("ground truth lines of the app").isNotEmpty();
+        return values(lines.get(lines.size() - 1).substring("TRUTH ".length()));
+    }
+
+    /** The latest count of drain waits per layer (printed: where the container's waits were seen). */
+    private static Map<String, Long> drainWaits(OtlpReceiver receiver) {
+        Map<String, Long> out = new HashMap<>();
+        for (MetricPoint p : receiver.points(DRAIN_WAIT)) {
+            out.merge(String.valueOf(p.attributes().get(LAYER)), p.longValue(), Math::max);
+        }
+        return out;
+    }
+
+    private static Predicate<MetricPoint> sendPending(String function) {
+        return metric(IGNORED_WRITES).and(p -> p.has(LAYER, WEBSOCKET) && p.has(SIGNAL, SEND_PENDING)
+                && p.has(FUNCTION, function));
+    }
+
+    /**
+     * A Tomcat endpoint that sends async without waiting for the previous send's completion, 200 messages of 16 KiB
+     * behind a client reading 1 MB/s: Tomcat refuses every send started while one is pending, and each refusal is
+     * an ignored send of the app's method on layer websocket, recorded before the exception reached the app: the
+     * count is the app's own count of refusals, the bytes those of the refused messages.
+     */
+    @Test
+    void tomcatRefusalsOfASendWhileOneIsPendingAreIgnoredSendsOfTheAppsMethod() {
+        String function = TomcatWebSocket.class.getName() + ".ignoring";
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = tomcat(receiver);
+             SlowWebSocket client = SlowWebSocket.connect(server.port, "/ignoring", 1_000_000)) {
+            Map<String, Long> done = values(server.child.awaitStdoutValue("IGNORING-DONE"));
+            long refused = done.get("refused");
+            assertThat(done.get("sent")).isEqualTo(TomcatWebSocket.COUNT);
+            assertThat(refused).as("sends Tomcat refused while one was pending").isGreaterThan(100);
+            receiver.await("ignored sends counted up to the app's " + refused,
+                    () -> receiver.counterTotal(IGNORED_WRITES, sendPending(function)) >= refused);
+            receiver.awaitFurtherMetricBatches(1);
+            assertThat(receiver.counterTotal(IGNORED_WRITES, sendPending(function))).isEqualTo(refused);
+            assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, WEBSOCKET)))
+                    .as("websocket ignored sends of any site").isEqualTo(refused);
+            assertThat(receiver.counterTotal(IGNORED_BYTES, p -> p.has(LAYER, WEBSOCKET)))
+                    .isEqualTo(refused * TomcatWebSocket.MESSAGE);
+            System.out.printf("FIGURES tomcat ignoring: %d refusals counted by the app, %d ignored sends exported;"
+                            + " drain waits by layer %s%n", refused,
+                    receiver.counterTotal(IGNORED_WRITES, sendPending(function)), drainWaits(receiver));
+            assertWellFormed(receiver);
+        }
+    }
+
+    /** Waiting for each send's {@code Future} before the next: every message arrives, nothing is ignored. */
+    @Test
+    void tomcatSendsThatWaitForTheirCompletionIgnoreNothing() {
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = tomcat(receiver);
+             SlowWebSocket client = SlowWebSocket.connect(server.port, "/respecting", 1_000_000)) {
+            Map<String, Long> done = values(server.child.awaitStdoutValue("RESPECTING-DONE"));
+            assertThat(done.get("sent")).isEqualTo(TomcatWebSocket.COUNT);
+            receiver.await("every message at the client", () -> client.messages() == TomcatWebSocket.COUNT);
+            receiver.awaitFurtherMetricBatches(1);
+            System.out.printf("FIGURES tomcat respecting: drain waits by layer %s%n", drainWaits(receiver));
+            assertThat(receiver.counterPoints(IGNORED_WRITES)).allSatisfy(p ->
+                    assertThat(p.longValue()).as("%s", p).isZero());
+            // Tomcat holds one message in flight: the websocket share never exceeds one message and its frame header
+            assertThat(receiver.points(CONNECTION_PENDING_BYTES)).filteredOn(p -> p.has(LAYER, WEBSOCKET))
+                    .allSatisfy(p -> assertThat(p.longValue()).as("%s", p)
+                            .isLessThanOrEqualTo(TomcatWebSocket.MESSAGE + 16));
+            assertWellFormed(receiver);
+        }
+    }
+
+    /**
+     * A Jetty endpoint that sends 64 MiB in 8 KiB messages without waiting for completions, behind a client reading
+     * 100 KB/s: Jetty queues them all in the session's flusher, on the heap. The connection's websocket share is
+     * that queue's bytes (against the app's reading of Jetty's own queue), and every send made while the queue held
+     * more than the tolerance (16 frames) is an ignored send of the app's method (against the app's own count).
+     */
+    @Test
+    void jettyQueueIsTheConnectionsShareAndSendsIntoItAreIgnored() {
+        String function = JettyWebSocket.class.getName() + ".ignoring";
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = jetty(receiver);
+             SlowWebSocket client = SlowWebSocket.connect(server.port, "/ignoring", 100_000)) {
+            Map<String, Long> done = values(server.child.awaitStdoutValue("IGNORING-DONE"));
+            long whileQueued = done.get("whileQueued");
+            assertThat(whileQueued).as("sends the app made while Jetty's queue held frames")
+                    .isGreaterThan(JettyWebSocket.COUNT / 2);
+
+            int settled = receiver.metricBatchCount() + 1;
+            Predicate<MetricPoint> share = metric(CONNECTION_PENDING_BYTES)
+                    .and(p -> p.has(LAYER, WEBSOCKET) && p.has(SERVER_PORT, (long) server.port));
+            MetricPoint held = receiver.awaitPoint("the connection's websocket share beyond 32 MiB",
+                    share.and(above(32 * MIB)).and(fromBatch(settled)));
+            receiver.awaitFurtherMetricBatches(1);
+            Map<String, Long> truth = truth(server);
+            // the client drains 100 KB/s: between the export and the app's next reading, at most a few hundred KB
+            assertThat(held.longValue()).as("websocket share against the app's reading %s", truth)
+                    .isBetween(truth.get("queuedBytes") - MIB, truth.get("queuedBytes") + 2 * MIB);
+
+            receiver.awaitPoint("ignored sends of " + function, sendPending(function).and(above(0)));
+            receiver.awaitFurtherMetricBatches(1);
+            long ignored = receiver.counterTotal(IGNORED_WRITES, sendPending(function));
+            // the app reads the queue just before its call, the agent inside it: the flusher may take a frame between
+            assertThat(ignored).as("ignored sends; the app sent %d while queued", whileQueued)
+                    .isBetween(whileQueued - 64, whileQueued + 64);
+            assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, WEBSOCKET))).isEqualTo(ignored);
+            assertThat(receiver.counterTotal(IGNORED_BYTES, p -> p.has(LAYER, WEBSOCKET)))
+                    .isEqualTo(ignored * JettyWebSocket.MESSAGE);
+            System.out.printf("FIGURES jetty ignoring: websocket share %d B (app's reading %d B), ignored sends %d"
+                    + " (app: %d while queued)%n", held.longValue(), truth.get("queuedBytes"), ignored, whileQueued);
+            assertWellFormed(receiver);
+        }
+    }
+
+    /** Waiting for each send's callback before the next: the queue never backs up, nothing is ignored. */
+    @Test
+    void jettySendsThatWaitForTheirCallbackIgnoreNothing() {
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = jetty(receiver);
+             SlowWebSocket client = SlowWebSocket.connect(server.port, "/respecting", 1_000_000)) {
+            Map<String, Long> done = values(server.child.awaitStdoutValue("RESPECTING-DONE"));
+            long sent = done.get("sent");
+            assertThat(sent).isEqualTo(JettyWebSocket.COUNT / 16);
+            receiver.await("every message at the client", () -> client.messages() == sent);
+            receiver.awaitMetricBatches(receiver.metricBatchCount() + 1);
+            receiver.awaitFurtherMetricBatches(1);
+            assertThat(receiver.counterPoints(IGNORED_WRITES)).allSatisfy(p ->
+                    assertThat(p.longValue()).as("%s", p).isZero());
+            assertThat(receiver.points(CONNECTION_PENDING_BYTES)).filteredOn(p -> p.has(LAYER, WEBSOCKET))
+                    .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isLessThanOrEqualTo(JettyWebSocket.MESSAGE));
+            assertWellFormed(receiver);
+        }
+    }
+}

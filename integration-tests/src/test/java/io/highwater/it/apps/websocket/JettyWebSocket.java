@@ -1,0 +1,149 @@
+package io.highwater.it.apps.websocket;
+
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.FutureCallback;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
+import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
+import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
+
+import java.lang.reflect.Field;
+import java.util.Collection;
+
+/**
+ * Jetty 12 with two WebSocket endpoints on Jetty's core API (the session queue every Jetty WebSocket API, Jakarta's
+ * included, sends through), each sending {@link #COUNT} text messages of {@link #MESSAGE} bytes when a client
+ * connects. {@code /ignoring} sends without waiting for completions: Jetty queues them all in the session's
+ * {@code WebSocketFlusher}; the app counts the sends it made while that queue held more than
+ * {@link #TOLERANCE} frames ({@code IGNORING-DONE sent=… whileQueued=…}), then prints the queue's size every 200 ms
+ * ({@code TRUTH queued=… queuedBytes=…}, read from Jetty's own field). {@code /respecting} waits for each send's
+ * callback ({@code RESPECTING-DONE sent=…}).
+ */
+public final class JettyWebSocket {
+
+    public static final int MESSAGE = 8 * 1024;
+    public static final int COUNT = 8192;
+    /** The agent's default {@code highwater.websocket.tolerance}. */
+    public static final int TOLERANCE = 16;
+
+    private JettyWebSocket() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setPort(0);
+        server.addConnector(connector);
+        WebSocketUpgradeHandler ws = new WebSocketUpgradeHandler(WebSocketServerComponents.ensureWebSocketComponents(server));
+        ws.addMapping("/ignoring", WebSocketNegotiator.from((rq, rs, cb) -> "ignoring", (p, rq, rs) -> new Sender(true)));
+        ws.addMapping("/respecting", WebSocketNegotiator.from((rq, rs, cb) -> "respecting", (p, rq, rs) -> new Sender(false)));
+        server.setHandler(ws);
+        server.start();
+        System.out.println("CONTAINER jetty " + Server.getVersion());
+        System.out.println("LISTENING " + connector.getLocalPort());
+        server.join();
+    }
+
+    static final class Sender implements FrameHandler {
+        private final boolean ignoring;
+
+        Sender(boolean ignoring) {
+            this.ignoring = ignoring;
+        }
+
+        @Override
+        public void onOpen(CoreSession session, Callback callback) {
+            callback.succeeded();
+            new Thread(() -> {
+                if (ignoring) {
+                    ignoring(session);
+                } else {
+                    respecting(session);
+                }
+            }, ignoring ? "ignoring-sender" : "respecting-sender").start();
+        }
+
+        @Override
+        public void onFrame(Frame frame, Callback callback) {
+            callback.succeeded();
+        }
+
+        @Override
+        public void onError(Throwable cause, Callback callback) {
+            callback.succeeded();
+        }
+
+        @Override
+        public void onClosed(CloseStatus closeStatus, Callback callback) {
+            callback.succeeded();
+        }
+    }
+
+    /** Sends without waiting for completions: Jetty queues every message. */
+    static void ignoring(CoreSession session) {
+        String message = "i".repeat(MESSAGE);
+        Collection<?> queue = queue(session);
+        long whileQueued = 0;
+        for (int i = 0; i < COUNT; i++) {
+            if (queue.size() > TOLERANCE) {
+                whileQueued++;
+            }
+            session.sendFrame(new Frame(OpCode.TEXT, message), Callback.NOOP, false);
+        }
+        System.out.println("IGNORING-DONE sent=" + COUNT + " whileQueued=" + whileQueued);
+        while (session.isOutputOpen()) {
+            int queued = queue.size();
+            System.out.println("TRUTH queued=" + queued + " queuedBytes=" + (long) queued * MESSAGE);
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Waits for each send's callback before the next. */
+    static void respecting(CoreSession session) {
+        String message = "r".repeat(MESSAGE);
+        int sent = 0;
+        try {
+            for (; sent < COUNT / 16; sent++) {
+                FutureCallback done = new FutureCallback();
+                session.sendFrame(new Frame(OpCode.TEXT, message), done, false);
+                done.get();
+            }
+        } catch (Exception e) {
+            System.out.println("RESPECTING-FAILED " + e);
+        }
+        System.out.println("RESPECTING-DONE sent=" + sent);
+    }
+
+    /** Jetty's own queue of the session's outgoing frames: {@code WebSocketFlusher._entries} (test code only). */
+    static Collection<?> queue(CoreSession session) {
+        try {
+            Object flusher = field(session.getClass(), "flusher").get(session);
+            return (Collection<?>) field(flusher.getClass(), "_entries").get(flusher);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Field field(Class<?> type, String name) throws NoSuchFieldException {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            try {
+                Field f = c.getDeclaredField(name);
+                f.setAccessible(true);
+                return f;
+            } catch (NoSuchFieldException e) {
+                // the superclass's
+            }
+        }
+        throw new NoSuchFieldException(name);
+    }
+}
