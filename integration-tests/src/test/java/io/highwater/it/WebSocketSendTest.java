@@ -8,6 +8,7 @@ import io.highwater.it.support.ItEnv;
 import io.highwater.it.support.ListeningChild;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
+import io.highwater.it.support.ReceivedSpan;
 import io.highwater.it.support.SlowWebSocket;
 import org.junit.jupiter.api.Test;
 
@@ -180,6 +181,15 @@ class WebSocketSendTest {
                     .isEqualTo(ignored * JettyWebSocket.MESSAGE);
             System.out.printf("FIGURES jetty ignoring: websocket share %d B (app's reading %d B), ignored sends %d"
                     + " (app: %d while queued)%n", held.longValue(), truth.get("queuedBytes"), ignored, whileQueued);
+            // the client goes away: Jetty's connection closes, and the episode's span tells the share at its peak
+            client.close();
+            ReceivedSpan span = receiver.awaitSpan("the websocket episode of server port " + server.port,
+                    sp -> sp.name().equals("backpressure websocket") && sp.has(SERVER_PORT, (long) server.port));
+            assertThat(span.longAttr("backpressure.share.websocket.bytes")).as("websocket share at the peak")
+                    .isGreaterThanOrEqualTo(held.longValue());
+            assertThat(span.attr(FUNCTION)).isEqualTo(function);
+            System.out.printf("FIGURES jetty span: websocket share %d B at the peak, %d ignored sends%n",
+                    span.longAttr("backpressure.share.websocket.bytes"), span.longAttr("backpressure.ignored.writes"));
             assertWellFormed(receiver);
         }
     }
