@@ -50,6 +50,9 @@ final class WebSocketAdapter implements WebSocketHooks {
     private final Map<Object, Object[]> tomcatPending = new ConcurrentHashMap<>();
     /** Jetty flushers whose session is in a wait. */
     private final Set<Object> jettyWaiting = ConcurrentHashMap.newKeySet();
+    private final Tracker spring;
+    /** Spring decorators whose buffer holds messages. */
+    private final Set<Object> springWaiting = ConcurrentHashMap.newKeySet();
 
     WebSocketAdapter(Monitor monitor, int tolerance, int walkMax) {
         this.monitor = monitor;
@@ -57,6 +60,7 @@ final class WebSocketAdapter implements WebSocketHooks {
         this.walkMax = Math.max(1, walkMax);
         this.tomcat = monitor.tracker(WebSocketIntegration.LAYER, new TomcatProbe());
         this.jetty = monitor.tracker(WebSocketIntegration.LAYER, new JettyProbe());
+        this.spring = monitor.tracker(WebSocketIntegration.LAYER, new SpringProbe());
     }
 
     // ---- Tomcat
@@ -286,7 +290,92 @@ final class WebSocketAdapter implements WebSocketHooks {
         }
     }
 
+    // ---- Spring
+
+    @Override
+    public void springBuffering(Object decorator) {
+        long buffered = springBytes(decorator);
+        TrackedConnection c = spring.track(decorator, true, Math.max(0, buffered));
+        if (c == null || buffered <= 0) {
+            return;
+        }
+        if (!c.isWaiting()) {
+            synchronized (this) {
+                springWaiting.add(decorator);
+                updateGate();
+            }
+        }
+        monitor.stop(c, buffered);
+    }
+
+    @Override
+    public void springFlushed(Object decorator) {
+        if (!springWaiting.contains(decorator) || springBytes(decorator) > 0) {
+            return;
+        }
+        synchronized (this) {
+            springWaiting.remove(decorator);
+            updateGate();
+        }
+        TrackedConnection c = spring.get(decorator);
+        if (c != null) {
+            monitor.go(c);
+        }
+    }
+
+    @Override
+    public void springLimitExceeded(Object decorator, String reason) {
+        long buffered = Math.max(0, springBytes(decorator));
+        TrackedConnection c = spring.track(decorator, false, buffered);
+        synchronized (this) {
+            springWaiting.remove(decorator);
+            updateGate();
+        }
+        if (c != null) {
+            // Spring throws SessionLimitExceededException and closes the session (status 4500): the episode ends
+            // here, with Spring's reason, and the buffer's bytes (Spring never clears it) stay on the span only
+            monitor.closed(c, buffered, "spring websocket session limit exceeded: " + reason);
+        }
+    }
+
+    /** The decorator's own count of buffered bytes, or -1 when unreadable. */
+    private static long springBytes(Object decorator) {
+        Object size = Members.invoke(decorator, "getBufferSize");
+        return size instanceof Integer ? (Integer) size : -1;
+    }
+
+    /** Spring's decorator: its buffer's bytes, its session's addresses (the handshake's, so it joins the container's entry). */
+    private final class SpringProbe implements TransportProbe {
+        @Override
+        public long pendingBytes(Object decorator) {
+            return springBytes(decorator);
+        }
+
+        @Override
+        public boolean isOpen(Object decorator) {
+            return Boolean.TRUE.equals(Members.invoke(decorator, "isOpen"));
+        }
+
+        @Override
+        public SocketAddress peer(Object decorator) {
+            Object a = Members.invoke(decorator, "getRemoteAddress");
+            return a instanceof SocketAddress ? (SocketAddress) a : null;
+        }
+
+        @Override
+        public SocketAddress local(Object decorator) {
+            Object a = Members.invoke(decorator, "getLocalAddress");
+            return a instanceof SocketAddress ? (SocketAddress) a : null;
+        }
+
+        @Override
+        public int stopState(Object decorator) {
+            long b = springBytes(decorator);
+            return b < 0 ? -1 : b > 0 ? 1 : 0;
+        }
+    }
+
     private void updateGate() {
-        WebSocketCalls.waiting = tomcatPending.size() + jettyWaiting.size();
+        WebSocketCalls.waiting = tomcatPending.size() + jettyWaiting.size() + springWaiting.size();
     }
 }

@@ -21,7 +21,8 @@ final class WebSocketInstall {
         List<AdviceTransformer.Target> targets = Arrays.asList(
                 WebSocketInstrumentation.tomcatSends(context.report()),
                 WebSocketInstrumentation.tomcatWrites(context.report()),
-                WebSocketInstrumentation.jettyFlusher(context.report()));
+                WebSocketInstrumentation.jettyFlusher(context.report()),
+                WebSocketInstrumentation.springDecorator(context.report()));
         return Integration.Installed.of(targets, null, null, () -> {
             WebSocketCalls.hooks = WebSocketHooks.NOOP;
             WebSocketCalls.waiting = 0;

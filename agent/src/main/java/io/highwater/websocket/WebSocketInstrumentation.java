@@ -34,6 +34,7 @@ final class WebSocketInstrumentation {
     static final String TOMCAT_BASE = "org.apache.tomcat.websocket.WsRemoteEndpointImplBase";
     static final String TOMCAT_SERVER = "org.apache.tomcat.websocket.server.WsRemoteEndpointImplServer";
     static final String JETTY_FLUSHER = "org.eclipse.jetty.websocket.core.util.WebSocketFlusher";
+    static final String SPRING_DECORATOR = "org.springframework.web.socket.handler.ConcurrentWebSocketSessionDecorator";
     private static final String ADVICE = "io.highwater.websocket.advice.";
 
     /** Built on first use: Byte Buddy's matchers must wait until a container class loads. */
@@ -56,6 +57,14 @@ final class WebSocketInstrumentation {
         static final ElementMatcher.Junction<MethodDescription> ENTRY_DONE = named("notifyCallbackSuccess")
                 .and(takesArguments(1))
                 .and(takesArgument(0, named("org.eclipse.jetty.websocket.core.OutgoingEntry")));
+        static final ElementMatcher.Junction<MethodDescription> CHECK_LIMITS = named("checkSessionLimits")
+                .and(takesArguments(0));
+        static final ElementMatcher.Junction<MethodDescription> TRY_FLUSH = named("tryFlushMessageBuffer")
+                .and(takesArguments(0)).and(net.bytebuddy.matcher.ElementMatchers.returns(boolean.class));
+        static final ElementMatcher.Junction<MethodDescription> LIMIT_EXCEEDED = named("limitExceeded")
+                .and(takesArguments(1)).and(takesArgument(0, String.class));
+        static final ElementMatcher.Junction<MethodDescription> GET_BUFFER_SIZE = named("getBufferSize")
+                .and(takesArguments(0)).and(net.bytebuddy.matcher.ElementMatchers.returns(int.class));
     }
 
     private WebSocketInstrumentation() {
@@ -90,7 +99,8 @@ final class WebSocketInstrumentation {
                 if (type.getDeclaredMethods().filter(Shapes.STREAMS).size() != 2) {
                     missing.add("getSendStream(), getSendWriter()");
                 }
-                requireClassFields(loader, TOMCAT_BASE + "$StateMachine", new String[] {"state"}, missing);
+                // the adapter counts only refusals thrown by this class (the exception's throwing frame)
+                requireClassFields(loader, TOMCAT_BASE + "$StateMachine", new String[0], missing);
                 return missing;
             }
         };
@@ -142,6 +152,30 @@ final class WebSocketInstrumentation {
                         new String[] {"this$0"}, missing);
                 requireClassFields(loader, "org.eclipse.jetty.websocket.core.WebSocketCoreSession",
                         new String[] {"connection"}, missing);
+                return missing;
+            }
+        };
+    }
+
+    /** Spring: {@code ConcurrentWebSocketSessionDecorator}'s buffer and its limits. */
+    static AdviceTransformer.Target springDecorator(InstrumentationReport report) {
+        return new Checked(SPRING_DECORATOR, "spring websocket", "session decorators", report) {
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(Shapes.CHECK_LIMITS, ADVICE + "SpringBufferingAdvice");
+                m.put(Shapes.TRY_FLUSH, ADVICE + "SpringFlushedAdvice");
+                m.put(Shapes.LIMIT_EXCEEDED, ADVICE + "SpringLimitAdvice");
+                return m;
+            }
+
+            @Override
+            List<String> missing(TypeDescription type, ClassLoader loader) {
+                List<String> missing = new ArrayList<>();
+                requireMethod(type, Shapes.CHECK_LIMITS, "checkSessionLimits()", missing);
+                requireMethod(type, Shapes.TRY_FLUSH, "boolean tryFlushMessageBuffer()", missing);
+                requireMethod(type, Shapes.LIMIT_EXCEEDED, "limitExceeded(String)", missing);
+                requireMethod(type, Shapes.GET_BUFFER_SIZE, "int getBufferSize()", missing);
                 return missing;
             }
         };

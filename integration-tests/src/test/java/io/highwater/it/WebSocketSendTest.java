@@ -1,6 +1,7 @@
 package io.highwater.it;
 
 import io.highwater.it.apps.websocket.JettyWebSocket;
+import io.highwater.it.apps.websocket.SpringLimits;
 import io.highwater.it.apps.websocket.TomcatWebSocket;
 import io.highwater.it.support.ChildJvm;
 import io.highwater.it.support.ExportServer;
@@ -12,6 +13,7 @@ import io.highwater.it.support.ReceivedSpan;
 import io.highwater.it.support.SlowWebSocket;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.HashMap;
 import java.util.List;
@@ -45,9 +47,14 @@ class WebSocketSendTest {
     private static final long MIB = 1024 * KIB;
 
     static ListeningChild tomcat(OtlpReceiver receiver) {
+        return tomcat(receiver, List.of());
+    }
+
+    static ListeningChild tomcat(OtlpReceiver receiver, List<Path> more) {
         return ListeningChild.start(ChildJvm.builder("tomcat-websocket").classPath(List.of(ItEnv.testClasses()))
                         .classPath(ChildJvm.jars(ItEnv.containerDir("tomcat11")))
                         .classPath(ChildJvm.jars(Paths.get(ItEnv.property("highwater.it.tomcat11ws"))))
+                        .classPath(more)
                         .mainClass(TomcatWebSocket.class.getName())
                         .jvmArg("-Xmx256m")
                         .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint())),
@@ -190,6 +197,39 @@ class WebSocketSendTest {
             assertThat(span.attr(FUNCTION)).isEqualTo(function);
             System.out.printf("FIGURES jetty span: websocket share %d B at the peak, %d ignored sends%n",
                     span.longAttr("backpressure.share.websocket.bytes"), span.longAttr("backpressure.ignored.writes"));
+            assertWellFormed(receiver);
+        }
+    }
+
+    /**
+     * Spring's {@code ConcurrentWebSocketSessionDecorator} (buffer size limit 1 MiB) over a Tomcat session, four
+     * threads sending behind a client reading 100 KB/s: the decorator buffers what the other threads send while one
+     * is blocked in Tomcat's send, until the buffer exceeds its limit and Spring throws
+     * {@code SessionLimitExceededException}. The episode's span ends with Spring's reason as its error, and its
+     * peak is the decorator's buffer: at least Spring's own figure in its reason, and at most the few messages the
+     * other senders add before Spring's flag stops them.
+     */
+    @Test
+    void springDecoratorsBufferIsTheShareAndItsLimitEndsTheEpisode() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ListeningChild server = tomcat(receiver, ChildJvm.jars(Paths.get(ItEnv.property("highwater.it.springws"))));
+             SlowWebSocket client = SlowWebSocket.connect(server.port, "/spring", 100_000)) {
+            Map<String, Long> limit = values(server.child.awaitStdoutValue("SPRING-LIMIT"));
+            assertThat(limit.get("status")).as("Spring's SESSION_NOT_RELIABLE").isEqualTo(4500);
+            long buffered = limit.get("atLimit");
+            assertThat(buffered).as("Spring's figure in its reason").isGreaterThan(SpringLimits.BUFFER_LIMIT);
+            ReceivedSpan span = receiver.awaitSpan("the websocket episode ended by Spring's limit",
+                    sp -> sp.name().equals("backpressure websocket")
+                            && sp.span().getStatus().getMessage().contains("exceeds the allowed limit"));
+            assertThat(span.longAttr(SERVER_PORT)).as("the session's connection").isEqualTo(server.port);
+            long share = span.longAttr("backpressure.pending.peak_bytes");
+            // the buffer held at least Spring's figure; the other senders keep adding to it until Spring's flag is
+            // set (measured: up to 14 messages more), so the peak may be a little higher
+            assertThat(share).as("websocket peak on the span; Spring's buffer at the limit: %d", buffered)
+                    .isBetween(buffered, buffered + 32L * TomcatWebSocket.MESSAGE);
+            assertThat(span.span().getStatus().getMessage()).contains("spring websocket session limit exceeded");
+            System.out.printf("FIGURES spring decorator: share %d B on the span (Spring's buffer %d B, limit %d B);"
+                    + " status \"%s\"%n", share, buffered, SpringLimits.BUFFER_LIMIT, span.span().getStatus().getMessage());
             assertWellFormed(receiver);
         }
     }

@@ -69,4 +69,34 @@ public final class WebSocketCalls {
             // never into the host's completion
         }
     }
+
+    /** See {@link WebSocketHooks#springBuffering}. */
+    @DontInline
+    public static void springBuffering(Object decorator) {
+        try {
+            hooks.springBuffering(decorator);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
+
+    /** See {@link WebSocketHooks#springFlushed}. */
+    @DontInline
+    public static void springFlushed(Object decorator) {
+        try {
+            hooks.springFlushed(decorator);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
+
+    /** See {@link WebSocketHooks#springLimitExceeded}. */
+    @DontInline
+    public static void springLimitExceeded(Object decorator, String reason) {
+        try {
+            hooks.springLimitExceeded(decorator, reason);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
 }

@@ -4,7 +4,8 @@ package io.highwater.websocket.bootstrap;
  * What the WebSocket advice reports, on slow paths only. Arguments are {@code Object} so that this interface, on the
  * bootstrap class path, needs no container class: {@code endpoint} is Tomcat's
  * {@code org.apache.tomcat.websocket.WsRemoteEndpointImplBase} (the server's {@code WsRemoteEndpointImplServer}),
- * {@code flusher} Jetty's {@code org.eclipse.jetty.websocket.core.util.WebSocketFlusher}. Implementations never
+ * {@code flusher} Jetty's {@code org.eclipse.jetty.websocket.core.util.WebSocketFlusher}, {@code decorator} Spring's
+ * {@code org.springframework.web.socket.handler.ConcurrentWebSocketSessionDecorator}. Implementations never
  * throw and are thread-safe.
  */
 public interface WebSocketHooks {
@@ -28,6 +29,15 @@ public interface WebSocketHooks {
     /** Jetty: one of {@code flusher}'s entries was written. */
     void jettyEntryDone(Object flusher);
 
+    /** Spring: a send found another in progress and buffered its message: the decorator checks its limits. */
+    void springBuffering(Object decorator);
+
+    /** Spring: the decorator tried to flush its buffer (after every send). */
+    void springFlushed(Object decorator);
+
+    /** Spring: the decorator exceeded its send time or buffer size limit and is about to throw and close. */
+    void springLimitExceeded(Object decorator, String reason);
+
     /** Does nothing: installed before the agent is ready and after it detached. */
     WebSocketHooks NOOP = new WebSocketHooks() {
         @Override
@@ -48,6 +58,18 @@ public interface WebSocketHooks {
 
         @Override
         public void jettyEntryDone(Object flusher) {
+        }
+
+        @Override
+        public void springBuffering(Object decorator) {
+        }
+
+        @Override
+        public void springFlushed(Object decorator) {
+        }
+
+        @Override
+        public void springLimitExceeded(Object decorator, String reason) {
         }
     };
 }

@@ -62,6 +62,9 @@ public final class TomcatWebSocket {
             try {
                 sc.addEndpoint(ServerEndpointConfig.Builder.create(Ignoring.class, "/ignoring").build());
                 sc.addEndpoint(ServerEndpointConfig.Builder.create(Respecting.class, "/respecting").build());
+                if (spring()) {
+                    sc.addEndpoint(ServerEndpointConfig.Builder.create(SpringDecorated.class, "/spring").build());
+                }
             } catch (DeploymentException ex) {
                 throw new IllegalStateException(ex);
             }
@@ -79,6 +82,30 @@ public final class TomcatWebSocket {
         @Override
         public void onOpen(Session session, EndpointConfig config) {
             new Thread(() -> respecting(session.getAsyncRemote()), "respecting-sender").start();
+        }
+    }
+
+    /** Whether Spring's WebSocket support is on the class path (the child of the Spring case only). */
+    static boolean spring() {
+        try {
+            Class.forName("org.springframework.web.socket.handler.ConcurrentWebSocketSessionDecorator");
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Spring's {@code ConcurrentWebSocketSessionDecorator} over the session (send time limit 60 s, buffer size limit
+     * {@link SpringLimits#BUFFER_LIMIT}), four threads sending 16 KiB messages without end: the thread that holds
+     * the decorator's flush lock blocks in Tomcat's send, the others' messages pile up in the decorator's buffer
+     * until it exceeds its limit and Spring throws. The app prints {@code SPRING-LIMIT bufferSize=… status=…}
+     * (Spring's own figures) and closes the session.
+     */
+    public static final class SpringDecorated extends Endpoint {
+        @Override
+        public void onOpen(Session session, EndpointConfig config) {
+            SpringSenders.start(session);
         }
     }
 
