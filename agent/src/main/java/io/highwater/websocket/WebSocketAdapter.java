@@ -33,6 +33,10 @@ import java.util.concurrent.locks.Lock;
  * sent while that queue holds frames begins a wait (the go is the queue emptied); with more than
  * {@code highwater.websocket.tolerance} frames queued it is an ignored send. The queue's payload bytes are the
  * connection's websocket share.
+ *
+ * <p>Spring's {@code ConcurrentWebSocketSessionDecorator} buffers the messages of a send that finds another in
+ * progress: its buffer is the connection's websocket share, a wait runs while it holds messages, and the close Spring
+ * forces when the buffer or a send exceeds its limit ends the episode with Spring's reason.
  */
 final class WebSocketAdapter implements WebSocketHooks {
 

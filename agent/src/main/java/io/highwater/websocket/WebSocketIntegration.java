@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * Jakarta WebSocket sends on Tomcat 11 and Jetty 12: Tomcat's refusal of a send while the previous one is still
- * pending, Tomcat's non-blocking writes waiting for the socket, and the queue Jetty keeps per session in front of its
- * connection. Layer {@code websocket}, signal {@code send_pending}. See docs/integrations/websocket.md.
+ * pending, Tomcat's non-blocking writes waiting for the socket, the queue Jetty keeps per session in front of its
+ * connection, and the buffer of Spring's {@code ConcurrentWebSocketSessionDecorator} with its limit. Layer {@code websocket}, signal {@code send_pending}. See docs/integrations/websocket.md.
  */
 public final class WebSocketIntegration implements Integration {
 
@@ -36,7 +36,7 @@ public final class WebSocketIntegration implements Integration {
 
     @Override
     public String watching() {
-        return "tomcat-websocket 11.0.27 and jetty-websocket-core 12.1.14";
+        return "tomcat-websocket 11.0.27, jetty-websocket-core 12.1.14, spring-websocket 6.2.19 (ConcurrentWebSocketSessionDecorator)";
     }
 
     @Override
