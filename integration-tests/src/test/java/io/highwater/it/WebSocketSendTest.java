@@ -62,11 +62,15 @@ class WebSocketSendTest {
     }
 
     static ListeningChild jetty(OtlpReceiver receiver) {
+        return jetty(receiver, "-Xmx512m");
+    }
+
+    static ListeningChild jetty(OtlpReceiver receiver, String heap) {
         return ListeningChild.start(ChildJvm.builder("jetty-websocket").classPath(List.of(ItEnv.testClasses()))
                         .classPath(ChildJvm.jars(ItEnv.containerDir("jetty12")))
                         .classPath(ChildJvm.jars(Paths.get(ItEnv.property("highwater.it.jetty12ws"))))
                         .mainClass(JettyWebSocket.class.getName())
-                        .jvmArg("-Xmx512m")
+                        .jvmArg(heap)
                         .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint())),
                 child -> assertThat(child.awaitStdoutValue("CONTAINER")).contains("12.1"));
     }
@@ -231,6 +235,32 @@ class WebSocketSendTest {
             System.out.printf("FIGURES spring decorator: share %d B on the span (Spring's buffer %d B, limit %d B);"
                     + " status \"%s\"%n", share, buffered, SpringLimits.BUFFER_LIMIT, span.span().getStatus().getMessage());
             assertWellFormed(receiver);
+        }
+    }
+
+    /**
+     * The ground truth of what Jetty's queue costs: a sender that never waits, without end, fills a 256 MiB heap
+     * ({@code OutOfMemoryError} in the sending thread). Before it does, the connection's websocket share the agent
+     * exported has risen beyond 64 MiB, and the last share exported is at most what the app read from Jetty's queue
+     * at the OOM: the pile-up was on the dashboard before the crash.
+     */
+    @Test
+    void jettyQueueOfASenderThatNeverWaitsFillsTheHeapAndTheShareShowsItFirst() {
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = jetty(receiver, "-Xmx256m");
+             SlowWebSocket client = SlowWebSocket.connect(server.port, "/flood", 100_000)) {
+            Predicate<MetricPoint> share = metric(CONNECTION_PENDING_BYTES)
+                    .and(p -> p.has(LAYER, WEBSOCKET) && p.has(SERVER_PORT, (long) server.port));
+            server.child.awaitStdout("the app's OutOfMemoryError", l -> l.equals("OOM"));
+            List<String> flood = server.child.stdout().stream().filter(l -> l.startsWith("FLOOD ")).toList();
+            // the last reading before the OOM, and at most 1,024 sends more until it
+            long lastRead = values(flood.get(flood.size() - 1).substring("FLOOD ".length())).get("queued");
+            long truth = (lastRead + 1024) * JettyWebSocket.MESSAGE;
+            assertThat(lastRead * JettyWebSocket.MESSAGE).as("Jetty's queue before the OOM").isGreaterThan(64 * MIB);
+            long peak = receiver.points().stream().filter(share).mapToLong(MetricPoint::longValue).max().orElse(0);
+            assertThat(peak).as("the largest websocket share exported before the OOM; the queue held %d B then", truth)
+                    .isGreaterThan(64 * MIB).isLessThanOrEqualTo(truth);
+            System.out.printf("FIGURES jetty flood: OOM with %d B queued at the app's last reading; largest websocket"
+                    + " share exported before it %d B%n", lastRead * JettyWebSocket.MESSAGE, peak);
         }
     }
 

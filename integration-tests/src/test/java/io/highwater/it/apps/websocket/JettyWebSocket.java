@@ -43,6 +43,7 @@ public final class JettyWebSocket {
         WebSocketUpgradeHandler ws = new WebSocketUpgradeHandler(WebSocketServerComponents.ensureWebSocketComponents(server));
         ws.addMapping("/ignoring", WebSocketNegotiator.from((rq, rs, cb) -> "ignoring", (p, rq, rs) -> new Sender(true)));
         ws.addMapping("/respecting", WebSocketNegotiator.from((rq, rs, cb) -> "respecting", (p, rq, rs) -> new Sender(false)));
+        ws.addMapping("/flood", WebSocketNegotiator.from((rq, rs, cb) -> "flood", (p, rq, rs) -> new Sender(null)));
         server.setHandler(ws);
         server.start();
         System.out.println("CONTAINER jetty " + Server.getVersion());
@@ -51,9 +52,10 @@ public final class JettyWebSocket {
     }
 
     static final class Sender implements FrameHandler {
-        private final boolean ignoring;
+        /** True: {@code /ignoring}; false: {@code /respecting}; null: {@code /flood}. */
+        private final Boolean ignoring;
 
-        Sender(boolean ignoring) {
+        Sender(Boolean ignoring) {
             this.ignoring = ignoring;
         }
 
@@ -61,12 +63,14 @@ public final class JettyWebSocket {
         public void onOpen(CoreSession session, Callback callback) {
             callback.succeeded();
             new Thread(() -> {
-                if (ignoring) {
+                if (ignoring == null) {
+                    flood(session);
+                } else if (ignoring) {
                     ignoring(session);
                 } else {
                     respecting(session);
                 }
-            }, ignoring ? "ignoring-sender" : "respecting-sender").start();
+            }, ignoring == null ? "flood-sender" : ignoring ? "ignoring-sender" : "respecting-sender").start();
         }
 
         @Override
@@ -107,6 +111,32 @@ public final class JettyWebSocket {
             }
         }
     }
+
+    /**
+     * Sends without waiting and without end, about 32 MB/s (a pause of 1 ms every 4 sends, so that the agent exports a
+     * few times before the heap is full), until the heap is full: {@code FLOOD queued=…} every 1,024 sends (Jetty's
+     * queue as the app reads it), then {@code OOM} (a constant: nothing is left to build a line with).
+     */
+    static void flood(CoreSession session) {
+        String message = "f".repeat(MESSAGE);
+        Collection<?> queue = queue(session);
+        long sent = 0;
+        try {
+            while (true) {
+                session.sendFrame(new Frame(OpCode.TEXT, message), Callback.NOOP, false);
+                if (++sent % 1024 == 0) {
+                    System.out.println("FLOOD queued=" + queue.size());
+                }
+                if (sent % 4 == 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                }
+            }
+        } catch (OutOfMemoryError e) {
+            System.out.println(OOM);
+        }
+    }
+
+    private static final String OOM = "OOM";
 
     /** Waits for each send's callback before the next. */
     static void respecting(CoreSession session) {
