@@ -132,9 +132,14 @@ public final class JettyWebSocket {
                 }
             }
         } catch (OutOfMemoryError e) {
+            reserve = null; // room to print in
             System.out.println(OOM);
         }
     }
+
+    /** Let go of when the heap is full, so that the app can still say so. */
+    @SuppressWarnings("unused")
+    private static byte[] reserve = new byte[4 * 1024 * 1024];
 
     private static final String OOM = "OOM";
 
