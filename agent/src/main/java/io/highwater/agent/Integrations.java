@@ -8,6 +8,7 @@ import io.highwater.reactor.ReactorIntegration;
 import io.highwater.servlet.ServletIntegration;
 import io.highwater.socket.SocketIntegration;
 import io.highwater.vertx.VertxIntegration;
+import io.highwater.websocket.WebSocketIntegration;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,7 +30,8 @@ final class Integrations {
                 new ServletIntegration(),
                 new SocketIntegration(),
                 new VertxIntegration(),
-                new ReactorIntegration());
+                new ReactorIntegration(),
+                new WebSocketIntegration());
     }
 
     /**

@@ -52,7 +52,8 @@ public final class Frameworks {
             pkg("io", "highwater", "core"), pkg("io", "highwater", "netty"), pkg("io", "highwater", "servlet"),
             pkg("io", "highwater", "http2"), pkg("io", "highwater", "grpc"),
             pkg("io", "highwater", "socket"), pkg("io", "highwater", "telemetry"),
-            pkg("io", "highwater", "vertx"), pkg("io", "highwater", "reactor")));
+            pkg("io", "highwater", "vertx"), pkg("io", "highwater", "reactor"),
+            pkg("io", "highwater", "websocket")));
 
     static final List<String> AGENTS = Collections.unmodifiableList(Arrays.asList(
             pkg("io", "highwater", "shaded"),

@@ -198,13 +198,21 @@ public final class Monitor {
      * and the episode ends (badly, when bytes were left: the client gave up or was cut off).
      */
     public void closed(TrackedConnection c, long pendingAtClose) {
+        closed(c, pendingAtClose, pendingAtClose > 0
+                ? "connection closed with " + pendingAtClose + " bytes still pending" : null);
+    }
+
+    /**
+     * As {@link #closed(TrackedConnection, long)}, where the layer knows why the connection is closed (a framework
+     * closing it for a limit): {@code reason} becomes the episode's error, or null for none.
+     */
+    public void closed(TrackedConnection c, long pendingAtClose, String reason) {
         registry.evict(c);
         // the transport's count at close includes its per-message overhead, which writes do not report
         c.observePending(pendingAtClose);
         long now = clock.nanoTime();
         endWait(c, now);
-        endEpisode(c, now, pendingAtClose,
-                pendingAtClose > 0 ? "connection closed with " + pendingAtClose + " bytes still pending" : null);
+        endEpisode(c, now, pendingAtClose, reason);
     }
 
     private void endWait(TrackedConnection c, long now) {

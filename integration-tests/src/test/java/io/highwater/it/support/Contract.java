@@ -50,6 +50,8 @@ public final class Contract {
     public static final String WRITE_QUEUE_FULL = "write_queue_full";
     public static final String REACTOR = "reactor";
     public static final String DEMAND_EXHAUSTED = "demand_exhausted";
+    public static final String WEBSOCKET = "websocket";
+    public static final String SEND_PENDING = "send_pending";
 
     /** Span name of a Netty episode, and the span attributes of docs/metrics.md's "Spans". */
     public static final String NETTY_SPAN = "backpressure netty";

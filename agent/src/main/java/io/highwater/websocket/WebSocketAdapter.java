@@ -1,0 +1,385 @@
+package io.highwater.websocket;
+
+import io.highwater.base.Members;
+import io.highwater.core.Monitor;
+import io.highwater.core.TrackedConnection;
+import io.highwater.core.Tracker;
+import io.highwater.core.TransportProbe;
+import io.highwater.websocket.bootstrap.WebSocketCalls;
+import io.highwater.websocket.bootstrap.WebSocketHooks;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * Translates what the WebSocket advice sees into the model. Every method runs on a slow path only; the containers'
+ * objects are read reflectively ({@link Members}), as the agent does not link against them.
+ *
+ * <p>Tomcat allows one message in flight per session: a send started while the previous one is pending is refused
+ * with an {@code IllegalStateException} from its state machine. Each refusal is an ignored send,
+ * {@code send_pending}, attributed to the application's frame (recorded before the exception leaves Tomcat). A
+ * non-blocking write that did not complete inline is a stop until Tomcat clears its send handler; its bytes (what
+ * remains of the buffers handed to the socket) are the connection's websocket share.
+ *
+ * <p>Jetty queues every frame a session sends, without bound, in its {@code WebSocketFlusher}'s {@code _entries}:
+ * an application that sends without waiting for completions piles its messages up there, on the heap. A data frame
+ * sent while that queue holds frames begins a wait (the go is the queue emptied); with more than
+ * {@code highwater.websocket.tolerance} frames queued it is an ignored send. The queue's payload bytes are the
+ * connection's websocket share.
+ *
+ * <p>Spring's {@code ConcurrentWebSocketSessionDecorator} buffers the messages of a send that finds another in
+ * progress: its buffer is the connection's websocket share, a wait runs while it holds messages, and the close Spring
+ * forces when the buffer or a send exceeds its limit ends the episode with Spring's reason.
+ */
+final class WebSocketAdapter implements WebSocketHooks {
+
+    private static final String STATE_CHECK_CLASS = WebSocketInstrumentation.TOMCAT_BASE + "$StateMachine";
+    private static final String JETTY_SESSION_FLUSHER = "org.eclipse.jetty.websocket.core.WebSocketCoreSession$Flusher";
+    /** Most Tomcat endpoints with a pending write remembered at once (one entry per connection, dropped at completion). */
+    private static final int MAX_PENDING = 1 << 16;
+
+    private final Monitor monitor;
+    private final int tolerance;
+    private final int walkMax;
+    private final Tracker tomcat;
+    private final Tracker jetty;
+    /** Tomcat endpoints whose non-blocking write waits, with the buffers it handed to the socket. */
+    private final Map<Object, Object[]> tomcatPending = new ConcurrentHashMap<>();
+    /** Jetty flushers whose session is in a wait. */
+    private final Set<Object> jettyWaiting = ConcurrentHashMap.newKeySet();
+    private final Tracker spring;
+    /** Spring decorators whose buffer holds messages. */
+    private final Set<Object> springWaiting = ConcurrentHashMap.newKeySet();
+
+    WebSocketAdapter(Monitor monitor, int tolerance, int walkMax) {
+        this.monitor = monitor;
+        this.tolerance = tolerance;
+        this.walkMax = Math.max(1, walkMax);
+        this.tomcat = monitor.tracker(WebSocketIntegration.LAYER, new TomcatProbe());
+        this.jetty = monitor.tracker(WebSocketIntegration.LAYER, new JettyProbe());
+        this.spring = monitor.tracker(WebSocketIntegration.LAYER, new SpringProbe());
+    }
+
+    // ---- Tomcat
+
+    @Override
+    public void tomcatSendRefused(Object endpoint, Object payload, Throwable thrown) {
+        // only the state machine's refusal: another IllegalStateException (a closed session, say) is no send pending
+        StackTraceElement[] trace = thrown.getStackTrace();
+        if (trace.length == 0 || !STATE_CHECK_CLASS.equals(trace[0].getClassName())) {
+            return;
+        }
+        long bytes = payload instanceof String ? ((String) payload).length()
+                : payload instanceof ByteBuffer ? ((ByteBuffer) payload).remaining() : 0;
+        TrackedConnection c = tomcat.track(endpoint, false, 0);
+        if (c != null) {
+            monitor.captureTrace(c);
+        }
+        monitor.ignoredWrite(c, WebSocketIntegration.SEND_PENDING, bytes);
+    }
+
+    @Override
+    public void tomcatWritePending(Object endpoint, Object[] buffers) {
+        if (tomcatPending.size() >= MAX_PENDING && !tomcatPending.containsKey(endpoint)) {
+            return;
+        }
+        TrackedConnection c = tomcat.track(endpoint, true);
+        if (c == null) {
+            return;
+        }
+        synchronized (this) {
+            tomcatPending.put(endpoint, buffers);
+            updateGate();
+        }
+        monitor.stop(c, remaining(buffers));
+    }
+
+    @Override
+    public void tomcatWriteDone(Object endpoint) {
+        Object[] buffers;
+        synchronized (this) {
+            buffers = tomcatPending.remove(endpoint);
+            updateGate();
+        }
+        if (buffers != null) {
+            TrackedConnection c = tomcat.get(endpoint);
+            if (c != null) {
+                monitor.go(c);
+            }
+        }
+    }
+
+    private static long remaining(Object[] buffers) {
+        long sum = 0;
+        if (buffers != null) {
+            for (Object b : buffers) {
+                if (b instanceof ByteBuffer) {
+                    sum += ((ByteBuffer) b).remaining();
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** Tomcat's server endpoint: the bytes of its pending write, its socket's addresses. */
+    private final class TomcatProbe implements TransportProbe {
+        @Override
+        public long pendingBytes(Object endpoint) {
+            return remaining(tomcatPending.get(endpoint));
+        }
+
+        @Override
+        public boolean isOpen(Object endpoint) {
+            Object socket = Members.get(endpoint, "socketWrapper");
+            return socket != null && Boolean.FALSE.equals(Members.invoke(socket, "isClosed"));
+        }
+
+        @Override
+        public SocketAddress peer(Object endpoint) {
+            return address(Members.get(endpoint, "socketWrapper"), "getRemoteAddr", "getRemotePort");
+        }
+
+        @Override
+        public SocketAddress local(Object endpoint) {
+            return address(Members.get(endpoint, "socketWrapper"), "getLocalAddr", "getLocalPort");
+        }
+    }
+
+    private static SocketAddress address(Object socket, String host, String port) {
+        if (socket == null) {
+            return null;
+        }
+        Object h = Members.invoke(socket, host);
+        Object p = Members.invoke(socket, port);
+        if (!(h instanceof String) || !(p instanceof Integer)) {
+            return null;
+        }
+        // Tomcat's address strings are numeric: no name look-up
+        return new InetSocketAddress((String) h, (Integer) p);
+    }
+
+    // ---- Jetty
+
+    @Override
+    public void jettySendWhileQueued(Object flusher, Object entry) {
+        if (!Members.isA(flusher.getClass(), JETTY_SESSION_FLUSHER)) {
+            return; // an extension's flusher: its frames reach the session's queue, and are judged there
+        }
+        Object frame = Members.invoke(entry, "getFrame");
+        Object op = frame == null ? null : Members.invoke(frame, "getOpCode");
+        // a data frame that starts a message (TEXT 1, BINARY 2); continuations and control frames are not sends
+        if (!(op instanceof Byte) || ((Byte) op != 1 && (Byte) op != 2)) {
+            return;
+        }
+        TrackedConnection c = jetty.track(flusher, false, 0);
+        if (c != null && !c.isWaiting()) {
+            synchronized (this) {
+                jettyWaiting.add(flusher);
+                updateGate();
+            }
+            monitor.stop(c, Math.max(0, jettyBytes(flusher)));
+        }
+        Collection<?> entries = entries(flusher);
+        if (entries == null || entries.size() <= tolerance) {
+            return;
+        }
+        Object length = Members.invoke(frame, "getPayloadLength");
+        if (c != null) {
+            monitor.captureTrace(c);
+        }
+        monitor.ignoredWrite(c, WebSocketIntegration.SEND_PENDING, length instanceof Integer ? (Integer) length : 0);
+    }
+
+    @Override
+    public void jettyEntryDone(Object flusher) {
+        if (!jettyWaiting.contains(flusher)) {
+            return;
+        }
+        TrackedConnection c = jetty.get(flusher);
+        Collection<?> entries = entries(flusher);
+        if (c == null || entries == null || entries.isEmpty()) {
+            synchronized (this) {
+                jettyWaiting.remove(flusher);
+                updateGate();
+            }
+            if (c != null) {
+                monitor.go(c);
+            }
+        } else {
+            monitor.progress(c);
+        }
+    }
+
+    private static Collection<?> entries(Object flusher) {
+        Object e = Members.get(flusher, "_entries");
+        return e instanceof Collection ? (Collection<?>) e : null;
+    }
+
+    /**
+     * The payload bytes of the frames queued in {@code flusher}, read under Jetty's own lock (as its {@code dump()}
+     * does) for at most {@link #walkMax} frames, the rest extrapolated from the count; -1 when unreadable.
+     */
+    long jettyBytes(Object flusher) {
+        Collection<?> entries = entries(flusher);
+        Object autoLock = Members.get(flusher, "_lock");
+        Object lock = autoLock == null ? null : Members.get(autoLock, "_lock");
+        if (entries == null || !(lock instanceof Lock)) {
+            return -1;
+        }
+        long sum = 0;
+        int walked = 0;
+        int size;
+        ((Lock) lock).lock();
+        try {
+            size = entries.size();
+            Iterator<?> it = entries.iterator();
+            while (walked < walkMax && it.hasNext()) {
+                Object frame = Members.invoke(it.next(), "getFrame");
+                Object length = frame == null ? null : Members.invoke(frame, "getPayloadLength");
+                if (length instanceof Integer) {
+                    sum += (Integer) length;
+                }
+                walked++;
+            }
+        } finally {
+            ((Lock) lock).unlock();
+        }
+        if (walked > 0 && size > walked) {
+            sum += (long) ((double) sum / walked * (size - walked));
+        }
+        return sum;
+    }
+
+    /** Jetty's session queue: its bytes, its connection's addresses; stopped while it holds frames. */
+    private final class JettyProbe implements TransportProbe {
+        @Override
+        public long pendingBytes(Object flusher) {
+            return jettyBytes(flusher);
+        }
+
+        @Override
+        public boolean isOpen(Object flusher) {
+            Object endPoint = Members.invoke(jettyConnection(flusher), "getEndPoint");
+            return endPoint != null && Boolean.TRUE.equals(Members.invoke(endPoint, "isOpen"));
+        }
+
+        @Override
+        public SocketAddress peer(Object flusher) {
+            Object a = Members.invoke(jettyConnection(flusher), "getRemoteSocketAddress");
+            return a instanceof SocketAddress ? (SocketAddress) a : null;
+        }
+
+        @Override
+        public SocketAddress local(Object flusher) {
+            Object a = Members.invoke(jettyConnection(flusher), "getLocalSocketAddress");
+            return a instanceof SocketAddress ? (SocketAddress) a : null;
+        }
+
+        @Override
+        public int stopState(Object flusher) {
+            Collection<?> entries = entries(flusher);
+            return entries == null ? -1 : entries.isEmpty() ? 0 : 1;
+        }
+
+        private Object jettyConnection(Object flusher) {
+            Object session = Members.get(flusher, "this$0");
+            return session == null ? null : Members.get(session, "connection");
+        }
+    }
+
+    // ---- Spring
+
+    @Override
+    public void springBuffering(Object decorator) {
+        long buffered = springBytes(decorator);
+        TrackedConnection c = spring.track(decorator, true, Math.max(0, buffered));
+        if (c == null || buffered <= 0) {
+            return;
+        }
+        if (!c.isWaiting()) {
+            synchronized (this) {
+                springWaiting.add(decorator);
+                updateGate();
+            }
+        }
+        monitor.stop(c, buffered);
+    }
+
+    @Override
+    public void springFlushed(Object decorator) {
+        if (!springWaiting.contains(decorator) || springBytes(decorator) > 0) {
+            return;
+        }
+        synchronized (this) {
+            springWaiting.remove(decorator);
+            updateGate();
+        }
+        TrackedConnection c = spring.get(decorator);
+        if (c != null) {
+            monitor.go(c);
+        }
+    }
+
+    @Override
+    public void springLimitExceeded(Object decorator, String reason) {
+        long buffered = Math.max(0, springBytes(decorator));
+        TrackedConnection c = spring.track(decorator, false, buffered);
+        synchronized (this) {
+            springWaiting.remove(decorator);
+            updateGate();
+        }
+        if (c != null) {
+            // Spring throws SessionLimitExceededException and closes the session (status 4500): the episode ends
+            // here, with Spring's reason, and the buffer's bytes (Spring never clears it) stay on the span only
+            monitor.closed(c, buffered, "spring websocket session limit exceeded: " + reason);
+        }
+    }
+
+    /** The decorator's own count of buffered bytes, or -1 when unreadable. */
+    private static long springBytes(Object decorator) {
+        Object size = Members.invoke(decorator, "getBufferSize");
+        return size instanceof Integer ? (Integer) size : -1;
+    }
+
+    /** Spring's decorator: its buffer's bytes, its session's addresses (the handshake's, so it joins the container's entry). */
+    private final class SpringProbe implements TransportProbe {
+        @Override
+        public long pendingBytes(Object decorator) {
+            return springBytes(decorator);
+        }
+
+        @Override
+        public boolean isOpen(Object decorator) {
+            return Boolean.TRUE.equals(Members.invoke(decorator, "isOpen"));
+        }
+
+        @Override
+        public SocketAddress peer(Object decorator) {
+            Object a = Members.invoke(decorator, "getRemoteAddress");
+            return a instanceof SocketAddress ? (SocketAddress) a : null;
+        }
+
+        @Override
+        public SocketAddress local(Object decorator) {
+            Object a = Members.invoke(decorator, "getLocalAddress");
+            return a instanceof SocketAddress ? (SocketAddress) a : null;
+        }
+
+        @Override
+        public int stopState(Object decorator) {
+            long b = springBytes(decorator);
+            return b < 0 ? -1 : b > 0 ? 1 : 0;
+        }
+    }
+
+    private void updateGate() {
+        WebSocketCalls.waiting = tomcatPending.size() + jettyWaiting.size() + springWaiting.size();
+    }
+}

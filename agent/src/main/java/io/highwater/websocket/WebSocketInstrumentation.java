@@ -1,0 +1,264 @@
+package io.highwater.websocket;
+
+import io.highwater.instrument.AdviceTransformer;
+import io.highwater.instrument.InstrumentationReport;
+import net.bytebuddy.description.field.FieldDescription;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.pool.TypePool;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+/**
+ * The container classes the agent changes, each checked against the shape its advice and {@link WebSocketAdapter}
+ * use before it is touched: a version of another shape is skipped with one line, and that part is off.
+ */
+final class WebSocketInstrumentation {
+
+    static final String TOMCAT_BASE = "org.apache.tomcat.websocket.WsRemoteEndpointImplBase";
+    static final String TOMCAT_SERVER = "org.apache.tomcat.websocket.server.WsRemoteEndpointImplServer";
+    static final String JETTY_FLUSHER = "org.eclipse.jetty.websocket.core.util.WebSocketFlusher";
+    static final String SPRING_DECORATOR = "org.springframework.web.socket.handler.ConcurrentWebSocketSessionDecorator";
+    private static final String ADVICE = "io.highwater.websocket.advice.";
+
+    /** Built on first use: Byte Buddy's matchers must wait until a container class loads. */
+    private static final class Shapes {
+        /** Tomcat's send entries that take the message first: each starts with its state machine's check. */
+        static final ElementMatcher.Junction<MethodDescription> SENDS = namedOneOf("sendString",
+                "sendPartialString", "sendStringByCompletion").and(takesArgument(0, String.class))
+                .or(namedOneOf("sendBytes", "sendPartialBytes", "sendBytesByCompletion")
+                        .and(takesArgument(0, ByteBuffer.class)))
+                .and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> STREAMS = namedOneOf("getSendStream",
+                "getSendWriter").and(takesArguments(0)).and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> DO_WRITE = named("doWrite").and(takesArguments(4))
+                .and(takesArgument(0, named("jakarta.websocket.SendHandler"))).and(takesArgument(1, boolean.class))
+                .and(takesArgument(2, long.class)).and(takesArgument(3, ByteBuffer[].class));
+        static final ElementMatcher.Junction<MethodDescription> CLEAR_HANDLER = named("clearHandler")
+                .and(takesArguments(2)).and(takesArgument(0, Throwable.class)).and(takesArgument(1, boolean.class));
+        static final ElementMatcher.Junction<MethodDescription> SEND_FRAME = named("sendFrame").and(takesArguments(1))
+                .and(takesArgument(0, named("org.eclipse.jetty.websocket.core.OutgoingEntry")));
+        static final ElementMatcher.Junction<MethodDescription> ENTRY_DONE = named("notifyCallbackSuccess")
+                .and(takesArguments(1))
+                .and(takesArgument(0, named("org.eclipse.jetty.websocket.core.OutgoingEntry")));
+        static final ElementMatcher.Junction<MethodDescription> CHECK_LIMITS = named("checkSessionLimits")
+                .and(takesArguments(0));
+        static final ElementMatcher.Junction<MethodDescription> TRY_FLUSH = named("tryFlushMessageBuffer")
+                .and(takesArguments(0)).and(net.bytebuddy.matcher.ElementMatchers.returns(boolean.class));
+        static final ElementMatcher.Junction<MethodDescription> LIMIT_EXCEEDED = named("limitExceeded")
+                .and(takesArguments(1)).and(takesArgument(0, String.class));
+        static final ElementMatcher.Junction<MethodDescription> GET_BUFFER_SIZE = named("getBufferSize")
+                .and(takesArguments(0)).and(net.bytebuddy.matcher.ElementMatchers.returns(int.class));
+    }
+
+    private WebSocketInstrumentation() {
+    }
+
+    /** Tomcat: the send entries whose state check refuses a send while another is pending. */
+    static AdviceTransformer.Target tomcatSends(InstrumentationReport report) {
+        return new Checked(TOMCAT_BASE, "tomcat websocket", "refused sends", report) {
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(Shapes.SENDS, ADVICE + "TomcatSendRefusedAdvice");
+                m.put(Shapes.STREAMS, ADVICE + "TomcatStreamRefusedAdvice");
+                return m;
+            }
+
+            @Override
+            public Set<String> oncePerCall() {
+                // a send that delegates to another (the partial and whole variants differ between versions) is
+                // judged once, by the outermost
+                return new HashSet<>(Arrays.asList(ADVICE + "TomcatSendRefusedAdvice",
+                        ADVICE + "TomcatStreamRefusedAdvice"));
+            }
+
+            @Override
+            List<String> missing(TypeDescription type, ClassLoader loader) {
+                List<String> missing = new ArrayList<>();
+                requireField(type, "stateMachine", missing);
+                if (type.getDeclaredMethods().filter(Shapes.SENDS).size() != 6) {
+                    missing.add("the six send methods");
+                }
+                if (type.getDeclaredMethods().filter(Shapes.STREAMS).size() != 2) {
+                    missing.add("getSendStream(), getSendWriter()");
+                }
+                // the adapter counts only refusals thrown by this class (the exception's throwing frame)
+                requireClassFields(loader, TOMCAT_BASE + "$StateMachine", new String[0], missing);
+                return missing;
+            }
+        };
+    }
+
+    /** Tomcat: the server endpoint's writes, for the waits of non-blocking sends. */
+    static AdviceTransformer.Target tomcatWrites(InstrumentationReport report) {
+        return new Checked(TOMCAT_SERVER, "tomcat websocket", "pending async sends", report) {
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(Shapes.DO_WRITE, ADVICE + "TomcatDoWriteAdvice");
+                m.put(Shapes.CLEAR_HANDLER, ADVICE + "TomcatClearHandlerAdvice");
+                return m;
+            }
+
+            @Override
+            List<String> missing(TypeDescription type, ClassLoader loader) {
+                List<String> missing = new ArrayList<>();
+                requireField(type, "handler", missing);
+                requireField(type, "socketWrapper", missing);
+                requireMethod(type, Shapes.DO_WRITE, "doWrite(SendHandler, boolean, long, ByteBuffer...)", missing);
+                requireMethod(type, Shapes.CLEAR_HANDLER, "clearHandler(Throwable, boolean)", missing);
+                return missing;
+            }
+        };
+    }
+
+    /** Jetty: the per-session queue of outgoing frames. */
+    static AdviceTransformer.Target jettyFlusher(InstrumentationReport report) {
+        return new Checked(JETTY_FLUSHER, "jetty websocket", "session queues", report) {
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(Shapes.SEND_FRAME, ADVICE + "JettySendFrameAdvice");
+                m.put(Shapes.ENTRY_DONE, ADVICE + "JettyEntryDoneAdvice");
+                return m;
+            }
+
+            @Override
+            List<String> missing(TypeDescription type, ClassLoader loader) {
+                List<String> missing = new ArrayList<>();
+                requireField(type, "_entries", missing);
+                requireField(type, "_lock", missing);
+                requireMethod(type, Shapes.SEND_FRAME, "sendFrame(OutgoingEntry)", missing);
+                requireMethod(type, Shapes.ENTRY_DONE, "notifyCallbackSuccess(OutgoingEntry)", missing);
+                // what WebSocketAdapter reads: the session behind its flusher, the connection behind the session
+                requireClassFields(loader, "org.eclipse.jetty.websocket.core.WebSocketCoreSession$Flusher",
+                        new String[] {"this$0"}, missing);
+                requireClassFields(loader, "org.eclipse.jetty.websocket.core.WebSocketCoreSession",
+                        new String[] {"connection"}, missing);
+                return missing;
+            }
+        };
+    }
+
+    /** Spring: {@code ConcurrentWebSocketSessionDecorator}'s buffer and its limits. */
+    static AdviceTransformer.Target springDecorator(InstrumentationReport report) {
+        return new Checked(SPRING_DECORATOR, "spring websocket", "session decorators", report) {
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(Shapes.CHECK_LIMITS, ADVICE + "SpringBufferingAdvice");
+                m.put(Shapes.TRY_FLUSH, ADVICE + "SpringFlushedAdvice");
+                m.put(Shapes.LIMIT_EXCEEDED, ADVICE + "SpringLimitAdvice");
+                return m;
+            }
+
+            @Override
+            List<String> missing(TypeDescription type, ClassLoader loader) {
+                List<String> missing = new ArrayList<>();
+                requireMethod(type, Shapes.CHECK_LIMITS, "checkSessionLimits()", missing);
+                requireMethod(type, Shapes.TRY_FLUSH, "boolean tryFlushMessageBuffer()", missing);
+                requireMethod(type, Shapes.LIMIT_EXCEEDED, "limitExceeded(String)", missing);
+                requireMethod(type, Shapes.GET_BUFFER_SIZE, "int getBufferSize()", missing);
+                return missing;
+            }
+        };
+    }
+
+    private abstract static class Checked implements AdviceTransformer.Target {
+        private final String className;
+        private final String library;
+        private final String part;
+        private final InstrumentationReport report;
+
+        Checked(String className, String library, String part, InstrumentationReport report) {
+            this.className = className;
+            this.library = library;
+            this.part = part;
+            this.report = report;
+        }
+
+        abstract List<String> missing(TypeDescription type, ClassLoader loader);
+
+        @Override
+        public String internalName() {
+            return className.replace('.', '/');
+        }
+
+        @Override
+        public String check(TypeDescription type, ClassLoader loader) {
+            List<String> missing = missing(type, loader);
+            if (!missing.isEmpty()) {
+                String why = library + ": " + type.getSimpleName() + " lacks " + String.join(", ", missing)
+                        + "; its " + part + " are not watched";
+                report.skipped(why);
+                return why;
+            }
+            try {
+                Class.forName("io.highwater.bootstrap.Bridge", false, loader);
+            } catch (ClassNotFoundException | LinkageError e) {
+                String why = library + " in " + loader + ": its class loader does not delegate to the bootstrap class path";
+                report.skipped(why);
+                return why;
+            }
+            report.instrumented(library + " (" + part + ")");
+            return null;
+        }
+    }
+
+    private static void requireField(TypeDescription type, String name, List<String> missing) {
+        for (FieldDescription.InDefinedShape f : type.getDeclaredFields()) {
+            if (f.getName().equals(name)) {
+                return;
+            }
+        }
+        missing.add("field " + name);
+    }
+
+    private static void requireMethod(TypeDescription type, ElementMatcher<? super MethodDescription> m, String label,
+                                      List<String> missing) {
+        if (type.getDeclaredMethods().filter(m).isEmpty()) {
+            missing.add(label);
+        }
+    }
+
+    /** Fields another class must declare, read from its class file without loading it. */
+    private static void requireClassFields(ClassLoader loader, String className, String[] fields, List<String> missing) {
+        String simple = className.substring(className.lastIndexOf('.') + 1);
+        TypeDescription t;
+        try {
+            TypePool pool = TypePool.Default.of(loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader()
+                    : ClassFileLocator.ForClassLoader.of(loader));
+            TypePool.Resolution r = pool.describe(className);
+            if (!r.isResolved()) {
+                missing.add(simple);
+                return;
+            }
+            t = r.resolve();
+        } catch (RuntimeException e) {
+            missing.add(simple);
+            return;
+        }
+        for (String f : fields) {
+            if (t.getDeclaredFields().filter(named(f)).isEmpty()) {
+                missing.add(simple + "." + f);
+            }
+        }
+    }
+}

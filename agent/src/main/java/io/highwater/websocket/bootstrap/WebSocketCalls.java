@@ -1,0 +1,102 @@
+package io.highwater.websocket.bootstrap;
+
+import jdk.internal.vm.annotation.DontInline;
+
+/**
+ * What the WebSocket advice calls: one static call per slow path, never inlined into the container's send path (see
+ * {@code NettyCalls} for why), catching anything the agent throws.
+ */
+public final class WebSocketCalls {
+
+    /** Never null: {@link WebSocketHooks#NOOP} when no agent is active. */
+    public static volatile WebSocketHooks hooks = WebSocketHooks.NOOP;
+
+    /**
+     * How many tracked sends wait for completion right now (a hint, kept by the agent): while 0, the completion
+     * advice, which runs once per message, makes no call at all.
+     */
+    public static volatile int waiting;
+
+    private WebSocketCalls() {
+    }
+
+    /** See {@link WebSocketHooks#tomcatSendRefused}. */
+    @DontInline
+    public static void tomcatSendRefused(Object endpoint, Object payload, Throwable thrown) {
+        try {
+            hooks.tomcatSendRefused(endpoint, payload, thrown);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
+
+    /** See {@link WebSocketHooks#tomcatWritePending}. */
+    @DontInline
+    public static void tomcatWritePending(Object endpoint, Object[] buffers) {
+        try {
+            hooks.tomcatWritePending(endpoint, buffers);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
+
+    /** See {@link WebSocketHooks#tomcatWriteDone}. */
+    @DontInline
+    public static void tomcatWriteDone(Object endpoint) {
+        try {
+            hooks.tomcatWriteDone(endpoint);
+        } catch (Throwable t) {
+            // never into the host's completion
+        }
+    }
+
+    /** See {@link WebSocketHooks#jettySendWhileQueued}. */
+    @DontInline
+    public static void jettySendWhileQueued(Object flusher, Object entry) {
+        try {
+            hooks.jettySendWhileQueued(flusher, entry);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
+
+    /** See {@link WebSocketHooks#jettyEntryDone}. */
+    @DontInline
+    public static void jettyEntryDone(Object flusher) {
+        try {
+            hooks.jettyEntryDone(flusher);
+        } catch (Throwable t) {
+            // never into the host's completion
+        }
+    }
+
+    /** See {@link WebSocketHooks#springBuffering}. */
+    @DontInline
+    public static void springBuffering(Object decorator) {
+        try {
+            hooks.springBuffering(decorator);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
+
+    /** See {@link WebSocketHooks#springFlushed}. */
+    @DontInline
+    public static void springFlushed(Object decorator) {
+        try {
+            hooks.springFlushed(decorator);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
+
+    /** See {@link WebSocketHooks#springLimitExceeded}. */
+    @DontInline
+    public static void springLimitExceeded(Object decorator, String reason) {
+        try {
+            hooks.springLimitExceeded(decorator, reason);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package io.highwater.it.apps.websocket;
+
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.FutureCallback;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
+import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
+import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
+
+import java.lang.reflect.Field;
+import java.util.Collection;
+
+/**
+ * Jetty 12 with two WebSocket endpoints on Jetty's core API (the session queue every Jetty WebSocket API, Jakarta's
+ * included, sends through), each sending {@link #COUNT} text messages of {@link #MESSAGE} bytes when a client
+ * connects. {@code /ignoring} sends without waiting for completions: Jetty queues them all in the session's
+ * {@code WebSocketFlusher}; the app counts the sends it made while that queue held more than
+ * {@link #TOLERANCE} frames ({@code IGNORING-DONE sent=… whileQueued=…}), then prints the queue's size every 200 ms
+ * ({@code TRUTH queued=… queuedBytes=…}, read from Jetty's own field). {@code /respecting} waits for each send's
+ * callback ({@code RESPECTING-DONE sent=…}).
+ */
+public final class JettyWebSocket {
+
+    public static final int MESSAGE = 8 * 1024;
+    public static final int COUNT = 8192;
+    /** The agent's default {@code highwater.websocket.tolerance}. */
+    public static final int TOLERANCE = 16;
+
+    private JettyWebSocket() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setPort(0);
+        server.addConnector(connector);
+        WebSocketUpgradeHandler ws = new WebSocketUpgradeHandler(WebSocketServerComponents.ensureWebSocketComponents(server));
+        ws.addMapping("/ignoring", WebSocketNegotiator.from((rq, rs, cb) -> "ignoring", (p, rq, rs) -> new Sender(true)));
+        ws.addMapping("/respecting", WebSocketNegotiator.from((rq, rs, cb) -> "respecting", (p, rq, rs) -> new Sender(false)));
+        ws.addMapping("/flood", WebSocketNegotiator.from((rq, rs, cb) -> "flood", (p, rq, rs) -> new Sender(null)));
+        server.setHandler(ws);
+        server.start();
+        System.out.println("CONTAINER jetty " + Server.getVersion());
+        System.out.println("LISTENING " + connector.getLocalPort());
+        server.join();
+    }
+
+    static final class Sender implements FrameHandler {
+        /** True: {@code /ignoring}; false: {@code /respecting}; null: {@code /flood}. */
+        private final Boolean ignoring;
+
+        Sender(Boolean ignoring) {
+            this.ignoring = ignoring;
+        }
+
+        @Override
+        public void onOpen(CoreSession session, Callback callback) {
+            callback.succeeded();
+            new Thread(() -> {
+                if (ignoring == null) {
+                    flood(session);
+                } else if (ignoring) {
+                    ignoring(session);
+                } else {
+                    respecting(session);
+                }
+            }, ignoring == null ? "flood-sender" : ignoring ? "ignoring-sender" : "respecting-sender").start();
+        }
+
+        @Override
+        public void onFrame(Frame frame, Callback callback) {
+            callback.succeeded();
+        }
+
+        @Override
+        public void onError(Throwable cause, Callback callback) {
+            callback.succeeded();
+        }
+
+        @Override
+        public void onClosed(CloseStatus closeStatus, Callback callback) {
+            callback.succeeded();
+        }
+    }
+
+    /** Sends without waiting for completions: Jetty queues every message. */
+    static void ignoring(CoreSession session) {
+        String message = "i".repeat(MESSAGE);
+        Collection<?> queue = queue(session);
+        long whileQueued = 0;
+        for (int i = 0; i < COUNT; i++) {
+            if (queue.size() > TOLERANCE) {
+                whileQueued++;
+            }
+            session.sendFrame(new Frame(OpCode.TEXT, message), Callback.NOOP, false);
+        }
+        System.out.println("IGNORING-DONE sent=" + COUNT + " whileQueued=" + whileQueued);
+        while (session.isOutputOpen()) {
+            int queued = queue.size();
+            System.out.println("TRUTH queued=" + queued + " queuedBytes=" + (long) queued * MESSAGE);
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Sends without waiting and without end, about 32 MB/s (a pause of 1 ms every 4 sends, so that the agent exports a
+     * few times before the heap is full), until the heap is full: {@code FLOOD queued=…} every 1,024 sends (Jetty's
+     * queue as the app reads it), then {@code OOM} (a constant: nothing is left to build a line with).
+     */
+    static void flood(CoreSession session) {
+        String message = "f".repeat(MESSAGE);
+        Collection<?> queue = queue(session);
+        long sent = 0;
+        try {
+            while (true) {
+                session.sendFrame(new Frame(OpCode.TEXT, message), Callback.NOOP, false);
+                if (++sent % 1024 == 0) {
+                    System.out.println("FLOOD queued=" + queue.size());
+                }
+                if (sent % 4 == 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                }
+            }
+        } catch (OutOfMemoryError e) {
+            reserve = null; // room to print in
+            System.out.println(OOM);
+        }
+    }
+
+    /** Let go of when the heap is full, so that the app can still say so. */
+    @SuppressWarnings("unused")
+    private static byte[] reserve = new byte[4 * 1024 * 1024];
+
+    private static final String OOM = "OOM";
+
+    /** Waits for each send's callback before the next. */
+    static void respecting(CoreSession session) {
+        String message = "r".repeat(MESSAGE);
+        int sent = 0;
+        try {
+            for (; sent < COUNT / 16; sent++) {
+                FutureCallback done = new FutureCallback();
+                session.sendFrame(new Frame(OpCode.TEXT, message), done, false);
+                done.get();
+            }
+        } catch (Exception e) {
+            System.out.println("RESPECTING-FAILED " + e);
+        }
+        System.out.println("RESPECTING-DONE sent=" + sent);
+    }
+
+    /** Jetty's own queue of the session's outgoing frames: {@code WebSocketFlusher._entries} (test code only). */
+    static Collection<?> queue(CoreSession session) {
+        try {
+            Object flusher = field(session.getClass(), "flusher").get(session);
+            return (Collection<?>) field(flusher.getClass(), "_entries").get(flusher);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Field field(Class<?> type, String name) throws NoSuchFieldException {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            try {
+                Field f = c.getDeclaredField(name);
+                f.setAccessible(true);
+                return f;
+            } catch (NoSuchFieldException e) {
+                // the superclass's
+            }
+        }
+        throw new NoSuchFieldException(name);
+    }
+}
