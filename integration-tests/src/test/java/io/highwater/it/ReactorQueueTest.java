@@ -136,9 +136,10 @@ class ReactorQueueTest {
                     .and(p -> p.has(LAYER, REACTOR)).and(above(500_000)).and(fromBatch(settled)));
             receiver.awaitFurtherMetricBatches(1);
             long truth = latestBuffered(server);
-            // the client takes about 3,000 rows a second
+            // the client takes about 3,000 rows a second, and Reactor's count is read a batch or more after the
+            // sample (seconds on a loaded machine): the sample may be that many rows above it
             assertThat(items.longValue()).as("items against Reactor's own count %d", truth)
-                    .isBetween(truth - 1_000, truth + 20_000);
+                    .isBetween(truth - 1_000, truth + 40_000);
             System.out.printf("FIGURES objects: reactor items %d (Reactor's count %d), %d bytes read by the client%n",
                     items.longValue(), truth, client.bodyBytesRead());
             assertThat(receiver.points(CONNECTION_PENDING_BYTES)).noneMatch(p -> p.has(LAYER, REACTOR));
