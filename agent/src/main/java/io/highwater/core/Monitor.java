@@ -340,8 +340,13 @@ public final class Monitor {
         kernelProgress(now, all);
         for (TrackedConnection c : all) {
             if (!c.isLive()) {
-                // closed or collected without a close signal: what was pending is unknown
-                closed(c, 0);
+                // closed, and its layer's own close signal, which knows the bytes left, may be running on another
+                // thread right now (Netty's channel reports closed before its outbound buffer is failed and closed):
+                // that signal gets one tick; then, or when the transport is gone, the episode ends here, where what was
+                // pending is unknown
+                if (c.get() == null || !c.firstSeenClosed()) {
+                    closed(c, 0);
+                }
                 continue;
             }
             reconcile(c);

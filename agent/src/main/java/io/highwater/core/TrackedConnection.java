@@ -53,6 +53,8 @@ public final class TrackedConnection extends WeakReference<Object> {
     private volatile boolean foundAtAttach;
     /** Bytes queued when the transport began to fail its queued messages (a close), 0 if it did not. */
     private volatile long pendingAtFailure;
+    /* The timer found the transport closed once already (the timer's thread only). */
+    private boolean seenClosed;
     /** The kernel's send queue when last looked at for stall detection, -1 before the first look. */
     private long lastKernelQueued = -1;
     /** Whether the current wait has been counted as a stall (at most once per wait). */
@@ -139,6 +141,15 @@ public final class TrackedConnection extends WeakReference<Object> {
     public long pendingItems() {
         Object t = get();
         return t == null ? 0 : Math.max(0, probe.pendingItems(t));
+    }
+
+    /** True the first time the timer finds this connection closed (its own thread only), false after. */
+    boolean firstSeenClosed() {
+        if (seenClosed) {
+            return false;
+        }
+        seenClosed = true;
+        return true;
     }
 
     boolean isLive() {

@@ -178,14 +178,36 @@ class EpisodeTest {
     }
 
     @Test
-    void aConnectionThatClosedWithoutACloseSignalIsEndedByTheTimer() {
+    void aConnectionThatClosedWithoutACloseSignalIsEndedByTheTimerAtItsNextTick() {
         Object transport = new Object();
         TrackedConnection c = track(transport);
         monitor.stop(c, 1);
         now.addAndGet(3 * SECOND);
         probes.open.put(transport, false);
         monitor.tick();
+        assertThat(waits).as("the layer's own close signal may be under way").isEmpty();
+        now.addAndGet(SECOND);
+        monitor.tick();
+        assertThat(waits).containsExactly(4.0);
+        assertThat(registry.size()).isZero();
+    }
+
+    /** Netty reports a channel closed before it fails and closes its outbound buffer, on its own thread. */
+    @Test
+    void aCloseSignalRightAfterTheTimerFoundTheTransportClosedEndsTheEpisodeWithItsBytes() {
+        List<String> ended = new ArrayList<>();
+        monitor.attachEpisodes((connection, endNanos, pendingAtEnd, error) -> ended.add(pendingAtEnd + " " + error));
+        Object transport = new Object();
+        TrackedConnection c = track(transport);
+        monitor.stop(c, 1);
+        now.addAndGet(3 * SECOND);
+        probes.open.put(transport, false);
+        monitor.tick();
+        monitor.closed(c, 50_000_000);
         assertThat(waits).containsExactly(3.0);
+        assertThat(ended).containsExactly("50000000 connection closed with 50000000 bytes still pending");
+        monitor.tick();
+        assertThat(waits).as("ended once").hasSize(1);
         assertThat(registry.size()).isZero();
     }
 
