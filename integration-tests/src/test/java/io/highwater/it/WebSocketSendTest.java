@@ -228,9 +228,11 @@ class WebSocketSendTest {
             assertThat(span.longAttr(SERVER_PORT)).as("the session's connection").isEqualTo(server.port);
             long share = span.longAttr("backpressure.pending.peak_bytes");
             // the buffer held at least Spring's figure; the other senders keep adding to it until Spring's flag is
-            // set (measured: up to 14 messages more), so the peak may be a little higher
-            assertThat(share).as("websocket peak on the span; Spring's buffer at the limit: %d", buffered)
-                    .isBetween(buffered, buffered + 32L * TomcatWebSocket.MESSAGE);
+            // set, which on a loaded machine can be many more messages (measured: from 14 messages to 38 MiB more):
+            // at most what the buffer held when the sender that met the limit printed it, and a few messages
+            long afterwards = Math.max(buffered, limit.get("bufferSize"));
+            assertThat(share).as("websocket peak on the span; Spring's buffer at the limit: %d, then %d", buffered,
+                    afterwards).isBetween(buffered, afterwards + 32L * TomcatWebSocket.MESSAGE);
             assertThat(span.span().getStatus().getMessage()).contains("spring websocket session limit exceeded");
             System.out.printf("FIGURES spring decorator: share %d B on the span (Spring's buffer %d B, limit %d B);"
                     + " status \"%s\"%n", share, buffered, SpringLimits.BUFFER_LIMIT, span.span().getStatus().getMessage());
