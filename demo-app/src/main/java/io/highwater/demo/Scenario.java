@@ -42,7 +42,8 @@ public final class Scenario {
                 new NettyIgnoringPhase(),
                 new ServletPhase(),
                 new SocketPhase(),
-                new GrpcPhase());
+                new GrpcPhase(),
+                new VertxPhase());
     }
 
     public static void main(String[] args) {
