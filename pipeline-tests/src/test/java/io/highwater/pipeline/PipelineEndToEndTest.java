@@ -100,26 +100,13 @@ class PipelineEndToEndTest {
                     .as("Premain-Class of the copied agent jar (was it being rebuilt?)").isNotBlank();
         }
 
-        // --- the collector, with its own config.yaml and free ports -------------------------------------------
-        int otlpHttp = ChildProcesses.freePort();
-        int otlpGrpc = ChildProcesses.freePort();
-        exporterPort = ChildProcesses.freePort();
-        int health = ChildProcesses.freePort();
-        int telemetry = ChildProcesses.freePort();
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("HIGHWATER_OTLP_HTTP_PORT", String.valueOf(otlpHttp));
-        env.put("HIGHWATER_OTLP_GRPC_PORT", String.valueOf(otlpGrpc));
-        env.put("HIGHWATER_PROMETHEUS_EXPORTER_PORT", String.valueOf(exporterPort));
-        env.put("HIGHWATER_HEALTH_CHECK_PORT", String.valueOf(health));
-        env.put("HIGHWATER_COLLECTOR_TELEMETRY_PORT", String.valueOf(telemetry));
-        ChildProcesses.Child collectorProcess = processes.start("collector",
-                List.of(collector.toString(), "--config", TestEnv.collectorDir().resolve("config.yaml").toString()),
-                env, runDir, runDir.resolve("collector.log"), null);
-        PrometheusApi collectorHealth = new PrometheusApi("http://127.0.0.1:" + health);
-        await("the collector's health check answers", Duration.ofSeconds(60), () -> {
-            alive(collectorProcess);
-            return collectorHealth.get("/") != null ? "" : null;
-        });
+        // --- the collector, with its own config.yaml and free ports (fresh ones when one was taken meanwhile) ----
+        CollectorLauncher.Started started = CollectorLauncher.start(processes, collector,
+                TestEnv.collectorDir().resolve("config.yaml"), runDir, CollectorLauncher.Ports::free,
+                Duration.ofSeconds(60));
+        int otlpHttp = started.ports().otlpHttp();
+        exporterPort = started.ports().exporter();
+        System.out.println("[pipeline] the collector answers (attempt " + started.attempt() + "): " + started.ports());
 
         // --- Prometheus: generated prometheus.yml, alerts.yml copy with shorter for: ------------------------------
         AlertRulesCopy rules = AlertRulesCopy.of(TestEnv.collectorDir().resolve("alerts.yml"));
