@@ -33,10 +33,13 @@ import java.util.regex.Pattern;
 final class VertxExport implements AutoCloseable {
     /** What one {@code write} hands to Vert.x. */
     static final int ROW = 8 * 1024;
-    /** How often the ignoring export writes: {@code rate / TICKS_PER_SECOND} bytes per tick. */
+    /**
+     * How often the ignoring export writes: each tick, what the rate allows since the start and was not written yet
+     * (a late tick catches up), at most {@link #MAX_TICK}.
+     */
     static final int TICKS_PER_SECOND = 100;
-    /** Without {@code rate}: at most this much per tick (100 MiB/s), so the event loop still serves the rest. */
-    static final int UNLIMITED_TICK = 1 << 20;
+    /** At most this much per tick (without {@code rate}: 100 MiB/s), so the event loop still serves the rest. */
+    static final int MAX_TICK = 1 << 20;
 
     static final String TRUTH = "vertx export ignoring: queued ";
     /** {@code queued <bytes> B (...) in Vert.x and Netty, <bytes> B of it in Netty's outbound buffer; ...}. */
@@ -149,7 +152,8 @@ final class VertxExport implements AutoCloseable {
         private final HttpConnection connection;
         private final HttpServerResponse response;
         private final CsvExport csv;
-        private final long perTick;
+        private final long rate;
+        private final long startNanos = System.nanoTime();
         private long written;
         private long completed;
         private long whileFull;
@@ -163,7 +167,7 @@ final class VertxExport implements AutoCloseable {
             this.connection = connection;
             this.response = response;
             this.csv = csv;
-            this.perTick = rate > 0 ? Math.max(1, rate / TICKS_PER_SECOND) : UNLIMITED_TICK;
+            this.rate = rate;
         }
 
         void start() {
@@ -180,7 +184,8 @@ final class VertxExport implements AutoCloseable {
                 return;
             }
             try {
-                for (long n = 0; n < perTick && csv.hasMore(); ) {
+                long due = rate > 0 ? (long) ((System.nanoTime() - startNanos) / 1e9 * rate) - written : MAX_TICK;
+                for (long n = 0; n < Math.min(due, MAX_TICK) && csv.hasMore(); ) {
                     Buffer row = nextRow(csv);
                     // bookkeeping for the demo's summary; the export itself never acts on it
                     if (response.writeQueueFull()) {
@@ -207,10 +212,14 @@ final class VertxExport implements AutoCloseable {
 
         /** The ground truth, on the event loop: what was handed to Vert.x and is not written yet. */
         private void report() {
+            long netty = nettyPending(connection);
+            if (netty < 0) {
+                return; // the connection is closing: Netty dropped its buffer, Vert.x has not failed its queue yet
+            }
             long queued = written - completed;
             peakQueued = Math.max(peakQueued, queued);
             ReportingService.say(TRUTH + queued + " B (" + Units.size(queued) + ") in Vert.x and Netty, "
-                    + nettyPending(connection) + " B of it in Netty's outbound buffer; " + whileFull
+                    + netty + " B of it in Netty's outbound buffer; " + whileFull
                     + " writes made while writeQueueFull()");
         }
 
@@ -232,14 +241,14 @@ final class VertxExport implements AutoCloseable {
     }
 
     /**
-     * Netty's own count of the connection's outbound buffer, or -1: Vert.x's connection object has a public
-     * {@code channel()} that its public interface does not declare.
+     * Netty's own count of the connection's outbound buffer, or -1 when the channel is no longer active (or cannot be
+     * reached): Vert.x's connection object has a public {@code channel()} that its public interface does not declare.
      */
     static long nettyPending(HttpConnection connection) {
         try {
             Channel channel = (Channel) connection.getClass().getMethod("channel").invoke(connection);
             ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
-            return out == null ? 0 : out.totalPendingWriteBytes();
+            return out == null || !channel.isActive() ? -1 : out.totalPendingWriteBytes();
         } catch (ReflectiveOperationException | RuntimeException e) {
             return -1;
         }
