@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpServerResponse;
 
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 /**
@@ -64,8 +65,8 @@ final class VertxExport implements AutoCloseable {
             HttpServer listening = server.listen(port, host).toCompletionStage().toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
             return new VertxExport(vertx, listening);
-        } catch (ExecutionException | RuntimeException e) {
-            vertx.close();
+        } catch (Exception e) {
+            vertx.close(); // its threads would keep the service alive
             throw e;
         }
     }
@@ -254,8 +255,15 @@ final class VertxExport implements AutoCloseable {
         }
     }
 
+    /** Stops the server and Vert.x's threads, waiting at most 5 s (at the service's exit). */
     @Override
-    public void close() throws Exception {
-        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    public void close() {
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            ReportingService.say("stopping Vert.x: " + ReportingService.oneLine(e));
+        }
     }
 }
