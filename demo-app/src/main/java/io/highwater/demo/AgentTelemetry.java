@@ -64,6 +64,13 @@ final class AgentTelemetry {
         /** Peer port → the largest pending bytes exported for it, in any batch or span. */
         Map<Long, Long> connectionPeak = new TreeMap<>();
         /**
+         * Peer port → layer → that layer's share of the connection's pending bytes, from the latest batch: a
+         * connection holds bytes in several layers at once (Vert.x's queue and Netty's outbound buffer, say).
+         */
+        Map<Long, Map<String, Long>> connectionShares = new TreeMap<>();
+        /** Peer port → layer → the largest share of that layer exported for it in any batch. */
+        Map<Long, Map<String, Long>> connectionSharePeak = new TreeMap<>();
+        /**
          * Peer port → the kernel's send queue of that connection, from the latest batch: exported for the top N
          * connections only, and only where the agent can read /proc/net/tcp (Linux).
          */
@@ -121,6 +128,7 @@ final class AgentTelemetry {
                         // the agent sends all its instruments in one request: connections missing from it are no
                         // longer among the top N under pressure
                         current.connectionPending.clear();
+                        current.connectionShares.clear();
                         current.kernelQueued.clear();
                         resetConnections = false;
                     }
@@ -175,6 +183,10 @@ final class AgentTelemetry {
                 long bytes = asLong(p);
                 current.connectionPending.merge(port, bytes, Long::sum);
                 current.connectionPeak.merge(port, current.connectionPending.get(port), Math::max);
+                String layer = attribute(a, LAYER, "?");
+                current.connectionShares.computeIfAbsent(port, k -> new TreeMap<>()).merge(layer, bytes, Long::sum);
+                current.connectionSharePeak.computeIfAbsent(port, k -> new TreeMap<>())
+                        .merge(layer, current.connectionShares.get(port).get(layer), Math::max);
                 break;
             }
             case KERNEL_QUEUED: {
@@ -291,6 +303,8 @@ final class AgentTelemetry {
         s.pending = copy(current.pending);
         s.connectionPending = copy(current.connectionPending);
         s.connectionPeak = copy(current.connectionPeak);
+        s.connectionShares = deepCopy(current.connectionShares);
+        s.connectionSharePeak = deepCopy(current.connectionSharePeak);
         s.kernelQueued = copy(current.kernelQueued);
         s.kernelQueuedPeak = copy(current.kernelQueuedPeak);
         s.blocked = copy(current.blocked);
@@ -302,6 +316,14 @@ final class AgentTelemetry {
         s.dropped = copy(current.dropped);
         s.drainWait = copy(current.drainWait);
         return s;
+    }
+
+    private static <K, L, V> Map<K, Map<L, V>> deepCopy(Map<K, Map<L, V>> m) {
+        Map<K, Map<L, V>> out = new TreeMap<>();
+        for (Map.Entry<K, Map<L, V>> e : m.entrySet()) {
+            out.put(e.getKey(), copy(e.getValue()));
+        }
+        return Collections.unmodifiableMap(out);
     }
 
     private static <K, V> Map<K, V> copy(Map<K, V> m) {

@@ -393,7 +393,19 @@ final class LiveView implements AutoCloseable {
                     peak = Math.max(peak, pk);
                 }
             }
-            q.append(Units.size(now)).append(" now, peak ").append(peak < 0 ? "-" : Units.size(peak));
+            q.append(Units.size(now));
+            // several layers hold bytes of the connection (a framework's queue above Netty): each one's share
+            Map<String, Long> shares = new TreeMap<>();
+            for (long port : endpoints.pendingOf(e.name, s.connectionPending).keySet()) {
+                Map<String, Long> byLayer = s.connectionShares.get(port);
+                if (byLayer != null) {
+                    byLayer.forEach((layer, bytes) -> shares.merge(layer, bytes, Long::sum));
+                }
+            }
+            if (shares.size() > 1) {
+                q.append(" (").append(sharesText(shares)).append(')');
+            }
+            q.append(" now, peak ").append(peak < 0 ? "-" : Units.size(peak));
             // the other half of the backlog: what the socket took and the client has not acknowledged
             Map<Long, Long> kernel = endpoints.pendingOf(e.name, s.kernelQueued);
             if (!kernel.isEmpty()) {
@@ -414,6 +426,17 @@ final class LiveView implements AutoCloseable {
         for (Map.Entry<String, Long> site : ignored.entrySet()) {
             lines.add("      " + site.getValue() + " at " + site.getKey());
         }
+    }
+
+    /** {@code vertx 150.2 MiB + netty 612.0 KiB}: the largest share first. */
+    static String sharesText(Map<String, Long> shares) {
+        List<Map.Entry<String, Long>> ordered = new ArrayList<>(shares.entrySet());
+        ordered.sort((a, b) -> Long.compare(b.getValue(), a.getValue()));
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, Long> e : ordered) {
+            b.append(b.length() == 0 ? "" : " + ").append(e.getKey()).append(' ').append(Units.size(e.getValue()));
+        }
+        return b.toString();
     }
 
     /** The call sites' ignored writes exported while {@code e}'s download was the current one. */

@@ -10,7 +10,10 @@ package io.highwater.demo;
  *   <li>servlets on an embedded Tomcat ({@link ServletServer}, the servlets in {@link ServletExport}):
  *       {@code /servlet/blocking}, {@code /servlet/respecting}, {@code /servlet/ignoring};</li>
  *   <li>a plain {@code java.net.ServerSocket} ({@link SocketServer}, the writer in {@link SocketExport}):
- *       {@code /socket/export}.</li>
+ *       {@code /socket/export};</li>
+ *   <li>gRPC on grpc-netty-shaded ({@link GrpcExport}): {@code demo.Reports/ExportRespecting},
+ *       {@code demo.Reports/ExportIgnoring};</li>
+ *   <li>Vert.x 5 ({@link VertxExport}): {@code /vertx/respecting}, {@code /vertx/ignoring}.</li>
  * </ul>
  *
  * Once every server accepts connections it prints {@link #LISTENING}, {@link #SERVLET_LISTENING} and
@@ -28,6 +31,8 @@ public final class ReportingService {
     public static final String SOCKET_LISTENING = "SOCKET-LISTENING ";
     /** And {@code GRPC-LISTENING <port>} once its gRPC endpoints ({@link GrpcExport}) accept them. */
     public static final String GRPC_LISTENING = "GRPC-LISTENING ";
+    /** And {@code VERTX-LISTENING <port>} once its Vert.x endpoints ({@link VertxExport}) accept them. */
+    public static final String VERTX_LISTENING = "VERTX-LISTENING ";
 
     static final long DEFAULT_EXPORT_BYTES = 400L << 20;
 
@@ -46,13 +51,18 @@ public final class ReportingService {
                     + " --port 0; -1 = off)",
             "  --grpc-port N          port of the gRPC endpoints (default: --port + 3, or a free one with --port 0;"
                     + " -1 = off)",
+            "  --vertx-port N         port of the Vert.x 5 endpoints (default: --port + 4, or a free one with --port 0;"
+                    + " -1 = off)",
             "endpoints: /export/respecting?bytes=N  /export/ignoring?bytes=N  (default 400m)  /health",
             "  &rate=R on either export: generate at most R bytes per second (e.g. rate=2m; default unlimited)",
             "servlet endpoints: /servlet/blocking?bytes=N  /servlet/respecting?bytes=N  /servlet/ignoring?bytes=N",
             "socket endpoint (java.net.ServerSocket, a thread per connection): /socket/export?bytes=N",
             "gRPC endpoints (server streaming, grpc-netty-shaded): demo.Reports/ExportRespecting"
                     + "  demo.Reports/ExportIgnoring",
-            "prints 'LISTENING <port>' (and 'SERVLET-LISTENING', 'SOCKET-LISTENING', 'GRPC-LISTENING <port>') on stdout once it"
+            "Vert.x 5 endpoints: /vertx/respecting?bytes=N (drainHandler)  /vertx/ignoring?bytes=N&rate=R (never asks"
+                    + " writeQueueFull(); N caps what piles up)",
+            "prints 'LISTENING <port>' (and 'SERVLET-LISTENING', 'SOCKET-LISTENING', 'GRPC-LISTENING', 'VERTX-LISTENING"
+                    + " <port>') on stdout once it"
                     + " accepts connections; runs until stopped");
 
     private ReportingService() {
@@ -68,10 +78,11 @@ public final class ReportingService {
         int servletPort;
         int socketPort;
         int grpcPort;
+        int vertxPort;
         try {
             Args a = Args.parse(args,
                     Args.names("port", "host", "transport", "status-interval", "low-water", "high-water",
-                            "servlet-port", "socket-port", "grpc-port"),
+                            "servlet-port", "socket-port", "grpc-port", "vertx-port"),
                     Args.names("help"));
             if (a.has("help")) {
                 System.out.println(USAGE);
@@ -86,15 +97,17 @@ public final class ReportingService {
             servletPort = a.integer("servlet-port", config.port == 0 ? 0 : config.port + 1);
             socketPort = a.integer("socket-port", config.port == 0 ? 0 : config.port + 2);
             grpcPort = a.integer("grpc-port", config.port == 0 ? 0 : config.port + 3);
+            vertxPort = a.integer("vertx-port", config.port == 0 ? 0 : config.port + 4);
         } catch (IllegalArgumentException e) {
             System.err.println("serve: " + e.getMessage());
             System.err.println(USAGE);
             return 2;
         }
-        return serve(config, servletPort, socketPort, grpcPort);
+        return serve(config, servletPort, socketPort, grpcPort, vertxPort);
     }
 
-    private static int serve(NettyServer.Config config, int servletPort, int socketPort, int grpcPort) {
+    private static int serve(NettyServer.Config config, int servletPort, int socketPort, int grpcPort,
+                             int vertxPort) {
         NettyServer netty;
         try {
             netty = NettyServer.start(config);
@@ -109,6 +122,7 @@ public final class ReportingService {
         ServletServer servlets = null;
         SocketServer sockets = null;
         GrpcExport grpc = null;
+        VertxExport vertx = null;
         try {
             servlets = servletPort < 0 ? null : ServletServer.start(config.host, servletPort);
             stopAtExit(servlets, "servlet-service-shutdown");
@@ -116,10 +130,19 @@ public final class ReportingService {
             stopAtExit(sockets, "socket-service-shutdown");
             grpc = grpcPort < 0 ? null : GrpcExport.start(config.host, grpcPort);
             stopAtExit(grpc, "grpc-service-shutdown");
+            vertx = vertxPort < 0 ? null : VertxExport.start(config.host, vertxPort);
+            stopAtExit(vertx, "vertx-service-shutdown");
         } catch (Exception e) {
             System.err.println("serve: could not start the " + (servlets == null && servletPort >= 0
                     ? "servlet endpoints" : sockets == null && socketPort >= 0 ? "socket endpoint"
-                    : "gRPC endpoints") + ": " + e);
+                    : grpc == null && grpcPort >= 0 ? "gRPC endpoints" : "Vert.x endpoints") + ": " + e);
+            if (grpc != null) {
+                try {
+                    grpc.close();
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (servlets != null) {
                 servlets.close();
             }
@@ -142,6 +165,10 @@ public final class ReportingService {
             say("gRPC endpoints on grpc-netty-shaded: demo.Reports/ExportRespecting (onNext while isReady())"
                     + "  demo.Reports/ExportIgnoring (onNext in a loop)");
         }
+        if (vertx != null) {
+            say("Vert.x endpoints on Vert.x " + VertxExport.version() + ": /vertx/respecting (writes while"
+                    + " !writeQueueFull(), resumes in drainHandler)  /vertx/ignoring (never asks writeQueueFull())");
+        }
         say(LISTENING + netty.port());
         if (servlets != null) {
             say(SERVLET_LISTENING + servlets.port());
@@ -151,6 +178,9 @@ public final class ReportingService {
         }
         if (grpc != null) {
             say(GRPC_LISTENING + grpc.port());
+        }
+        if (vertx != null) {
+            say(VERTX_LISTENING + vertx.port());
         }
         netty.awaitClose();
         return 0;

@@ -42,7 +42,8 @@ public final class Scenario {
                 new NettyIgnoringPhase(),
                 new ServletPhase(),
                 new SocketPhase(),
-                new GrpcPhase());
+                new GrpcPhase(),
+                new VertxPhase());
     }
 
     public static void main(String[] args) {
@@ -58,8 +59,8 @@ public final class Scenario {
             phases.get(i).number = i + 1;
             phases.get(i).declare(declared);
         }
-        declared.flag("quick", "about 25 s in all (5 s and at most 8 s Netty phases, 2 s servlet downloads, a 3 s"
-                + " socket download), for smoke tests").flag("help", "this text");
+        declared.flag("quick", "about a minute in all (5 s and at most 8 s Netty phases, 2 s servlet downloads, a"
+                + " 3 s socket download, 3 s gRPC calls, 6 s Vert.x downloads), for smoke tests").flag("help", "this text");
         ScenarioOptions options;
         List<Phase> selected = new ArrayList<>();
         List<String> serveArgs = new ArrayList<>();

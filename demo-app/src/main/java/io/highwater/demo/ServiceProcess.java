@@ -148,6 +148,17 @@ final class ServiceProcess {
         }
     }
 
+    /** The service's lines from {@code from} on. */
+    List<String> linesSince(int from) {
+        List<String> out = new ArrayList<>();
+        synchronized (lines) {
+            for (int i = from; i < lines.size(); i++) {
+                out.add(lines.get(i).line);
+            }
+        }
+        return out;
+    }
+
     /** As {@link #find}, waiting up to {@code timeoutNanos} for the line. */
     Seen await(int from, Pattern pattern, long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;

@@ -52,9 +52,15 @@ final class Stage {
      */
     SlowClient.Result download(int port, String endpoint, String moreQuery, long maxNanos, BooleanSupplier stopWhen,
                                long graceNanos) {
+        return download(port, endpoint, options.bytes, moreQuery, maxNanos, stopWhen, graceNanos);
+    }
+
+    /** As above, for an export of {@code bytes} rather than the scenario's {@code --bytes}. */
+    SlowClient.Result download(int port, String endpoint, long bytes, String moreQuery, long maxNanos,
+                               BooleanSupplier stopWhen, long graceNanos) {
         LiveView view = sinks.view();
         SlowClient.Options phone = new SlowClient.Options()
-                .target("127.0.0.1", port, endpoint + "?bytes=" + Units.sizeArgument(options.bytes) + moreQuery)
+                .target("127.0.0.1", port, endpoint + "?bytes=" + Units.sizeArgument(bytes) + moreQuery)
                 .rate(options.rate).maxNanos(maxNanos).label("phone").lines(narrator::say);
         if (view != null) {
             phone.progressNanos(0).onConnected(local -> view.connected(endpoint, local));

@@ -31,10 +31,19 @@ final class ChildProcesses implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
-    /** A started child: its process and log file. */
-    record Child(String name, Process process, Path log) {
+    /** A started child: its process, its log file, and the thread that copies its output there. */
+    record Child(String name, Process process, Path log, Thread pump) {
         boolean alive() {
             return process.isAlive();
+        }
+
+        /** Waits until all of the child's output is in its log (the child has exited), at most {@code timeout}. */
+        void awaitOutput(java.time.Duration timeout) {
+            try {
+                pump.join(Math.max(1, timeout.toMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         String describe() {
@@ -57,18 +66,19 @@ final class ChildProcesses implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("could not start " + name + ": " + command, e);
         }
-        Child child = new Child(name, p, log);
-        children.add(child);
-        Thread pump = new Thread(() -> pump(child, lineListener), name + "-output");
+        Path logFile = log;
+        Thread pump = new Thread(() -> pump(p, logFile, lineListener), name + "-output");
         pump.setDaemon(true);
+        Child child = new Child(name, p, log, pump);
+        children.add(child);
         pump.start();
         return child;
     }
 
-    private static void pump(Child child, Consumer<String> lineListener) {
+    private static void pump(Process process, Path log, Consumer<String> lineListener) {
         try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(child.process().getInputStream(), StandardCharsets.UTF_8));
-             PrintWriter out = new PrintWriter(Files.newBufferedWriter(child.log(), StandardCharsets.UTF_8), true)) {
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+             PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true)) {
             String line;
             while ((line = in.readLine()) != null) {
                 out.println(line);

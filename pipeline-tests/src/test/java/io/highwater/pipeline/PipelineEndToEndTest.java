@@ -17,6 +17,8 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.jar.JarFile;
 
 import org.junit.jupiter.api.AfterAll;
@@ -48,6 +50,9 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   <li>scenario B, {@value #JOB_RESPECTING}: a client reads {@code /export/respecting} only, at 100 KiB/s; once its
  *       connection's pending gauge has been scraped many times (many rule evaluations later), neither alert may have
  *       been pending or firing for that service at any point.</li>
+ *   <li>scenario C, {@value #JOB_VERTX}: the demo app's Vert.x 5 export that never asks {@code writeQueueFull()}
+ *       ({@code /vertx/ignoring}), read at 100 KiB/s: the pile is in Vert.x's own queue on the heap, the connection's
+ *       vertx share in Prometheus equals the service's own count, and {@value #PENDING_ALERT} fires.</li>
  * </ul>
  * Without the collector binary or Prometheus the test is skipped, unless {@code HIGHWATER_E2E_REQUIRED=true}.
  */
@@ -55,6 +60,15 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 class PipelineEndToEndTest {
     static final String JOB_IGNORING = "highwater-e2e-ignoring";
     static final String JOB_RESPECTING = "highwater-e2e-respecting";
+    static final String JOB_VERTX = "highwater-e2e-vertx";
+    /** The alert on pending bytes growing toward the JVM's limit. */
+    static final String PENDING_ALERT = "HighwaterPendingBytesWillExhaustMemory";
+    /** What the Vert.x export writes at most (its pile's cap, half the heap) and how fast, per second. */
+    static final long VERTX_BYTES = 128L << 20;
+    static final long VERTX_RATE = 4L << 20;
+    /** The Vert.x service's own count, a line a second: {@code vertx export ignoring: queued <n> B (...) ...}. */
+    static final Pattern VERTX_TRUTH = Pattern.compile("^vertx export ignoring: queued (\\d+) B \\([^)]*\\) in Vert\\.x"
+            + " and Netty, (-?\\d+) B of it in Netty's outbound buffer");
     static final String COLLECTOR_SCRAPE_JOB = "highwater-otel-collector";
     static final List<String> ALERTS_UNDER_TEST =
             List.of("HighwaterIgnoredWrites", "HighwaterPendingBytesWillExhaustMemory");
@@ -62,6 +76,11 @@ class PipelineEndToEndTest {
 
     private static ChildProcesses processes;
     private static final List<SlowReader> readers = new ArrayList<>();
+    private static SlowReader vertxReader;
+    /** When the Vert.x reader started, seconds since the epoch (Prometheus's clock). */
+    private static double vertxReaderStart;
+    /** The Vert.x service's truth lines, as they come. */
+    private static final List<String> vertxLines = new java.util.concurrent.CopyOnWriteArrayList<>();
     private static Path runDir;
     private static PrometheusApi prometheus;
     private static int exporterPort;
@@ -100,26 +119,13 @@ class PipelineEndToEndTest {
                     .as("Premain-Class of the copied agent jar (was it being rebuilt?)").isNotBlank();
         }
 
-        // --- the collector, with its own config.yaml and free ports -------------------------------------------
-        int otlpHttp = ChildProcesses.freePort();
-        int otlpGrpc = ChildProcesses.freePort();
-        exporterPort = ChildProcesses.freePort();
-        int health = ChildProcesses.freePort();
-        int telemetry = ChildProcesses.freePort();
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("HIGHWATER_OTLP_HTTP_PORT", String.valueOf(otlpHttp));
-        env.put("HIGHWATER_OTLP_GRPC_PORT", String.valueOf(otlpGrpc));
-        env.put("HIGHWATER_PROMETHEUS_EXPORTER_PORT", String.valueOf(exporterPort));
-        env.put("HIGHWATER_HEALTH_CHECK_PORT", String.valueOf(health));
-        env.put("HIGHWATER_COLLECTOR_TELEMETRY_PORT", String.valueOf(telemetry));
-        ChildProcesses.Child collectorProcess = processes.start("collector",
-                List.of(collector.toString(), "--config", TestEnv.collectorDir().resolve("config.yaml").toString()),
-                env, runDir, runDir.resolve("collector.log"), null);
-        PrometheusApi collectorHealth = new PrometheusApi("http://127.0.0.1:" + health);
-        await("the collector's health check answers", Duration.ofSeconds(60), () -> {
-            alive(collectorProcess);
-            return collectorHealth.get("/") != null ? "" : null;
-        });
+        // --- the collector, with its own config.yaml and free ports (fresh ones when one was taken meanwhile) ----
+        CollectorLauncher.Started started = CollectorLauncher.start(processes, collector,
+                TestEnv.collectorDir().resolve("config.yaml"), runDir, CollectorLauncher.Ports::free,
+                Duration.ofSeconds(60));
+        int otlpHttp = started.ports().otlpHttp();
+        exporterPort = started.ports().exporter();
+        System.out.println("[pipeline] the collector answers (attempt " + started.attempt() + "): " + started.ports());
 
         // --- Prometheus: generated prometheus.yml, alerts.yml copy with shorter for: ------------------------------
         AlertRulesCopy rules = AlertRulesCopy.of(TestEnv.collectorDir().resolve("alerts.yml"));
@@ -157,12 +163,19 @@ class PipelineEndToEndTest {
         // dashboard's guard panel
         int portA = startDemo(JOB_IGNORING, agent, otlpHttp, "guard.mode=observe", "guard.connection.max=8MiB");
         int portB = startDemo(JOB_RESPECTING, agent, otlpHttp);
+        // the Vert.x 5 export alone in its JVM: its alerts are its own
+        int portV = startService(JOB_VERTX, agent, otlpHttp, List.of("--servlet-port", "-1", "--socket-port", "-1",
+                "--grpc-port", "-1", "--vertx-port", "0"), "VERTX-LISTENING ", vertxLines::add, List.of());
         readers.add(new SlowReader("A-ignoring", portA, "/export/ignoring?bytes=400m&rate=1m", 100 * 1024, 0, 0)
                 .start());
         readers.add(new SlowReader("A-respecting-pausing", portA, "/export/respecting?bytes=400m", 200 * 1024,
                 3000, 4000).start());
         readers.add(new SlowReader("B-respecting", portB, "/export/respecting?bytes=400m", 100 * 1024, 0, 0)
                 .start());
+        vertxReaderStart = System.currentTimeMillis() / 1000.0;
+        vertxReader = new SlowReader("V-vertx-ignoring", portV, "/vertx/ignoring?bytes=" + VERTX_BYTES + "&rate="
+                + VERTX_RATE, 100 * 1024, 0, 0).start();
+        readers.add(vertxReader);
     }
 
     /**
@@ -181,21 +194,38 @@ class PipelineEndToEndTest {
 
     private static int startDemo(String service, Path agent, int otlpHttpPort, String... moreAgentArgs)
             throws Exception {
+        return startService(service, agent, otlpHttpPort, List.of(), "LISTENING ", line -> { },
+                List.of(moreAgentArgs));
+    }
+
+    /**
+     * The demo app's {@code serve} with the agent, as {@code service}, with more {@code serve} arguments; returns the
+     * port of the line {@code listeningPrefix <port>}, and hands every line of its output to {@code lines}.
+     */
+    private static int startService(String service, Path agent, int otlpHttpPort, List<String> serveArgs,
+            String listeningPrefix, java.util.function.Consumer<String> lines, List<String> moreAgentArgs)
+            throws Exception {
         List<String> args = new java.util.ArrayList<>(List.of(
                 "otel.exporter.otlp.endpoint=http://127.0.0.1:" + otlpHttpPort,
                 "otel.metric.export.interval=1s",
                 "otel.service.name=" + service,
                 "stall.threshold=2s"));
-        args.addAll(List.of(moreAgentArgs));
+        args.addAll(moreAgentArgs);
         String agentArgs = String.join(";", args);
         CompletableFuture<String> listening = new CompletableFuture<>();
-        ChildProcesses.Child demo = processes.start(service, List.of(TestEnv.javaExecutable().toString(),
-                        "-Xmx256m", "-XX:MaxDirectMemorySize=512m",
-                        "-javaagent:" + agent + "=" + agentArgs,
-                        "-jar", TestEnv.demoJar().toString(),
-                        "serve", "--port", "0", "--status-interval", "0"),
-                Map.of(), runDir, runDir.resolve(service + ".log"),
-                ChildProcesses.firstLineStartingWith("LISTENING ", listening));
+        List<String> command = new ArrayList<>(List.of(TestEnv.javaExecutable().toString(),
+                "-Xmx256m", "-XX:MaxDirectMemorySize=512m",
+                "-javaagent:" + agent + "=" + agentArgs,
+                "-jar", TestEnv.demoJar().toString(),
+                "serve", "--port", "0", "--status-interval", "0"));
+        command.addAll(serveArgs);
+        java.util.function.Consumer<String> firstListening =
+                ChildProcesses.firstLineStartingWith(listeningPrefix, listening);
+        ChildProcesses.Child demo = processes.start(service, command, Map.of(), runDir,
+                runDir.resolve(service + ".log"), line -> {
+                    firstListening.accept(line);
+                    lines.accept(line);
+                });
         String port = await(service + " prints LISTENING <port>", Duration.ofSeconds(60), () -> {
             alive(demo);
             return listening.getNow(null);
@@ -328,6 +358,111 @@ class PipelineEndToEndTest {
         assertThat(prometheus.query("job_instance:backpressure_memory_limit_bytes:min{" + job + "}")).isNotEmpty();
         assertThat(prometheus.query("job_instance:backpressure_pending_bytes:sum{" + job + "}")).isNotEmpty();
         assertRulesHealthy();
+    }
+
+    /**
+     * A Vert.x 5 export that never asks {@code writeQueueFull()} ({@code /vertx/ignoring} of the demo app, 4 MiB/s of
+     * rows up to 128 MiB) behind a 100 KiB/s reader, in its own JVM ({@value #JOB_VERTX}, {@code -Xmx256m}): the
+     * rows pile up in Vert.x's queue on the heap, which only the vertx layer sees (Netty holds about its high-water
+     * mark). Through the collector and Prometheus: the connection's vertx share is there beside its netty share, and
+     * once the export has handed over everything (the pile then only drains, at the reader's pace) it equals the
+     * service's own count of bytes handed to Vert.x and not written yet, less Netty's own count of its outbound
+     * buffer; the pending-bytes alert ({@value #PENDING_ALERT}) goes to firing for that service, and so does the alert
+     * on ignored writes, for layer vertx, with the method.
+     */
+    @Test
+    void vertxExportIgnoringWriteQueueFullFiresThePendingBytesAlert() {
+        String job = "job=\"" + JOB_VERTX + "\"";
+        List<String> states = new ArrayList<>();
+        String outcome = await(PENDING_ALERT + " fires for " + JOB_VERTX, AWAIT, () -> {
+            String state = alertState(JOB_VERTX, PENDING_ALERT, null);
+            if (state != null && (states.isEmpty() || !states.get(states.size() - 1).equals(state))) {
+                states.add(state);
+            }
+            return "firing".equals(state) ? "ok" : null;
+        }, () -> "states seen " + states + "; vertx pending "
+                + prometheus.scalar("sum(backpressure_pending_bytes{" + job + ", backpressure_layer=\"vertx\"})"));
+        assertThat(outcome).isEqualTo("ok");
+        System.out.println("[pipeline] " + PENDING_ALERT + " for " + JOB_VERTX + ": states seen " + states);
+        // Prometheus keeps the alert's states as the ALERTS series: it went pending first, then firing
+        String alertSeries = "ALERTS{alertname=\"" + PENDING_ALERT + "\", " + job + ", alertstate=\"%s\"}";
+        double pendingAt = prometheus.scalar("min_over_time(timestamp(" + String.format(alertSeries, "pending")
+                + ")[10m:1s])");
+        String firingSince = "min_over_time(timestamp(" + String.format(alertSeries, "firing") + ")[10m:1s])";
+        // the series' newest sample may fall after the newest step of the subquery: a second or two later
+        await("the firing state is in the ALERTS series", Duration.ofSeconds(20),
+                () -> Double.isFinite(prometheus.scalar(firingSince)) ? "" : null);
+        double firingAt = prometheus.scalar(firingSince);
+        assertThat(pendingAt).as("when the alert went pending").isFinite();
+        assertThat(firingAt).as("when it went firing").isFinite().isGreaterThanOrEqualTo(pendingAt);
+        double vertxAtFiring = prometheus.scalar("sum(backpressure_pending_bytes{" + job
+                + ", backpressure_layer=\"vertx\"} @ " + firingAt + ")");
+        double nettyAtFiring = prometheus.scalar("sum(backpressure_pending_bytes{" + job
+                + ", backpressure_layer=\"netty\"} @ " + firingAt + ")");
+        System.out.printf("[pipeline] %s for %s: pending %.1f s and firing %.1f s after the reader started, with"
+                + " %.1f MiB pending in layer vertx and %.1f KiB in layer netty then%n", PENDING_ALERT, JOB_VERTX,
+                pendingAt - vertxReaderStart, firingAt - vertxReaderStart, vertxAtFiring / (1 << 20),
+                nettyAtFiring / 1024);
+        assertThat(vertxAtFiring).as("what the vertx layer held when the alert fired").isPositive();
+
+        // the export handed over everything: from then on the pile only drains, at 100 KiB/s
+        await("the Vert.x export handed all its rows over", AWAIT, () -> vertxLines.stream()
+                .anyMatch(l -> l.startsWith("vertx export ignoring: all ")) ? "" : null,
+                () -> "last lines " + vertxLines.subList(Math.max(0, vertxLines.size() - 3), vertxLines.size()));
+        String connection = job + ", network_peer_port=\"" + vertxReader.localPort() + "\"";
+        String vertxShare = "backpressure_connection_pending_bytes{" + connection + ", backpressure_layer=\"vertx\"}";
+        String nettyShare = "backpressure_connection_pending_bytes{" + connection + ", backpressure_layer=\"netty\"}";
+        // three truth lines later (a line a second): the agent exported and Prometheus scraped a value of that time
+        int seen = truthLines().size();
+        await("three more truth lines of the Vert.x service", Duration.ofSeconds(30),
+                () -> truthLines().size() >= seen + 3 ? "" : null);
+        Matcher truth = VERTX_TRUTH.matcher(truthLines().get(truthLines().size() - 1));
+        assertThat(truth.find()).isTrue();
+        long queued = Long.parseLong(truth.group(1));
+        long netty = Long.parseLong(truth.group(2));
+        double vertx = prometheus.scalar(vertxShare);
+        double total = prometheus.scalar("backpressure_connection_total_pending_bytes{" + connection + "}");
+        System.out.printf("[pipeline] %s: vertx share %.0f B in Prometheus, the service's count %d B less Netty's %d B"
+                + " = %d B; netty share %.0f B; connection total %.0f B%n", JOB_VERTX, vertx, queued, netty,
+                queued - netty, prometheus.scalar(nettyShare), total);
+        assertThat(queued).as("the service's own count: the pile").isGreaterThan(100L << 20);
+        // Prometheus's sample is up to a few seconds older than the service's line: at 100 KiB/s, under 1 MiB
+        assertThat(vertx).as("the connection's vertx share in Prometheus against the service's count %d B less"
+                + " Netty's %d B", queued, netty).isBetween(queued - netty - 1024.0 * 1024, queued - netty + 1024.0 * 1024);
+        assertThat(prometheus.scalar(nettyShare)).as("the connection's netty share: about Netty's high-water mark")
+                .isBetween(0.0, 1024.0 * 1024);
+        assertThat(total).as("the connection's total over its layers").isGreaterThanOrEqualTo(vertx);
+        assertThat(prometheus.scalar("sum(backpressure_pending_bytes{" + job + ", backpressure_layer=\"vertx\"})"))
+                .as("the vertx layer's pending bytes").isGreaterThan(100.0 * 1024 * 1024);
+        assertThat(prometheus.scalar("sum(backpressure_pending_bytes{" + job + ", backpressure_layer=\"netty\"})"))
+                .as("the netty layer's").isLessThan(1024.0 * 1024);
+        assertThat(prometheus.query("backpressure_ignored_writes_total{" + job + ", backpressure_layer=\"vertx\","
+                + " backpressure_signal=\"write_queue_full\"}"))
+                .as("ignored writes of the vertx layer by call site")
+                .extracting(r -> r.path("metric").path("code_function_name").asString(""))
+                .containsExactly("io.highwater.demo.VertxExport.writeRowsIgnoringBackpressure");
+        String ignoredAlert = await("HighwaterIgnoredWrites fires for " + JOB_VERTX + " on layer vertx", AWAIT,
+                () -> "firing".equals(alertState(JOB_VERTX, "HighwaterIgnoredWrites", "vertx")) ? "ok" : null);
+        assertThat(ignoredAlert).isEqualTo("ok");
+        assertRulesHealthy();
+    }
+
+    private static List<String> truthLines() {
+        return vertxLines.stream().filter(l -> VERTX_TRUTH.matcher(l).find()).toList();
+    }
+
+    /** The state of alert {@code name} for {@code job} (and {@code layer}, when not null), or null. */
+    private static String alertState(String job, String name, String layer) {
+        String state = null;
+        for (JsonNode a : prometheus.alerts()) {
+            JsonNode labels = a.path("labels");
+            if (job.equals(labels.path("job").asString("")) && name.equals(labels.path("alertname").asString(""))
+                    && (layer == null || layer.equals(labels.path("backpressure_layer").asString("")))) {
+                String s = a.path("state").asString("");
+                state = "firing".equals(state) ? state : s;
+            }
+        }
+        return state;
     }
 
     /** Every rule of the copy loaded and evaluates without error; the copy equals the original but for for:. */

@@ -26,6 +26,7 @@ final class SlowReader implements AutoCloseable {
     private volatile Socket socket;
     private volatile boolean closed;
     private volatile String failure;
+    private volatile int localPort = -1;
 
     SlowReader(String name, int port, String path, long bytesPerSecond, long readMillis, long pauseMillis) {
         this.name = name;
@@ -47,6 +48,11 @@ final class SlowReader implements AutoCloseable {
         return read.get();
     }
 
+    /** The client's local port once connected (the server's {@code network.peer.port}), else -1. */
+    int localPort() {
+        return localPort;
+    }
+
     String describe() {
         return name + " GET " + path + " at " + bytesPerSecond / 1024 + " KiB/s"
                 + (pauseMillis > 0 ? " (pausing " + pauseMillis + " ms after every " + readMillis + " ms)" : "")
@@ -58,6 +64,7 @@ final class SlowReader implements AutoCloseable {
             socket = s;
             s.setReceiveBufferSize(8 * 1024);
             s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            localPort = s.getLocalPort();
             OutputStream out = s.getOutputStream();
             out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
