@@ -36,10 +36,13 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     private final Tracker tracker;
     private final PathTable paths = new PathTable();
     private volatile NettyAdapter netty;
+    /** Streams without a stream channel, watched in Netty's remote flow controller. */
+    private final FlowControllerStreams flowStreams;
 
     Http2Adapter(Monitor monitor) {
         this.monitor = monitor;
         this.tracker = monitor.tracker(Http2Integration.LAYER, this);
+        this.flowStreams = new FlowControllerStreams(monitor, paths);
     }
 
     private static final ClassValue<Boolean> STREAM_CHANNELS = new ClassValue<Boolean>() {
@@ -108,6 +111,11 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     @Override
     public void headers(Object channel, int streamId, CharSequence path) {
         paths.put(channel, streamId, path);
+    }
+
+    @Override
+    public void enqueued(Object flowState, Object frame, long pendingBefore) {
+        flowStreams.enqueued(flowState, frame, pendingBefore);
     }
 
     private TrackedConnection track(Object child, boolean atStopSignal) {
@@ -182,5 +190,11 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     @Override
     public Object connection(Object child) {
         return invoke(child, "parent");
+    }
+
+    @Override
+    public long connectionWindow(Object child) {
+        Object state = flowState(child);
+        return state == null ? -1 : FlowControllerStreams.connectionWindowOf(get(state, "this$0"));
     }
 }

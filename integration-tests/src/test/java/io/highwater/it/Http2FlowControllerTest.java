@@ -1,0 +1,161 @@
+package io.highwater.it;
+
+import io.highwater.it.apps.h2.H2DirectServer;
+import io.highwater.it.support.ChildJvm;
+import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.ItEnv;
+import io.highwater.it.support.MetricPoint;
+import io.highwater.it.support.OtlpReceiver;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import static io.highwater.it.GrpcCallNotReadyTest.values;
+import static io.highwater.it.support.Contract.CONNECTION_PENDING_BYTES;
+import static io.highwater.it.support.Contract.FUNCTION;
+import static io.highwater.it.support.Contract.HTTP2;
+import static io.highwater.it.support.Contract.HTTP2_CONNECTION_WINDOW;
+import static io.highwater.it.support.Contract.IGNORED_WRITES;
+import static io.highwater.it.support.Contract.LAYER;
+import static io.highwater.it.support.Contract.NETTY;
+import static io.highwater.it.support.Contract.SIGNAL;
+import static io.highwater.it.support.Contract.STREAM_PENDING_BYTES;
+import static io.highwater.it.support.Contract.STREAM_WINDOW_EXHAUSTED;
+import static io.highwater.it.support.Contract.URL_PATH;
+import static io.highwater.it.support.Exports.assertWellFormed;
+import static io.highwater.it.support.Exports.fromBatch;
+import static io.highwater.it.support.Exports.metric;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real Netty h2c server whose {@code Http2ConnectionHandler} subclass writes DATA frames through the HTTP/2 encoder
+ * itself, with no stream channel ({@link H2DirectServer}: the style of Vert.x, Armeria and hand-written handlers), on
+ * Netty 4.1 and 4.2, driven by {@code curl --http2-prior-knowledge --limit-rate}. Its backlog sits in Netty's remote
+ * flow controller only; the ground truth is the flow controller itself ({@code isWritable(stream)}, the stream's
+ * {@code pendingBytes}, the connection's window), read by the application on the event loop right before each write.
+ */
+class Http2FlowControllerTest {
+
+    private static final int KIB = 1024;
+    private static final int CHUNK = 16 * KIB;
+    /** The agent's mark for flow-controller streams (64 KiB) plus the default tolerance (one mark). */
+    private static final long BEYOND = 2 * 64 * KIB;
+
+    private static ChildJvm server(String netty, OtlpReceiver receiver, long total, String... more) {
+        Path dir = netty.equals("4.1") ? ItEnv.netty41Dir() : ItEnv.netty42Dir();
+        ChildJvm child = ChildJvm.builder("h2-direct-" + netty).classPath(List.of(ItEnv.testClasses()))
+                .classPath(ChildJvm.jars(dir)).mainClass(H2DirectServer.class)
+                .jvmArg("-Xmx256m", "-XX:MaxDirectMemorySize=512m",
+                        "-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint()))
+                .args("--total", String.valueOf(total), "--chunk", String.valueOf(CHUNK),
+                        "--beyond", String.valueOf(BEYOND))
+                .args(more)
+                .start();
+        assertThat(child.awaitStdoutValue("NETTY-VERSION"))
+                .isEqualTo(ItEnv.property("highwater.it.netty" + netty.replace(".", "") + ".version"));
+        return child;
+    }
+
+    private static Process curl(int port, String path, String rate) throws IOException {
+        return new ProcessBuilder("curl", "--http2-prior-knowledge", "--limit-rate", rate, "-s", "-o", "/dev/null",
+                "--max-time", "60", "http://127.0.0.1:" + port + path).redirectErrorStream(true).start();
+    }
+
+    private static long last(ChildJvm child, String prefix) {
+        List<String> lines = child.stdout();
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (lines.get(i).startsWith(prefix + " ")) {
+                return Long.parseLong(lines.get(i).substring(prefix.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no " + prefix + " line:\n" + child.transcript());
+    }
+
+    private static Predicate<MetricPoint> ignoredBy(String function) {
+        return p -> p.has(LAYER, HTTP2) && p.has(SIGNAL, STREAM_WINDOW_EXHAUSTED) && p.has(FUNCTION, function);
+    }
+
+    /**
+     * An application task on the event loop writes bursts of DATA frames through {@code encoder().writeData} without
+     * asking the flow controller, behind curl reading 200 KB/s: each write made while the flow controller said the
+     * stream was not writable, with more than the tolerance queued for it, is one ignored write of the application's
+     * method (the same thread read the same state just before: the counts are equal); the stream's pending bytes
+     * follow the flow controller's own count, under the request's path; the connection's window is the flow
+     * controller's; no write counts in the netty layer as well.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"4.1", "4.2"})
+    void encoderWritesIntoAStreamThatSaidStopAreIgnoredWrites(String netty) throws Exception {
+        String function = H2DirectServer.class.getName() + "$DirectHandler.writeIgnoring";
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm child = server(netty, receiver, 48L << 20)) {
+            Process curl = curl(child.awaitListening(), "/ignore", "200k");
+            try {
+                Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
+                long beyond = truth.get("beyond");
+                assertThat(beyond).as("writes with more than %d bytes queued: %s", BEYOND, truth).isGreaterThan(1000);
+
+                int after = receiver.metricBatchCount() + 1;
+                MetricPoint stream = receiver.awaitPoint("the h2 stream of /ignore",
+                        metric(STREAM_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2) && p.has(URL_PATH, "/ignore"))
+                                .and(fromBatch(after)));
+                long pending = last(child, "PENDING");
+                assertThat((double) stream.longValue()).as("stream pending vs the flow controller's own %d", pending)
+                        .isBetween(pending * 0.95, pending * 1.05);
+                receiver.awaitPoint("the connection's http2 share",
+                        metric(CONNECTION_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2)).and(fromBatch(after)));
+                MetricPoint window = receiver.awaitPoint("the connection window",
+                        metric(HTTP2_CONNECTION_WINDOW).and(fromBatch(after)));
+                long appWindow = last(child, "WINDOW");
+                // curl returns window as it reads (200 KB/s): the two reads are up to an export interval apart
+                assertThat(window.longValue()).as("connection window vs the flow controller's own %d", appWindow)
+                        .isBetween(appWindow - (1L << 20), appWindow + (1L << 20));
+
+                receiver.awaitFurtherMetricBatches(2);
+                long ignored = receiver.counterTotal(IGNORED_WRITES, ignoredBy(function));
+                assertThat(ignored).as("ignored writes of %s; the application saw %s", function, truth)
+                        .isEqualTo(beyond);
+                assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, HTTP2)))
+                        .as("http2 ignored writes of any call site").isEqualTo(ignored);
+                assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, NETTY)))
+                        .as("the flow controller's own writes into the connection are not the application's")
+                        .isZero();
+                assertWellFormed(receiver);
+            } finally {
+                curl.destroyForcibly();
+            }
+        }
+    }
+
+    /**
+     * A handler that writes while the flow controller says its stream is writable and resumes on the flow
+     * controller's {@code writabilityChanged}: no ignored write on any layer, and the stream never held more than the
+     * agent's mark (the application's own maximum, read before each write).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"4.1", "4.2"})
+    void aWriterThatAsksTheFlowControllerIgnoresNothing(String netty) throws Exception {
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm child = server(netty, receiver, 8L << 20,
+                "--sndbuf", String.valueOf(64 * KIB))) {
+            Process curl = curl(child.awaitListening(), "/respect", "1m");
+            try {
+                Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
+                assertThat(curl.waitFor()).as("curl's exit code").isZero();
+                assertThat(truth.get("waits")).as("the writer met the flow controller's stop: %s", truth)
+                        .isPositive();
+                assertThat(truth.get("maxpending")).as("the most the flow controller held: %s", truth)
+                        .isLessThanOrEqualTo(64L * KIB);
+                receiver.awaitFurtherMetricBatches(2);
+                assertThat(receiver.counterPoints(IGNORED_WRITES))
+                        .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isZero());
+                assertWellFormed(receiver);
+            } finally {
+                curl.destroyForcibly();
+            }
+        }
+    }
+}
