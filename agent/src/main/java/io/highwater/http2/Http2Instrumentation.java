@@ -25,7 +25,7 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
  * transitions. Writes into them are judged where every Netty write is, at the pipeline's entry (the netty
  * integration's advice), and handed to this integration because a stream channel has no outbound buffer.
  */
-final class Http2Instrumentation {
+public final class Http2Instrumentation {
 
     static final String STREAM_CHANNEL = "io.netty.handler.codec.http2.AbstractHttp2StreamChannel";
     static final String FLOW_STATE = "io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController$FlowState";
@@ -34,7 +34,7 @@ final class Http2Instrumentation {
     private Http2Instrumentation() {
     }
 
-    static List<AdviceTransformer.Target> targets(InstrumentationReport report) {
+    public static List<AdviceTransformer.Target> targets(InstrumentationReport report) {
         ElementMatcher.Junction<MethodDescription> fire = named("fireChannelWritabilityChanged").and(takesArguments(1))
                 .and(takesArgument(0, boolean.class));
         return java.util.Arrays.asList(streamChannelTarget(fire, report), headersTarget(report),
