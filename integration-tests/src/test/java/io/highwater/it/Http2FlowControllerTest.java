@@ -16,7 +16,9 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 import static io.highwater.it.GrpcCallNotReadyTest.values;
+import static io.highwater.it.support.Contract.CONNECTIONS_BLOCKED;
 import static io.highwater.it.support.Contract.CONNECTION_PENDING_BYTES;
+import static io.highwater.it.support.Contract.DRAIN_OLDEST_WAIT;
 import static io.highwater.it.support.Contract.FUNCTION;
 import static io.highwater.it.support.Contract.HTTP2;
 import static io.highwater.it.support.Contract.HTTP2_CONNECTION_WINDOW;
@@ -27,6 +29,7 @@ import static io.highwater.it.support.Contract.SIGNAL;
 import static io.highwater.it.support.Contract.STREAM_PENDING_BYTES;
 import static io.highwater.it.support.Contract.STREAM_WINDOW_EXHAUSTED;
 import static io.highwater.it.support.Contract.URL_PATH;
+import static io.highwater.it.support.Exports.above;
 import static io.highwater.it.support.Exports.assertWellFormed;
 import static io.highwater.it.support.Exports.fromBatch;
 import static io.highwater.it.support.Exports.metric;
@@ -108,6 +111,11 @@ class Http2FlowControllerTest {
                         .isBetween(pending * 0.95, pending * 1.05);
                 receiver.awaitPoint("the connection's http2 share",
                         metric(CONNECTION_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2)).and(fromBatch(after)));
+                // the stream waits for curl: blocked, its wait open (the writer is done, the pile drains at 200 KB/s)
+                receiver.awaitPoint("the stream blocked in layer http2",
+                        metric(CONNECTIONS_BLOCKED).and(p -> p.has(LAYER, HTTP2)).and(above(0)).and(fromBatch(after)));
+                receiver.awaitPoint("its wait open",
+                        metric(DRAIN_OLDEST_WAIT).and(p -> p.has(LAYER, HTTP2)).and(above(0)).and(fromBatch(after)));
                 MetricPoint window = receiver.awaitPoint("the connection window",
                         metric(HTTP2_CONNECTION_WINDOW).and(fromBatch(after)));
                 long appWindow = last(child, "WINDOW");
