@@ -182,7 +182,7 @@ final class TelemetryLifecycle {
         if (failure != null) {
             Log.warn("telemetry not started, nothing will be exported: " + failure);
         } else {
-            Log.info("exporting metrics to " + t.endpoint() + " every " + t.interval());
+            Log.info("exporting metrics to " + t.exportsTo());
         }
     }
 
@@ -261,7 +261,7 @@ final class TelemetryLifecycle {
         Telemetry t = null;
         try {
             t = b.build();
-            Log.info("exporting metrics to " + t.endpoint() + " every " + t.interval());
+            Log.info("exporting metrics to " + t.exportsTo());
         } catch (Throwable e) {
             Log.warn("telemetry not started, nothing will be exported: " + e);
         }

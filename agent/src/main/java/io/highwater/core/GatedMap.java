@@ -23,10 +23,14 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  */
 public final class GatedMap<V> {
 
-    private static final int FILTER_SLOTS = 4096;
+    /**
+     * The filter's length. A filter kept in a bootstrap class, read by advice without the map, must use this length
+     * and {@link #slot}'s formula (the Netty gate does: {@code NettyCalls.mayBeUnwritable}).
+     */
+    public static final int FILTER_SLOTS = 4096;
 
     private final ConcurrentHashMap<Object, V> map = new ConcurrentHashMap<>();
-    private final AtomicIntegerArray filter = new AtomicIntegerArray(FILTER_SLOTS);
+    private final AtomicIntegerArray filter;
     private final AtomicInteger gate;
     private final boolean weak;
     private final int max;
@@ -37,12 +41,25 @@ public final class GatedMap<V> {
      * @param max  how many entries at most
      */
     public GatedMap(AtomicInteger gate, boolean weak, int max) {
+        this(gate, new AtomicIntegerArray(FILTER_SLOTS), weak, max);
+    }
+
+    /**
+     * As {@link #GatedMap(AtomicInteger, boolean, int)}, with the counting filter in {@code filter} (of
+     * {@link #FILTER_SLOTS} slots), where advice can read it too.
+     */
+    public GatedMap(AtomicInteger gate, AtomicIntegerArray filter, boolean weak, int max) {
+        if (filter.length() != FILTER_SLOTS) {
+            throw new IllegalArgumentException("a gated map's filter has " + FILTER_SLOTS + " slots");
+        }
+        this.filter = filter;
         this.gate = gate;
         this.weak = weak;
         this.max = max;
     }
 
-    private static int slot(int identityHash) {
+    /** The filter slot of an identity hash: {@code (h ^ (h >>> 12)) & (FILTER_SLOTS - 1)}. */
+    public static int slot(int identityHash) {
         return (identityHash ^ (identityHash >>> 12)) & (FILTER_SLOTS - 1);
     }
 
@@ -119,6 +136,26 @@ public final class GatedMap<V> {
             if (((IdentityKey.Weak) k).get() == null) {
                 it.remove();
                 // the key kept its referent's identity hash
+                filter.decrementAndGet(slot(k.hashCode()));
+                gate.decrementAndGet();
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Drops the entries whose key {@code gone} says is gone for good (a closed channel), and those of collected
+     * transports; how many.
+     */
+    public int removeIf(java.util.function.BiPredicate<Object, V> gone) {
+        int n = 0;
+        for (Iterator<Map.Entry<Object, V>> it = map.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Object, V> e = it.next();
+            Object k = e.getKey();
+            Object referent = weak ? ((IdentityKey.Weak) k).get() : ((IdentityKey.Strong) k).referent;
+            // removed only if no one else removed it meanwhile: the gate must count each entry exactly once
+            if ((referent == null || gone.test(referent, e.getValue())) && map.remove(k, e.getValue())) {
                 filter.decrementAndGet(slot(k.hashCode()));
                 gate.decrementAndGet();
                 n++;

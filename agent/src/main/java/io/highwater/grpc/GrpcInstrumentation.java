@@ -117,21 +117,8 @@ final class GrpcInstrumentation {
 
     private static String checked(InstrumentationReport report, String label, String what, List<String> missing,
                                   ClassLoader loader, String instrumented) {
-        if (!missing.isEmpty()) {
-            String why = label + ": " + what + " lacks " + String.join(", ", missing)
-                    + "; gRPC calls that are not ready are not watched";
-            report.skipped(why);
-            return why;
-        }
-        try {
-            Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-        } catch (ClassNotFoundException | LinkageError e) {
-            String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap class path";
-            report.skipped(why);
-            return why;
-        }
-        report.instrumented(label + " (" + instrumented + ")");
-        return null;
+        return report.verdict(label, loader, what, missing, "; gRPC calls that are not ready are not watched",
+                instrumented);
     }
 
     private static boolean hasField(TypeDescription type, String name) {

@@ -36,6 +36,8 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     private final Tracker tracker;
     private final PathTable paths = new PathTable();
     private volatile NettyAdapter netty;
+    /** For the Netty gate's timer (see {@code UnwritableGate}): one instance for every stream channel it holds. */
+    private final java.util.function.Predicate<Object> open = this::isOpen;
     /** Streams without a stream channel, watched in Netty's remote flow controller. */
     private final FlowControllerStreams flowStreams;
 
@@ -64,7 +66,7 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     @Override
     public void writeWhileUnwritable(NettyAdapter netty, Object ctx, Object child, Object msg) {
         this.netty = netty;
-        if (!isStreamChannel(child) || !Boolean.TRUE.equals(invoke(child, "isOpen"))) {
+        if (!isStreamChannel(child) || !Boolean.TRUE.equals(invoke(child, "isOpen")) || stopState(child) == 0) {
             return;
         }
         long childPending = childPending(child);
@@ -94,6 +96,7 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     @Override
     public void childWritabilityChanged(Object child) {
         // called as the transition is fired: the field already says the new state
+        NettyAdapter.streamWritabilityChanged(child, this, open);
         if (Boolean.TRUE.equals(invoke(child, "isWritable"))) {
             TrackedConnection c = tracker.get(child);
             if (c != null) {

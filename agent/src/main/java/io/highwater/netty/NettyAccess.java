@@ -285,6 +285,19 @@ final class NettyAccess implements TransportProbe, ConnectionShare {
         return true;
     }
 
+    /** Whether {@code channel} is open; true when it cannot be read (it stays watched). */
+    boolean channelOpen(Object channel) {
+        Copy c = copy(channel);
+        if (c == null) {
+            return true;
+        }
+        try {
+            return (boolean) c.isOpen.invoke(channel);
+        } catch (Throwable t) {
+            return true;
+        }
+    }
+
     /** The buffer's channel, or null when it cannot be read. */
     Object channelOfBuffer(Object buffer) {
         Copy c = copy(buffer);

@@ -7,7 +7,10 @@ import io.highwater.core.Monitor;
 import io.highwater.core.StackInspector;
 import io.highwater.core.TrackedConnection;
 import io.highwater.core.Tracker;
+import io.highwater.core.TransportProbe;
 import io.highwater.core.WriteGuard;
+
+import java.util.function.Predicate;
 
 /**
  * Translates what the Netty advice sees into the neutral model. Every method runs on a slow path only: a write
@@ -63,6 +66,8 @@ public final class NettyAdapter implements NettyHooks {
     private final Frameworks frameworks;
     private final NettyAccess access = new NettyAccess();
     private final Tracker tracker;
+    /** For the gate's timer: one instance for every channel it holds. */
+    private final Predicate<Object> channelOpen = access::channelOpen;
 
     public NettyAdapter(Monitor monitor) {
         this.monitor = monitor;
@@ -122,6 +127,10 @@ public final class NettyAdapter implements NettyHooks {
             if (other != null) {
                 other.writeWhileUnwritable(this, ctx, channel, msg);
             }
+            return null;
+        }
+        if (access.stopState(buffer) == 0) {
+            // another channel with the same filter slot, or this one turned writable since
             return null;
         }
         long pendingBefore = access.pendingBytes(buffer);
@@ -221,6 +230,9 @@ public final class NettyAdapter implements NettyHooks {
 
     @Override
     public void writabilityChanged(Object buffer, Object channel, boolean writable, long pending) {
+        // embedded channels too: the gate only opens the advice's slow path, which skips them (and the JIT's view
+        // of that path is tested on one, SlowPathInliningTest)
+        UnwritableGate.GATE.changed(channel, access, buffer, channelOpen);
         if (isEmbedded(channel)) {
             return;
         }
@@ -248,6 +260,7 @@ public final class NettyAdapter implements NettyHooks {
             if (channel == null || isEmbedded(channel)) {
                 return;
             }
+            UnwritableGate.GATE.changed(channel, access, buffer, channelOpen);
             long pending = access.pendingBytes(buffer);
             c = track(buffer, true, pending);
             if (c != null) {
@@ -270,6 +283,10 @@ public final class NettyAdapter implements NettyHooks {
 
     @Override
     public void closed(Object buffer, long pending) {
+        Object channel = access.channelOfBuffer(buffer);
+        if (channel != null) {
+            UnwritableGate.GATE.closed(channel);
+        }
         if (!registry.isEmpty()) {
             TrackedConnection c = registry.get(buffer);
             if (c != null) {
@@ -287,7 +304,11 @@ public final class NettyAdapter implements NettyHooks {
      * tracked from now, its wait counted from now, its episode marked as begun before.
      */
     void foundAtAttach(Object buffer, Object channel) {
-        if (isEmbedded(channel) || registry.get(buffer) != null || access.stopState(buffer) != 1) {
+        if (isEmbedded(channel) || access.stopState(buffer) != 1) {
+            return;
+        }
+        UnwritableGate.GATE.changed(channel, access, buffer, channelOpen);
+        if (registry.get(buffer) != null) {
             return;
         }
         long pending = access.pendingBytes(buffer);
@@ -295,6 +316,24 @@ public final class NettyAdapter implements NettyHooks {
         if (c != null) {
             monitor.foundAtAttach(c, pending);
         }
+    }
+
+    /**
+     * An HTTP/2 stream channel's writability flipped (the {@code http2} integration): while it is unwritable, the
+     * pipeline-write advice asks channels again (see {@link UnwritableGate}).
+     */
+    public static void streamWritabilityChanged(Object child, TransportProbe probe, Predicate<Object> open) {
+        UnwritableGate.GATE.changed(child, probe, child, open);
+    }
+
+    /** On the agent's timer. */
+    void tick() {
+        UnwritableGate.GATE.tick();
+    }
+
+    /** The agent is going away. */
+    void stop() {
+        UnwritableGate.GATE.clear();
     }
 
     private TrackedConnection track(Object buffer, boolean atStopSignal, long pending) {

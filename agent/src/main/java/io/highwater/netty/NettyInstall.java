@@ -21,8 +21,9 @@ final class NettyInstall {
         context.monitor().addShare(adapter.access());
         List<AdviceTransformer.Target> targets = Arrays.asList(NettyInstrumentation.target(context.report()),
                 NettyInstrumentation.pipelineTarget(context.report()));
-        return Integration.Installed.of(targets, null, adapter::discoverAtAttach, () -> {
+        return Integration.Installed.of(targets, adapter::tick, adapter::discoverAtAttach, () -> {
             NettyCalls.hooks = NettyHooks.NOOP;
+            adapter.stop();
             context.monitor().removeShare(adapter.access());
         });
     }

@@ -168,20 +168,7 @@ public final class NettyInstrumentation {
             int at = type.getName().indexOf("io.netty.");
             String prefix = at <= 0 ? "" : type.getName().substring(0, at);
             missing.addAll(Reference.missing(loader, NettyAccess.references(prefix)));
-            if (!missing.isEmpty()) {
-                String why = label + ": " + type.getSimpleName() + " lacks " + String.join(", ", missing) + consequence();
-                report.skipped(why);
-                return why;
-            }
-            try {
-                Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-            } catch (ClassNotFoundException | LinkageError e) {
-                String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap class path";
-                report.skipped(why);
-                return why;
-            }
-            report.instrumented(label + " (" + part + ")");
-            return null;
+            return report.verdict(label, loader, type.getSimpleName(), missing, consequence(), part);
         }
     }
 

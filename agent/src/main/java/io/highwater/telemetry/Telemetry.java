@@ -412,6 +412,11 @@ public final class Telemetry implements AutoCloseable {
         return interval;
     }
 
+    /** Where metrics go and how often, for the start-up line (no interval when nothing is exported). */
+    public String exportsTo() {
+        return interval == null ? endpoint : endpoint + " every " + interval;
+    }
+
     public ExportStatus status() {
         return status;
     }

@@ -137,21 +137,8 @@ final class VertxInstrumentation {
             }
             String label = "vert.x " + version(loader);
             List<String> missing = missing(type, loader);
-            if (!missing.isEmpty()) {
-                String why = label + ": " + type.getSimpleName() + " lacks " + String.join(", ", missing)
-                        + "; vert.x " + part + " are not watched";
-                report.skipped(why);
-                return why;
-            }
-            try {
-                Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-            } catch (ClassNotFoundException | LinkageError e) {
-                String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap class path";
-                report.skipped(why);
-                return why;
-            }
-            report.instrumented(label + " (" + part + ")");
-            return null;
+            return report.verdict(label, loader, type.getSimpleName(), missing,
+                    "; vert.x " + part + " are not watched", part);
         }
     }
 

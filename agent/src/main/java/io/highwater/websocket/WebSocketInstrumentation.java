@@ -204,21 +204,8 @@ final class WebSocketInstrumentation {
         @Override
         public String check(TypeDescription type, ClassLoader loader) {
             List<String> missing = missing(type, loader);
-            if (!missing.isEmpty()) {
-                String why = library + ": " + type.getSimpleName() + " lacks " + String.join(", ", missing)
-                        + "; its " + part + " are not watched";
-                report.skipped(why);
-                return why;
-            }
-            try {
-                Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-            } catch (ClassNotFoundException | LinkageError e) {
-                String why = library + " in " + loader + ": its class loader does not delegate to the bootstrap class path";
-                report.skipped(why);
-                return why;
-            }
-            report.instrumented(library + " (" + part + ")");
-            return null;
+            return report.verdict(library, loader, type.getSimpleName(), missing, "; its " + part + " are not watched",
+                    part);
         }
     }
 

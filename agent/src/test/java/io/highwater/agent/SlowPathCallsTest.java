@@ -58,6 +58,20 @@ class SlowPathCallsTest {
         }
     }
 
+    @Test
+    void theNettyPipelineEntryStaysInlineable() throws IOException {
+        // every hop of every write calls it while some channel in the JVM is unwritable: a call per hop otherwise
+        ClassFile netty = read(NettyCalls.class);
+        List<String> found = new ArrayList<>();
+        netty.methods.forEach((name, m) -> {
+            if (name.startsWith("entersPipeline(") || name.startsWith("mayBeUnwritable(")) {
+                found.add(name);
+                assertThat(m.annotations).as("NettyCalls." + name).doesNotContain(DONT_INLINE);
+            }
+        });
+        assertThat(found).hasSize(3);
+    }
+
     private static ClassFile read(Class<?> type) throws IOException {
         try (InputStream in = type.getResourceAsStream(type.getSimpleName() + ".class")) {
             assertThat(in).as(type.getName()).isNotNull();

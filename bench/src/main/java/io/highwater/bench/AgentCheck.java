@@ -155,6 +155,19 @@ public final class AgentCheck {
         }
     }
 
+    /** How many channels the agent counts as unwritable (the gate of its pipeline-write advice); 0 without it. */
+    static int unwritableChannels() {
+        Class<?> calls = bootstrapClass(NETTY_CALLS);
+        if (calls == null) {
+            return 0;
+        }
+        try {
+            return ((java.util.concurrent.atomic.AtomicInteger) calls.getField("unwritableChannels").get(null)).get();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("unexpected agent bootstrap helpers: " + e, e);
+        }
+    }
+
     private static Object recorder(Class<?> hooks, Set<String> seen) {
         return Proxy.newProxyInstance(AgentCheck.class.getClassLoader(), new Class<?>[] {hooks},
                 (proxy, method, args) -> {
@@ -180,12 +193,24 @@ public final class AgentCheck {
         Object recorder = recorder(hooks, seen);
         netty.set(null, recorder);
         EmbeddedChannel ch = new EmbeddedChannel();
+        // the recorder keeps no gate: the pipeline-write advice goes past its counter and filter only for a channel
+        // the agent counts as unwritable, so count this one for the moment
+        java.util.concurrent.atomic.AtomicInteger gate = (java.util.concurrent.atomic.AtomicInteger)
+                bootstrapClass(NETTY_CALLS).getField("unwritableChannels").get(null);
+        java.util.concurrent.atomic.AtomicIntegerArray filter = (java.util.concurrent.atomic.AtomicIntegerArray)
+                bootstrapClass(NETTY_CALLS).getField("unwritableFilter").get(null);
+        int h = System.identityHashCode(ch);
+        int slot = (h ^ (h >>> 12)) & (filter.length() - 1);
+        filter.incrementAndGet(slot);
+        gate.incrementAndGet();
         try {
             ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
             ch.write(Unpooled.wrappedBuffer(new byte[64]));
             ch.write(Unpooled.wrappedBuffer(new byte[64]));
         } finally {
             netty.set(null, agentHooks);
+            gate.decrementAndGet();
+            filter.decrementAndGet(slot);
             ch.finishAndReleaseAll();
         }
         return seen;

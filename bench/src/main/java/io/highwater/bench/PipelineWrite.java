@@ -1,8 +1,19 @@
 package io.highwater.bench;
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalServerChannel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
@@ -13,6 +24,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -28,9 +40,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>This is where the agent judges writes: its advice is inlined into every context's {@code write} and
  * {@code writeAndFlush}, so each write here passes it four times (the channel's own entry and the three handlers
- * passing it on), each time reading the channel's writability. The channel is an {@link EmbeddedChannel}. The
- * agent's adapter skips embedded channels on its slow path, but that does not matter here: the advice runs on every
- * write whatever the channel class, and a writable channel never reaches the adapter. What it does not exercise:
+ * passing it on): with no channel unwritable it reads one counter; with another channel unwritable
+ * ({@link #otherUnwritable}) it looks this channel up in the agent's filter of unwritable channels. The channel is
+ * an {@link EmbeddedChannel}. The agent's adapter skips embedded channels on its slow path, but that does not matter
+ * here: the advice runs on every write whatever the channel class, and a writable channel never reaches the adapter
+ * (unless it shares a filter slot with the unwritable one, 1 in 4096). What it does not exercise:
  * {@code removeBytes} (an embedded channel hands messages on with {@code remove()}), which
  * {@link AdviceFastPath#addFlushRemoveBytes} and the streaming run (bench/scripts/streaming.sh, real sockets)
  * cover.
@@ -49,24 +63,59 @@ public abstract class PipelineWrite {
     private Queue<Object> written;
     private ChannelPromise promise;
     private ByteBuf message;
+    private EventLoopGroup loop;
+
+    /**
+     * {@code none}: no channel in the JVM is unwritable (a healthy server; the agent's advice reads one counter).
+     * {@code one}: another channel, a real in-VM channel whose peer does not read, is held unwritable (a server with
+     * a slow client; the advice looks its channel up in the agent's filter of unwritable channels at every hop).
+     */
+    @Param({"none", "one"})
+    public String otherUnwritable;
 
     protected abstract boolean withAgent();
 
     @Setup
-    public void setUp() {
+    public void setUp() throws Exception {
         AgentCheck.expect(withAgent());
         channel = new EmbeddedChannel(new PassThrough(), new Counting(), new PassThrough());
         written = channel.outboundMessages();
         promise = channel.voidPromise();
         message = Unpooled.unreleasableBuffer(Unpooled.directBuffer(SIZE).writeZero(SIZE));
+        if (otherUnwritable.equals("one")) {
+            holdAnotherChannelUnwritable();
+        }
+    }
+
+    /** A local channel pair; the client writes beyond its high-water mark and never flushes. */
+    private void holdAnotherChannelUnwritable() throws Exception {
+        loop = new DefaultEventLoopGroup(1);
+        LocalAddress address = new LocalAddress("pipeline-write-" + System.nanoTime());
+        new ServerBootstrap().group(loop).channel(LocalServerChannel.class)
+                .childHandler(new ChannelInboundHandlerAdapter()).bind(address).sync();
+        Channel client = new Bootstrap().group(loop).channel(LocalChannel.class)
+                .handler(new ChannelInboundHandlerAdapter())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32, 64))
+                .connect(address).sync().channel();
+        client.write(Unpooled.wrappedBuffer(new byte[128])).addListener(f -> { });
+        client.eventLoop().submit(() -> { }).sync();
+        if (client.isWritable()) {
+            throw new IllegalStateException("the other channel must be unwritable");
+        }
+        if (withAgent() && AgentCheck.unwritableChannels() == 0) {
+            throw new IllegalStateException("the agent does not count the other channel as unwritable");
+        }
     }
 
     @TearDown
-    public void tearDown() {
+    public void tearDown() throws Exception {
         if (!channel.isWritable()) {
             throw new IllegalStateException("the channel must stay writable");
         }
         channel.finishAndReleaseAll();
+        if (loop != null) {
+            loop.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+        }
     }
 
     /** One write, one flush. */

@@ -56,6 +56,14 @@ class SlowPathInliningTest {
                 assertThat(decisions).as("C2's decisions on " + slowPath + " in Netty's compiled methods")
                         .anyMatch(l -> l.contains(HELPERS + slowPath + " "));
             }
+            // the pipeline entry's filter is the fast path while some channel is unwritable: inlined, its call on
+            // to the agent is not
+            List<String> entry = decisions.stream().filter(l -> l.contains(HELPERS + "entersPipeline ")
+                    || l.contains(HELPERS + "mayBeUnwritable ")).collect(Collectors.toList());
+            assertThat(entry).as("C2's decisions on the pipeline entry").isNotEmpty()
+                    .allMatch(l -> l.contains("inline (hot)") || l.contains("inline"))
+                    .noneMatch(l -> l.contains("don't inline") || l.contains("too big") || l.contains("failed"));
+            decisions.removeAll(entry);
             assertThat(decisions).allMatch(l -> l.endsWith("don't inline by annotation"));
         }
     }

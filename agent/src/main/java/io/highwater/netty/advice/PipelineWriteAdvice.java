@@ -13,8 +13,14 @@ import net.bytebuddy.asm.Advice;
  * event loop re-enters the pipeline below these methods, so a write from another thread is judged once too, on the
  * application's thread.
  *
- * <p>Fast path: {@code channel().isWritable()}, a few field reads that Netty's own write path makes anyway; these
- * methods are 8 bytes long and stay under the size C2 inlines without a profile. The rest is one call.
+ * <p>Fast path: one read of the JVM-wide count of unwritable channels ({@code NettyCalls.unwritableChannels}),
+ * nearly always 0 on a healthy server. While some channel is unwritable, each hop hands its channel to
+ * {@code NettyCalls.entersPipeline}, inlined: one identity hash and one read of a filter over the unwritable
+ * channels tell every other channel's write that it is not one of them. Every hop of every write passes here (the
+ * application's entry and each handler passing it on), so asking the channel itself at each of them,
+ * {@code channel().isWritable()}, was a measurable loss on a pipeline of a few handlers (BENCHMARKS.md). These
+ * methods are 8 bytes long and stay under the size C2 inlines without a profile ({@code AdviceSizeTest}). The rest
+ * is one call.
  */
 public final class PipelineWriteAdvice {
 
@@ -23,8 +29,8 @@ public final class PipelineWriteAdvice {
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static void enter(@Advice.This ChannelHandlerContext ctx, @Advice.Argument(0) Object msg) {
-        if (!ctx.channel().isWritable()) {
-            NettyCalls.writeWhileUnwritable(ctx, msg);
+        if (NettyCalls.unwritableChannels.get() != 0) {
+            NettyCalls.entersPipeline(ctx, ctx.channel(), msg);
         }
     }
 }

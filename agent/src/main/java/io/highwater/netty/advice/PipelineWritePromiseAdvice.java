@@ -21,8 +21,8 @@ public final class PipelineWritePromiseAdvice {
     @Advice.OnMethodEnter(suppress = Throwable.class)
     static void enter(@Advice.This ChannelHandlerContext ctx, @Advice.Argument(0) Object msg,
                       @Advice.Argument(1) ChannelPromise promise) {
-        if (!ctx.channel().isWritable()) {
-            NettyCalls.writeWhileUnwritable(ctx, msg, promise);
+        if (NettyCalls.unwritableChannels.get() != 0) {
+            NettyCalls.entersPipeline(ctx, ctx.channel(), msg, promise);
         }
     }
 }
