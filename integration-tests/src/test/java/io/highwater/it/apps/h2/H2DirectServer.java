@@ -39,8 +39,9 @@ import java.util.concurrent.TimeUnit;
  * {@code pendingBytes}, private, read reflectively as a test may): {@code SENT writes=.. unwritable=.. beyond=..
  * maxpending=.. [waits=..]} (writes made while {@code isWritable(stream)} was false; of those, with more than
  * {@code --beyond} bytes queued for the stream; the most ever queued before a write; how often the respecting writer
- * stopped for the flow controller), {@code PENDING n} every 200 ms (the stream's
- * queued bytes) and {@code WINDOW n} (the connection's flow-control window left).
+ * stopped for the flow controller), {@code PENDING n t} every 200 ms (the stream's
+ * queued bytes) and {@code WINDOW n t} (the connection's flow-control window left), {@code t} the wall-clock
+ * milliseconds of the reading, to compare with the time of an exported data point.
  */
 public final class H2DirectServer {
 
@@ -145,8 +146,10 @@ public final class H2DirectServer {
                     ctx.newPromise());
             Http2Stream stream = connection().stream(streamId);
             ctx.executor().scheduleAtFixedRate(() -> {
-                System.out.println("PENDING " + pendingBytes(stream));
-                System.out.println("WINDOW " + encoder().flowController().windowSize(connection().connectionStream()));
+                long at = System.currentTimeMillis();
+                System.out.println("PENDING " + pendingBytes(stream) + " " + at);
+                System.out.println("WINDOW " + encoder().flowController().windowSize(connection().connectionStream())
+                        + " " + at);
             }, 200, 200, TimeUnit.MILLISECONDS);
             if (path.startsWith("/ignore")) {
                 ctx.executor().execute(new Pump(stream));
