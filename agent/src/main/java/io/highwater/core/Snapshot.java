@@ -39,11 +39,17 @@ public final class Snapshot {
         public final long pendingBytes;
         /** Per layer, largest first; never empty. */
         public final List<Share> shares;
+        /**
+         * The connection-level flow-control window left (HTTP/2: what the peer lets all streams together still send),
+         * the smallest any of its tracked entries reports; -1 when none has such a window.
+         */
+        public final long connectionWindow;
 
-        Entry(TrackedConnection connection, long pendingBytes, List<Share> shares) {
+        Entry(TrackedConnection connection, long pendingBytes, List<Share> shares, long connectionWindow) {
             this.connection = connection;
             this.pendingBytes = pendingBytes;
             this.shares = shares;
+            this.connectionWindow = connectionWindow;
         }
     }
 
@@ -74,7 +80,17 @@ public final class Snapshot {
                 }
             }
             shares.sort(Collections.reverseOrder(Comparator.comparingLong(s -> s.pendingBytes)));
-            return new Entry(first, total, Collections.unmodifiableList(shares));
+            // read for the chosen connections only: one read per tracked entry of a top-N connection
+            long window = first.connectionWindow();
+            if (more != null) {
+                for (TrackedConnection c : more) {
+                    long w = c.connectionWindow();
+                    if (w >= 0 && (window < 0 || w < window)) {
+                        window = w;
+                    }
+                }
+            }
+            return new Entry(first, total, Collections.unmodifiableList(shares), window);
         }
     }
 

@@ -137,6 +137,12 @@ public final class TrackedConnection extends WeakReference<Object> {
         return t == null ? -1 : probe.stopState(t);
     }
 
+    /** The connection-level flow-control window left ({@link TransportProbe#connectionWindow}); -1 when none. */
+    public long connectionWindow() {
+        Object t = get();
+        return t == null ? -1 : probe.connectionWindow(t);
+    }
+
     /** What the transport holds that is not bytes ({@link TransportProbe#pendingItems}); 0 once it is gone. */
     public long pendingItems() {
         Object t = get();

@@ -19,6 +19,16 @@ public interface TransportProbe {
         return 0;
     }
 
+    /**
+     * For a stream of a multiplexed connection with a connection-level flow-control window (HTTP/2): the bytes the
+     * peer still lets the sender write on the whole connection, whichever stream writes them; 0 when exhausted (one
+     * slow stream holding the window starves the others). -1 when the transport has no such window or it cannot be
+     * read. Read at collection time, for the top N connections only.
+     */
+    default long connectionWindow(Object transport) {
+        return -1;
+    }
+
     /** False once the connection is closed: it then leaves the registry. */
     boolean isOpen(Object transport);
 

@@ -38,10 +38,13 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     private volatile NettyAdapter netty;
     /** For the Netty gate's timer (see {@code UnwritableGate}): one instance for every stream channel it holds. */
     private final java.util.function.Predicate<Object> open = this::isOpen;
+    /** Streams without a stream channel, watched in Netty's remote flow controller. */
+    private final FlowControllerStreams flowStreams;
 
     Http2Adapter(Monitor monitor) {
         this.monitor = monitor;
         this.tracker = monitor.tracker(Http2Integration.LAYER, this);
+        this.flowStreams = new FlowControllerStreams(monitor, paths);
     }
 
     private static final ClassValue<Boolean> STREAM_CHANNELS = new ClassValue<Boolean>() {
@@ -111,6 +114,11 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     @Override
     public void headers(Object channel, int streamId, CharSequence path) {
         paths.put(channel, streamId, path);
+    }
+
+    @Override
+    public void enqueued(Object flowState, Object frame, long pendingBefore) {
+        flowStreams.enqueued(flowState, frame, pendingBefore);
     }
 
     private TrackedConnection track(Object child, boolean atStopSignal) {
@@ -185,5 +193,11 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     @Override
     public Object connection(Object child) {
         return invoke(child, "parent");
+    }
+
+    @Override
+    public long connectionWindow(Object child) {
+        Object state = flowState(child);
+        return state == null ? -1 : FlowControllerStreams.connectionWindowOf(get(state, "this$0"));
     }
 }

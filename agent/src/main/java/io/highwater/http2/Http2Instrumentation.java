@@ -13,7 +13,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
+import static net.bytebuddy.matcher.ElementMatchers.isPublic;
 import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.returns;
 import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
@@ -23,18 +25,98 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
  * transitions. Writes into them are judged where every Netty write is, at the pipeline's entry (the netty
  * integration's advice), and handed to this integration because a stream channel has no outbound buffer.
  */
-final class Http2Instrumentation {
+public final class Http2Instrumentation {
 
     static final String STREAM_CHANNEL = "io.netty.handler.codec.http2.AbstractHttp2StreamChannel";
+    static final String FLOW_STATE = "io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController$FlowState";
     static final String FRAME_READ_LISTENER = "io.netty.handler.codec.http2.DefaultHttp2ConnectionDecoder$FrameReadListener";
 
     private Http2Instrumentation() {
     }
 
-    static List<AdviceTransformer.Target> targets(InstrumentationReport report) {
+    public static List<AdviceTransformer.Target> targets(InstrumentationReport report) {
         ElementMatcher.Junction<MethodDescription> fire = named("fireChannelWritabilityChanged").and(takesArguments(1))
                 .and(takesArgument(0, boolean.class));
-        return java.util.Arrays.asList(streamChannelTarget(fire, report), headersTarget(report));
+        return java.util.Arrays.asList(streamChannelTarget(fire, report), headersTarget(report),
+                flowStateTarget(report));
+    }
+
+    /**
+     * Where every flow-controlled frame enters a stream's queue in Netty's remote flow controller, whoever writes it:
+     * the pending bytes, stop signal and ignored writes of streams without a stream channel (writers that call the
+     * HTTP/2 encoder directly).
+     */
+    private static AdviceTransformer.Target flowStateTarget(InstrumentationReport report) {
+        ElementMatcher.Junction<MethodDescription> enqueue = named("enqueueFrame").and(takesArguments(1))
+                .and(returns(void.class));
+        return new AdviceTransformer.Target() {
+            @Override
+            public String internalName() {
+                return FLOW_STATE.replace('.', '/');
+            }
+
+            @Override
+            public String relocatable() {
+                return "io/netty/";
+            }
+
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                return Collections.singletonMap(enqueue, "io.highwater.http2.advice.EnqueueFrameAdvice");
+            }
+
+            @Override
+            public String check(TypeDescription type, ClassLoader loader) {
+                String label = "http2 " + NettyInstrumentation.label(type.getName(), loader);
+                List<String> missing = new ArrayList<>();
+                if (type.getDeclaredMethods().filter(enqueue).isEmpty()) {
+                    missing.add("enqueueFrame(FlowControlled)");
+                }
+                // the advice reads pendingBytes; the slow path reads the rest reflectively, by these names
+                for (String f : new String[] {"pendingBytes", "stream", "cancelled", "this$0"}) {
+                    if (!hasField(type, f)) {
+                        missing.add("field " + f);
+                    }
+                }
+                for (String m : new String[] {"pendingBytes", "windowSize"}) {
+                    if (type.getDeclaredMethods().filter(named(m).and(takesArguments(0))).isEmpty()) {
+                        missing.add(m + "()");
+                    }
+                }
+                TypeDescription controller = type.getDeclaringType() == null ? null
+                        : type.getDeclaringType().asErasure();
+                if (controller == null) {
+                    missing.add("its declaring DefaultHttp2RemoteFlowController");
+                } else {
+                    for (String f : new String[] {"ctx", "connectionState"}) {
+                        if (!hasField(controller, f)) {
+                            missing.add("DefaultHttp2RemoteFlowController field " + f);
+                        }
+                    }
+                    if (controller.getDeclaredMethods().filter(named("isWritable").and(takesArguments(1))
+                            .and(isPublic())).isEmpty()) {
+                        missing.add("DefaultHttp2RemoteFlowController.isWritable(Http2Stream)");
+                    }
+                }
+                if (!missing.isEmpty()) {
+                    String why = label + ": DefaultHttp2RemoteFlowController$FlowState lacks "
+                            + String.join(", ", missing) + "; streams written through the HTTP/2 encoder directly"
+                            + " (no stream channel) are not watched";
+                    report.skipped(why);
+                    return why;
+                }
+                try {
+                    Class.forName("io.highwater.bootstrap.Bridge", false, loader);
+                } catch (ClassNotFoundException | LinkageError e) {
+                    String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap"
+                            + " class path";
+                    report.skipped(why);
+                    return why;
+                }
+                report.instrumented(label + " (remote flow controller: streams without a stream channel)");
+                return null;
+            }
+        };
     }
 
     /** Where a request's :path passes (per HEADERS frame): for the names of the streams. */

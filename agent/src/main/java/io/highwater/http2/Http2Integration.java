@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * HTTP/2 on Netty ({@code codec-http2}), in Netty itself and its relocated copies: stream channels (the children of
  * {@code Http2MultiplexHandler}) have no outbound buffer of their own, their backlog sits in the connection's HTTP/2
- * flow controller. Layer {@code http2} (gRPC reports here too), signal {@code stream_window_exhausted}. Needs the
+ * flow controller; streams written through the encoder directly (no stream channel) are watched in the flow
+ * controller itself ({@link FlowControllerStreams}). Layer {@code http2} (gRPC reports here too), signal {@code stream_window_exhausted}. Needs the
  * netty integration, whose pipeline advice judges every write.
  */
 public final class Http2Integration implements Integration {
@@ -31,7 +32,7 @@ public final class Http2Integration implements Integration {
 
     @Override
     public String watching() {
-        return "netty codec-http2 4.1.100-4.2.18 stream channels and its relocated copies";
+        return "netty codec-http2 4.1.100-4.2.18 (stream channels, remote flow controller) and its relocated copies";
     }
 
     @Override

@@ -317,6 +317,11 @@ public final class Telemetry implements AutoCloseable {
                 .setDescription("Bytes queued in the process for the top streams of multiplexed connections"
                         + " (HTTP/2 streams, gRPC calls)")
                 .buildObserver();
+        ObservableLongMeasurement connectionWindow = meter.gaugeBuilder("backpressure.http2.connection.window").ofLongs()
+                .setUnit("By")
+                .setDescription("HTTP/2 connection-level flow-control window left (what the peer lets all streams"
+                        + " together still send; 0: every stream of the connection waits) of the top connections")
+                .buildObserver();
         meter.batchCallback(() -> {
             Snapshot s = Snapshot.take(monitor, topN, monitor.clock().nanoTime());
             for (Snapshot.StreamEntry e : s.topStreams()) {
@@ -335,6 +340,9 @@ public final class Telemetry implements AutoCloseable {
                     perConnection.record(share.pendingBytes, connectionAttributes(e.connection, share.layer));
                 }
                 perConnectionTotal.record(e.pendingBytes, peerAttributes(e.connection).build());
+                if (e.connectionWindow >= 0) {
+                    connectionWindow.record(e.connectionWindow, peerAttributes(e.connection).build());
+                }
                 top.add(e.connection);
             }
             if (kernel != null && !top.isEmpty()) {
@@ -342,7 +350,8 @@ public final class Telemetry implements AutoCloseable {
                     kernelQueued.record(q.getValue(), connectionAttributes(q.getKey()));
                 }
             }
-        }, pending, items, perConnection, perConnectionTotal, blocked, oldestWait, kernelQueued, perStream);
+        }, pending, items, perConnection, perConnectionTotal, blocked, oldestWait, kernelQueued, perStream,
+                connectionWindow);
     }
 
     private static Attributes layerAttributes(Layer layer) {

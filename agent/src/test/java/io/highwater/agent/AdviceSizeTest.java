@@ -2,6 +2,7 @@ package io.highwater.agent;
 
 import io.highwater.instrument.InstrumentationReport;
 import io.highwater.instrument.AdviceTransformer;
+import io.highwater.http2.Http2Instrumentation;
 import io.highwater.netty.NettyInstrumentation;
 import io.highwater.socket.SocketInstrumentation;
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,26 @@ class AdviceSizeTest {
         // Netty 4.1's write(Object) calls write(Object, ChannelPromise): advising both would judge one write twice
         String delegating = "write(Ljava/lang/Object;)Lio/netty/channel/ChannelFuture;";
         assertThat(sizes[1].get(delegating)).as(delegating).isEqualTo(sizes[0].get(delegating));
+    }
+
+    @Test
+    void flowControllerEnqueueGrowsByACompareAndACall() throws IOException {
+        String flowState = "io/netty/handler/codec/http2/DefaultHttp2RemoteFlowController$FlowState";
+        Map<String, Integer>[] sizes = null;
+        for (AdviceTransformer.Target t : Http2Instrumentation.targets(new InstrumentationReport())) {
+            if (t.internalName().equals(flowState)) {
+                sizes = transform(t, flowState, getClass().getClassLoader());
+            }
+        }
+        assertThat(sizes).isNotNull();
+        // every DATA frame of every HTTP/2 writer: a field read, a compare with a constant, the slow path's call
+        String enqueue = "enqueueFrame(Lio/netty/handler/codec/http2/Http2RemoteFlowController$FlowControlled;)V";
+        assertThat(sizes[1].get(enqueue) - sizes[0].get(enqueue)).as(enqueue).isPositive().isLessThanOrEqualTo(30);
+        assertThat(sizes[1].get(enqueue)).as(enqueue).isLessThanOrEqualTo(FREQ_INLINE_SIZE);
+        // the distribution loop and the window updates are left alone
+        for (String untouched : List.of("writeAllocatedBytes(I)I", "incrementStreamWindow(I)I")) {
+            assertThat(sizes[1].get(untouched)).as(untouched).isEqualTo(sizes[0].get(untouched));
+        }
     }
 
     @Test

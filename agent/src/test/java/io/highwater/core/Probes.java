@@ -17,6 +17,8 @@ final class Probes implements TransportProbe {
     final Map<Object, SocketAddress> locals = new ConcurrentHashMap<>();
     /** The transport's connection object, for those that have one (as a Netty channel is). */
     final Map<Object, Object> connections = new ConcurrentHashMap<>();
+    /** The connection-level flow-control window a stream reports (HTTP/2); absent: none. */
+    final Map<Object, Long> windows = new ConcurrentHashMap<>();
 
     @Override
     public long pendingBytes(Object transport) {
@@ -46,5 +48,10 @@ final class Probes implements TransportProbe {
     @Override
     public int stopState(Object transport) {
         return stopped.getOrDefault(transport, -1);
+    }
+
+    @Override
+    public long connectionWindow(Object transport) {
+        return windows.getOrDefault(transport, -1L);
     }
 }

@@ -164,4 +164,26 @@ class SnapshotTest {
         assertThat(s.pendingBytes(TestLayers.NETTY)).isZero();
         assertThat(s.top()).hasSize(1);
     }
+
+    /**
+     * The connection-level window of a multiplexed connection (HTTP/2): the smallest its streams report (they read the
+     * same window, at slightly different moments), on the connection's top-N entry; -1 for a connection without one.
+     */
+    @Test
+    void aConnectionsWindowIsTheSmallestItsStreamsReport() {
+        Object channel = new Object();
+        Object first = new Object();
+        Object second = new Object();
+        track(first, QUEUE, 300_000, channel, 40010);
+        track(second, QUEUE, 200_000, channel, 40010);
+        probes.windows.put(first, 70_000L);
+        probes.windows.put(second, 65_535L);
+        track(new Object(), TestLayers.NETTY, 100_000, null, 40011);
+
+        Snapshot s = Snapshot.take(registry, Collections.emptyList(), 10, 0);
+
+        assertThat(s.top()).extracting(e -> e.connection.peerPort(), e -> e.connectionWindow).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(40010, 65_535L),
+                org.assertj.core.groups.Tuple.tuple(40011, -1L));
+    }
 }

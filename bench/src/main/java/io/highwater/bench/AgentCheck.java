@@ -115,6 +115,36 @@ public final class AgentCheck {
         System.out.println("# highwater gRPC advice inlined into AbstractStream$TransportState");
     }
 
+    /**
+     * With the agent, proves that its HTTP/2 advice is inlined into Netty's remote flow controller
+     * ({@code DefaultHttp2RemoteFlowController$FlowState.enqueueFrame}): it swaps in a recording hook for a moment,
+     * queues frames on a throwaway stream whose window is exhausted until it holds more than the advice's floor, and
+     * checks that the advice reported the next frame.
+     */
+    public static void expectHttp2Advice(boolean withAgent) {
+        if (!withAgent) {
+            return;
+        }
+        try {
+            Field calls = bootstrapClass("io.highwater.http2.bootstrap.Http2Calls").getField("hooks");
+            Object agentHooks = calls.get(null);
+            Set<String> seen = ConcurrentHashMap.newKeySet();
+            calls.set(null, recorder(bootstrapClass("io.highwater.http2.bootstrap.Http2Hooks"), seen));
+            try {
+                Http2FlowControllerPath.pushPastTheFloor();
+            } finally {
+                calls.set(null, agentHooks);
+            }
+            if (!seen.contains("enqueued")) {
+                throw new IllegalStateException("the agent is active but its HTTP/2 advice did not fire (saw " + seen
+                        + "): DefaultHttp2RemoteFlowController$FlowState was not instrumented");
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("could not check the HTTP/2 advice: " + e, e);
+        }
+        System.out.println("# highwater HTTP/2 advice inlined into DefaultHttp2RemoteFlowController$FlowState");
+    }
+
     /** Adds {@code delta} to the agent's count of async streams that are not ready. */
     static void servletNotReady(int delta) {
         try {

@@ -8,6 +8,13 @@ import jdk.internal.vm.annotation.DontInline;
  */
 public final class Http2Calls {
 
+    /**
+     * Pending bytes of a stream in Netty's remote flow controller below which an enqueued frame goes no further than
+     * the advice's compare: 64 KiB, the high-water mark a stream channel has by default. A constant, so that C2
+     * folds it into {@code FlowState.enqueueFrame}; the slow path decides the rest (stop, tolerance, whose write).
+     */
+    public static final long FLOOR = 64 * 1024;
+
     /** Never null: {@link Http2Hooks#NOOP} when no agent is active. */
     public static volatile Http2Hooks hooks = Http2Hooks.NOOP;
 
@@ -29,6 +36,16 @@ public final class Http2Calls {
             hooks.headers(channel, streamId, path);
         } catch (Throwable t) {
             // never into the host's read
+        }
+    }
+
+    /** See {@link Http2Hooks#enqueued}; called when the stream already holds more than {@link #FLOOR}. */
+    @DontInline
+    public static void enqueued(Object flowState, Object frame, long pendingBefore) {
+        try {
+            hooks.enqueued(flowState, frame, pendingBefore);
+        } catch (Throwable t) {
+            // never into the host's write
         }
     }
 }

@@ -16,6 +16,14 @@ public interface Http2Hooks {
      */
     void headers(Object channel, int streamId, CharSequence path);
 
+    /**
+     * A frame ({@code Http2RemoteFlowController.FlowControlled}: a DATA frame, or HEADERS queued behind DATA) enters
+     * the queue of a stream in Netty's remote flow controller ({@code DefaultHttp2RemoteFlowController$FlowState}) that
+     * already holds {@code pendingBefore} bytes, more than {@link Http2Calls#FLOOR}; on the thread that writes it
+     * (the connection's event loop), before it is counted.
+     */
+    void enqueued(Object flowState, Object frame, long pendingBefore);
+
     /** Does nothing: installed before the agent is ready and after it detached. */
     Http2Hooks NOOP = new Http2Hooks() {
         @Override
@@ -24,6 +32,10 @@ public interface Http2Hooks {
 
         @Override
         public void headers(Object channel, int streamId, CharSequence path) {
+        }
+
+        @Override
+        public void enqueued(Object flowState, Object frame, long pendingBefore) {
         }
     };
 }

@@ -22,6 +22,7 @@ public final class Contract {
     public static final String DRAIN_STALLS = "backpressure.drain.stalls";
     public static final String AGENT_DROPPED = "backpressure.agent.dropped";
     public static final String STREAM_PENDING_BYTES = "backpressure.stream.pending.bytes";
+    public static final String HTTP2_CONNECTION_WINDOW = "backpressure.http2.connection.window";
 
     public static final String LAYER = "backpressure.layer";
     public static final String SIGNAL = "backpressure.signal";

@@ -1,0 +1,196 @@
+package io.highwater.it;
+
+import io.highwater.it.apps.h2.H2DirectServer;
+import io.highwater.it.support.ChildJvm;
+import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.ItEnv;
+import io.highwater.it.support.MetricPoint;
+import io.highwater.it.support.OtlpReceiver;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import static io.highwater.it.GrpcCallNotReadyTest.values;
+import static io.highwater.it.support.Contract.CONNECTIONS_BLOCKED;
+import static io.highwater.it.support.Contract.CONNECTION_PENDING_BYTES;
+import static io.highwater.it.support.Contract.DRAIN_OLDEST_WAIT;
+import static io.highwater.it.support.Contract.FUNCTION;
+import static io.highwater.it.support.Contract.HTTP2;
+import static io.highwater.it.support.Contract.HTTP2_CONNECTION_WINDOW;
+import static io.highwater.it.support.Contract.IGNORED_WRITES;
+import static io.highwater.it.support.Contract.LAYER;
+import static io.highwater.it.support.Contract.NETTY;
+import static io.highwater.it.support.Contract.SIGNAL;
+import static io.highwater.it.support.Contract.STREAM_PENDING_BYTES;
+import static io.highwater.it.support.Contract.STREAM_WINDOW_EXHAUSTED;
+import static io.highwater.it.support.Contract.URL_PATH;
+import static io.highwater.it.support.Exports.above;
+import static io.highwater.it.support.Exports.assertWellFormed;
+import static io.highwater.it.support.Exports.fromBatch;
+import static io.highwater.it.support.Exports.metric;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real Netty h2c server whose {@code Http2ConnectionHandler} subclass writes DATA frames through the HTTP/2 encoder
+ * itself, with no stream channel ({@link H2DirectServer}: the style of Vert.x, Armeria and hand-written handlers), on
+ * Netty 4.1 and 4.2, driven by {@code curl --http2-prior-knowledge --limit-rate}. Its backlog sits in Netty's remote
+ * flow controller only; the ground truth is the flow controller itself ({@code isWritable(stream)}, the stream's
+ * {@code pendingBytes}, the connection's window), read by the application on the event loop right before each write.
+ */
+class Http2FlowControllerTest {
+
+    private static final int KIB = 1024;
+    private static final int CHUNK = 16 * KIB;
+    /** The agent's mark for flow-controller streams (64 KiB) plus the default tolerance (one mark). */
+    private static final long BEYOND = 2 * 64 * KIB;
+
+    private static ChildJvm server(String netty, OtlpReceiver receiver, long total, String... more) {
+        Path dir = netty.equals("4.1") ? ItEnv.netty41Dir() : ItEnv.netty42Dir();
+        ChildJvm child = ChildJvm.builder("h2-direct-" + netty).classPath(List.of(ItEnv.testClasses()))
+                .classPath(ChildJvm.jars(dir)).mainClass(H2DirectServer.class)
+                .jvmArg("-Xmx256m", "-XX:MaxDirectMemorySize=512m",
+                        "-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint()))
+                .args("--total", String.valueOf(total), "--chunk", String.valueOf(CHUNK),
+                        "--beyond", String.valueOf(BEYOND))
+                .args(more)
+                .start();
+        assertThat(child.awaitStdoutValue("NETTY-VERSION"))
+                .isEqualTo(ItEnv.property("highwater.it.netty" + netty.replace(".", "") + ".version"));
+        return child;
+    }
+
+    private static Process curl(int port, String path, String rate) throws IOException {
+        return new ProcessBuilder("curl", "--http2-prior-knowledge", "--limit-rate", rate, "-s", "-o", "/dev/null",
+                "--max-time", "60", "http://127.0.0.1:" + port + path).redirectErrorStream(true).start();
+    }
+
+    /**
+     * The application's readings of {@code prefix} ({@code PREFIX value millis}) just before and just after
+     * {@code timeUnixNano} (an exported point's collection time): {@code {before, after}}.
+     */
+    private static long[] around(OtlpReceiver receiver, ChildJvm child, String prefix, long timeUnixNano) {
+        long at = timeUnixNano / 1_000_000;
+        // the application prints every 200 ms: wait for its first reading after the point's
+        receiver.await("a " + prefix + " reading after " + at, () -> child.stdout().stream()
+                .filter(l -> l.startsWith(prefix + " "))
+                .anyMatch(l -> Long.parseLong(l.trim().split(" ")[2]) > at));
+        long before = -1;
+        long after = -1;
+        for (String line : child.stdout()) {
+            if (!line.startsWith(prefix + " ")) {
+                continue;
+            }
+            String[] f = line.trim().split(" ");
+            long v = Long.parseLong(f[1]);
+            long t = Long.parseLong(f[2]);
+            if (t <= at) {
+                before = v;
+            } else if (after < 0) {
+                after = v;
+            }
+        }
+        if (before < 0 || after < 0) {
+            throw new AssertionError("no " + prefix + " readings around " + at + ":\n" + child.transcript());
+        }
+        return new long[] {before, after};
+    }
+
+    private static Predicate<MetricPoint> ignoredBy(String function) {
+        return p -> p.has(LAYER, HTTP2) && p.has(SIGNAL, STREAM_WINDOW_EXHAUSTED) && p.has(FUNCTION, function);
+    }
+
+    /**
+     * An application task on the event loop writes bursts of DATA frames through {@code encoder().writeData} without
+     * asking the flow controller, behind curl reading 200 KB/s: each write made while the flow controller said the
+     * stream was not writable, with more than the tolerance queued for it, is one ignored write of the application's
+     * method (the same thread read the same state just before: the counts are equal); the stream's pending bytes
+     * follow the flow controller's own count, under the request's path; the connection's window is the flow
+     * controller's; no write counts in the netty layer as well.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"4.1", "4.2"})
+    void encoderWritesIntoAStreamThatSaidStopAreIgnoredWrites(String netty) throws Exception {
+        String function = H2DirectServer.class.getName() + "$DirectHandler.writeIgnoring";
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm child = server(netty, receiver, 48L << 20)) {
+            Process curl = curl(child.awaitListening(), "/ignore", "200k");
+            try {
+                Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
+                long beyond = truth.get("beyond");
+                assertThat(beyond).as("writes with more than %d bytes queued: %s", BEYOND, truth).isGreaterThan(1000);
+
+                int after = receiver.metricBatchCount() + 1;
+                MetricPoint stream = receiver.awaitPoint("the h2 stream of /ignore",
+                        metric(STREAM_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2) && p.has(URL_PATH, "/ignore"))
+                                .and(fromBatch(after)));
+                // the writer is done: the pile only drains, so the agent's reading lies between the application's
+                // readings just before and just after it (Netty's count read from another thread: 5 % either way)
+                long[] pending = around(receiver, child, "PENDING", stream.timeUnixNano());
+                assertThat((double) stream.longValue())
+                        .as("stream pending vs the flow controller's own %d before and %d after", pending[0], pending[1])
+                        .isBetween(Math.min(pending[0], pending[1]) * 0.95, Math.max(pending[0], pending[1]) * 1.05);
+                receiver.awaitPoint("the connection's http2 share",
+                        metric(CONNECTION_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2)).and(fromBatch(after)));
+                // the stream waits for curl: blocked, its wait open (the writer is done, the pile drains at 200 KB/s)
+                receiver.awaitPoint("the stream blocked in layer http2",
+                        metric(CONNECTIONS_BLOCKED).and(p -> p.has(LAYER, HTTP2)).and(above(0)).and(fromBatch(after)));
+                receiver.awaitPoint("its wait open",
+                        metric(DRAIN_OLDEST_WAIT).and(p -> p.has(LAYER, HTTP2)).and(above(0)).and(fromBatch(after)));
+                MetricPoint window = receiver.awaitPoint("the connection window",
+                        metric(HTTP2_CONNECTION_WINDOW).and(fromBatch(after)));
+                long[] appWindow = around(receiver, child, "WINDOW", window.timeUnixNano());
+                // written out and given back as curl reads (200 KB/s): within what 200 ms of that moves
+                assertThat(window.longValue())
+                        .as("connection window vs the flow controller's own %d before and %d after", appWindow[0],
+                                appWindow[1])
+                        .isBetween(Math.min(appWindow[0], appWindow[1]) - (256L << 10),
+                                Math.max(appWindow[0], appWindow[1]) + (256L << 10));
+
+                receiver.awaitFurtherMetricBatches(2);
+                long ignored = receiver.counterTotal(IGNORED_WRITES, ignoredBy(function));
+                assertThat(ignored).as("ignored writes of %s; the application saw %s", function, truth)
+                        .isEqualTo(beyond);
+                assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, HTTP2)))
+                        .as("http2 ignored writes of any call site").isEqualTo(ignored);
+                assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, NETTY)))
+                        .as("the flow controller's own writes into the connection are not the application's")
+                        .isZero();
+                assertWellFormed(receiver);
+            } finally {
+                curl.destroyForcibly();
+            }
+        }
+    }
+
+    /**
+     * A handler that writes while the flow controller says its stream is writable and resumes on the flow
+     * controller's {@code writabilityChanged}: no ignored write on any layer, and the stream never held more than the
+     * agent's mark (the application's own maximum, read before each write).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"4.1", "4.2"})
+    void aWriterThatAsksTheFlowControllerIgnoresNothing(String netty) throws Exception {
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm child = server(netty, receiver, 8L << 20,
+                "--sndbuf", String.valueOf(64 * KIB))) {
+            Process curl = curl(child.awaitListening(), "/respect", "1m");
+            try {
+                Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
+                assertThat(curl.waitFor()).as("curl's exit code").isZero();
+                assertThat(truth.get("waits")).as("the writer met the flow controller's stop: %s", truth)
+                        .isPositive();
+                assertThat(truth.get("maxpending")).as("the most the flow controller held: %s", truth)
+                        .isLessThanOrEqualTo(64L * KIB);
+                receiver.awaitFurtherMetricBatches(2);
+                assertThat(receiver.counterPoints(IGNORED_WRITES))
+                        .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isZero());
+                assertWellFormed(receiver);
+            } finally {
+                curl.destroyForcibly();
+            }
+        }
+    }
+}
