@@ -184,7 +184,8 @@ class PipelineEndToEndTest {
      * ({@code Http2StreamChannelTest}, {@code GrpcCallNotReadyTest}, {@code ReactorQueueTest}); here they may be empty.
      */
     private static boolean notThisServicesKind(String query) {
-        return query.contains("backpressure_stream_pending_bytes") || query.contains("backpressure_pending_items");
+        return query.contains("backpressure_stream_pending_bytes") || query.contains("backpressure_pending_items")
+                || query.contains("backpressure_http2_connection_window_bytes");
     }
 
     @BeforeEach
