@@ -132,7 +132,7 @@ final class WebSocketAdapter implements WebSocketHooks {
         if (tomcatBlocking.size() >= MAX_PENDING) {
             return 0;
         }
-        long now = System.nanoTime();
+        long now = monitor.clock().nanoTime();
         long token = now == 0 ? 1 : now;
         tomcatBlocking.put(endpoint, new TomcatBlocked(token, buffers, Thread.currentThread()));
         return token;
@@ -157,7 +157,7 @@ final class WebSocketAdapter implements WebSocketHooks {
                 }
             }
         }
-        long took = System.nanoTime() - w.startNanos();
+        long took = monitor.clock().nanoTime() - w.startNanos();
         if (took >= BLOCKING_MIN_NANOS) {
             // over before the timer saw it: the histogram only, as the servlet layer's short blocking writes
             monitor.waited(WebSocketIntegration.LAYER, took);
@@ -173,7 +173,7 @@ final class WebSocketAdapter implements WebSocketHooks {
         if (tomcatBlocking.isEmpty()) {
             return;
         }
-        long now = System.nanoTime();
+        long now = monitor.clock().nanoTime();
         for (Map.Entry<Object, TomcatBlocked> e : tomcatBlocking.entrySet()) {
             TomcatBlocked w = e.getValue();
             Object endpoint = e.getKey();
