@@ -182,10 +182,10 @@ class WebSocketBlockingSendTest {
             System.out.printf("FIGURES tomcat basic, client stops reading: app blocked %d ns in the failed send, %d B"
                             + " unsent; span wait %.3f s, stalled %s, bytes at the end %d, function %s; websocket"
                             + " histogram %d waits %.3f s (app: %d sends >= 1 ms, %.3f s); drain waits by layer %s;"
-                            + " largest shares of the connection %s%n", blockedNanos, unsent, spanWait,
-                    span.attr(SPAN_STALLED), span.longAttr(SPAN_PENDING_BYTES), span.attr(FUNCTION),
+                            + " largest shares of the connection %s; the client received %d B%n", blockedNanos, unsent,
+                    spanWait, span.attr(SPAN_STALLED), span.longAttr(SPAN_PENDING_BYTES), span.attr(FUNCTION),
                     websocketWaitCount(receiver), histogram, done.get("blocked"), appSeconds, drainWaits(receiver),
-                    shares(receiver, server.port));
+                    shares(receiver, server.port), client.bytes());
             assertWellFormed(receiver);
         }
     }
@@ -225,9 +225,9 @@ class WebSocketBlockingSendTest {
                             .isLessThanOrEqualTo(TomcatWebSocket.BASIC_MESSAGE + HEADER));
             System.out.printf("FIGURES tomcat basic, client at 200 KB/s: app %d of %d sends blocked >= 1 ms, %.3f s"
                             + " (longest %.3f s); websocket histogram %d waits %.3f s; drain waits by layer %s;"
-                            + " largest shares of the connection %s%n", blocked, count, appSeconds,
-                    done.get("longestNanos") / 1e9, waits, histogram, drainWaits(receiver),
-                    shares(receiver, server.port));
+                            + " largest shares of the connection %s; the client received %d B so far%n", blocked,
+                    count, appSeconds, done.get("longestNanos") / 1e9, waits, histogram, drainWaits(receiver),
+                    shares(receiver, server.port), client.bytes());
             assertWellFormed(receiver);
         }
     }
