@@ -515,6 +515,17 @@ public final class Monitor {
         site.recordWrite();
     }
 
+    /**
+     * Names the application frame a blocking write of {@code c} was made from, read from the blocked thread's
+     * {@code stack} (taken by the agent's timer while the thread waits), on the connection's episode; counts nothing.
+     */
+    public void waitSite(TrackedConnection c, Signal signal, StackTraceElement[] stack) {
+        String function = inspector.applicationFunction(stack);
+        if (function != null) {
+            c.waitedAt(callSites.site(signal, function));
+        }
+    }
+
     /** Whether the call-site rate limit lets one more stack walk through now. */
     public boolean mayWalkStack() {
         return captures.tryAcquire();

@@ -61,6 +61,19 @@ public final class StackInspector {
     }
 
     /**
+     * The first application frame of another thread's {@code stack} (from its top), or null: for a thread blocked in
+     * a framework's write, the application's call that made it.
+     */
+    public String applicationFunction(StackTraceElement[] stack) {
+        for (StackTraceElement f : stack) {
+            if (!frameworks.isFramework(f.getClassName())) {
+                return normalise(f.getClassName(), f.getMethodName());
+            }
+        }
+        return null;
+    }
+
+    /**
      * For a write into a Netty pipeline: whether it was forwarded by a handler's outbound method (then it is not
      * the application's write), or else the application frame that made it.
      */

@@ -29,6 +29,8 @@ public final class TrackedConnection extends WeakReference<Object> {
 
     /** The site most recently attributed to an ignored write on this connection. */
     private volatile CallSite lastSite;
+    /** The application's call whose blocking write was a wait of this connection (no ignored write). */
+    private volatile CallSite waitSite;
 
     // The episode: from the first stop signal until the connection has been calm (not waiting) for one stall
     // threshold, or closes. Within it, waits run from a stop signal to the next go signal. Transitions happen
@@ -336,6 +338,19 @@ public final class TrackedConnection extends WeakReference<Object> {
         }
         ended = true;
         return true;
+    }
+
+    /**
+     * The connection's wait is a blocking write made from {@code site}: named on its episode, no write counted (the
+     * application did not ignore a signal, it was made to wait).
+     */
+    void waitedAt(CallSite site) {
+        waitSite = site;
+    }
+
+    /** The site of the last blocking write that made this connection wait, or null. */
+    public CallSite waitSite() {
+        return waitSite;
     }
 
     /**

@@ -94,8 +94,9 @@ final class EpisodeSpans implements EpisodeSink {
             b.addLink(SpanContext.createFromRemoteParent(link.traceId, link.spanId,
                     link.sampled ? TraceFlags.getSampled() : TraceFlags.getDefault(), TraceState.getDefault()));
         }
-        CallSite site = c.lastSite();
-        if (ignored > 0 && site != null) {
+        // the site of an ignored write; else, for an episode of blocking writes, the call that was made to wait
+        CallSite site = ignored > 0 ? c.lastSite() : c.waitSite();
+        if (site != null) {
             b.setAttribute(Telemetry.FUNCTION, site.function());
         }
         long[] shares = c.peakShares();

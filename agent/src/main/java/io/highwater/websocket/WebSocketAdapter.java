@@ -1,6 +1,7 @@
 package io.highwater.websocket;
 
 import io.highwater.base.Members;
+import io.highwater.core.BlockedWrite;
 import io.highwater.core.Monitor;
 import io.highwater.core.TrackedConnection;
 import io.highwater.core.Tracker;
@@ -28,6 +29,12 @@ import java.util.concurrent.locks.Lock;
  * non-blocking write that did not complete inline is a stop until Tomcat clears its send handler; its bytes (what
  * remains of the buffers handed to the socket) are the connection's websocket share.
  *
+ * <p>A Tomcat blocking send ({@code RemoteEndpoint.Basic}) makes its thread wait in the endpoint's blocking write
+ * until the socket has taken the whole frame: a write still running at the agent's timer, a millisecond or more
+ * after it began, is a wait of its connection from its start (stop), until it returns (go, or a close when it
+ * returned with bytes unsent: the send timed out or the client went away). Its bytes are the frame's unsent
+ * remainder, and its episode names the application's call, read from the blocked thread's stack.
+ *
  * <p>Jetty queues every frame a session sends, without bound, in its {@code WebSocketFlusher}'s {@code _entries}:
  * an application that sends without waiting for completions piles its messages up there, on the heap. A data frame
  * sent while that queue holds frames begins a wait (the go is the queue emptied); with more than
@@ -44,6 +51,8 @@ final class WebSocketAdapter implements WebSocketHooks {
     private static final String JETTY_SESSION_FLUSHER = "org.eclipse.jetty.websocket.core.WebSocketCoreSession$Flusher";
     /** Most Tomcat endpoints with a pending write remembered at once (one entry per connection, dropped at completion). */
     private static final int MAX_PENDING = 1 << 16;
+    /** A blocking write shorter than this is no wait (most return at once), as for the servlet layer's. */
+    static final long BLOCKING_MIN_NANOS = 1_000_000L;
 
     private final Monitor monitor;
     private final int tolerance;
@@ -54,6 +63,8 @@ final class WebSocketAdapter implements WebSocketHooks {
     private final Map<Object, Object[]> tomcatPending = new ConcurrentHashMap<>();
     /** Jetty flushers whose session is in a wait. */
     private final Set<Object> jettyWaiting = ConcurrentHashMap.newKeySet();
+    /** Tomcat endpoints whose thread is in a blocking write right now: one at a time per endpoint (Tomcat's lock). */
+    private final Map<Object, TomcatBlocked> tomcatBlocking = new ConcurrentHashMap<>();
     private final Tracker spring;
     /** Spring decorators whose buffer holds messages. */
     private final Set<Object> springWaiting = ConcurrentHashMap.newKeySet();
@@ -116,6 +127,106 @@ final class WebSocketAdapter implements WebSocketHooks {
         }
     }
 
+    @Override
+    public long tomcatBlockingBegins(Object endpoint, Object[] buffers) {
+        if (tomcatBlocking.size() >= MAX_PENDING) {
+            return 0;
+        }
+        long now = monitor.clock().nanoTime();
+        long token = now == 0 ? 1 : now;
+        tomcatBlocking.put(endpoint, new TomcatBlocked(token, buffers, Thread.currentThread()));
+        return token;
+    }
+
+    @Override
+    public void tomcatBlockingEnds(Object endpoint, long token) {
+        TomcatBlocked w = tomcatBlocking.get(endpoint);
+        if (w == null || w.startNanos() != token || !tomcatBlocking.remove(endpoint, w)) {
+            return;
+        }
+        // a blocking write returns when the socket took every byte; bytes left mean it failed (timed out, reset)
+        long left = remaining(w.buffers);
+        // under the write's lock: the timer promotes it and begins its connection's wait in one step, so a write
+        // that ends meanwhile either was not promoted (histogram only) or ends a wait that has begun
+        synchronized (w) {
+            if (w.end()) {
+                TrackedConnection c = tomcat.get(endpoint);
+                if (c != null) {
+                    monitor.blockingWriteReturned(c, left > 0, left);
+                    return;
+                }
+            }
+        }
+        long took = monitor.clock().nanoTime() - w.startNanos();
+        if (took >= BLOCKING_MIN_NANOS) {
+            // over before the timer saw it: the histogram only, as the servlet layer's short blocking writes
+            monitor.waited(WebSocketIntegration.LAYER, took);
+        }
+    }
+
+    /**
+     * The agent's timer: blocking writes running for at least {@link #BLOCKING_MIN_NANOS} become waits of their
+     * connection from their start, named by the blocked thread's application frame; a promoted write whose
+     * remainder shrank since the last tick made drain progress (no stall).
+     */
+    void tick() {
+        if (tomcatBlocking.isEmpty()) {
+            return;
+        }
+        long now = monitor.clock().nanoTime();
+        for (Map.Entry<Object, TomcatBlocked> e : tomcatBlocking.entrySet()) {
+            TomcatBlocked w = e.getValue();
+            Object endpoint = e.getKey();
+            long left = remaining(w.buffers);
+            if (w.promoted) {
+                TrackedConnection c = tomcat.get(endpoint);
+                if (c != null && left < w.lastLeft) {
+                    monitor.progress(c);
+                }
+                w.lastLeft = left;
+                continue;
+            }
+            if (now - w.startNanos() < BLOCKING_MIN_NANOS) {
+                continue;
+            }
+            TrackedConnection c = tomcat.track(endpoint, true);
+            if (c == null) {
+                continue; // no room in the registry: the write's end records it in the histogram
+            }
+            synchronized (w) {
+                if (!w.promote()) {
+                    continue;
+                }
+                w.promoted = true;
+                w.lastLeft = left;
+                monitor.stopSince(c, left, w.startNanos());
+            }
+            if (monitor.mayWalkStack()) {
+                monitor.waitSite(c, WebSocketIntegration.SEND_PENDING, w.thread.getStackTrace());
+            }
+        }
+    }
+
+    /** Stops watching: blocking writes in progress are forgotten (the monitor ends their episodes). */
+    void reset() {
+        tomcatBlocking.clear();
+    }
+
+    /** A blocking write in progress: its buffers (re-read for the unsent remainder) and the thread that waits in it. */
+    private static final class TomcatBlocked extends BlockedWrite {
+        final Object[] buffers;
+        final Thread thread;
+        /** Timer thread only. */
+        boolean promoted;
+        long lastLeft;
+
+        TomcatBlocked(long startNanos, Object[] buffers, Thread thread) {
+            super(startNanos, 0);
+            this.buffers = buffers;
+            this.thread = thread;
+        }
+    }
+
     private static long remaining(Object[] buffers) {
         long sum = 0;
         if (buffers != null) {
@@ -128,11 +239,16 @@ final class WebSocketAdapter implements WebSocketHooks {
         return sum;
     }
 
-    /** Tomcat's server endpoint: the bytes of its pending write, its socket's addresses. */
+    /** Tomcat's server endpoint: the bytes of its pending or blocking write, its socket's addresses. */
     private final class TomcatProbe implements TransportProbe {
         @Override
         public long pendingBytes(Object endpoint) {
-            return remaining(tomcatPending.get(endpoint));
+            Object[] buffers = tomcatPending.get(endpoint);
+            if (buffers == null) {
+                TomcatBlocked w = tomcatBlocking.get(endpoint);
+                buffers = w == null ? null : w.buffers;
+            }
+            return remaining(buffers);
         }
 
         @Override

@@ -17,14 +17,16 @@ final class WebSocketInstall {
     static Integration.Installed install(Integration.Context context) {
         int tolerance = context.settings().integer(WebSocketIntegration.TOLERANCE, 0, Integer.MAX_VALUE);
         int walkMax = context.settings().integer(WebSocketIntegration.WALK_MAX, 1, 1 << 24);
-        WebSocketCalls.hooks = new WebSocketAdapter(context.monitor(), tolerance, walkMax);
+        WebSocketAdapter adapter = new WebSocketAdapter(context.monitor(), tolerance, walkMax);
+        WebSocketCalls.hooks = adapter;
         List<AdviceTransformer.Target> targets = Arrays.asList(
                 WebSocketInstrumentation.tomcatSends(context.report()),
                 WebSocketInstrumentation.tomcatWrites(context.report()),
                 WebSocketInstrumentation.jettyFlusher(context.report()),
                 WebSocketInstrumentation.springDecorator(context.report()));
-        return Integration.Installed.of(targets, null, null, () -> {
+        return Integration.Installed.of(targets, adapter::tick, null, () -> {
             WebSocketCalls.hooks = WebSocketHooks.NOOP;
+            adapter.reset();
             WebSocketCalls.waiting = 0;
         });
     }

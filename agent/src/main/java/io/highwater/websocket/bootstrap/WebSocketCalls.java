@@ -50,6 +50,26 @@ public final class WebSocketCalls {
         }
     }
 
+    /** See {@link WebSocketHooks#tomcatBlockingBegins}. */
+    @DontInline
+    public static long tomcatBlockingBegins(Object endpoint, Object[] buffers) {
+        try {
+            return hooks.tomcatBlockingBegins(endpoint, buffers);
+        } catch (Throwable t) {
+            return 0; // never into the host's send
+        }
+    }
+
+    /** See {@link WebSocketHooks#tomcatBlockingEnds}. */
+    @DontInline
+    public static void tomcatBlockingEnds(Object endpoint, long token) {
+        try {
+            hooks.tomcatBlockingEnds(endpoint, token);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
+
     /** See {@link WebSocketHooks#jettySendWhileQueued}. */
     @DontInline
     public static void jettySendWhileQueued(Object flusher, Object entry) {

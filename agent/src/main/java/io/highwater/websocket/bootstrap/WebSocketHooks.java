@@ -23,6 +23,15 @@ public interface WebSocketHooks {
     /** Tomcat: the endpoint's pending write completed (or failed): its send handler is being cleared. */
     void tomcatWriteDone(Object endpoint);
 
+    /**
+     * Tomcat: a blocking write of {@code buffers} (a {@code RemoteEndpoint.Basic} send, a send stream's or writer's
+     * flush) begins on the calling thread; returns a token for {@link #tomcatBlockingEnds}, 0 when not watched.
+     */
+    long tomcatBlockingBegins(Object endpoint, Object[] buffers);
+
+    /** Tomcat: the blocking write that {@link #tomcatBlockingBegins} returned {@code token} for returned. */
+    void tomcatBlockingEnds(Object endpoint, long token);
+
     /** Jetty: {@code entry} (an {@code OutgoingEntry}) enters {@code flusher}'s queue while it holds entries. */
     void jettySendWhileQueued(Object flusher, Object entry);
 
@@ -50,6 +59,15 @@ public interface WebSocketHooks {
 
         @Override
         public void tomcatWriteDone(Object endpoint) {
+        }
+
+        @Override
+        public long tomcatBlockingBegins(Object endpoint, Object[] buffers) {
+            return 0;
+        }
+
+        @Override
+        public void tomcatBlockingEnds(Object endpoint, long token) {
         }
 
         @Override

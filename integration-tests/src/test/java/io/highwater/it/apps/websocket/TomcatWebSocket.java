@@ -16,6 +16,8 @@ import org.apache.catalina.startup.Tomcat;
 import org.apache.catalina.util.ServerInfo;
 import org.apache.tomcat.websocket.server.WsSci;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.util.concurrent.locks.LockSupport;
 
@@ -39,6 +41,11 @@ public final class TomcatWebSocket {
         tomcat.setBaseDir(Files.createTempDirectory("it-tomcat-ws").toString());
         Connector connector = new Connector("HTTP/1.1");
         connector.setPort(0);
+        String txBuf = System.getProperty("it.tomcat.txBufSize");
+        if (txBuf != null) {
+            // a fixed, small socket send buffer: blocking sends wait for the client after a few hundred KB, not MB
+            connector.setProperty("socket.txBufSize", txBuf);
+        }
         tomcat.setConnector(connector);
         Context ctx = tomcat.addContext("", null);
         ctx.addServletContainerInitializer(new WsSci(), null);
@@ -62,6 +69,7 @@ public final class TomcatWebSocket {
             try {
                 sc.addEndpoint(ServerEndpointConfig.Builder.create(Ignoring.class, "/ignoring").build());
                 sc.addEndpoint(ServerEndpointConfig.Builder.create(Respecting.class, "/respecting").build());
+                sc.addEndpoint(ServerEndpointConfig.Builder.create(Basic.class, "/basic").build());
                 if (spring()) {
                     sc.addEndpoint(ServerEndpointConfig.Builder.create(SpringDecorated.class, "/spring").build());
                 }
@@ -83,6 +91,64 @@ public final class TomcatWebSocket {
         public void onOpen(Session session, EndpointConfig config) {
             new Thread(() -> respecting(session.getAsyncRemote()), "respecting-sender").start();
         }
+    }
+
+    /**
+     * Blocking sends: {@link #BASIC_COUNT} (or the query's {@code count}) binary messages of {@link #BASIC_MESSAGE} bytes through
+     * {@code getBasicRemote().sendBinary}, with Tomcat's blocking send timeout at {@link #BASIC_TIMEOUT_MS}.
+     */
+    public static final class Basic extends Endpoint {
+        @Override
+        public void onOpen(Session session, EndpointConfig config) {
+            session.getUserProperties().put("org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT", BASIC_TIMEOUT_MS);
+            java.util.List<String> count = session.getRequestParameterMap().get("count");
+            int n = count == null ? BASIC_COUNT : Integer.parseInt(count.get(0));
+            new Thread(() -> basic(session.getBasicRemote(), n), "basic-sender").start();
+        }
+    }
+
+    public static final int BASIC_MESSAGE = 64 * 1024;
+    public static final int BASIC_COUNT = 96;
+    public static final long BASIC_TIMEOUT_MS = 4_000;
+    /** The sends the app reports as blocked: those that took at least this long (the agent's threshold, 1 ms). */
+    public static final long BASIC_BLOCKED_NANOS = 1_000_000;
+
+    /**
+     * Sends one message after the other, timing each call ({@code System.nanoTime()} around it): the ground truth
+     * of the time blocked. Prints {@code BASIC-DONE sent=… blocked=… blockedNanos=… longestNanos=…} (the sends that
+     * took at least 1 ms, their total and the longest), and, when a send fails (Tomcat's timeout while the client
+     * does not read), {@code BASIC-FAILED nanos=… unsent=…} first: how long the failed send blocked, and what of its
+     * message the socket never took (the payload buffer's remainder: Tomcat advances its position as it writes).
+     */
+    static void basic(RemoteEndpoint.Basic remote, int count) {
+        byte[] bytes = new byte[BASIC_MESSAGE];
+        int sent = 0;
+        int blocked = 0;
+        long blockedNanos = 0;
+        long longest = 0;
+        while (sent < count) {
+            ByteBuffer message = ByteBuffer.wrap(bytes);
+            long t0 = System.nanoTime();
+            try {
+                remote.sendBinary(message);
+            } catch (IOException e) {
+                long took = System.nanoTime() - t0;
+                blocked++;
+                blockedNanos += took;
+                longest = Math.max(longest, took);
+                System.out.println("BASIC-FAILED nanos=" + took + " unsent=" + message.remaining());
+                break;
+            }
+            long took = System.nanoTime() - t0;
+            if (took >= BASIC_BLOCKED_NANOS) {
+                blocked++;
+                blockedNanos += took;
+                longest = Math.max(longest, took);
+            }
+            sent++;
+        }
+        System.out.println("BASIC-DONE sent=" + sent + " blocked=" + blocked + " blockedNanos=" + blockedNanos
+                + " longestNanos=" + longest);
     }
 
     /** Whether Spring's WebSocket support is on the class path (the child of the Spring case only). */
