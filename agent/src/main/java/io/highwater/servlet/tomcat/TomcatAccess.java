@@ -50,6 +50,7 @@ final class TomcatAccess implements ContainerAccess {
     private static final String WRITE_BUFFER = "org.apache.tomcat.util.net.WriteBuffer";
     private static final String HOLDER = "org.apache.tomcat.util.buf.ByteBufferHolder";
     private static final String BYTE_BUFFER = "java.nio.ByteBuffer";
+    private static final String ACTION_CODE = "org.apache.coyote.ActionCode";
 
     static final Reference STREAM_OB = Reference.field(STREAM, "ob", OUTPUT_BUFFER);
     static final Reference OB_BB = Reference.field(OUTPUT_BUFFER, "bb", BYTE_BUFFER);
@@ -75,6 +76,17 @@ final class TomcatAccess implements ContainerAccess {
     static final Reference SOCKET_REMOTE_PORT = Reference.method(SOCKET_BASE, "int", "getRemotePort");
     static final Reference SOCKET_LOCAL_ADDR = Reference.method(SOCKET_BASE, "java.lang.String", "getLocalAddr");
     static final Reference SOCKET_LOCAL_PORT = Reference.method(SOCKET_BASE, "int", "getLocalPort");
+
+    static final Reference RESPONSE_ACTION = Reference.method(COYOTE_RESPONSE, "void", "action", ACTION_CODE,
+            "java.lang.Object");
+    static final Reference ACTION_CLOSE_NOW = Reference.field(ACTION_CODE, "CLOSE_NOW", ACTION_CODE);
+    static final Reference SOCKET_CLOSE = Reference.method(SOCKET_BASE, "void", "close");
+    /**
+     * What the guard's {@code close} calls: the coyote response's {@code action(ActionCode.CLOSE_NOW, null)} and the
+     * socket wrapper's {@code close()}. Not needed to watch: a Tomcat without them is watched, and the guard says
+     * once that it cannot close there.
+     */
+    static final List<Reference> GUARD = List.of(RESPONSE_ACTION, ACTION_CLOSE_NOW, SOCKET_CLOSE);
 
     /** What a tracked socket's bytes, state and addresses are read through. */
     static final List<Reference> SOCKET = List.of(Reference.type(SOCKET_BASE), SOCKET_BUFFER_HANDLER,
@@ -112,6 +124,10 @@ final class TomcatAccess implements ContainerAccess {
         MethodHandle remotePort;
         MethodHandle localAddr;
         MethodHandle localPort;
+        MethodHandle responseAction;
+        MethodHandle socketClose;
+        /** {@code ActionCode.CLOSE_NOW}, or null. */
+        Object closeNow;
         Class<?> socketBase;
     }
 
@@ -301,7 +317,84 @@ final class TomcatAccess implements ContainerAccess {
         h.remotePort = SOCKET_REMOTE_PORT.resolve(loader);
         h.localAddr = SOCKET_LOCAL_ADDR.resolve(loader);
         h.localPort = SOCKET_LOCAL_PORT.resolve(loader);
+        h.responseAction = RESPONSE_ACTION.resolve(loader);
+        h.socketClose = SOCKET_CLOSE.resolve(loader);
+        h.closeNow = closeNow(loader);
         return h;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Object closeNow(ClassLoader loader) {
+        Class<?> codes = Reference.type(ACTION_CODE).load(loader);
+        if (codes == null || !codes.isEnum()) {
+            return null;
+        }
+        try {
+            return Enum.valueOf((Class) codes, "CLOSE_NOW");
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public Object connectionOf(Object stream) {
+        return isStream(stream) ? socketOf(stream) : null;
+    }
+
+    /**
+     * The guard's {@code close}, as Tomcat aborts a response itself: {@code action(ActionCode.CLOSE_NOW, null)} on the
+     * coyote response (Tomcat swallows the response's further output, marks the request in error so that the
+     * connection is not kept alive, and, for an async request, dispatches the error to its listeners), then the
+     * socket wrapper's {@code close()} (the client reads an end of stream now, and the bytes Tomcat buffered for the
+     * socket are dropped with it). An application write after it fails as any write to a closed connection does.
+     */
+    @Override
+    public boolean close(Object transport) {
+        Handles h = handles.get(transport.getClass());
+        Object response;
+        Object socket;
+        if (isStream(transport)) {
+            Object ob = invokeOrNull(h.streamOb, transport);
+            response = ob == null ? null : invokeOrNull(h.obCoyoteResponse, ob);
+            socket = ob == null ? null : socketOfOutputBuffer(ob);
+        } else if (socketBase(transport) != null) {
+            socket = transport;
+            response = runningCoyoteResponse(h, transport);
+        } else {
+            return false;
+        }
+        boolean done = false;
+        if (response != null && h.responseAction != null && h.closeNow != null) {
+            try {
+                h.responseAction.invoke(response, h.closeNow, null);
+                done = true;
+            } catch (Throwable t) {
+                // the response was recycled meanwhile: the socket's close below still ends the connection
+            }
+        }
+        if (socket != null && h.socketClose != null) {
+            try {
+                h.socketClose.invoke(socket);
+                done = true;
+            } catch (Throwable t) {
+                // closed meanwhile
+            }
+        }
+        return done;
+    }
+
+    /** The coyote response of the request the socket's processor runs right now, or null. */
+    private static Object runningCoyoteResponse(Handles h, Object socket) {
+        if (h.currentProcessor == null || h.processorResponse == null) {
+            return null;
+        }
+        try {
+            Object ref = h.currentProcessor.invoke(socket);
+            Object processor = ref instanceof AtomicReference ? ((AtomicReference<?>) ref).get() : null;
+            return processor == null ? null : h.processorResponse.invoke(processor);
+        } catch (Throwable t) {
+            return null;
+        }
     }
 
     @Override
