@@ -10,6 +10,8 @@ import java.net.SocketAddress;
 import java.util.List;
 import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -50,7 +52,6 @@ final class TomcatAccess implements ContainerAccess {
     private static final String WRITE_BUFFER = "org.apache.tomcat.util.net.WriteBuffer";
     private static final String HOLDER = "org.apache.tomcat.util.buf.ByteBufferHolder";
     private static final String BYTE_BUFFER = "java.nio.ByteBuffer";
-    private static final String ACTION_CODE = "org.apache.coyote.ActionCode";
 
     static final Reference STREAM_OB = Reference.field(STREAM, "ob", OUTPUT_BUFFER);
     static final Reference OB_BB = Reference.field(OUTPUT_BUFFER, "bb", BYTE_BUFFER);
@@ -77,16 +78,15 @@ final class TomcatAccess implements ContainerAccess {
     static final Reference SOCKET_LOCAL_ADDR = Reference.method(SOCKET_BASE, "java.lang.String", "getLocalAddr");
     static final Reference SOCKET_LOCAL_PORT = Reference.method(SOCKET_BASE, "int", "getLocalPort");
 
-    static final Reference RESPONSE_ACTION = Reference.method(COYOTE_RESPONSE, "void", "action", ACTION_CODE,
-            "java.lang.Object");
-    static final Reference ACTION_CLOSE_NOW = Reference.field(ACTION_CODE, "CLOSE_NOW", ACTION_CODE);
-    static final Reference SOCKET_CLOSE = Reference.method(SOCKET_BASE, "void", "close");
+    static final Reference SOCKET_GET = Reference.method(SOCKET_BASE, "java.lang.Object", "getSocket");
+    static final Reference CHANNEL_IO = Reference.method("org.apache.tomcat.util.net.NioChannel",
+            "java.nio.channels.SocketChannel", "getIOChannel");
     /**
-     * What the guard's {@code close} calls: the coyote response's {@code action(ActionCode.CLOSE_NOW, null)} and the
-     * socket wrapper's {@code close()}. Not needed to watch: a Tomcat without them is watched, and the guard says
-     * once that it cannot close there.
+     * What the guard's {@code close} reads: the socket's channel ({@code NioSocketWrapper.getSocket().getIOChannel()}),
+     * whose output it shuts down. Not needed to watch: a Tomcat without them is watched, and the guard says once that
+     * it cannot close there.
      */
-    static final List<Reference> GUARD = List.of(RESPONSE_ACTION, ACTION_CLOSE_NOW, SOCKET_CLOSE);
+    static final List<Reference> GUARD = List.of(SOCKET_GET, CHANNEL_IO);
 
     /** What a tracked socket's bytes, state and addresses are read through. */
     static final List<Reference> SOCKET = List.of(Reference.type(SOCKET_BASE), SOCKET_BUFFER_HANDLER,
@@ -124,10 +124,8 @@ final class TomcatAccess implements ContainerAccess {
         MethodHandle remotePort;
         MethodHandle localAddr;
         MethodHandle localPort;
-        MethodHandle responseAction;
-        MethodHandle socketClose;
-        /** {@code ActionCode.CLOSE_NOW}, or null. */
-        Object closeNow;
+        MethodHandle socketGet;
+        MethodHandle channelIo;
         Class<?> socketBase;
     }
 
@@ -317,23 +315,9 @@ final class TomcatAccess implements ContainerAccess {
         h.remotePort = SOCKET_REMOTE_PORT.resolve(loader);
         h.localAddr = SOCKET_LOCAL_ADDR.resolve(loader);
         h.localPort = SOCKET_LOCAL_PORT.resolve(loader);
-        h.responseAction = RESPONSE_ACTION.resolve(loader);
-        h.socketClose = SOCKET_CLOSE.resolve(loader);
-        h.closeNow = closeNow(loader);
+        h.socketGet = SOCKET_GET.resolve(loader);
+        h.channelIo = CHANNEL_IO.resolve(loader);
         return h;
-    }
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static Object closeNow(ClassLoader loader) {
-        Class<?> codes = Reference.type(ACTION_CODE).load(loader);
-        if (codes == null || !codes.isEnum()) {
-            return null;
-        }
-        try {
-            return Enum.valueOf((Class) codes, "CLOSE_NOW");
-        } catch (RuntimeException e) {
-            return null;
-        }
     }
 
     @Override
@@ -342,56 +326,46 @@ final class TomcatAccess implements ContainerAccess {
     }
 
     /**
-     * The guard's {@code close}, as Tomcat aborts a response itself: {@code action(ActionCode.CLOSE_NOW, null)} on the
-     * coyote response (Tomcat swallows the response's further output, marks the request in error so that the
-     * connection is not kept alive, and, for an async request, dispatches the error to its listeners), then the
-     * socket wrapper's {@code close()} (the client reads an end of stream now, and the bytes Tomcat buffered for the
-     * socket are dropped with it). An application write after it fails as any write to a closed connection does.
+     * The guard's {@code close}: the socket's output is shut down ({@code SocketChannel.shutdownOutput()}), and
+     * Tomcat ends the connection as it ends one whose client went away. The client reads an end of stream after what
+     * the kernel already holds; Tomcat's own next write to the socket (the flush of an async response's buffered
+     * bytes, when the poller reports the socket writable, which it now does at once; or a blocking write waiting for
+     * the socket, which the poller wakes) fails as a write to a vanished client does ("Broken pipe"), and Tomcat
+     * dispatches the error to the application's listeners, closes the socket, releases its buffers and recycles the
+     * request on its own threads.
+     *
+     * <p>Not the socket wrapper's {@code close()}: from another thread than the request's it recycles the processor
+     * under the running request (Tomcat logs {@code RecycleRequiredException}, and the application's
+     * {@code AsyncContext.complete()} then throws). Nor the coyote response's {@code action(ActionCode.CLOSE_NOW)}
+     * on top of the shutdown: Tomcat then handles the error twice, once for the action's dispatch and once for the
+     * failed write, and logs a forced recycle of the request, which a client going away does not cause.
      */
     @Override
     public boolean close(Object transport) {
         Handles h = handles.get(transport.getClass());
-        Object response;
-        Object socket;
-        if (isStream(transport)) {
-            Object ob = invokeOrNull(h.streamOb, transport);
-            response = ob == null ? null : invokeOrNull(h.obCoyoteResponse, ob);
-            socket = ob == null ? null : socketOfOutputBuffer(ob);
-        } else if (socketBase(transport) != null) {
-            socket = transport;
-            response = runningCoyoteResponse(h, transport);
-        } else {
+        SocketChannel channel = channelOf(h, socketOf(transport));
+        if (channel == null) {
             return false;
         }
-        boolean done = false;
-        if (response != null && h.responseAction != null && h.closeNow != null) {
-            try {
-                h.responseAction.invoke(response, h.closeNow, null);
-                done = true;
-            } catch (Throwable t) {
-                // the response was recycled meanwhile: the socket's close below still ends the connection
-            }
+        try {
+            channel.shutdownOutput();
+            return true;
+        } catch (ClosedChannelException e) {
+            // closed meanwhile: closed all the same
+            return true;
+        } catch (Throwable t) {
+            return false;
         }
-        if (socket != null && h.socketClose != null) {
-            try {
-                h.socketClose.invoke(socket);
-                done = true;
-            } catch (Throwable t) {
-                // closed meanwhile
-            }
-        }
-        return done;
     }
 
-    /** The coyote response of the request the socket's processor runs right now, or null. */
-    private static Object runningCoyoteResponse(Handles h, Object socket) {
-        if (h.currentProcessor == null || h.processorResponse == null) {
+    private static SocketChannel channelOf(Handles h, Object socket) {
+        if (socket == null || h.socketGet == null || h.channelIo == null) {
             return null;
         }
         try {
-            Object ref = h.currentProcessor.invoke(socket);
-            Object processor = ref instanceof AtomicReference ? ((AtomicReference<?>) ref).get() : null;
-            return processor == null ? null : h.processorResponse.invoke(processor);
+            Object nioChannel = h.socketGet.invoke(socket);
+            Object io = nioChannel == null ? null : h.channelIo.invoke(nioChannel);
+            return io instanceof SocketChannel ? (SocketChannel) io : null;
         } catch (Throwable t) {
             return null;
         }
