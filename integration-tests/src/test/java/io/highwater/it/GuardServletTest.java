@@ -139,12 +139,13 @@ class GuardServletTest {
 
     /**
      * {@code action=close}: the container ends the connection (Tomcat: its socket's output shut down, Tomcat handling
-     * the failed write as a vanished client; Jetty 12: its end point closed); the client reads an end of stream before
-     * the body's end, having read no more than the application had written. One {@code connection_limit} close,
+     * the failed write as a vanished client); the client reads an end of stream before the body's end, having read no
+     * more than the application had written. (Jetty 12 is closed in the stall case below: what it holds of a 1 MiB
+     * async write is not always seen, see docs/guard.md.) One {@code connection_limit} close,
      * enforced; the application never sees the guard's message; another request is answered in full.
      */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Container.class, names = {"TOMCAT_11", "JETTY_12"})
+    @EnumSource(value = Container.class, names = {"TOMCAT_11"})
     void anAsyncWriterBeyondTheLimitHasItsConnectionClosed(Container container) {
         try (OtlpReceiver receiver = OtlpReceiver.start();
              ListeningChild server = server(container, receiver, "guard.mode=enforce", "guard.action=close",
@@ -174,13 +175,15 @@ class GuardServletTest {
 
     /**
      * {@code stall}: an async writer that respects {@code isReady()}, whose client stops reading, is closed once its
-     * connection has drained nothing for {@code guard.stall}; it never crossed the (default) connection limit.
+     * connection has drained nothing for {@code guard.stall}; it never crossed the (default) connection limit. Tomcat
+     * 11 (its socket's output shut down) and Jetty 12 (its HTTP/1 end point closed).
      */
-    @Test
-    void aRespectingWriterWhoseClientStopsReadingIsClosedAfterTheStall() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Container.class, names = {"TOMCAT_11", "JETTY_12"})
+    void aRespectingWriterWhoseClientStopsReadingIsClosedAfterTheStall(Container container) {
         long total = 64L * MIB;
         try (OtlpReceiver receiver = OtlpReceiver.start();
-             ListeningChild server = tomcat(receiver, "guard.mode=enforce", "guard.stall=2s");
+             ListeningChild server = server(container, receiver, "guard.mode=enforce", "guard.stall=2s");
              SlowClient client = SlowClient.builder(server.port, "/respecting?bytes=" + total + "&chunk=" + 16 * KIB)
                      .bytesPerSecond(20_000_000).pauseAtBodyBytes(256 * KIB).connect()) {
             client.awaitPaused();
