@@ -205,6 +205,31 @@ class GuardServletTest {
     }
 
     /**
+     * {@code stall} on Tomcat's blocking write: the request thread waits inside a write for a client that stopped
+     * reading (the connection is tracked by its socket); after {@code guard.stall} the socket's output is shut down,
+     * the poller wakes the waiting write, which fails, and Tomcat ends the request. The client reads an end of stream
+     * before the body's end; another request is answered.
+     */
+    @Test
+    void aBlockingWriteWhoseClientStopsReadingIsClosedAfterTheStall() {
+        long total = 64L * MIB;
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ListeningChild server = tomcat(receiver, "guard.mode=enforce", "guard.stall=2s");
+             SlowClient client = SlowClient.builder(server.port, "/blocking?bytes=" + total + "&chunk=" + 16 * KIB)
+                     .bytesPerSecond(20_000_000).pauseAtBodyBytes(256 * KIB).connect()) {
+            client.awaitPaused();
+            theOneAction(receiver, "close", "stall");
+            String line = server.child.awaitStderr("the guard's line", l -> l.contains("guard: closed the connection"
+                    + " 127.0.0.1:" + client.localPort()));
+            assertThat(line).contains("(servlet)").contains("drained nothing").contains("highwater.guard.stall=2s");
+            client.resume();
+            client.awaitEnd();
+            assertThat(client.bodyBytesRead()).as("the body was cut short").isLessThan(total);
+            assertHealthy(server);
+        }
+    }
+
+    /**
      * The ground truth for "an ordinary closed connection": without the guard, the same writer whose client goes away
      * (resets its socket after 400 KiB). What the application sees and what Tomcat logs are printed, for comparison
      * with the guard's close above (on Tomcat 11.0.27 both times: the request completed by Tomcat's error handling,
