@@ -26,4 +26,20 @@ public interface ContainerAccess {
      * write while not ready; false when it is async or unknown.
      */
     boolean isBlocking(Object stream);
+
+    /** See {@link ServletAccess#connectionOf}: null when the container tracks a stream's connection by the stream. */
+    default Object connectionOf(Object stream) {
+        return null;
+    }
+
+    /**
+     * Closes the connection of {@code transport} through the container's own abort of the response and of its
+     * connection, so that the container releases what it holds and the application sees an ordinary closed
+     * connection: the guard's {@code close}. Never throws, never blocks for long.
+     *
+     * @return false when this container (or this version of it) offers no such close
+     */
+    default boolean close(Object transport) {
+        return false;
+    }
 }

@@ -9,6 +9,7 @@ import java.lang.invoke.MethodType;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiPredicate;
 
 /**
  * The servlet layer's probe: hands each tracked transport to the {@link ContainerAccess} of the container part that
@@ -20,6 +21,7 @@ final class ServletAccess implements TransportProbe {
 
     private final List<ContainerAccess> containers = new ArrayList<>();
     private final WritesInProgress writes;
+    private final BiPredicate<Object, String> refuser;
 
     private static final class Neutral {
         MethodHandle isClosed;
@@ -40,8 +42,9 @@ final class ServletAccess implements TransportProbe {
         }
     };
 
-    ServletAccess(WritesInProgress writes, List<ContainerPart> parts) {
+    ServletAccess(WritesInProgress writes, List<ContainerPart> parts, BiPredicate<Object, String> refuser) {
         this.writes = writes;
+        this.refuser = refuser;
         for (ContainerPart p : parts) {
             containers.add(p.access(writes));
         }
@@ -103,5 +106,30 @@ final class ServletAccess implements TransportProbe {
     public SocketAddress local(Object transport) {
         ContainerAccess c = of(transport);
         return c == null ? null : c.address(transport, false);
+    }
+
+    /**
+     * The object that stands for {@code stream}'s connection where the container has one besides the stream (Tomcat:
+     * its socket wrapper, which a blocking write's connection is tracked by), or null.
+     */
+    Object connectionOf(Object stream) {
+        ContainerAccess c = of(stream);
+        return c == null ? null : c.connectionOf(stream);
+    }
+
+    /** The guard's {@code close}: through the container's own abort (see {@link ContainerAccess#close}). */
+    @Override
+    public boolean close(Object transport) {
+        ContainerAccess c = of(transport);
+        return c != null && c.close(transport);
+    }
+
+    /**
+     * The guard's {@code fail}: the connection's next writes are emptied and fail with the guard's {@code
+     * IOException} in the write advice (container-neutral, so on every container the stream advice covers).
+     */
+    @Override
+    public boolean refuse(Object transport, String message) {
+        return refuser.test(transport, message);
     }
 }

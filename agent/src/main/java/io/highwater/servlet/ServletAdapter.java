@@ -11,6 +11,7 @@ import io.highwater.core.Monitor;
 import io.highwater.core.TrackedConnection;
 import io.highwater.core.Tracker;
 
+import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -50,6 +51,14 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
     private final Tracker tracker;
     /** Streams that are not ready: weak keys, swept by {@link #tick()}; gate of every servlet write's advice. */
     private final GatedMap<Boolean> notReady;
+    /**
+     * The transports (streams, Tomcat sockets) whose writes the guard refused ({@code highwater.guard.action=fail}),
+     * with the message their writes fail with: weak keys, dropped when the stream is recycled, the transport closes
+     * or is collected. Mirrored into the same gate as {@link #notReady}, so that the write advice goes to its slow
+     * path for them while no stream is not ready; bounded by the registry's cap on tracked connections, from which
+     * the guard chooses them.
+     */
+    private final GatedMap<String> refused;
     /** Tomcat socket wrappers whose writing thread waits right now: removed by that thread. */
     private final GatedMap<Boolean> blockedSockets;
     /** Jetty blocking channel writes in progress: removed by the writing thread. */
@@ -97,7 +106,8 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
         this.monitor = monitor;
         this.registry = monitor.registry();
         this.clock = monitor.clock();
-        this.access = new ServletAccess(this, ServletIntegration.PARTS);
+        this.refused = new GatedMap<>(ServletCalls.notReadyStreams, true, Math.max(monitor.registry().max(), 1));
+        this.access = new ServletAccess(this, ServletIntegration.PARTS, this::refuse);
         this.tracker = monitor.tracker(ServletIntegration.LAYER, access);
         // a stream that is not ready costs an entry whether or not the registry has room to track its connection:
         // its writes are still judged and counted
@@ -155,8 +165,47 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
         monitor.ignoredWrite(track(stream, false), ServletIntegration.OUTPUT_NOT_READY, bytes);
     }
 
+    // ---------------------------------------------------------------- the guard's fail
+
+    /**
+     * The guard refused the writes of {@code transport}'s connection: from now on a write of the stream (or, for a
+     * Tomcat socket, of the stream writing to it) is emptied and fails with an {@code IOException} carrying
+     * {@code message}. Whether the transport is refused now (false: the table is full).
+     */
+    boolean refuse(Object transport, String message) {
+        return refused.add(transport, message) || refused.contains(transport);
+    }
+
+    /** The guard's message for {@code stream}'s writes, or null when they are not refused. */
+    private String refusalOf(Object stream) {
+        if (refused.isEmpty()) {
+            return null;
+        }
+        String m = refused.get(stream);
+        if (m != null) {
+            return m;
+        }
+        Object connection = access.connectionOf(stream);
+        return connection == null ? null : refused.get(connection);
+    }
+
+    @Override
+    public boolean refuses(Object stream) {
+        return refusalOf(stream) != null;
+    }
+
+    @Override
+    public IOException refusal(Object stream, Throwable thrown) {
+        String m = refusalOf(stream);
+        return new IOException(m != null ? m : "highwater guard: write refused", thrown);
+    }
+
     @Override
     public void recycled(Object stream) {
+        if (!refused.isEmpty()) {
+            // the container reuses the stream for the next response, which the guard did not refuse
+            refused.remove(stream);
+        }
         if (!slicedWrites.isEmpty()) {
             slicedWrites.remove(new IdentityKey.Strong(stream));
         }
@@ -318,11 +367,21 @@ public final class ServletAdapter implements ServletHooks, WritesInProgress {
             }
         }
         notReady.sweep();
+        refused.sweep();
+        if (!refused.isEmpty()) {
+            for (Object t : refused.keys()) {
+                if (!access.isOpen(t)) {
+                    // closed: no write of it can come; the gate closes sooner than the collector would make it
+                    refused.remove(t);
+                }
+            }
+        }
     }
 
     /** Turns the hooks' global counters back to 0 (this agent is going away). */
     public void reset() {
         notReady.clear();
+        refused.clear();
         blockedSockets.clear();
         inFlight.clear();
         arrayWrites.clear();

@@ -102,6 +102,12 @@ public final class ServletInstrumentation {
         protected String describe(TypeDescription type, String label, InstrumentationReport report) {
             return "";
         }
+
+        /** As {@link #describe(TypeDescription, String, InstrumentationReport)}, with the container's class loader. */
+        protected String describe(TypeDescription type, String label, InstrumentationReport report,
+                                  ClassLoader loader) {
+            return describe(type, label, report);
+        }
     }
 
     private ServletInstrumentation() {
@@ -155,7 +161,7 @@ public final class ServletInstrumentation {
                     report.skipped(invisible);
                     return invisible;
                 }
-                report.instrumented(label + " (" + simpleName(s.className) + s.describe(type, label, report) + ")");
+                report.instrumented(label + " (" + simpleName(s.className) + s.describe(type, label, report, loader) + ")");
                 return null;
             }
         };

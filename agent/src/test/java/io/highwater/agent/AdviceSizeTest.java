@@ -4,6 +4,8 @@ import io.highwater.instrument.InstrumentationReport;
 import io.highwater.instrument.AdviceTransformer;
 import io.highwater.http2.Http2Instrumentation;
 import io.highwater.netty.NettyInstrumentation;
+import io.highwater.servlet.FakeContainerStream;
+import io.highwater.servlet.ServletInstrumentation;
 import io.highwater.socket.SocketInstrumentation;
 import org.junit.jupiter.api.Test;
 
@@ -93,6 +95,23 @@ class AdviceSizeTest {
             if (before <= FREQ_INLINE_SIZE - 100) {
                 assertThat(after).as(write).isLessThanOrEqualTo(FREQ_INLINE_SIZE);
             }
+        }
+    }
+
+    /**
+     * The servlet stream's write advice (every application write of every container passes it): entry reads the gate
+     * counter and goes no further while it is 0, exit tests two locals (the write threw; the guard refused it). Before
+     * the guard's {@code fail} (b009e76) it added 73, 62 and 77 bytes to these three writes of the fake stream; the
+     * guard's refusal, all of it behind the same gate, adds 11 to the array write and 10 to the buffer write.
+     */
+    @Test
+    void servletWriteAdviceStaysSmall() throws IOException {
+        String name = FakeContainerStream.class.getName().replace('.', '/');
+        Map<String, Integer>[] sizes = transform(ServletInstrumentation.streamTarget(new ServletInstrumentation.Stream(
+                "fake", FakeContainerStream.class.getName(), true, true, null), new InstrumentationReport()), name,
+                getClass().getClassLoader());
+        for (String write : List.of("write([BII)V", "write(I)V", "write(Ljava/nio/ByteBuffer;)V")) {
+            assertThat(sizes[1].get(write) - sizes[0].get(write)).as(write).isLessThanOrEqualTo(90);
         }
     }
 

@@ -23,6 +23,8 @@ public class FakeContainerStream extends OutputStream {
      */
     public String script = "";
     private int next;
+    /** The bytes the writes handed to this stream, all writes together (what the container would have taken). */
+    public long bytesGiven;
 
     public boolean isReady() {
         return ready;
@@ -30,15 +32,18 @@ public class FakeContainerStream extends OutputStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
+        bytesGiven += len;
         act();
     }
 
     @Override
     public void write(int b) throws IOException {
+        bytesGiven++;
         act();
     }
 
     public void write(ByteBuffer buffer) throws IOException {
+        bytesGiven += buffer.remaining();
         act();
         buffer.position(buffer.limit());
     }

@@ -179,4 +179,59 @@ class ServletAdviceTest {
         assertThat(StreamExport.writeByte(s)).isNull();
         assertThat(isReady(s, false)).isFalse();
     }
+
+    private static long bytesGiven(OutputStream s) throws ReflectiveOperationException {
+        return (long) stream.getField("bytesGiven").get(s);
+    }
+
+    /**
+     * The guard's {@code fail}: once the connection is refused, every write of its stream is emptied (the container
+     * is handed nothing of it) and throws the guard's {@code IOException} with the container's own throwable, if
+     * any, as its cause; a write of another stream is untouched; a recycled stream (the container's next response)
+     * writes again, and the gate closes.
+     */
+    @Test
+    void writesOfARefusedConnectionAreEmptiedAndThrowTheGuardsIOException() throws Exception {
+        OutputStream s = stream("a" + "r" + "aaaa", true);
+        OutputStream other = stream("", true);
+        ServletAccess access = (ServletAccess) registryProbeOf(s);
+        assertThat(access.refuse(s, "highwater guard: write refused (test)")).isTrue();
+        assertThat(ServletCalls.notReadyStreams.get()).as("the gate is open").isEqualTo(1);
+
+        assertThat(StreamExport.writeRows(s, 1, 100)).as("accepted, refused, failed").containsExactly(0, 0, 1);
+        assertThat(StreamExport.writeRows(s, 1, 100)).as("the container threw; the guard's exception instead")
+                .containsExactly(0, 0, 1);
+        Throwable oneByte = StreamExport.writeByte(s);
+        assertThat(oneByte).isExactlyInstanceOf(java.io.IOException.class)
+                .hasMessage("highwater guard: write refused (test)");
+        assertThat(StreamExport.writeBuffer(s, 64)).isExactlyInstanceOf(java.io.IOException.class)
+                .hasMessage("highwater guard: write refused (test)");
+        // the byte write cannot be emptied: its one byte went through
+        assertThat(bytesGiven(s)).as("bytes handed to the container").isEqualTo(1);
+        assertThat(ignoredWrites()).as("a refused write is not an ignored write").isZero();
+
+        assertThat(StreamExport.writeRows(other, 2, 100)).containsExactly(2, 0, 0);
+        assertThat(bytesGiven(other)).isEqualTo(200);
+
+        stream.getMethod("flush").invoke(s);
+        adapter.recycled(s);
+        assertThat(ServletCalls.notReadyStreams.get()).as("the gate is closed").isZero();
+        assertThat(StreamExport.writeRows(s, 1, 100)).containsExactly(1, 0, 0);
+    }
+
+    @Test
+    void theContainersThrowableIsTheCauseOfTheGuardsException() throws Exception {
+        OutputStream s = stream("r", true);
+        ((ServletAccess) registryProbeOf(s)).refuse(s, "highwater guard: refused");
+        Throwable t = StreamExport.writeByte(s);
+        assertThat(t).isExactlyInstanceOf(java.io.IOException.class).hasMessage("highwater guard: refused");
+        assertThat(t.getCause()).isExactlyInstanceOf(IllegalStateException.class).hasMessage("not ready");
+    }
+
+    /** The adapter's probe, as the guard reaches it through the tracked connection. */
+    private Object registryProbeOf(OutputStream s) throws ReflectiveOperationException {
+        java.lang.reflect.Field f = ServletAdapter.class.getDeclaredField("access");
+        f.setAccessible(true);
+        return f.get(adapter);
+    }
 }

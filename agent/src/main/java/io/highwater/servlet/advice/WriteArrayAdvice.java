@@ -10,9 +10,14 @@ import net.bytebuddy.asm.Advice;
  * (Tomcat's, Jetty's and Undertow's {@code IllegalStateException}, Jetty's {@code WritePendingException}) makes it an
  * ignored write whether or not the application ever asked {@code isReady()}. The report happens here, inside the
  * write, so the exception reaches the application only after it was counted, and the application's frame is still
- * the caller. One application write is counted at most once: entry returns -1 when it judged the write.
+ * the caller. One application write is counted at most once: entry returns {@link ServletCalls#JUDGED} when it judged
+ * the write.
  *
- * <p>Fast path: one read of the not-ready counter on entry, one null test on return.
+ * <p>The guard ({@code highwater.guard.action=fail}): a write on a connection the guard refused is emptied on entry
+ * (its length set to 0, so the container writes nothing of it) and its exit throws the guard's {@code IOException}
+ * in place of whatever the emptied write did.
+ *
+ * <p>Fast path: one read of the gate counter on entry, two tests of locals on return.
  */
 public final class WriteArrayAdvice {
 
@@ -20,17 +25,22 @@ public final class WriteArrayAdvice {
     }
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    static int enter(@Advice.This Object stream, @Advice.Argument(2) int len) {
-        if (ServletCalls.notReadyStreams.get() != 0 && ServletCalls.writeWhileNotReady(stream, len)) {
-            return -1;
+    static int enter(@Advice.This Object stream, @Advice.Argument(value = 2, readOnly = false) int len) {
+        if (ServletCalls.notReadyStreams.get() != 0) {
+            int judged = ServletCalls.judge(stream, len);
+            if (judged == ServletCalls.REFUSED) {
+                len = 0;
+            }
+            return judged;
         }
         return len;
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class, backupArguments = false)
-    static void exit(@Advice.This Object stream, @Advice.Enter int unjudged, @Advice.Thrown Throwable thrown) {
-        if (thrown != null && unjudged >= 0) {
-            ServletCalls.writeRefused(stream, unjudged, thrown);
+    static void exit(@Advice.This Object stream, @Advice.Enter int unjudged,
+                     @Advice.Thrown(readOnly = false) Throwable thrown) {
+        if (thrown != null || unjudged == ServletCalls.REFUSED) {
+            thrown = ServletCalls.writeEnds(stream, unjudged, thrown);
         }
     }
 }

@@ -14,8 +14,9 @@ public final class ServletCalls {
 
     /**
      * How many servlet output streams are not ready right now ({@code isReady()} returned false and no later call
-     * returned true). The servlet write advice reads this first and goes no further while it is 0: no per-write
-     * look-up while no stream is not ready.
+     * returned true), plus the transports whose writes the guard refused ({@code highwater.guard.action=fail}). The
+     * servlet write advice reads this first and goes no further while it is 0: no per-write look-up while no stream
+     * is not ready and no connection refused.
      */
     public static final java.util.concurrent.atomic.AtomicInteger notReadyStreams =
             new java.util.concurrent.atomic.AtomicInteger();
@@ -45,23 +46,57 @@ public final class ServletCalls {
         }
     }
 
-    /** True when the write was judged an ignored write (see {@link ServletHooks#writeWhileNotReady}). */
+    /** What {@link #judge} returns for a write it judged an ignored write (the stream was not ready). */
+    public static final int JUDGED = -1;
+    /**
+     * What {@link #judge} returns for a write the guard refused: the advice empties the write (the container writes
+     * nothing) and its exit throws the guard's {@code IOException} ({@link #writeEnds}).
+     */
+    public static final int REFUSED = -2;
+
+    /**
+     * A write of {@code bytes} while the gate is open: {@link #REFUSED} when the guard refused the stream's
+     * connection, {@link #JUDGED} when it was judged an ignored write (see {@link ServletHooks#writeWhileNotReady}),
+     * else {@code bytes} (not judged).
+     */
     @DontInline
-    public static boolean writeWhileNotReady(Object stream, long bytes) {
+    public static int judge(Object stream, int bytes) {
         try {
-            return hooks.writeWhileNotReady(stream, bytes);
+            if (hooks.refuses(stream)) {
+                return REFUSED;
+            }
+            return hooks.writeWhileNotReady(stream, bytes) ? JUDGED : bytes;
         } catch (Throwable t) {
-            return false;
+            return bytes;
         }
     }
 
+    /**
+     * The end of a write that threw ({@code unjudged} is its bytes, or {@link #JUDGED}) or that the guard refused
+     * ({@code unjudged} is {@link #REFUSED}): returns what the write throws. A refused write throws the guard's
+     * {@code IOException} (never nothing: its bytes were not written); any other write throws its own {@code thrown},
+     * after a refusal by the container was reported ({@link ServletHooks#writeRefused}).
+     */
     @DontInline
-    public static void writeRefused(Object stream, long bytes, Throwable thrown) {
-        try {
-            hooks.writeRefused(stream, bytes, thrown);
-        } catch (Throwable t) {
-            // never into the host's write: its own throwable goes on
+    public static Throwable writeEnds(Object stream, int unjudged, Throwable thrown) {
+        if (unjudged == REFUSED) {
+            java.io.IOException refusal = null;
+            try {
+                refusal = hooks.refusal(stream, thrown);
+            } catch (Throwable t) {
+                // below
+            }
+            return refusal != null ? refusal
+                    : new java.io.IOException("highwater guard: write refused (highwater.guard.action=fail)", thrown);
         }
+        if (thrown != null && unjudged >= 0) {
+            try {
+                hooks.writeRefused(stream, unjudged, thrown);
+            } catch (Throwable t) {
+                // never into the host's write: its own throwable goes on
+            }
+        }
+        return thrown;
     }
 
     @DontInline

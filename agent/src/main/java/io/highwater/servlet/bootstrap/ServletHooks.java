@@ -36,6 +36,18 @@ public interface ServletHooks {
     /** The container is recycling or discarding {@code stream} (the response is over). */
     void recycled(Object stream);
 
+    /**
+     * Whether the guard refused the writes of {@code stream}'s connection ({@code highwater.guard.action=fail}): the
+     * write about to run is not made and fails with {@link #refusal}. Asked only while the gate counter is not 0.
+     */
+    boolean refuses(Object stream);
+
+    /**
+     * The guard's {@code IOException} for a refused write of {@code stream} (naming highwater, the limit and the
+     * setting), with {@code thrown}, what the container threw for the emptied write if anything, as its cause.
+     */
+    java.io.IOException refusal(Object stream, Throwable thrown);
+
     /** A thread is about to wait for the socket of {@code socket} to become writable, inside a blocking write. */
     void socketWaitBegins(Object socket);
 
@@ -93,6 +105,16 @@ public interface ServletHooks {
 
         @Override
         public void recycled(Object stream) {
+        }
+
+        @Override
+        public boolean refuses(Object stream) {
+            return false;
+        }
+
+        @Override
+        public java.io.IOException refusal(Object stream, Throwable thrown) {
+            return null;
         }
 
         @Override

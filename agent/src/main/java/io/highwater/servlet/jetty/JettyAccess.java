@@ -40,6 +40,11 @@ final class JettyAccess implements ContainerAccess {
     private static final Reference END_POINT_FLUSHER = Reference.method(ABSTRACT_END_POINT, FLUSHER, "getWriteFlusher");
     private static final Reference FLUSHER_STATE = Reference.field(FLUSHER, "_state", AtomicReference.class.getName());
     private static final Reference PENDING_BUFFERS = Reference.field(PENDING_STATE, "_buffers", null);
+    /**
+     * What the guard's {@code close} calls: the HTTP/1 connection's {@code EndPoint.close()}. Not needed to watch: a
+     * Jetty without it is watched, and the guard says once that it cannot close there.
+     */
+    static final Reference END_POINT_CLOSE = Reference.method(END_POINT, "void", "close");
 
     static final class Shape {
         final String stream;
@@ -107,6 +112,7 @@ final class JettyAccess implements ContainerAccess {
         MethodHandle pendingBuffers;
         Class<?> pendingState;
         MethodHandle slicedBuffer;
+        MethodHandle endPointClose;
     }
 
     private final WritesInProgress writes;
@@ -128,6 +134,7 @@ final class JettyAccess implements ContainerAccess {
             h.pendingBuffers = PENDING_BUFFERS.resolve(loader);
             h.pendingState = Reference.type(PENDING_STATE).load(loader);
             h.slicedBuffer = s.slicedBuffer.resolve(loader);
+            h.endPointClose = END_POINT_CLOSE.resolve(loader);
             if (h.ee10) {
                 h.remaining = RETAINABLE_REMAINING.resolve(loader);
                 h.metadata = META_OF_CHANNEL.resolve(loader);
@@ -246,27 +253,7 @@ final class JettyAccess implements ContainerAccess {
             return 0;
         }
         try {
-            Object channel = h.channel.invoke(stream);
-            if (channel == null) {
-                return 0;
-            }
-            Object endPoint;
-            if (h.ee10) {
-                Object meta = h.metadata == null ? null : h.metadata.invoke(channel);
-                Object version = meta == null || h.httpVersion == null ? null : h.httpVersion.invoke(meta);
-                if (version == null || !version.toString().startsWith("HTTP/1")) {
-                    return 0;
-                }
-                Object connection = h.connection == null ? null : h.connection.invoke(meta);
-                endPoint = connection == null || h.connectionEndPoint == null ? null
-                        : h.connectionEndPoint.invoke(connection);
-            } else {
-                // HttpChannelOverHttp is HTTP/1's channel; HTTP/2's has a stream end point of its own
-                if (!channel.getClass().getName().endsWith(".HttpChannelOverHttp") || h.channelEndPoint == null) {
-                    return 0;
-                }
-                endPoint = h.channelEndPoint.invoke(channel);
-            }
+            Object endPoint = endPointOf(h, stream);
             if (endPoint == null || !h.writeFlusher.type().parameterType(0).isInstance(endPoint)) {
                 return 0;
             }
@@ -283,6 +270,55 @@ final class JettyAccess implements ContainerAccess {
             return n;
         } catch (Throwable t) {
             return 0;
+        }
+    }
+
+    /**
+     * The end point of {@code stream}'s HTTP/1 connection, or null (HTTP/2, whose end point is the whole connection
+     * of many streams; a recycled stream; another version).
+     */
+    private static Object endPointOf(Handles h, Object stream) throws Throwable {
+        Object channel = h.channel == null ? null : h.channel.invoke(stream);
+        if (channel == null) {
+            return null;
+        }
+        if (h.ee10) {
+            Object meta = h.metadata == null ? null : h.metadata.invoke(channel);
+            Object version = meta == null || h.httpVersion == null ? null : h.httpVersion.invoke(meta);
+            if (version == null || !version.toString().startsWith("HTTP/1")) {
+                return null;
+            }
+            Object connection = h.connection == null ? null : h.connection.invoke(meta);
+            return connection == null || h.connectionEndPoint == null ? null : h.connectionEndPoint.invoke(connection);
+        }
+        // HttpChannelOverHttp is HTTP/1's channel; HTTP/2's has a stream end point of its own
+        if (!channel.getClass().getName().endsWith(".HttpChannelOverHttp") || h.channelEndPoint == null) {
+            return null;
+        }
+        return h.channelEndPoint.invoke(channel);
+    }
+
+    /**
+     * The guard's {@code close}: the HTTP/1 connection's {@code EndPoint.close()}, as Jetty's own idle timeout closes
+     * a connection from another thread: the write flusher fails what it holds (the application's pending async write
+     * fails, its listener's {@code onError} runs; a blocked write throws), the buffers go back to Jetty's pool, the
+     * client reads an end of stream. HTTP/2 is left alone (its end point is every stream's connection).
+     */
+    @Override
+    public boolean close(Object stream) {
+        Handles h = handles.get(stream.getClass());
+        if (h.endPointClose == null) {
+            return false;
+        }
+        try {
+            Object endPoint = endPointOf(h, stream);
+            if (endPoint == null) {
+                return false;
+            }
+            h.endPointClose.invoke(endPoint);
+            return true;
+        } catch (Throwable t) {
+            return false;
         }
     }
 

@@ -87,7 +87,15 @@ public final class JettyPart implements ContainerPart {
             }
 
             @Override
-            protected String describe(TypeDescription type, String label, InstrumentationReport report) {
+            protected String describe(TypeDescription type, String label, InstrumentationReport report,
+                                      ClassLoader loader) {
+                List<String> missing = Reference.missing(loader, List.of(JettyAccess.END_POINT_CLOSE));
+                if (!missing.isEmpty()) {
+                    // watched all the same: only the guard's close is not there, and it says so when it would close
+                    report.skipped(label + ": the guard cannot close its connections (lacks "
+                            + String.join(", ", missing) + "); what it would close is counted with"
+                            + " backpressure.guard.enforced=false");
+                }
                 return ", blocking writes: duration of the channel write";
             }
         };

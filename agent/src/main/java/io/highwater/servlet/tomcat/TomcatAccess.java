@@ -10,6 +10,8 @@ import java.net.SocketAddress;
 import java.util.List;
 import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -76,6 +78,16 @@ final class TomcatAccess implements ContainerAccess {
     static final Reference SOCKET_LOCAL_ADDR = Reference.method(SOCKET_BASE, "java.lang.String", "getLocalAddr");
     static final Reference SOCKET_LOCAL_PORT = Reference.method(SOCKET_BASE, "int", "getLocalPort");
 
+    static final Reference SOCKET_GET = Reference.method(SOCKET_BASE, "java.lang.Object", "getSocket");
+    static final Reference CHANNEL_IO = Reference.method("org.apache.tomcat.util.net.NioChannel",
+            "java.nio.channels.SocketChannel", "getIOChannel");
+    /**
+     * What the guard's {@code close} reads: the socket's channel ({@code NioSocketWrapper.getSocket().getIOChannel()}),
+     * whose output it shuts down. Not needed to watch: a Tomcat without them is watched, and the guard says once that
+     * it cannot close there.
+     */
+    static final List<Reference> GUARD = List.of(SOCKET_GET, CHANNEL_IO);
+
     /** What a tracked socket's bytes, state and addresses are read through. */
     static final List<Reference> SOCKET = List.of(Reference.type(SOCKET_BASE), SOCKET_BUFFER_HANDLER,
             HANDLER_WRITE_BUFFER, HANDLER_FOR_WRITE, SOCKET_NON_BLOCKING, NON_BLOCKING_BUFFERS, HOLDER_BUF,
@@ -112,6 +124,8 @@ final class TomcatAccess implements ContainerAccess {
         MethodHandle remotePort;
         MethodHandle localAddr;
         MethodHandle localPort;
+        MethodHandle socketGet;
+        MethodHandle channelIo;
         Class<?> socketBase;
     }
 
@@ -301,7 +315,60 @@ final class TomcatAccess implements ContainerAccess {
         h.remotePort = SOCKET_REMOTE_PORT.resolve(loader);
         h.localAddr = SOCKET_LOCAL_ADDR.resolve(loader);
         h.localPort = SOCKET_LOCAL_PORT.resolve(loader);
+        h.socketGet = SOCKET_GET.resolve(loader);
+        h.channelIo = CHANNEL_IO.resolve(loader);
         return h;
+    }
+
+    @Override
+    public Object connectionOf(Object stream) {
+        return isStream(stream) ? socketOf(stream) : null;
+    }
+
+    /**
+     * The guard's {@code close}: the socket's output is shut down ({@code SocketChannel.shutdownOutput()}), and
+     * Tomcat ends the connection as it ends one whose client went away. The client reads an end of stream after what
+     * the kernel already holds; Tomcat's own next write to the socket (the flush of an async response's buffered
+     * bytes, when the poller reports the socket writable, which it now does at once; or a blocking write waiting for
+     * the socket, which the poller wakes) fails as a write to a vanished client does ("Broken pipe"), and Tomcat
+     * dispatches the error to the application's listeners, closes the socket, releases its buffers and recycles the
+     * request on its own threads.
+     *
+     * <p>Not the socket wrapper's {@code close()}: from another thread than the request's it recycles the processor
+     * under the running request (Tomcat logs {@code RecycleRequiredException}, and the application's
+     * {@code AsyncContext.complete()} then throws). Nor the coyote response's {@code action(ActionCode.CLOSE_NOW)}
+     * on top of the shutdown: Tomcat then handles the error twice, once for the action's dispatch and once for the
+     * failed write, and logs a forced recycle of the request, which a client going away does not cause.
+     */
+    @Override
+    public boolean close(Object transport) {
+        Handles h = handles.get(transport.getClass());
+        SocketChannel channel = channelOf(h, socketOf(transport));
+        if (channel == null) {
+            return false;
+        }
+        try {
+            channel.shutdownOutput();
+            return true;
+        } catch (ClosedChannelException e) {
+            // closed meanwhile: closed all the same
+            return true;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    private static SocketChannel channelOf(Handles h, Object socket) {
+        if (socket == null || h.socketGet == null || h.channelIo == null) {
+            return null;
+        }
+        try {
+            Object nioChannel = h.socketGet.invoke(socket);
+            Object io = nioChannel == null ? null : h.channelIo.invoke(nioChannel);
+            return io instanceof SocketChannel ? (SocketChannel) io : null;
+        } catch (Throwable t) {
+            return null;
+        }
     }
 
     @Override

@@ -77,6 +77,19 @@ public final class TomcatPart implements ContainerPart {
             protected List<Reference> references() {
                 return streamRefs;
             }
+
+            @Override
+            protected String describe(TypeDescription type, String label, InstrumentationReport report,
+                                      ClassLoader loader) {
+                List<String> missing = Reference.missing(loader, TomcatAccess.GUARD);
+                if (missing.isEmpty()) {
+                    return "";
+                }
+                // watched all the same: only the guard's close is not there, and it says so when it would close
+                report.skipped(label + ": the guard cannot close its connections (lacks " + String.join(", ", missing)
+                        + "); what it would close is counted with backpressure.guard.enforced=false");
+                return ", no guard close";
+            }
         };
         return List.of(ServletInstrumentation.streamTarget(stream, report), socketTarget(report),
                 outputBufferTarget(report));

@@ -229,7 +229,10 @@ public final class ExportServlets {
             if (thrown instanceof IllegalStateException) {
                 refused++;
             } else if (thrown instanceof IOException) {
+                // the connection is gone (the client went away, or highwater's guard refused it): a real writer stops
                 failed++;
+                System.out.println("UNASKED-FAILED " + thrown);
+                break;
             } else if (thrown != null) {
                 other++;
                 System.out.println("UNASKED-OTHER " + thrown);
