@@ -92,8 +92,9 @@ public final class SlowClient implements AutoCloseable {
      */
     public static long kernelSendBufferMax() {
         try {
-            String[] v = java.nio.file.Files.readString(java.nio.file.Paths.get("/proc/sys/net/ipv4/tcp_wmem"))
-                    .trim().split("\\s+");
+            // a stream, not readString: /proc reports a size that is not its content's
+            String[] v = java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/sys/net/ipv4/tcp_wmem"))
+                    .get(0).trim().split("\\s+");
             return Long.parseLong(v[v.length - 1]);
         } catch (IOException | RuntimeException e) {
             return 4L << 20;
