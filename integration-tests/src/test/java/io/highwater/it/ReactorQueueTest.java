@@ -201,6 +201,34 @@ class ReactorQueueTest {
     }
 
     /**
+     * A producer ignoring demand into the bounded {@code onBackpressureBuffer(100_000)}: the queue holds at most its
+     * 100,000 rows (the connection's reactor share, at most 6.4 MB) and Reactor fails the stream when it is full, so
+     * the producer stops (its own count below what it meant to send). Bounded, hence never ignoring: no ignored write
+     * in any layer, although the queue held far more than the tolerance of 512 rows.
+     */
+    @Test
+    void aBoundedBufferHoldsPendingRowsButIgnoresNothing() {
+        long rows = 1_000_000;
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = server(receiver);
+             SlowClient client = SlowClient.builder(server.port, "/bounded-buffer?rows=" + rows)
+                     .bytesPerSecond(200_000).connect()) {
+            long produced = values(server.child.awaitStdoutValue("DONE")).get("rows");
+            assertThat(produced).as("stopped by the full buffer").isLessThan(rows);
+            MetricPoint held = receiver.awaitPoint("the connection's reactor share beyond 1 MiB",
+                    share(REACTOR, client, server.port).and(above(MIB)));
+            receiver.awaitFurtherMetricBatches(2);
+            long peak = receiver.points().stream().filter(share(REACTOR, client, server.port))
+                    .mapToLong(MetricPoint::longValue).max().orElse(0);
+            System.out.printf("FIGURES bounded buffer: %d rows produced before the stream failed, reactor share up to"
+                    + " %d B (first above 1 MiB: %d B)%n", produced, peak, held.longValue());
+            assertThat(peak).isLessThanOrEqualTo((long) ReactorExport.BOUNDED_BUFFER * ReactorExport.ROW);
+            assertThat(receiver.counterPoints(IGNORED_WRITES)).allSatisfy(p ->
+                    assertThat(p.longValue()).as("%s", p).isZero());
+            assertWellFormed(receiver);
+        }
+    }
+
+    /**
      * {@code Sinks.many().multicast().onBackpressureBuffer()} is bounded (256): a producer that ignores
      * {@code FAIL_OVERFLOW} does not fill the heap, it loses rows. Each refusal is one ignored write of the producer's
      * method, exactly the app's own count (the rows its full queue holds are pending, never ignored), and the

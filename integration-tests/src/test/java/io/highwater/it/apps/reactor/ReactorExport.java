@@ -31,6 +31,8 @@ import org.reactivestreams.Publisher;
  *       fed by a loop of {@code tryEmitNext} ({@link #emitMulticastUnbounded}): nothing is refused, all piles up;</li>
  *   <li>{@code /buffer}: a {@code Flux.create} producer thread through the unbounded {@code onBackpressureBuffer()}
  *       operator ({@link #produceIntoBuffer}): the operator asks for everything, its queue holds the rows;</li>
+ *   <li>{@code /bounded-buffer}: as {@code /buffer} into the bounded {@code onBackpressureBuffer(100_000)}, which
+ *       fails the stream when full ({@link #produceIntoBoundedBuffer} stops when it is cancelled);</li>
  *   <li>{@code /bounded}: {@code Flux.generate} through bounded operators ({@code publishOn} with a prefetch of 256,
  *       {@code flatMap} with a concurrency of 16, {@code limitRate(64)}), counting the rows it produced.</li>
  * </ul>
@@ -44,6 +46,8 @@ public final class ReactorExport {
     public static final int ROW = 64;
     static volatile Supplier<Integer> buffered;
     static final AtomicLong PRODUCED = new AtomicLong();
+    /** The size of {@code /bounded-buffer}'s {@code onBackpressureBuffer(n)}. */
+    public static final int BOUNDED_BUFFER = 100_000;
 
     private ReactorExport() {
     }
@@ -115,6 +119,11 @@ public final class ReactorExport {
                 Flux<String> flux = Flux.<String>create(sink -> start(() -> produceIntoBuffer(sink, rows)))
                         .onBackpressureBuffer()
                         .doOnSubscribe(s -> buffered = () -> Scannable.from(s).scan(Scannable.Attr.BUFFERED));
+                return res.sendString(flux);
+            }
+            case "bounded-buffer": {
+                Flux<String> flux = Flux.<String>create(sink -> start(() -> produceIntoBoundedBuffer(sink, rows)))
+                        .onBackpressureBuffer(BOUNDED_BUFFER);
                 return res.sendString(flux);
             }
             case "bounded":
@@ -189,6 +198,15 @@ public final class ReactorExport {
             sink.next(row(i));
         }
         sink.complete();
+        System.out.println("DONE rows=" + i + " refused=0");
+    }
+
+    /** As {@link #produceIntoBuffer}, into a bounded buffer: stops when the full buffer failed and cancelled it. */
+    static void produceIntoBoundedBuffer(FluxSink<String> sink, long rows) {
+        long i = 0;
+        for (; i < rows && !sink.isCancelled(); i++) {
+            sink.next(row(i));
+        }
         System.out.println("DONE rows=" + i + " refused=0");
     }
 
