@@ -91,6 +91,41 @@ final class ReactorAccess {
         }
     };
 
+    /**
+     * Reactor's own {@code Queues.capacity(Queue)} as seen from an owner's class: {@code Integer.MAX_VALUE} for its
+     * unbounded queues, the capacity of a bounded one, negative when unsure. Null when it cannot be found.
+     */
+    private final ClassValue<MethodHandle> capacities = new ClassValue<MethodHandle>() {
+        @Override
+        protected MethodHandle computeValue(Class<?> type) {
+            try {
+                Class<?> queues = Class.forName("reactor.util.concurrent.Queues", false, type.getClassLoader());
+                return MethodHandles.publicLookup().findStatic(queues, "capacity",
+                        MethodType.methodType(int.class, Queue.class));
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                return null;
+            }
+        }
+    };
+
+    /**
+     * Whether {@code owner}'s {@code queue} is bounded by Reactor's own measure ({@code onBackpressureBuffer(n)}, a
+     * sink given a bounded queue): such a queue never grows without end, and emissions into it are never ignored
+     * writes. Unsure (a queue Reactor does not know) counts as unbounded.
+     */
+    boolean bounded(Object owner, Queue<?> queue) {
+        MethodHandle h = capacities.get(owner.getClass());
+        if (h == null || queue == null) {
+            return false;
+        }
+        try {
+            int capacity = (int) h.invoke(queue);
+            return capacity >= 0 && capacity < Integer.MAX_VALUE;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
     /** Sizes of the element types that are bytes; null handle: not bytes. */
     private final ClassValue<MethodHandle> sizes = new ClassValue<MethodHandle>() {
         @Override

@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * with Reactor Netty's refill of 64 elements at a time, the demand itself flips far too often to be a signal). An
  * emission while the demand is 0 with the queue beyond tolerance (more than {@code (1 + tolerance)} times the
  * nominal mark of {@code highwater.reactor.mark.items} elements) is an ignored write, {@code demand_exhausted}; an
- * emission a bounded sink refuses ({@code FAIL_OVERFLOW}) is one at once, its element lost.
+ * emission a bounded sink refuses ({@code FAIL_OVERFLOW}) is one at once, its element lost. A bounded queue
+ * ({@code onBackpressureBuffer(n)}, a multicast sink's default 256) holds pending elements but never grows without
+ * end: emissions into it are never ignored writes.
  *
  * <p>Reactor's queues cannot be walked, so the bytes are counted as elements enter while the demand is 0 (every
  * element that can stay queued): pending bytes are the queue's element count times the mean size recorded, exact
@@ -37,6 +39,8 @@ final class ReactorAdapter implements ReactorHooks {
         final AtomicLong count = new AtomicLong();
         final AtomicLong bytes = new AtomicLong();
         volatile boolean items;
+        /** 0 not known yet, 1 bounded (never ignoring), 2 unbounded. */
+        volatile int bound;
         /**
          * The connection's channel, once found. Not always there at the first element: Spring's write barrier
          * ({@code ChannelSendOperator}) subscribes the connection's writer only after the first element arrived.
@@ -107,13 +111,23 @@ final class ReactorAdapter implements ReactorHooks {
         if (c != null && !c.isWaiting()) {
             monitor.stop(c, Math.max(0, c.pendingBytes()));
         }
-        if (!monitor.beyondTolerance(queue.size(), mark)) {
+        if (bounded(l.ledger, owner, queue) || !monitor.beyondTolerance(queue.size(), mark)) {
             return;
         }
         if (c != null) {
             monitor.captureTrace(c);
         }
         monitor.ignoredWrite(c, ReactorIntegration.DEMAND_EXHAUSTED, Math.max(0, size));
+    }
+
+    /** Whether the owner's queue is bounded (its elements are pending, never ignored), decided once per owner. */
+    private boolean bounded(Ledger ledger, Object owner, Queue<?> queue) {
+        int b = ledger.bound;
+        if (b == 0) {
+            b = access.bounded(owner, queue) ? 1 : 2;
+            ledger.bound = b;
+        }
+        return b == 1;
     }
 
     @Override
@@ -123,6 +137,8 @@ final class ReactorAdapter implements ReactorHooks {
             return;
         }
         Last l = entry(owner);
+        // the refused element is not queued, but it is the best sample of the size of those that are
+        l.ledger.record(access.size(element));
         TrackedConnection c = l.connection;
         if (c != null) {
             if (!c.isWaiting()) {

@@ -36,7 +36,9 @@ final class ReactorInstrumentation {
                 new ReactorTarget("reactor.core.publisher.SinkManyUnicast", "tryEmitNext",
                         ADVICE + "UnicastEmitAdvice", "unicast sinks", report),
                 new ReactorTarget("reactor.core.publisher.SinkManyEmitterProcessor", "tryEmitNext",
-                        ADVICE + "MulticastEmitAdvice", "multicast sinks", report));
+                        ADVICE + "MulticastEmitAdvice", "multicast sinks", report),
+                new ReactorTarget("reactor.core.publisher.FluxOnBackpressureBuffer$BackpressureBufferSubscriber",
+                        "onNext", ADVICE + "BufferNextAdvice", "onBackpressureBuffer operators", report));
     }
 
     private static final class ReactorTarget implements AdviceTransformer.Target {

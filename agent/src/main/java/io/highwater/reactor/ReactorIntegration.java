@@ -11,8 +11,9 @@ import java.util.Map;
 
 /**
  * Reactor: the unbounded queues a producer fills while its subscriber asked for nothing ({@code Flux.create} and
- * {@code Flux.push} sinks in BUFFER mode, {@code Sinks.many().unicast().onBackpressureBuffer()}) and the emissions a
- * bounded {@code Sinks.many().multicast().onBackpressureBuffer()} refuses; the queue behind Spring WebFlux and
+ * {@code Flux.push} sinks in BUFFER mode, {@code Sinks.many().unicast().onBackpressureBuffer()}, the
+ * {@code onBackpressureBuffer()} operator, a multicast sink's queue) and the emissions a bounded
+ * {@code Sinks.many().multicast().onBackpressureBuffer()} refuses; the queue behind Spring WebFlux and
  * Reactor Netty. Layer {@code reactor}, signal {@code demand_exhausted}. See docs/integrations/reactor.md.
  */
 public final class ReactorIntegration implements Integration {
@@ -34,7 +35,7 @@ public final class ReactorIntegration implements Integration {
 
     @Override
     public String watching() {
-        return "reactor-core 3.7.17 (reactor-netty 1.2.16)";
+        return "reactor-core 3.7.12-3.7.17 (reactor-netty 1.2.11-1.2.16, Spring Boot 3.5.7 WebFlux)";
     }
 
     @Override

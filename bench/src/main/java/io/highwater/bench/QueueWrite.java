@@ -16,6 +16,7 @@ import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Sinks;
 
 import java.util.concurrent.TimeUnit;
 
@@ -23,8 +24,10 @@ import java.util.concurrent.TimeUnit;
  * The cost of the vertx and reactor advice per application write on the writable path, on the libraries' own
  * classes: Vert.x 5's {@code OutboundMessageQueue.write} (the queue of every connection; here one whose consumer
  * takes each message at once, on its own thread, as a writable channel does) and reactor-core's
- * {@code Flux.create} sink {@code next} with a subscriber that asked for everything. On that path the vertx advice
- * reads the queue's unwritable counter and tests the returned boolean, the reactor advice reads the demand. The
+ * {@code Flux.create} sink {@code next} with a subscriber that asked for everything, a multicast sink's
+ * {@code tryEmitNext} and an {@code onBackpressureBuffer()} operator's {@code onNext} in front of such a subscriber.
+ * On that path the vertx advice reads the queue's unwritable counter and tests the returned boolean, the reactor
+ * advice reads the demand (the multicast one tests the result, then whether its queue is empty). The
  * same benchmarks run in two classes whose forks differ only in {@code -javaagent:} ({@link NoAgent},
  * {@link WithAgent}); the advice's cost is the difference.
  */
@@ -37,6 +40,8 @@ public abstract class QueueWrite {
 
     private OutboundMessageQueue<Object> queue;
     private FluxSink<Object> sink;
+    private Sinks.Many<Object> multicast;
+    private FluxSink<Object> buffered;
     private final Object message = new Object();
     private long consumed;
 
@@ -72,7 +77,15 @@ public abstract class QueueWrite {
                 command.run();
             }
         }, this);
-        Flux.create(s -> sink = s).subscribe(new BaseSubscriber<Object>() {
+        Flux.create(s -> sink = s).subscribe(takeEverything());
+        multicast = Sinks.many().multicast().onBackpressureBuffer();
+        multicast.asFlux().subscribe(takeEverything());
+        // the sink upstream has demand (the operator requests everything): only the operator's onNext is judged
+        Flux.create(s -> buffered = s).onBackpressureBuffer().subscribe(takeEverything());
+    }
+
+    private BaseSubscriber<Object> takeEverything() {
+        return new BaseSubscriber<Object>() {
             @Override
             protected void hookOnSubscribe(Subscription s) {
                 s.request(Long.MAX_VALUE);
@@ -82,7 +95,7 @@ public abstract class QueueWrite {
             protected void hookOnNext(Object value) {
                 consumed++;
             }
-        });
+        };
     }
 
     @Benchmark
@@ -93,6 +106,17 @@ public abstract class QueueWrite {
     @Benchmark
     public void reactorCreateNext() {
         sink.next(message);
+    }
+
+    @Benchmark
+    public Sinks.EmitResult reactorMulticastEmit() {
+        return multicast.tryEmitNext(message);
+    }
+
+    /** {@code Flux.create} (advice on its next) through {@code onBackpressureBuffer()} (advice on its onNext). */
+    @Benchmark
+    public void reactorBufferNext() {
+        buffered.next(message);
     }
 
     /** Plain libraries. */

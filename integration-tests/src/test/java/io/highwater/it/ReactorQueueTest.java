@@ -76,17 +76,23 @@ class ReactorQueueTest {
     }
 
     /**
-     * A producer that loops {@code sink.next(row)} ({@code Flux.create}) or {@code tryEmitNext(row)} (a unicast sink)
+     * A producer that loops {@code sink.next(row)} ({@code Flux.create}), {@code tryEmitNext(row)} (a unicast sink, an
+     * unbounded multicast sink) or {@code sink.next(row)} into the unbounded {@code onBackpressureBuffer()} operator
      * without looking at the demand: Reactor Netty keeps only a prefetch window in flight, Netty stays calm, and the
-     * rows pile up in the sink's queue. The connection's reactor share is that queue in bytes (rows of 64 ASCII
+     * rows pile up in the sink's (the operator's) queue. The connection's reactor share is that queue in bytes (rows of 64 ASCII
      * characters), against Reactor's own count of it; the emissions made with the queue beyond tolerance are ignored
      * writes of the producer's method; Netty's layer judges nothing Reactor Netty's bounded send hands on.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"create", "unicast"})
+    @ValueSource(strings = {"create", "unicast", "multicast-unbounded", "buffer"})
     void aProducerIgnoringDemandIsCaughtWithItsMethodAndItsPileUp(String route) {
         long rows = 1_500_000;
-        String function = APP + (route.equals("create") ? ".produceIgnoringDemand" : ".emitUnicast");
+        String function = APP + switch (route) {
+            case "create" -> ".produceIgnoringDemand";
+            case "unicast" -> ".emitUnicast";
+            case "multicast-unbounded" -> ".emitMulticastUnbounded";
+            default -> ".produceIntoBuffer";
+        };
         try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = server(receiver);
              SlowClient client = SlowClient.builder(server.port, "/" + route + "?rows=" + rows)
                      .bytesPerSecond(200_000).connect()) {
@@ -167,9 +173,67 @@ class ReactorQueueTest {
     }
 
     /**
+     * Bounded operators ({@code publishOn} prefetch 256, {@code flatMap} concurrency 16, {@code limitRate(64)}) over
+     * {@code Flux.generate}, behind a 200 KB/s client: never ignoring. No ignored write in any layer, no reactor
+     * share, and the app's own count of rows produced stays within the operators' windows and the transport's
+     * buffers of what the client read (flat).
+     */
+    @Test
+    void boundedOperatorsIgnoreNothingAndStayFlat() {
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = server(receiver);
+             SlowClient client = SlowClient.builder(server.port, "/bounded?rows=10000000")
+                     .bytesPerSecond(200_000).connect()) {
+            client.awaitBodyBytes(400_000);
+            receiver.awaitFurtherMetricBatches(2);
+            long read = client.bodyBytesRead();
+            List<String> lines = server.child.stdout().stream().filter(l -> l.startsWith("PRODUCED ")).toList();
+            long produced = Long.parseLong(lines.get(lines.size() - 1).substring("PRODUCED ".length()));
+            long ahead = produced * ReactorExport.ROW - read;
+            System.out.printf("FIGURES bounded operators: produced %d B, client read %d B, ahead %d B%n",
+                    produced * ReactorExport.ROW, read, ahead);
+            assertThat(ahead).as("rows produced but not read: the operators' windows, Netty's and the kernel's buffers")
+                    .isLessThan(SlowClient.kernelSendBufferMax() + MIB);
+            assertThat(receiver.counterPoints(IGNORED_WRITES)).allSatisfy(p ->
+                    assertThat(p.longValue()).as("%s", p).isZero());
+            assertThat(receiver.points(CONNECTION_PENDING_BYTES)).noneMatch(p -> p.has(LAYER, REACTOR));
+            assertWellFormed(receiver);
+        }
+    }
+
+    /**
+     * A producer ignoring demand into the bounded {@code onBackpressureBuffer(100_000)}: the queue holds at most its
+     * 100,000 rows (the connection's reactor share, at most 6.4 MB) and Reactor fails the stream when it is full, so
+     * the producer stops (its own count below what it meant to send). Bounded, hence never ignoring: no ignored write
+     * in any layer, although the queue held far more than the tolerance of 512 rows.
+     */
+    @Test
+    void aBoundedBufferHoldsPendingRowsButIgnoresNothing() {
+        long rows = 1_000_000;
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = server(receiver);
+             SlowClient client = SlowClient.builder(server.port, "/bounded-buffer?rows=" + rows)
+                     .bytesPerSecond(200_000).connect()) {
+            long produced = values(server.child.awaitStdoutValue("DONE")).get("rows");
+            assertThat(produced).as("stopped by the full buffer").isLessThan(rows);
+            MetricPoint held = receiver.awaitPoint("the connection's reactor share beyond 1 MiB",
+                    share(REACTOR, client, server.port).and(above(MIB)));
+            receiver.awaitFurtherMetricBatches(2);
+            long peak = receiver.points().stream().filter(share(REACTOR, client, server.port))
+                    .mapToLong(MetricPoint::longValue).max().orElse(0);
+            System.out.printf("FIGURES bounded buffer: %d rows produced before the stream failed, reactor share up to"
+                    + " %d B (first above 1 MiB: %d B)%n", produced, peak, held.longValue());
+            assertThat(peak).isLessThanOrEqualTo((long) ReactorExport.BOUNDED_BUFFER * ReactorExport.ROW);
+            assertThat(receiver.counterPoints(IGNORED_WRITES)).allSatisfy(p ->
+                    assertThat(p.longValue()).as("%s", p).isZero());
+            assertWellFormed(receiver);
+        }
+    }
+
+    /**
      * {@code Sinks.many().multicast().onBackpressureBuffer()} is bounded (256): a producer that ignores
      * {@code FAIL_OVERFLOW} does not fill the heap, it loses rows. Each refusal is one ignored write of the producer's
-     * method, exactly the app's own count, and the ignored bytes are the lost rows' characters.
+     * method, exactly the app's own count (the rows its full queue holds are pending, never ignored), and the
+     * ignored bytes are the lost rows' characters. What the queue holds is the connection's reactor share, at most
+     * its 256 rows.
      */
     @Test
     void aBoundedSinkRefusingEmissionsCountsEachRefusalAsAnIgnoredWrite() {
@@ -187,8 +251,14 @@ class ReactorQueueTest {
             assertThat(receiver.counterTotal(IGNORED_WRITES, site.and(p -> p.has(FUNCTION, function))))
                     .as("refusals attributed to %s", function).isEqualTo(refused);
             assertThat(receiver.counterTotal(IGNORED_BYTES, site)).isEqualTo(done.get("refusedChars"));
-            System.out.printf("FIGURES multicast: %d refusals, %d ignored writes, %d bytes read by the client%n", refused,
-                    receiver.counterTotal(IGNORED_WRITES, site), client.bodyBytesRead());
+            List<Long> shares = receiver.points().stream().filter(share(REACTOR, client, server.port))
+                    .map(MetricPoint::longValue).toList();
+            assertThat(shares).as("the connection's reactor share: the bounded queue").isNotEmpty()
+                    .allSatisfy(b -> assertThat(b).isBetween(0L, 256L * ReactorExport.ROW));
+            assertThat(shares.stream().mapToLong(Long::longValue).max().orElse(0)).isPositive();
+            System.out.printf("FIGURES multicast: %d refusals, %d ignored writes, %d bytes read by the client, reactor"
+                    + " share up to %d B%n", refused, receiver.counterTotal(IGNORED_WRITES, site), client.bodyBytesRead(),
+                    shares.stream().mapToLong(Long::longValue).max().orElse(0));
             assertWellFormed(receiver);
         }
     }

@@ -4,8 +4,9 @@ import java.util.Queue;
 
 /**
  * What the Reactor advice reports, on slow paths only. {@code owner} is the object that owns an unbounded queue of
- * elements its downstream has not asked for yet ({@code FluxCreate$BufferAsyncSink}, {@code SinkManyUnicast}) or a
- * bounded one that refuses them ({@code SinkManyEmitterProcessor}); typed {@code Object} so that this interface, on
+ * elements its downstream has not asked for yet ({@code FluxCreate$BufferAsyncSink}, {@code SinkManyUnicast},
+ * {@code FluxOnBackpressureBuffer$BackpressureBufferSubscriber}) or a multicast processor's queue, bounded or not
+ * ({@code SinkManyEmitterProcessor}); typed {@code Object} so that this interface, on
  * the bootstrap class path, needs no Reactor class. Implementations never throw and are thread-safe.
  */
 public interface ReactorHooks {

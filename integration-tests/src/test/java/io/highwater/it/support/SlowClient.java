@@ -85,6 +85,22 @@ public final class SlowClient implements AutoCloseable {
         thread.start();
     }
 
+    /**
+     * The most a server's kernel may hold in a connection's send queue on this machine (Linux
+     * {@code net.ipv4.tcp_wmem}'s maximum; 4 MiB, its default, where it cannot be read): what a respecting server may
+     * have handed on beyond what this client read.
+     */
+    public static long kernelSendBufferMax() {
+        try {
+            // a stream, not readString: /proc reports a size that is not its content's
+            String[] v = java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/sys/net/ipv4/tcp_wmem"))
+                    .get(0).trim().split("\\s+");
+            return Long.parseLong(v[v.length - 1]);
+        } catch (IOException | RuntimeException e) {
+            return 4L << 20;
+        }
+    }
+
     public static Builder builder(int port, String path) {
         return new Builder(port, path);
     }

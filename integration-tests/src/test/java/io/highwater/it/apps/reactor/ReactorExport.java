@@ -4,6 +4,7 @@ import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
@@ -25,16 +26,28 @@ import org.reactivestreams.Publisher;
  *   <li>{@code /unicast}: {@code Sinks.many().unicast().onBackpressureBuffer()} fed by a loop of
  *       {@code tryEmitNext} ({@link #emitUnicast});</li>
  *   <li>{@code /multicast}: {@code Sinks.many().multicast().onBackpressureBuffer()}, bounded, fed the same way
- *       ({@link #emitMulticast}); it refuses what its subscriber did not ask for, and the loop ignores that.</li>
+ *       ({@link #emitMulticast}); it refuses what its subscriber did not ask for, and the loop ignores that;</li>
+ *   <li>{@code /multicast-unbounded}: {@code Sinks.many().multicast().onBackpressureBuffer(Integer.MAX_VALUE, false)}
+ *       fed by a loop of {@code tryEmitNext} ({@link #emitMulticastUnbounded}): nothing is refused, all piles up;</li>
+ *   <li>{@code /buffer}: a {@code Flux.create} producer thread through the unbounded {@code onBackpressureBuffer()}
+ *       operator ({@link #produceIntoBuffer}): the operator asks for everything, its queue holds the rows;</li>
+ *   <li>{@code /bounded-buffer}: as {@code /buffer} into the bounded {@code onBackpressureBuffer(100_000)}, which
+ *       fails the stream when full ({@link #produceIntoBoundedBuffer} stops when it is cancelled);</li>
+ *   <li>{@code /bounded}: {@code Flux.generate} through bounded operators ({@code publishOn} with a prefetch of 256,
+ *       {@code flatMap} with a concurrency of 16, {@code limitRate(64)}), counting the rows it produced.</li>
  * </ul>
  * Prints {@code LISTENING <port>}, {@code DONE rows=<emitted> refused=<n>} when a producer finished,
  * and every 100 ms while the queue of the current response is known, Reactor's own count of it:
- * {@code TRUTH buffered=<elements>} ({@code Scannable} {@code BUFFERED}).
+ * {@code TRUTH buffered=<elements>} ({@code Scannable} {@code BUFFERED}); once rows are counted ({@code /bounded}),
+ * {@code PRODUCED <rows>} every 100 ms.
  */
 public final class ReactorExport {
 
     public static final int ROW = 64;
     static volatile Supplier<Integer> buffered;
+    static final AtomicLong PRODUCED = new AtomicLong();
+    /** The size of {@code /bounded-buffer}'s {@code onBackpressureBuffer(n)}. */
+    public static final int BOUNDED_BUFFER = 100_000;
 
     private ReactorExport() {
     }
@@ -97,6 +110,34 @@ public final class ReactorExport {
                 buffered = () -> Scannable.from(sink).scan(Scannable.Attr.BUFFERED);
                 return res.sendString(sink.asFlux().doOnSubscribe(s -> start(() -> emitMulticast(sink, rows))));
             }
+            case "multicast-unbounded": {
+                Sinks.Many<String> sink = Sinks.many().multicast().onBackpressureBuffer(Integer.MAX_VALUE, false);
+                buffered = () -> Scannable.from(sink).scan(Scannable.Attr.BUFFERED);
+                return res.sendString(sink.asFlux().doOnSubscribe(s -> start(() -> emitMulticastUnbounded(sink, rows))));
+            }
+            case "buffer": {
+                Flux<String> flux = Flux.<String>create(sink -> start(() -> produceIntoBuffer(sink, rows)))
+                        .onBackpressureBuffer()
+                        .doOnSubscribe(s -> buffered = () -> Scannable.from(s).scan(Scannable.Attr.BUFFERED));
+                return res.sendString(flux);
+            }
+            case "bounded-buffer": {
+                Flux<String> flux = Flux.<String>create(sink -> start(() -> produceIntoBoundedBuffer(sink, rows)))
+                        .onBackpressureBuffer(BOUNDED_BUFFER);
+                return res.sendString(flux);
+            }
+            case "bounded":
+                return res.sendString(Flux.<String, Long>generate(() -> 0L, (i, s) -> {
+                    if (i < rows) {
+                        PRODUCED.incrementAndGet();
+                        s.next(row(i));
+                    } else {
+                        s.complete();
+                    }
+                    return i + 1;
+                }).publishOn(Schedulers.boundedElastic(), 256)
+                        .flatMap(Flux::just, 16)
+                        .limitRate(64));
             default:
                 return res.status(404).send();
         }
@@ -138,6 +179,37 @@ public final class ReactorExport {
         System.out.println("DONE rows=" + i + " refused=0");
     }
 
+    /** Into an unbounded multicast sink, which never refuses: every row stays queued until its subscriber asks. */
+    static void emitMulticastUnbounded(Sinks.Many<String> sink, long rows) {
+        long i = 0;
+        for (; i < rows; i++) {
+            if (sink.tryEmitNext(row(i)) != Sinks.EmitResult.OK) {
+                break;
+            }
+        }
+        sink.tryEmitComplete();
+        System.out.println("DONE rows=" + i + " refused=0");
+    }
+
+    /** Every row as fast as it can into a sink whose downstream, {@code onBackpressureBuffer()}, asked for all. */
+    static void produceIntoBuffer(FluxSink<String> sink, long rows) {
+        long i = 0;
+        for (; i < rows && !sink.isCancelled(); i++) {
+            sink.next(row(i));
+        }
+        sink.complete();
+        System.out.println("DONE rows=" + i + " refused=0");
+    }
+
+    /** As {@link #produceIntoBuffer}, into a bounded buffer: stops when the full buffer failed and cancelled it. */
+    static void produceIntoBoundedBuffer(FluxSink<String> sink, long rows) {
+        long i = 0;
+        for (; i < rows && !sink.isCancelled(); i++) {
+            sink.next(row(i));
+        }
+        System.out.println("DONE rows=" + i + " refused=0");
+    }
+
     /** Ignores {@code FAIL_OVERFLOW}: the row is lost, the loop goes on. */
     static void emitMulticast(Sinks.Many<String> sink, long rows) {
         long refused = 0;
@@ -163,6 +235,10 @@ public final class ReactorExport {
         while (true) {
             try {
                 Thread.sleep(100);
+                long produced = PRODUCED.get();
+                if (produced > 0) {
+                    System.out.println("PRODUCED " + produced);
+                }
                 Supplier<Integer> b = buffered;
                 if (b != null) {
                     Integer n = b.get();
