@@ -15,7 +15,7 @@
 # Runs alternate none/agent, the order flipping every round (ABBA), so drift hits both alike.
 #
 #   bench/scripts/streaming.sh [--runs N] [--bytes B] [--warmup-seconds S] [--write-size N] [--pause MS]
-#                              [--export-interval D] [--no-pin] [--null-context-loader]
+#                              [--export-interval D] [--no-pin] [--null-context-loader] [--h2c]
 #   bench/scripts/streaming.sh [--exclude-sys-above S] --summarize CSV...
 #
 # Defaults: --runs 10 (per variant), --bytes 8589934592 (8 GiB), --warmup-seconds 15, --write-size 256, --pause 3000.
@@ -25,6 +25,10 @@
 # kernel): on a 2-core VM, unpinned runs spread by +-10 % from where the scheduler puts the two JVMs.
 # --null-context-loader (a diagnostic) runs the server's event loop without a thread context class loader, which
 # makes the agent skip its per-stop look-up of the application's OpenTelemetry API (see docs/benchmark-journal.md).
+# --h2c streams over HTTP/2 without TLS instead (prior knowledge): the server writes DATA frames of the write size
+# into an Http2MultiplexHandler stream channel while it is writable, through Netty's HTTP/2 codec and its remote
+# flow controller (the agent's http2 advice); the client (H2StreamClient) keeps the windows open. CSV named
+# streaming-h2c-*.
 #
 # Prints per-run CPU s/GiB and throughput, the medians, the ratio agent/none (budget: <= 1.02) as the ratio of the
 # medians, and the per-round ratios' mean with its 95 % confidence interval (Student's t): the run-to-run spread of
@@ -41,6 +45,7 @@ WARMUP_S=15
 WRITE=256
 PAUSE=3000
 NULL_TCCL=false
+H2C=false
 INTERVAL=
 SUMMARIZE=()
 EXCLUDE_SYS=
@@ -55,11 +60,12 @@ while [ $# -gt 0 ]; do
     --write-size) WRITE=$2; shift 2 ;;
     --pause) PAUSE=$2; shift 2 ;;
     --null-context-loader) NULL_TCCL=true; shift ;;
+    --h2c) H2C=true; shift ;;
     --export-interval) INTERVAL=$2; shift 2 ;;
     --no-pin) PIN=(); CLIENT_PIN=(); shift ;;
     --exclude-sys-above) EXCLUDE_SYS=$2; shift 2 ;;
     --summarize) shift; SUMMARIZE=("$@"); [ $# -gt 0 ] || die "--summarize needs CSV files"; break ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -86,12 +92,14 @@ ensure_bench
 # the same JVM options for both; only -javaagent differs. Leak detection off: a production setting, and it keeps
 # Netty's sampled stack captures out of the comparison.
 SERVER_OPTS=(-Xms512m -Xmx512m -Dio.netty.leakDetection.level=disabled -Dbench.nullContextLoader=$NULL_TCCL
-  -Dbench.threads=true -Dbench.warmupMs=$((WARMUP_S * 1000)))
+  -Dbench.threads=true -Dbench.warmupMs=$((WARMUP_S * 1000)) -Dbench.h2c=$H2C)
+CLIENT_CLASS=io.highwater.bench.stream.StreamClient
+[ "$H2C" = true ] && CLIENT_CLASS=io.highwater.bench.stream.H2StreamClient
 CLIENT_OPTS=(-Xms64m -Xmx64m -Dbench.pause.ms=$PAUSE)
 
 mkdir -p "$RESULTS"
 STAMP=$(date +%Y%m%d-%H%M%S)
-CSV=$RESULTS/streaming-$STAMP.csv
+CSV=$RESULTS/streaming-$([ "$H2C" = true ] && echo h2c-)$STAMP.csv
 echo "round,variant,bytes,cpu_s,wall_s,cpu_s_per_gib,mib_per_s,process_cpu_s,rss_kib,event_loop_s,jit_s,gc_s,other_threads_s,user_s,sys_s,writability_changes,flushes,write_syscalls,voluntary_switches,involuntary_switches" > "$CSV"
 TMP=$(mktemp -d)
 SERVER_PID=
@@ -130,7 +138,7 @@ run() { # variant round
     sleep 0.1
   done
   [ -n "$port" ] || { cat "$TMP/server.err" >&2; die "server ($v) did not start"; }
-  "${CLIENT_PIN[@]}" "$JAVA" "${CLIENT_OPTS[@]}" -cp "$BENCH_JAR" io.highwater.bench.stream.StreamClient "$port" -1 \
+  "${CLIENT_PIN[@]}" "$JAVA" "${CLIENT_OPTS[@]}" -cp "$BENCH_JAR" "$CLIENT_CLASS" "$port" -1 \
     > "$TMP/client.out" || die "client failed ($v)"
   wait "$SERVER_PID" || die "server failed ($v): $(cat "$TMP/server.err")"
   SERVER_PID=
@@ -210,7 +218,7 @@ read -r umean ulow uhigh < <(ratios 14 | mean_ci)
 read -r smean slow shigh < <(ratios 15 | mean_ci)
 echo
 [ "$NULL_TCCL" = true ] && echo "diagnostic run: the server's event loop has no context class loader"
-echo "streaming, $RUNS interleaved runs per variant, $(awk -v b="$BYTES" 'BEGIN {printf "%.2f GiB", b / 2^30}') in $WRITE-byte writes, load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "streaming$([ "$H2C" = true ] && echo " over h2c"), $RUNS interleaved runs per variant, $(awk -v b="$BYTES" 'BEGIN {printf "%.2f GiB", b / 2^30}') in $WRITE-byte writes, load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %44s %12s\n' variant "server CPU s/GiB (min p25 MEDIAN p75 max)" "MiB/s (med)"
 printf '%-10s %8.4f %8.4f [%8.4f] %8.4f %8.4f %12.0f\n' none "$nmin" "$n25" "$nmed" "$n75" "$nmax" "$ntp"
 printf '%-10s %8.4f %8.4f [%8.4f] %8.4f %8.4f %12.0f\n' highwater "$amin" "$a25" "$amed" "$a75" "$amax" "$atp"

@@ -12,6 +12,13 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 
 import java.lang.management.ManagementFactory;
 import java.util.concurrent.CountDownLatch;
@@ -39,6 +46,9 @@ import java.util.concurrent.CountDownLatch;
  * and the line reports {@code measured_bytes}: a warm-up in time covers the agent's first export, which comes at a
  * fixed time, on any machine. {@code -Dbench.threads=true} adds, after each stream, the CPU time of each thread during it (from
  * {@code /proc/self/task}: event loop, GC, JIT compiler and the agent's own threads), grouped by thread name.
+ * {@code -Dbench.h2c=true} serves HTTP/2 over cleartext (prior knowledge) instead: each connection's first stream
+ * gets the bytes as DATA frames of {@code writeSize} through an {@code Http2MultiplexHandler} stream channel, written
+ * while the stream channel is writable ({@link H2StreamClient} reads them).
  */
 public final class StreamServer {
 
@@ -53,6 +63,7 @@ public final class StreamServer {
             }
         }
         CountDownLatch done = new CountDownLatch(bytes.length);
+        boolean h2c = Boolean.getBoolean("bench.h2c");
         EventLoopGroup group;
         if (Boolean.getBoolean("bench.nullContextLoader")) {
             java.util.concurrent.ThreadFactory threads = new io.netty.util.concurrent.DefaultThreadFactory("server");
@@ -73,7 +84,23 @@ public final class StreamServer {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             int n = served[0]++;
-                            ch.pipeline().addLast(new Streamer(n + 1, n < bytes.length ? bytes[n] : 0, writeSize, done));
+                            Streamer streamer = h2c ? new H2Streamer(n + 1, n < bytes.length ? bytes[n] : 0, writeSize,
+                                    done) : new Streamer(n + 1, n < bytes.length ? bytes[n] : 0, writeSize, done);
+                            if (!h2c) {
+                                ch.pipeline().addLast(streamer);
+                                return;
+                            }
+                            boolean[] first = {true};
+                            ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(),
+                                    new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                                        @Override
+                                        protected void initChannel(Http2StreamChannel stream) {
+                                            if (first[0]) {
+                                                first[0] = false;
+                                                stream.pipeline().addLast(streamer);
+                                            }
+                                        }
+                                    }));
                         }
                     })
                     .bind("127.0.0.1", port).sync().channel();
@@ -173,7 +200,40 @@ public final class StreamServer {
                 .getProcessCpuTime();
     }
 
-    static final class Streamer extends ChannelInboundHandlerAdapter {
+    /** {@link Streamer} on an HTTP/2 stream channel: starts at the request's HEADERS, writes DATA frames. */
+    static final class H2Streamer extends Streamer {
+
+        H2Streamer(int id, long bytes, int writeSize, CountDownLatch done) {
+            super(id, bytes, writeSize, done);
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            // the stream begins with the request's HEADERS
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            boolean request = msg instanceof Http2HeadersFrame;
+            io.netty.util.ReferenceCountUtil.release(msg);
+            if (request) {
+                ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")), ctx.voidPromise());
+                start(ctx);
+            }
+        }
+
+        @Override
+        Object frame(ByteBuf data) {
+            return new DefaultHttp2DataFrame(data);
+        }
+
+        @Override
+        Object end() {
+            return new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true);
+        }
+    }
+
+    static class Streamer extends ChannelInboundHandlerAdapter {
         private final int id;
         private final int writeSize;
         private final CountDownLatch done;
@@ -209,11 +269,25 @@ public final class StreamServer {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
+            start(ctx);
+        }
+
+        final void start(ChannelHandlerContext ctx) {
             streamStart = System.nanoTime();
             if (warmupNanos == 0) {
                 startMeasuring();
             }
             pump(ctx);
+        }
+
+        /** What is written for {@code data}. */
+        Object frame(ByteBuf data) {
+            return data;
+        }
+
+        /** What ends the stream once everything before it is out. */
+        Object end() {
+            return Unpooled.EMPTY_BUFFER;
         }
 
         private void startMeasuring() {
@@ -244,7 +318,7 @@ public final class StreamServer {
             while (remaining > 0 && ch.isWritable()) {
                 ByteBuf b = ctx.alloc().ioBuffer(writeSize);
                 b.writeBytes(payload, payload.readerIndex(), writeSize);
-                ctx.write(b, ctx.voidPromise());
+                ctx.write(frame(b), ctx.voidPromise());
                 written += writeSize;
                 if (measuring) {
                     remaining -= writeSize;
@@ -255,7 +329,7 @@ public final class StreamServer {
             if (remaining == 0 && !closing) {
                 closing = true;
                 // completes once everything before it is on the socket
-                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                ctx.writeAndFlush(end()).addListener(ChannelFutureListener.CLOSE);
             } else {
                 ctx.flush();
                 flushes++;
