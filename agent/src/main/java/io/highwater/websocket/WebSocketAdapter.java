@@ -40,6 +40,11 @@ import java.util.concurrent.locks.Lock;
  * {@code highwater.websocket.tolerance} frames queued it is an ignored send. The queue's payload bytes are the
  * connection's websocket share.
  *
+ * <p>A Jetty blocking send (Jakarta's {@code RemoteEndpoint.Basic} on ee10, or a core-API send waited on the same way)
+ * passes a {@code FutureCallback} to the session's send and waits on it: a future not done when the send returned is
+ * remembered with the session's flusher, and a thread that waits on it is a blocking send of that connection, timed
+ * as Tomcat's ({@link BlockingSends}). Its bytes are the session queue's share, not counted a second time.
+ *
  * <p>Spring's {@code ConcurrentWebSocketSessionDecorator} buffers the messages of a send that finds another in
  * progress: its buffer is the connection's websocket share, a wait runs while it holds messages, and the close Spring
  * forces when the buffer or a send exceeds its limit ends the episode with Spring's reason.
@@ -51,8 +56,6 @@ final class WebSocketAdapter implements WebSocketHooks {
     private static final String JETTY_SESSION_FLUSHER = "org.eclipse.jetty.websocket.core.WebSocketCoreSession$Flusher";
     /** Most Tomcat endpoints with a pending write remembered at once (one entry per connection, dropped at completion). */
     private static final int MAX_PENDING = 1 << 16;
-    /** A blocking write shorter than this is no wait (most return at once), as for the servlet layer's. */
-    static final long BLOCKING_MIN_NANOS = BlockingSends.MIN_NANOS;
 
     private final Monitor monitor;
     private final int tolerance;
