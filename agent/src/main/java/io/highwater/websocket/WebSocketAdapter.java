@@ -1,7 +1,6 @@
 package io.highwater.websocket;
 
 import io.highwater.base.Members;
-import io.highwater.core.BlockedWrite;
 import io.highwater.core.Monitor;
 import io.highwater.core.TrackedConnection;
 import io.highwater.core.Tracker;
@@ -41,6 +40,11 @@ import java.util.concurrent.locks.Lock;
  * {@code highwater.websocket.tolerance} frames queued it is an ignored send. The queue's payload bytes are the
  * connection's websocket share.
  *
+ * <p>A Jetty blocking send (Jakarta's {@code RemoteEndpoint.Basic} on ee10, or a core-API send waited on the same way)
+ * passes a {@code FutureCallback} to the session's send and waits on it: a future not done when the send returned is
+ * remembered with the session's flusher, and a thread that waits on it is a blocking send of that connection, timed
+ * as Tomcat's ({@link BlockingSends}). Its bytes are the session queue's share, not counted a second time.
+ *
  * <p>Spring's {@code ConcurrentWebSocketSessionDecorator} buffers the messages of a send that finds another in
  * progress: its buffer is the connection's websocket share, a wait runs while it holds messages, and the close Spring
  * forces when the buffer or a send exceeds its limit ends the episode with Spring's reason.
@@ -48,11 +52,10 @@ import java.util.concurrent.locks.Lock;
 final class WebSocketAdapter implements WebSocketHooks {
 
     private static final String STATE_CHECK_CLASS = WebSocketInstrumentation.TOMCAT_BASE + "$StateMachine";
+    private static final String JETTY_SESSION = WebSocketInstrumentation.JETTY_SESSION;
     private static final String JETTY_SESSION_FLUSHER = "org.eclipse.jetty.websocket.core.WebSocketCoreSession$Flusher";
     /** Most Tomcat endpoints with a pending write remembered at once (one entry per connection, dropped at completion). */
     private static final int MAX_PENDING = 1 << 16;
-    /** A blocking write shorter than this is no wait (most return at once), as for the servlet layer's. */
-    static final long BLOCKING_MIN_NANOS = 1_000_000L;
 
     private final Monitor monitor;
     private final int tolerance;
@@ -63,8 +66,16 @@ final class WebSocketAdapter implements WebSocketHooks {
     private final Map<Object, Object[]> tomcatPending = new ConcurrentHashMap<>();
     /** Jetty flushers whose session is in a wait. */
     private final Set<Object> jettyWaiting = ConcurrentHashMap.newKeySet();
-    /** Tomcat endpoints whose thread is in a blocking write right now: one at a time per endpoint (Tomcat's lock). */
-    private final Map<Object, TomcatBlocked> tomcatBlocking = new ConcurrentHashMap<>();
+    /** Tomcat's blocking writes running now, by endpoint: one at a time per endpoint (Tomcat's lock). */
+    private final BlockingSends tomcatBlocking;
+    /**
+     * Jetty sends whose completion is a {@code Future} not done when the session's send returned, with the session's
+     * flusher: a thread that then waits on that future (a {@code RemoteEndpoint.Basic} send) is a blocking send of
+     * that session. Dropped when waited on, or by the timer once done.
+     */
+    private final Map<Object, Object> jettySent = new ConcurrentHashMap<>();
+    /** Jetty's blocking sends running now, by the future their thread waits on. */
+    private final BlockingSends jettyBlocking;
     private final Tracker spring;
     /** Spring decorators whose buffer holds messages. */
     private final Set<Object> springWaiting = ConcurrentHashMap.newKeySet();
@@ -76,6 +87,39 @@ final class WebSocketAdapter implements WebSocketHooks {
         this.tomcat = monitor.tracker(WebSocketIntegration.LAYER, new TomcatProbe());
         this.jetty = monitor.tracker(WebSocketIntegration.LAYER, new JettyProbe());
         this.spring = monitor.tracker(WebSocketIntegration.LAYER, new SpringProbe());
+        this.tomcatBlocking = new BlockingSends(monitor, new BlockingSends.Side() {
+            @Override
+            public Tracker tracker() {
+                return tomcat;
+            }
+
+            @Override
+            public long pending(BlockingSends.Send s) {
+                return remaining((Object[]) s.state); // the frame's unsent remainder
+            }
+
+            @Override
+            public boolean failed(BlockingSends.Send s) {
+                // a blocking write returns when the socket took every byte; bytes left mean it failed
+                return remaining((Object[]) s.state) > 0;
+            }
+        }, MAX_PENDING);
+        this.jettyBlocking = new BlockingSends(monitor, new BlockingSends.Side() {
+            @Override
+            public Tracker tracker() {
+                return jetty;
+            }
+
+            @Override
+            public long pending(BlockingSends.Send s) {
+                return jettyBytes(s.transport); // the session queue's share, the same as its queue waits'
+            }
+
+            @Override
+            public boolean failed(BlockingSends.Send s) {
+                return Boolean.TRUE.equals(Members.invoke(s.state, "isFailed"));
+            }
+        }, MAX_PENDING);
     }
 
     // ---- Tomcat
@@ -129,102 +173,27 @@ final class WebSocketAdapter implements WebSocketHooks {
 
     @Override
     public long tomcatBlockingBegins(Object endpoint, Object[] buffers) {
-        if (tomcatBlocking.size() >= MAX_PENDING) {
-            return 0;
-        }
-        long now = monitor.clock().nanoTime();
-        long token = now == 0 ? 1 : now;
-        tomcatBlocking.put(endpoint, new TomcatBlocked(token, buffers, Thread.currentThread()));
-        return token;
+        return tomcatBlocking.begins(endpoint, endpoint, buffers);
     }
 
     @Override
     public void tomcatBlockingEnds(Object endpoint, long token) {
-        TomcatBlocked w = tomcatBlocking.get(endpoint);
-        if (w == null || w.startNanos() != token || !tomcatBlocking.remove(endpoint, w)) {
-            return;
-        }
-        // a blocking write returns when the socket took every byte; bytes left mean it failed (timed out, reset)
-        long left = remaining(w.buffers);
-        // under the write's lock: the timer promotes it and begins its connection's wait in one step, so a write
-        // that ends meanwhile either was not promoted (histogram only) or ends a wait that has begun
-        synchronized (w) {
-            if (w.end()) {
-                TrackedConnection c = tomcat.get(endpoint);
-                if (c != null) {
-                    monitor.blockingWriteReturned(c, left > 0, left);
-                    return;
-                }
-            }
-        }
-        long took = monitor.clock().nanoTime() - w.startNanos();
-        if (took >= BLOCKING_MIN_NANOS) {
-            // over before the timer saw it: the histogram only, as the servlet layer's short blocking writes
-            monitor.waited(WebSocketIntegration.LAYER, took);
-        }
+        tomcatBlocking.ends(endpoint, token);
     }
 
-    /**
-     * The agent's timer: blocking writes running for at least {@link #BLOCKING_MIN_NANOS} become waits of their
-     * connection from their start, named by the blocked thread's application frame; a promoted write whose
-     * remainder shrank since the last tick made drain progress (no stall).
-     */
+    /** The agent's timer: blocking sends that have gone on for a while become waits of their connection. */
     void tick() {
-        if (tomcatBlocking.isEmpty()) {
-            return;
-        }
-        long now = monitor.clock().nanoTime();
-        for (Map.Entry<Object, TomcatBlocked> e : tomcatBlocking.entrySet()) {
-            TomcatBlocked w = e.getValue();
-            Object endpoint = e.getKey();
-            long left = remaining(w.buffers);
-            if (w.promoted) {
-                TrackedConnection c = tomcat.get(endpoint);
-                if (c != null && left < w.lastLeft) {
-                    monitor.progress(c);
-                }
-                w.lastLeft = left;
-                continue;
-            }
-            if (now - w.startNanos() < BLOCKING_MIN_NANOS) {
-                continue;
-            }
-            TrackedConnection c = tomcat.track(endpoint, true);
-            if (c == null) {
-                continue; // no room in the registry: the write's end records it in the histogram
-            }
-            synchronized (w) {
-                if (!w.promote()) {
-                    continue;
-                }
-                w.promoted = true;
-                w.lastLeft = left;
-                monitor.stopSince(c, left, w.startNanos());
-            }
-            if (monitor.mayWalkStack()) {
-                monitor.waitSite(c, WebSocketIntegration.SEND_PENDING, w.thread.getStackTrace());
-            }
-        }
+        tomcatBlocking.tick();
+        sweepJettySent();
+        jettyBlocking.tick();
     }
 
-    /** Stops watching: blocking writes in progress are forgotten (the monitor ends their episodes). */
+    /** Stops watching: blocking sends in progress are forgotten (the monitor ends their episodes). */
     void reset() {
-        tomcatBlocking.clear();
-    }
-
-    /** A blocking write in progress: its buffers (re-read for the unsent remainder) and the thread that waits in it. */
-    private static final class TomcatBlocked extends BlockedWrite {
-        final Object[] buffers;
-        final Thread thread;
-        /** Timer thread only. */
-        boolean promoted;
-        long lastLeft;
-
-        TomcatBlocked(long startNanos, Object[] buffers, Thread thread) {
-            super(startNanos, 0);
-            this.buffers = buffers;
-            this.thread = thread;
-        }
+        tomcatBlocking.reset();
+        jettyBlocking.reset();
+        jettySent.clear();
+        WebSocketCalls.blockingSends = 0;
     }
 
     private static long remaining(Object[] buffers) {
@@ -245,8 +214,8 @@ final class WebSocketAdapter implements WebSocketHooks {
         public long pendingBytes(Object endpoint) {
             Object[] buffers = tomcatPending.get(endpoint);
             if (buffers == null) {
-                TomcatBlocked w = tomcatBlocking.get(endpoint);
-                buffers = w == null ? null : w.buffers;
+                BlockingSends.Send s = tomcatBlocking.running(endpoint);
+                buffers = s == null ? null : (Object[]) s.state;
             }
             return remaining(buffers);
         }
@@ -333,6 +302,45 @@ final class WebSocketAdapter implements WebSocketHooks {
         }
     }
 
+    @Override
+    public void jettySendPending(Object session, Object future) {
+        // the default method runs for every OutgoingFrames (extensions, flushers): only a session's sends count
+        if (jettySent.size() >= MAX_PENDING || !Members.isA(session.getClass(), JETTY_SESSION)) {
+            return;
+        }
+        Object flusher = Members.get(session, "flusher");
+        if (flusher != null) {
+            jettySent.put(future, flusher);
+            WebSocketCalls.blockingSends = 1;
+        }
+    }
+
+    @Override
+    public long jettyBlockingBegins(Object future) {
+        Object flusher = jettySent.remove(future);
+        return flusher == null ? 0 : jettyBlocking.begins(future, flusher, future);
+    }
+
+    @Override
+    public void jettyBlockingEnds(Object future, long token) {
+        jettyBlocking.ends(future, token);
+    }
+
+    /** Forgets sends whose future completed without anyone waiting on it (asynchronous use of a future). */
+    private void sweepJettySent() {
+        if (jettySent.isEmpty()) {
+            return;
+        }
+        jettySent.keySet().removeIf(f -> !Boolean.FALSE.equals(Members.invoke(f, "isDone")));
+        if (jettySent.isEmpty()) {
+            // a hint for the waiting advice; a send recorded meanwhile sets it again
+            WebSocketCalls.blockingSends = 0;
+            if (!jettySent.isEmpty()) {
+                WebSocketCalls.blockingSends = 1;
+            }
+        }
+    }
+
     private static Collection<?> entries(Object flusher) {
         Object e = Members.get(flusher, "_entries");
         return e instanceof Collection ? (Collection<?>) e : null;
@@ -400,6 +408,9 @@ final class WebSocketAdapter implements WebSocketHooks {
 
         @Override
         public int stopState(Object flusher) {
+            if (jettyBlocking.blocks(flusher)) {
+                return 1; // a blocking send waits for its frame, which has left the queue for the connection
+            }
             Collection<?> entries = entries(flusher);
             return entries == null ? -1 : entries.isEmpty() ? 0 : 1;
         }

@@ -23,6 +23,8 @@ final class WebSocketInstall {
                 WebSocketInstrumentation.tomcatSends(context.report()),
                 WebSocketInstrumentation.tomcatWrites(context.report()),
                 WebSocketInstrumentation.jettyFlusher(context.report()),
+                WebSocketInstrumentation.jettySessionSends(context.report()),
+                WebSocketInstrumentation.jettyFutureWaits(context.report()),
                 WebSocketInstrumentation.springDecorator(context.report()));
         return Integration.Installed.of(targets, adapter::tick, null, () -> {
             WebSocketCalls.hooks = WebSocketHooks.NOOP;

@@ -34,6 +34,10 @@ final class WebSocketInstrumentation {
     static final String TOMCAT_BASE = "org.apache.tomcat.websocket.WsRemoteEndpointImplBase";
     static final String TOMCAT_SERVER = "org.apache.tomcat.websocket.server.WsRemoteEndpointImplServer";
     static final String JETTY_FLUSHER = "org.eclipse.jetty.websocket.core.util.WebSocketFlusher";
+    static final String JETTY_SESSION = "org.eclipse.jetty.websocket.core.WebSocketCoreSession";
+    /** Declares the default {@code sendFrame(Frame, Callback, boolean)} a session's sends go through. */
+    static final String JETTY_OUTGOING = "org.eclipse.jetty.websocket.core.OutgoingFrames";
+    static final String JETTY_FUTURE = "org.eclipse.jetty.util.FutureCallback";
     static final String SPRING_DECORATOR = "org.springframework.web.socket.handler.ConcurrentWebSocketSessionDecorator";
     private static final String ADVICE = "io.highwater.websocket.advice.";
 
@@ -59,6 +63,20 @@ final class WebSocketInstrumentation {
         static final ElementMatcher.Junction<MethodDescription> ENTRY_DONE = named("notifyCallbackSuccess")
                 .and(takesArguments(1))
                 .and(takesArgument(0, named("org.eclipse.jetty.websocket.core.OutgoingEntry")));
+        static final ElementMatcher.Junction<MethodDescription> SESSION_SEND = named("sendFrame")
+                .and(takesArguments(3)).and(takesArgument(0, named("org.eclipse.jetty.websocket.core.Frame")))
+                .and(takesArgument(1, named("org.eclipse.jetty.util.Callback"))).and(takesArgument(2, boolean.class))
+                .and(not(isAbstract()));
+        /** {@code get()} and {@code get(long, TimeUnit)} returning {@code Void}: not their bridges to Object. */
+        static final ElementMatcher.Junction<MethodDescription> FUTURE_GET = named("get")
+                .and(net.bytebuddy.matcher.ElementMatchers.returns(named("java.lang.Void")))
+                .and(takesArguments(0).or(takesArguments(2).and(takesArgument(0, long.class))
+                        .and(takesArgument(1, named("java.util.concurrent.TimeUnit")))))
+                .and(not(isAbstract()));
+        static final ElementMatcher.Junction<MethodDescription> IS_DONE = named("isDone").and(takesArguments(0))
+                .and(net.bytebuddy.matcher.ElementMatchers.returns(boolean.class));
+        static final ElementMatcher.Junction<MethodDescription> IS_FAILED = named("isFailed").and(takesArguments(0))
+                .and(net.bytebuddy.matcher.ElementMatchers.returns(boolean.class));
         static final ElementMatcher.Junction<MethodDescription> CHECK_LIMITS = named("checkSessionLimits")
                 .and(takesArguments(0));
         static final ElementMatcher.Junction<MethodDescription> TRY_FLUSH = named("tryFlushMessageBuffer")
@@ -155,6 +173,56 @@ final class WebSocketInstrumentation {
                         new String[] {"this$0"}, missing);
                 requireClassFields(loader, "org.eclipse.jetty.websocket.core.WebSocketCoreSession",
                         new String[] {"connection"}, missing);
+                return missing;
+            }
+        };
+    }
+
+    /**
+     * Jetty: a session's sends (the default {@code OutgoingFrames.sendFrame(Frame, Callback, boolean)}, which
+     * {@code WebSocketCoreSession} inherits), for those whose completion future is still pending when the send
+     * returns (a {@code RemoteEndpoint.Basic} send about to wait on it).
+     */
+    static AdviceTransformer.Target jettySessionSends(InstrumentationReport report) {
+        return new Checked(JETTY_OUTGOING, "jetty websocket", "blocking sends", report) {
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(Shapes.SESSION_SEND, ADVICE + "JettySessionSendAdvice");
+                return m;
+            }
+
+            @Override
+            List<String> missing(TypeDescription type, ClassLoader loader) {
+                List<String> missing = new ArrayList<>();
+                requireMethod(type, Shapes.SESSION_SEND, "sendFrame(Frame, Callback, boolean)", missing);
+                // the adapter reads the session's flusher: the key of its queue's share, which its waits join
+                requireClassFields(loader, JETTY_SESSION, new String[] {"flusher"}, missing);
+                requireClassFields(loader, JETTY_SESSION + "$Flusher", new String[] {"this$0"}, missing);
+                return missing;
+            }
+        };
+    }
+
+    /** Jetty: the waits on a {@code FutureCallback}, for those of a remembered session send. */
+    static AdviceTransformer.Target jettyFutureWaits(InstrumentationReport report) {
+        return new Checked(JETTY_FUTURE, "jetty websocket", "blocking send waits", report) {
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(Shapes.FUTURE_GET, ADVICE + "JettyFutureWaitAdvice");
+                return m;
+            }
+
+            @Override
+            List<String> missing(TypeDescription type, ClassLoader loader) {
+                List<String> missing = new ArrayList<>();
+                if (type.getDeclaredMethods().filter(Shapes.FUTURE_GET).size() != 2) {
+                    missing.add("Void get(), Void get(long, TimeUnit)");
+                }
+                // what the adapter asks: whether a remembered send completed, whether a wait ended in failure
+                requireMethod(type, Shapes.IS_DONE, "boolean isDone()", missing);
+                requireMethod(type, Shapes.IS_FAILED, "boolean isFailed()", missing);
                 return missing;
             }
         };

@@ -1,5 +1,6 @@
 package io.highwater.it;
 
+import io.highwater.it.apps.websocket.JettyWebSocket;
 import io.highwater.it.apps.websocket.TomcatWebSocket;
 import io.highwater.it.support.ChildJvm;
 import io.highwater.it.support.ExportServer;
@@ -63,6 +64,18 @@ class WebSocketBlockingSendTest {
                         .jvmArg("-javaagent:" + ItEnv.agentJar() + "="
                                 + ExportServer.agentArgs(receiver.endpoint(), "stall.threshold=" + stallThreshold)),
                 child -> assertThat(child.awaitStdoutValue("CONTAINER")).contains("Tomcat"));
+    }
+
+    static ListeningChild jetty(OtlpReceiver receiver, String bufferArg, String stallThreshold) {
+        return ListeningChild.start(ChildJvm.builder("jetty-websocket-basic").classPath(List.of(ItEnv.testClasses()))
+                        .classPath(ChildJvm.jars(ItEnv.containerDir("jetty12")))
+                        .classPath(ChildJvm.jars(Paths.get(ItEnv.property("highwater.it.jetty12ws"))))
+                        .mainClass(JettyWebSocket.class.getName())
+                        .jvmArg("-Xmx256m")
+                        .jvmArg(bufferArg)
+                        .jvmArg("-javaagent:" + ItEnv.agentJar() + "="
+                                + ExportServer.agentArgs(receiver.endpoint(), "stall.threshold=" + stallThreshold)),
+                child -> assertThat(child.awaitStdoutValue("CONTAINER")).contains("12.1"));
     }
 
     private static Map<String, Long> values(String line) {
@@ -257,6 +270,129 @@ class WebSocketBlockingSendTest {
             assertThat(websocketWaitSeconds(receiver)).isLessThanOrEqualTo(appSeconds + 0.01);
             assertThat(receiver.counterTotal(DRAIN_STALLS, p -> p.has(LAYER, WEBSOCKET))).isZero();
             System.out.printf("FIGURES tomcat basic, fast client: app %d of %d sends >= 1 ms (%.4f s); websocket"
+                            + " histogram %d waits %.4f s; drain waits by layer %s%n", blocked, count, appSeconds,
+                    websocketWaitCount(receiver), websocketWaitSeconds(receiver), drainWaits(receiver));
+            assertWellFormed(receiver);
+        }
+    }
+
+    // ---- Jetty 12: the session's send with a FutureCallback, then block() on it (what Jakarta's BasicRemote does)
+
+    private static final String JETTY_FUNCTION = JettyWebSocket.class.getName() + ".basic";
+
+    /**
+     * Jetty, a client that stops reading after the first bytes: the sender's blocking send waits until the session's
+     * 4 s write timeout fails it. The websocket layer shows that wait on the connection of Jetty's session: one stall,
+     * an episode span that names the app's method, says stalled and lasted what the app measured around its send; the
+     * drain-wait histogram's total is the app's total time blocked. The connection's websocket share is Jetty's
+     * session queue as before (the app's own reading of it when its send failed: its sends are one at a time), not
+     * the blocked frame a second time.
+     */
+    @Test
+    void jettySendBlockedByAClientThatStopsReadingIsAStalledWaitOfItsConnection() {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ListeningChild server = jetty(receiver, "-Dit.jetty.txBufSize=65536", "1s");
+             SlowWebSocket client = SlowWebSocket.connect(server.port, "/basic?count=100000", 1)) {
+            Map<String, Long> failed = values(server.child.awaitStdoutValue("BASIC-FAILED"));
+            Map<String, Long> done = values(server.child.awaitStdoutValue("BASIC-DONE"));
+            long blockedNanos = failed.get("nanos");
+            long queuedBytes = failed.get("queued") * JettyWebSocket.BASIC_MESSAGE;
+            assertThat(blockedNanos).as("the failed send blocked until Jetty's write timeout")
+                    .isGreaterThanOrEqualTo(JettyWebSocket.BASIC_TIMEOUT_MS * 1_000_000 - 50_000_000);
+
+            ReceivedSpan span = receiver.awaitSpan("the websocket episode of server port " + server.port,
+                    sp -> sp.name().equals("backpressure websocket") && sp.has(SERVER_PORT, (long) server.port));
+            assertThat(span.attr(FUNCTION)).as("the application's call").isEqualTo(JETTY_FUNCTION);
+            assertThat(span.attr(SPAN_STALLED)).isEqualTo(true);
+            double spanWait = span.doubleAttr(SPAN_WAIT_SECONDS);
+            double appSeconds = done.get("blockedNanos") / 1e9;
+            assertThat(spanWait).as("the span's wait against Jetty's timeout, the app's failed send %d ns and all"
+                    + " its blocked sends %s s", blockedNanos, appSeconds)
+                    .isBetween(JettyWebSocket.BASIC_TIMEOUT_MS / 1e3 - 0.2, appSeconds + 0.01);
+
+            receiver.awaitFurtherMetricBatches(1);
+            assertThat(receiver.points(CONNECTION_PENDING_BYTES))
+                    .filteredOn(p -> p.has(LAYER, WEBSOCKET) && p.has(SERVER_PORT, (long) server.port))
+                    .as("websocket shares of the blocked connection: Jetty's session queue, %d B", queuedBytes)
+                    .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isLessThanOrEqualTo(queuedBytes));
+            assertThat(receiver.counterTotal(DRAIN_STALLS, p -> p.has(LAYER, WEBSOCKET))).as("stalls")
+                    .isEqualTo(1);
+            double histogram = websocketWaitSeconds(receiver);
+            // the failed send's wait is in it; the app's other sends of 1 ms or more before it mostly spent that
+            // time in Jetty's sendFrame (writing the frame inline on a loaded machine), which is no wait
+            assertThat(histogram).as("drain-wait total against the app's failed send %d ns and its %s s in %d"
+                    + " sends", blockedNanos, appSeconds, done.get("blocked"))
+                    .isBetween(blockedNanos / 1e9 - 0.2, appSeconds + 0.01);
+            assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, WEBSOCKET))).isZero();
+            assertThat(drainWaits(receiver).keySet()).as("layers with drain waits").containsOnly(WEBSOCKET);
+            System.out.printf("FIGURES jetty basic, client stops reading: app blocked %d ns in the failed send, its"
+                            + " session queue %d B; span wait %.3f s, stalled %s, bytes at the end %s, function %s;"
+                            + " websocket histogram %d waits %.3f s (app: %d sends >= 1 ms, %.3f s); drain waits by"
+                            + " layer %s; largest shares of the connection %s; the client received %d B%n",
+                    blockedNanos, queuedBytes, spanWait, span.attr(SPAN_STALLED), span.attr(SPAN_PENDING_BYTES),
+                    span.attr(FUNCTION), websocketWaitCount(receiver), histogram, done.get("blocked"), appSeconds,
+                    drainWaits(receiver), shares(receiver, server.port), client.bytes());
+            assertWellFormed(receiver);
+        }
+    }
+
+    /**
+     * Jetty, a client reading 200 KB/s: once the socket buffers are full, every blocking send waits for about the
+     * time the client takes to read a message. The drain-wait histogram of layer websocket adds up to the app's own
+     * total of its blocked sends (those of 1 ms or more), with at most as many waits, and no stall.
+     */
+    @Test
+    void jettySendsBlockedByASlowReaderAreDrainWaitsAsLongAsTheAppMeasured() {
+        int count = 24;
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ListeningChild server = jetty(receiver, "-Dit.jetty.txBufSize=65536", "2s");
+             SlowWebSocket client = SlowWebSocket.connect(server.port, "/basic?count=" + count, 200_000)) {
+            Map<String, Long> done = values(server.child.awaitStdoutValue("BASIC-DONE"));
+            assertThat(done.get("sent")).isEqualTo(count);
+            long blocked = done.get("blocked");
+            double appSeconds = done.get("blockedNanos") / 1e9;
+            assertThat(blocked).as("sends the app measured blocked").isGreaterThan(3);
+            receiver.await("the websocket waits counted", () -> websocketWaitCount(receiver) > 0);
+            receiver.awaitFurtherMetricBatches(2);
+            long waits = websocketWaitCount(receiver);
+            double histogram = websocketWaitSeconds(receiver);
+            assertThat(waits).as("websocket waits; the app's blocked sends %d", blocked).isBetween(1L, blocked);
+            // each wait is the wait on the send's future inside the app's call: never longer, shorter by what the
+            // app's thread spends around it (the send itself, a preemption on a loaded machine)
+            assertThat(histogram).as("drain-wait total against the app's %s s in %d sends", appSeconds, blocked)
+                    .isBetween(appSeconds * 0.8 - 0.01 * blocked, appSeconds + 0.01);
+            assertThat(receiver.counterTotal(DRAIN_STALLS, p -> p.has(LAYER, WEBSOCKET))).as("stalls").isZero();
+            assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, WEBSOCKET))).isZero();
+            System.out.printf("FIGURES jetty basic, client at 200 KB/s: app %d of %d sends blocked >= 1 ms, %.3f s"
+                            + " (longest %.3f s); websocket histogram %d waits %.3f s; drain waits by layer %s;"
+                            + " largest shares of the connection %s; the client received %d B so far%n", blocked,
+                    count, appSeconds, done.get("longestNanos") / 1e9, waits, histogram, drainWaits(receiver),
+                    shares(receiver, server.port), client.bytes());
+            assertWellFormed(receiver);
+        }
+    }
+
+    /**
+     * Jetty, a client reading as fast as it can: the sends hardly block. No more waits than the app measured sends of
+     * 1 ms or more, their total at most the app's, no stall (a negative control).
+     */
+    @Test
+    void jettySendsToAFastReaderAreNoWaits() {
+        int count = 96;
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = jetty(receiver, "-Dit.none=0", "1s");
+             SlowWebSocket client = SlowWebSocket.connect(server.port, "/basic?count=" + count, 1L << 40)) {
+            Map<String, Long> done = values(server.child.awaitStdoutValue("BASIC-DONE"));
+            assertThat(done.get("sent")).isEqualTo(count);
+            receiver.await("every message at the client", () -> client.messages() == count);
+            receiver.awaitMetricBatches(receiver.metricBatchCount() + 1);
+            receiver.awaitFurtherMetricBatches(1);
+            long blocked = done.get("blocked");
+            double appSeconds = done.get("blockedNanos") / 1e9;
+            assertThat(websocketWaitCount(receiver)).as("websocket waits; the app's sends >= 1 ms: %d", blocked)
+                    .isLessThanOrEqualTo(blocked);
+            assertThat(websocketWaitSeconds(receiver)).isLessThanOrEqualTo(appSeconds + 0.01);
+            assertThat(receiver.counterTotal(DRAIN_STALLS, p -> p.has(LAYER, WEBSOCKET))).isZero();
+            System.out.printf("FIGURES jetty basic, fast client: app %d of %d sends >= 1 ms (%.4f s); websocket"
                             + " histogram %d waits %.4f s; drain waits by layer %s%n", blocked, count, appSeconds,
                     websocketWaitCount(receiver), websocketWaitSeconds(receiver), drainWaits(receiver));
             assertWellFormed(receiver);

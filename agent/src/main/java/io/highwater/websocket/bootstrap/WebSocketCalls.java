@@ -17,6 +17,12 @@ public final class WebSocketCalls {
      */
     public static volatile int waiting;
 
+    /**
+     * Non-zero while the agent remembers Jetty sends whose future was not done when the send returned (a hint): while
+     * 0, the advice on Jetty's {@code FutureCallback} waits makes no call at all.
+     */
+    public static volatile int blockingSends;
+
     private WebSocketCalls() {
     }
 
@@ -67,6 +73,36 @@ public final class WebSocketCalls {
             hooks.tomcatBlockingEnds(endpoint, token);
         } catch (Throwable t) {
             // never into the host's send
+        }
+    }
+
+    /** See {@link WebSocketHooks#jettySendPending}. */
+    @DontInline
+    public static void jettySendPending(Object session, Object future) {
+        try {
+            hooks.jettySendPending(session, future);
+        } catch (Throwable t) {
+            // never into the host's send
+        }
+    }
+
+    /** See {@link WebSocketHooks#jettyBlockingBegins}. */
+    @DontInline
+    public static long jettyBlockingBegins(Object future) {
+        try {
+            return hooks.jettyBlockingBegins(future);
+        } catch (Throwable t) {
+            return 0; // never into the host's wait
+        }
+    }
+
+    /** See {@link WebSocketHooks#jettyBlockingEnds}. */
+    @DontInline
+    public static void jettyBlockingEnds(Object future, long token) {
+        try {
+            hooks.jettyBlockingEnds(future, token);
+        } catch (Throwable t) {
+            // never into the host's wait
         }
     }
 

@@ -32,6 +32,21 @@ public interface WebSocketHooks {
     /** Tomcat: the blocking write that {@link #tomcatBlockingBegins} returned {@code token} for returned. */
     void tomcatBlockingEnds(Object endpoint, long token);
 
+    /**
+     * Jetty: {@code session}'s send returned with its completion {@code future} (a {@code FutureCallback}) not done:
+     * the bytes are queued or on their way; a thread may wait on it next.
+     */
+    void jettySendPending(Object session, Object future);
+
+    /**
+     * Jetty: the calling thread starts waiting on {@code future}; returns a token for {@link #jettyBlockingEnds}, 0
+     * when it is not a remembered send's.
+     */
+    long jettyBlockingBegins(Object future);
+
+    /** Jetty: the wait that {@link #jettyBlockingBegins} returned {@code token} for returned. */
+    void jettyBlockingEnds(Object future, long token);
+
     /** Jetty: {@code entry} (an {@code OutgoingEntry}) enters {@code flusher}'s queue while it holds entries. */
     void jettySendWhileQueued(Object flusher, Object entry);
 
@@ -68,6 +83,19 @@ public interface WebSocketHooks {
 
         @Override
         public void tomcatBlockingEnds(Object endpoint, long token) {
+        }
+
+        @Override
+        public void jettySendPending(Object session, Object future) {
+        }
+
+        @Override
+        public long jettyBlockingBegins(Object future) {
+            return 0;
+        }
+
+        @Override
+        public void jettyBlockingEnds(Object future, long token) {
         }
 
         @Override

@@ -39,10 +39,16 @@ public final class JettyWebSocket {
         Server server = new Server();
         ServerConnector connector = new ServerConnector(server);
         connector.setPort(0);
+        String txBuf = System.getProperty("it.jetty.txBufSize");
+        if (txBuf != null) {
+            // a fixed, small socket send buffer: blocking sends wait for the client after a few hundred KB, not MB
+            connector.setAcceptedSendBufferSize(Integer.parseInt(txBuf));
+        }
         server.addConnector(connector);
         WebSocketUpgradeHandler ws = new WebSocketUpgradeHandler(WebSocketServerComponents.ensureWebSocketComponents(server));
         ws.addMapping("/ignoring", WebSocketNegotiator.from((rq, rs, cb) -> "ignoring", (p, rq, rs) -> new Sender(true)));
         ws.addMapping("/respecting", WebSocketNegotiator.from((rq, rs, cb) -> "respecting", (p, rq, rs) -> new Sender(false)));
+        ws.addMapping("/basic", WebSocketNegotiator.from((rq, rs, cb) -> "basic", (p, rq, rs) -> new Basic(count(rq))));
         ws.addMapping("/flood", WebSocketNegotiator.from((rq, rs, cb) -> "flood", (p, rq, rs) -> new Sender(null)));
         server.setHandler(ws);
         server.start();
@@ -87,6 +93,95 @@ public final class JettyWebSocket {
         public void onClosed(CloseStatus closeStatus, Callback callback) {
             callback.succeeded();
         }
+    }
+
+    private static int count(org.eclipse.jetty.server.Request request) {
+        String q = request.getHttpURI().getQuery();
+        return q != null && q.startsWith("count=") ? Integer.parseInt(q.substring(6)) : BASIC_COUNT;
+    }
+
+    public static final int BASIC_MESSAGE = 64 * 1024;
+    public static final int BASIC_COUNT = 96;
+    /** The session's idle timeout: a write that makes no progress for this long fails, and so does its send. */
+    public static final long BASIC_TIMEOUT_MS = 4_000;
+    /** The sends the app reports as blocked: those that took at least this long (the agent's threshold, 1 ms). */
+    public static final long BASIC_BLOCKED_NANOS = 1_000_000;
+
+    /**
+     * Blocking sends ({@code /basic?count=n}): binary messages of {@link #BASIC_MESSAGE} bytes, each sent with a
+     * {@code FutureCallback} and waited on with {@code block()}, which is what Jetty's Jakarta
+     * {@code RemoteEndpoint.Basic.sendBinary} does (ee10's {@code JakartaWebSocketBasicRemote}); the session's write
+     * timeout at {@link #BASIC_TIMEOUT_MS}.
+     */
+    static final class Basic implements FrameHandler {
+        private final int count;
+
+        Basic(int count) {
+            this.count = count;
+        }
+
+        @Override
+        public void onOpen(CoreSession session, Callback callback) {
+            session.setIdleTimeout(java.time.Duration.ofMillis(BASIC_TIMEOUT_MS));
+            callback.succeeded();
+            new Thread(() -> basic(session, count), "basic-sender").start();
+        }
+
+        @Override
+        public void onFrame(Frame frame, Callback callback) {
+            callback.succeeded();
+        }
+
+        @Override
+        public void onError(Throwable cause, Callback callback) {
+            callback.succeeded();
+        }
+
+        @Override
+        public void onClosed(CloseStatus closeStatus, Callback callback) {
+            callback.succeeded();
+        }
+    }
+
+    /**
+     * Sends one message after the other, timing each blocking send ({@code System.nanoTime()} around it): the ground
+     * truth of the time blocked. Prints {@code BASIC-DONE sent=… blocked=… blockedNanos=… longestNanos=…} (the sends
+     * that took at least 1 ms, their total and the longest), and, when a send fails (the idle timeout while the
+     * client does not read), {@code BASIC-FAILED nanos=… queued=…} first: how long the failed send blocked, and the
+     * frames Jetty's session queue held meanwhile (read from Jetty's field just before the send failed: the app's
+     * own sends are one at a time, so none).
+     */
+    static void basic(CoreSession session, int count) {
+        byte[] bytes = new byte[BASIC_MESSAGE];
+        Collection<?> queue = queue(session);
+        int sent = 0;
+        int blocked = 0;
+        long blockedNanos = 0;
+        long longest = 0;
+        while (sent < count) {
+            long t0 = System.nanoTime();
+            try {
+                FutureCallback done = new FutureCallback();
+                session.sendFrame(new Frame(OpCode.BINARY).setPayload(java.nio.ByteBuffer.wrap(bytes)), done, false);
+                done.block();
+            } catch (java.io.IOException e) {
+                long took = System.nanoTime() - t0;
+                blocked++;
+                blockedNanos += took;
+                longest = Math.max(longest, took);
+                System.out.println("BASIC-FAILED nanos=" + took + " queued=" + queue.size());
+                break;
+            }
+            long took = System.nanoTime() - t0;
+            if (took >= BASIC_BLOCKED_NANOS) {
+                blocked++;
+                blockedNanos += took;
+                longest = Math.max(longest, took);
+            }
+            sent++;
+        }
+        System.out.println("BASIC-DONE sent=" + sent + " blocked=" + blocked + " blockedNanos=" + blockedNanos
+                + " longestNanos=" + longest);
     }
 
     /** Sends without waiting for completions: Jetty queues every message. */
