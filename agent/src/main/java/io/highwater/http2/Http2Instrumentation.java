@@ -98,23 +98,9 @@ public final class Http2Instrumentation {
                         missing.add("DefaultHttp2RemoteFlowController.isWritable(Http2Stream)");
                     }
                 }
-                if (!missing.isEmpty()) {
-                    String why = label + ": DefaultHttp2RemoteFlowController$FlowState lacks "
-                            + String.join(", ", missing) + "; streams written through the HTTP/2 encoder directly"
-                            + " (no stream channel) are not watched";
-                    report.skipped(why);
-                    return why;
-                }
-                try {
-                    Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-                } catch (ClassNotFoundException | LinkageError e) {
-                    String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap"
-                            + " class path";
-                    report.skipped(why);
-                    return why;
-                }
-                report.instrumented(label + " (remote flow controller: streams without a stream channel)");
-                return null;
+                return report.verdict(label, loader, "DefaultHttp2RemoteFlowController$FlowState", missing,
+                        "; streams written through the HTTP/2 encoder directly (no stream channel) are not watched",
+                        "remote flow controller: streams without a stream channel");
             }
         };
     }
@@ -146,22 +132,11 @@ public final class Http2Instrumentation {
             @Override
             public String check(TypeDescription type, ClassLoader loader) {
                 String label = "http2 " + NettyInstrumentation.label(type.getName(), loader);
-                if (type.getDeclaredMethods().filter(read).isEmpty()) {
-                    String why = label + ": DefaultHttp2ConnectionDecoder$FrameReadListener lacks onHeadersRead"
-                            + "(ctx, int, Http2Headers, int, short, boolean, int, boolean); streams show url.path unknown";
-                    report.skipped(why);
-                    return why;
-                }
-                try {
-                    Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-                } catch (ClassNotFoundException | LinkageError e) {
-                    String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap"
-                            + " class path";
-                    report.skipped(why);
-                    return why;
-                }
-                report.instrumented(label + " (request paths of HTTP/2 streams)");
-                return null;
+                List<String> missing = type.getDeclaredMethods().filter(read).isEmpty()
+                        ? Collections.singletonList("onHeadersRead(ctx, int, Http2Headers, int, short, boolean, int,"
+                        + " boolean)") : Collections.emptyList();
+                return report.verdict(label, loader, "DefaultHttp2ConnectionDecoder$FrameReadListener", missing,
+                        "; streams show url.path unknown", "request paths of HTTP/2 streams");
             }
         };
     }
@@ -194,22 +169,8 @@ public final class Http2Instrumentation {
                 if (!hasField(type, "totalPendingSize")) {
                     missing.add("field long totalPendingSize");
                 }
-                if (!missing.isEmpty()) {
-                    String why = label + ": AbstractHttp2StreamChannel lacks " + String.join(", ", missing)
-                            + "; HTTP/2 stream channels are not watched";
-                    report.skipped(why);
-                    return why;
-                }
-                try {
-                    Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-                } catch (ClassNotFoundException | LinkageError e) {
-                    String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap"
-                            + " class path";
-                    report.skipped(why);
-                    return why;
-                }
-                report.instrumented(label + " (stream channels: writability, writes while unwritable)");
-                return null;
+                return report.verdict(label, loader, "AbstractHttp2StreamChannel", missing,
+                        "; HTTP/2 stream channels are not watched", "stream channels: writability, writes while unwritable");
             }
         };
     }

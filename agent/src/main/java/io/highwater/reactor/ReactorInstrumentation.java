@@ -88,21 +88,7 @@ final class ReactorInstrumentation {
                 }
             }
             String label = "reactor-core";
-            if (!missing.isEmpty()) {
-                String why = label + ": " + type.getSimpleName() + " lacks " + String.join(", ", missing)
-                        + "; " + part + " are not watched";
-                report.skipped(why);
-                return why;
-            }
-            try {
-                Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-            } catch (ClassNotFoundException | LinkageError e) {
-                String why = label + " in " + loader + ": its class loader does not delegate to the bootstrap class path";
-                report.skipped(why);
-                return why;
-            }
-            report.instrumented(label + " (" + part + ")");
-            return null;
+            return report.verdict(label, loader, type.getSimpleName(), missing, "; " + part + " are not watched", part);
         }
 
         /** A field declared by the type or one of its superclasses (Byte Buddy's field values see those too). */

@@ -156,7 +156,7 @@ public final class ServletInstrumentation {
                     report.skipped(why);
                     return why;
                 }
-                String invisible = bootstrapInvisible(label, loader);
+                String invisible = InstrumentationReport.bootstrapInvisible(label, loader);
                 if (invisible != null) {
                     report.skipped(invisible);
                     return invisible;
@@ -170,18 +170,7 @@ public final class ServletInstrumentation {
     /** Reports and returns why {@code what} is skipped, or reports it instrumented and returns null. */
     public static String checked(InstrumentationReport report, String label, String what, List<String> missing,
                                  String consequence, ClassLoader loader, String instrumented) {
-        if (!missing.isEmpty()) {
-            String why = label + ": " + what + " lacks " + String.join(", ", missing) + "; " + consequence;
-            report.skipped(why);
-            return why;
-        }
-        String invisible = bootstrapInvisible(label, loader);
-        if (invisible != null) {
-            report.skipped(invisible);
-            return invisible;
-        }
-        report.instrumented(label + " (" + instrumented + ")");
-        return null;
+        return report.verdict(label, loader, what, missing, "; " + consequence, instrumented);
     }
 
     public static boolean hasField(TypeDescription type, String name, Class<?> fieldType) {
@@ -207,15 +196,6 @@ public final class ServletInstrumentation {
                                      List<String> missing) {
         if (type.getDeclaredMethods().filter(m).isEmpty()) {
             missing.add(label);
-        }
-    }
-
-    private static String bootstrapInvisible(String label, ClassLoader loader) {
-        try {
-            Class.forName("io.highwater.bootstrap.Bridge", false, loader);
-            return null;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return label + " in " + loader + ": its class loader does not delegate to the bootstrap class path";
         }
     }
 
