@@ -1,5 +1,6 @@
 package io.highwater.http2;
 
+import io.highwater.base.Members;
 import io.highwater.core.Monitor;
 import io.highwater.core.StackInspector;
 import io.highwater.core.StreamName;
@@ -31,6 +32,20 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     private static final String FLOW_STATE = "DefaultHttp2RemoteFlowController$FlowState";
     /** What Netty's stream channel counts per frame on top of a DATA frame's bytes (its frame size estimator). */
     private static final long FRAME_OVERHEAD = 9;
+
+    /*
+     * What runs at every writability flip of a stream channel (a fast stream flips at every flush, tens of thousands
+     * of times a second) reads through these: one class value and one handle per read.
+     */
+    private static final Members.Reader IS_WRITABLE = Members.methodReader("isWritable");
+    private static final Members.Reader IS_OPEN = Members.methodReader("isOpen");
+    private static final Members.Reader PARENT = Members.methodReader("parent");
+    private static final Members.Reader TOTAL_PENDING_SIZE = Members.fieldReader("totalPendingSize");
+    /** A stream channel's frame stream, and a frame stream's {@code Http2Stream}: both fields are named so. */
+    private static final Members.Reader STREAM = Members.fieldReader("stream");
+    private static final Members.Reader PROPERTIES = Members.fieldReader("properties");
+    private static final Members.Reader VALUES = Members.fieldReader("values");
+    private static final Members.Reader PENDING_BYTES = Members.methodReader("pendingBytes");
 
     private final Monitor monitor;
     private final Tracker tracker;
@@ -66,7 +81,7 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     @Override
     public void writeWhileUnwritable(NettyAdapter netty, Object ctx, Object child, Object msg) {
         this.netty = netty;
-        if (!isStreamChannel(child) || !Boolean.TRUE.equals(invoke(child, "isOpen")) || stopState(child) == 0) {
+        if (!isStreamChannel(child) || !isOpen(child) || stopState(child) == 0) {
             return;
         }
         long childPending = childPending(child);
@@ -95,14 +110,15 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
 
     @Override
     public void childWritabilityChanged(Object child) {
-        // called as the transition is fired: the field already says the new state
-        NettyAdapter.streamWritabilityChanged(child, this, open);
-        if (Boolean.TRUE.equals(invoke(child, "isWritable"))) {
+        // called as the transition is fired: the field already says the new state. A fast stream flips at every
+        // flush, so the state is read once, for the gate and here alike.
+        int state = NettyAdapter.streamWritabilityChanged(child, this, open);
+        if (state == 0) {
             TrackedConnection c = tracker.get(child);
             if (c != null) {
                 monitor.go(c);
             }
-        } else if (Boolean.TRUE.equals(invoke(child, "isOpen"))) {
+        } else if (state == 1 && isOpen(child)) {
             TrackedConnection c = track(child, true);
             if (c != null) {
                 monitor.stop(c, Math.max(0, pendingBytes(child)));
@@ -134,17 +150,25 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
 
     /** The stream channel's own count: frames not written out yet, its share of the parent's buffer included. */
     private static long childPending(Object child) {
-        Object v = get(child, "totalPendingSize");
+        Object v = TOTAL_PENDING_SIZE.read(child);
         return v instanceof Long ? (Long) v : 0;
     }
 
+    private static final ClassValue<Boolean> FLOW_STATES = new ClassValue<Boolean>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            return type.getName().endsWith(FLOW_STATE);
+        }
+    };
+
     /** The stream's flow-control state in Netty's remote flow controller, or null (the stream is closed). */
     private static Object flowState(Object child) {
-        Object stream = get(get(child, "stream"), "stream");
-        Object values = get(get(stream, "properties"), "values");
+        // the stream channel's frame stream, its Http2Stream, whose property map holds the flow controller's state
+        Object stream = STREAM.read(STREAM.read(child));
+        Object values = VALUES.read(PROPERTIES.read(stream));
         if (values instanceof Object[]) {
             for (Object v : (Object[]) values) {
-                if (v != null && v.getClass().getName().endsWith(FLOW_STATE)) {
+                if (v != null && FLOW_STATES.get(v.getClass())) {
                     return v;
                 }
             }
@@ -157,17 +181,17 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
     @Override
     public long pendingBytes(Object child) {
         Object state = flowState(child);
-        Object p = state == null ? null : invoke(state, "pendingBytes");
+        Object p = state == null ? null : PENDING_BYTES.read(state);
         if (p instanceof Long) {
             return (Long) p;
         }
         // no flow-controller state to read (a closed stream): what the stream channel itself still counts
-        return Boolean.TRUE.equals(invoke(child, "isOpen")) ? childPending(child) : -1;
+        return isOpen(child) ? childPending(child) : -1;
     }
 
     @Override
     public boolean isOpen(Object child) {
-        return Boolean.TRUE.equals(invoke(child, "isOpen"));
+        return Boolean.TRUE.equals(IS_OPEN.read(child));
     }
 
     @Override
@@ -186,13 +210,13 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
 
     @Override
     public int stopState(Object child) {
-        Object w = invoke(child, "isWritable");
+        Object w = IS_WRITABLE.read(child);
         return w == null ? -1 : Boolean.TRUE.equals(w) ? 0 : 1;
     }
 
     @Override
     public Object connection(Object child) {
-        return invoke(child, "parent");
+        return PARENT.read(child);
     }
 
     @Override

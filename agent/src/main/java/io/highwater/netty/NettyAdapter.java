@@ -320,10 +320,11 @@ public final class NettyAdapter implements NettyHooks {
 
     /**
      * An HTTP/2 stream channel's writability flipped (the {@code http2} integration): while it is unwritable, the
-     * pipeline-write advice asks channels again (see {@link UnwritableGate}).
+     * pipeline-write advice asks channels again (see {@link UnwritableGate}). Answers the stream's
+     * {@link TransportProbe#stopState} as {@code probe} read it for the gate.
      */
-    public static void streamWritabilityChanged(Object child, TransportProbe probe, Predicate<Object> open) {
-        UnwritableGate.GATE.changed(child, probe, child, open);
+    public static int streamWritabilityChanged(Object child, TransportProbe probe, Predicate<Object> open) {
+        return UnwritableGate.GATE.changed(child, probe, child, open);
     }
 
     /** On the agent's timer. */

@@ -44,15 +44,18 @@ final class UnwritableGate {
     /**
      * {@code channel} may have changed its writability: its membership follows what {@code probe} reads from
      * {@code transport} (its outbound buffer, or the stream channel itself) now; {@code open} tells the timer
-     * whether the channel is still open (a shared instance: nothing is allocated per channel but the entry).
+     * whether the channel is still open (a shared instance: nothing is allocated per channel but the entry). Answers
+     * the {@link TransportProbe#stopState} it read, so that a caller that needs it does not read it twice.
      */
-    void changed(Object channel, TransportProbe probe, Object transport, Predicate<Object> open) {
+    int changed(Object channel, TransportProbe probe, Object transport, Predicate<Object> open) {
         synchronized (stripe(channel)) {
-            if (probe.stopState(transport) != 0) {
+            int state = probe.stopState(transport);
+            if (state != 0) {
                 members.add(channel, open);
             } else {
                 members.remove(channel);
             }
+            return state;
         }
     }
 
