@@ -93,6 +93,8 @@ class ContainerAttachTest {
                      .pauseAtBodyBytes(64 * KIB).connect()) {
             assertThat(server.child().stderr()).as("the JVM says where its options came from")
                     .anyMatch(l -> l.startsWith("Picked up JAVA_TOOL_OPTIONS"));
+            // the client stops reading: what makes the writer's later writes ignored ones
+            client.awaitPaused();
             receiver.awaitPoint("ignored writes by " + WRITER, nettyIgnoredWrites(WRITER).and(above(0)));
         }
     }

@@ -37,6 +37,8 @@ class FinalExportTest {
     @TempDir
     Path dir;
 
+    // the server is closed inside its try on purpose: the final export is what this test waits for
+    @SuppressWarnings("try")
     @Test
     void theFinalExportStillCountsAConnectionHoldingItsBacklogAsBlocked() {
         try (OtlpReceiver receiver = OtlpReceiver.start();

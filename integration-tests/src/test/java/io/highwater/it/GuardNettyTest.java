@@ -124,6 +124,7 @@ class GuardNettyTest {
              SlowClient client = slowClient(server, HEAP_WRITER)) {
             ChildJvm child = server.child();
             child.awaitStderr("the application running out of memory", l -> l.equals("APP-OUT-OF-MEMORY"));
+            assertThat(client.isComplete()).as("the slow client never got the whole export").isFalse();
             assertThat(child.stderr()).as("no guard in the start-up line").noneMatch(l -> l.contains("guard "));
             assertThat(guardPoints(receiver)).as("no guard, no guard metric").isEmpty();
         }

@@ -2,6 +2,7 @@ package io.highwater.it;
 
 import io.highwater.it.apps.h2.H2cServer;
 import io.highwater.it.support.ChildJvm;
+import io.highwater.it.support.Curl;
 import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.ItEnv;
 import io.highwater.it.support.MetricPoint;
@@ -9,7 +10,6 @@ import io.highwater.it.support.OtlpReceiver;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -59,11 +59,6 @@ class Http2StreamChannelTest {
         return child;
     }
 
-    private static Process curl(int port, String path, String rate) throws IOException {
-        return new ProcessBuilder("curl", "--http2-prior-knowledge", "--limit-rate", rate, "-s", "-o", "/dev/null",
-                "--max-time", "60", "http://127.0.0.1:" + port + path).redirectErrorStream(true).start();
-    }
-
     private static long lastPending(ChildJvm child) {
         List<String> lines = child.stdout();
         for (int i = lines.size() - 1; i >= 0; i--) {
@@ -90,8 +85,7 @@ class Http2StreamChannelTest {
     void writesIntoAnUnwritableStreamChannelAreIgnoredWrites(String netty) throws Exception {
         String function = H2cServer.class.getName() + "$StreamHandler.writeIgnoring";
         try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm child = server(netty, receiver, 48L << 20)) {
-            Process curl = curl(child.awaitListening(), "/ignore", "200k");
-            try {
+            try (Curl curl = Curl.h2PriorKnowledge(child.awaitListening(), "/ignore", "200k")) {
                 Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
                 long unwritable = truth.get("unwritable");
                 long beyond = truth.get("beyond");
@@ -118,9 +112,8 @@ class Http2StreamChannelTest {
                 assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, NETTY)))
                         .as("the frames Http2MultiplexHandler passes to the connection are not the application's")
                         .isZero();
+                assertThat(curl.isReading()).as("curl still reading: the stream was measured while it drained").isTrue();
                 assertWellFormed(receiver);
-            } finally {
-                curl.destroyForcibly();
             }
         }
     }
@@ -133,18 +126,15 @@ class Http2StreamChannelTest {
     @ValueSource(strings = {"4.1", "4.2"})
     void aWriterThatWaitsForWritabilityIgnoresNothing(String netty) throws Exception {
         try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm child = server(netty, receiver, 4L << 20)) {
-            Process curl = curl(child.awaitListening(), "/respect", "1m");
-            try {
+            try (Curl curl = Curl.h2PriorKnowledge(child.awaitListening(), "/respect", "1m")) {
                 child.awaitStdoutValue("SENT");
-                assertThat(curl.waitFor()).as("curl's exit code").isZero();
+                assertThat(curl.awaitExit()).as("curl's exit code").isZero();
                 receiver.await("http2 drain waits", () -> receiver.points(DRAIN_WAIT).stream()
                         .anyMatch(p -> p.has(LAYER, HTTP2) && p.longValue() > 0));
                 receiver.awaitFurtherMetricBatches(2);
                 assertThat(receiver.counterPoints(IGNORED_WRITES))
                         .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isZero());
                 assertWellFormed(receiver);
-            } finally {
-                curl.destroyForcibly();
             }
         }
     }

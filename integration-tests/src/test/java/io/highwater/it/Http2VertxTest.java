@@ -1,6 +1,7 @@
 package io.highwater.it;
 
 import io.highwater.it.apps.vertx.VertxExport;
+import io.highwater.it.support.Curl;
 import io.highwater.it.support.ListeningChild;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
@@ -45,10 +46,7 @@ class Http2VertxTest {
         long total = 48 * MIB;
         try (OtlpReceiver receiver = OtlpReceiver.start();
              ListeningChild server = VertxQueueTest.server(VertxQueueTest.Line.VERTX_5, receiver)) {
-            Process curl = new ProcessBuilder("curl", "--http2-prior-knowledge", "--limit-rate", "200k", "-s",
-                    "-o", "/dev/null", "--max-time", "60",
-                    "http://127.0.0.1:" + server.port + "/ignore?bytes=" + total).redirectErrorStream(true).start();
-            try {
+            try (Curl curl = Curl.h2PriorKnowledge(server.port, "/ignore?bytes=" + total, "200k")) {
                 Map<String, Long> done = values(server.child.awaitStdoutValue("IGNORED-DONE"));
                 long whileFull = done.get("whileFull");
                 assertThat(whileFull).as("writes the app made while the queue said full: %s", done)
@@ -74,9 +72,8 @@ class Http2VertxTest {
                         .as("http2 pending bytes").isLessThanOrEqualTo(128 * 1024);
                 System.out.printf("FIGURES vertx 5 h2c ignoring: vertx ignored writes %d of %d made while full,"
                         + " http2 ignored 0%n", ignored, whileFull);
+                assertThat(curl.isReading()).as("curl still reading: the pile was measured while it drained").isTrue();
                 assertWellFormed(receiver);
-            } finally {
-                curl.destroyForcibly();
             }
         }
     }

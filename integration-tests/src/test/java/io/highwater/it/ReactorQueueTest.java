@@ -47,15 +47,15 @@ class ReactorQueueTest {
     private static final long MIB = 1024 * 1024;
     private static final String APP = ReactorExport.class.getName();
 
-    static ListeningChild server(OtlpReceiver receiver) {
+    static ListeningChild server(OtlpReceiver receiver, String... args) {
         return ListeningChild.start(ChildJvm.builder("reactor-netty").classPath(List.of(ItEnv.testClasses()))
                 .classPath(ChildJvm.jars(Paths.get(ItEnv.property("highwater.it.reactornetty"))))
-                .mainClass(APP)
+                .mainClass(APP).args(args)
                 .jvmArg("-Xmx768m")
                 .jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint())));
     }
 
-    private static Map<String, Long> values(String line) {
+    static Map<String, Long> values(String line) {
         Map<String, Long> out = new HashMap<>();
         for (String pair : line.trim().split(" ")) {
             int eq = pair.indexOf('=');
@@ -64,7 +64,7 @@ class ReactorQueueTest {
         return out;
     }
 
-    private static long latestBuffered(ListeningChild server) {
+    static long latestBuffered(ListeningChild server) {
         List<String> lines = server.child.stdout().stream().filter(l -> l.startsWith("TRUTH ")).toList();
         assertThat(lines).as("Reactor's own count of the queue").isNotEmpty();
         return values(lines.get(lines.size() - 1).substring(6)).get("buffered");

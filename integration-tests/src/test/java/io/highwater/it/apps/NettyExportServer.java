@@ -175,6 +175,8 @@ public final class NettyExportServer {
     }
 
     /** Starts the server as {@link #main} does, prints the announcement lines and returns the bound channel. */
+    // Netty 4.2 deprecates the transport-specific event loop groups; this server runs on 4.1 and 4.2 alike
+    @SuppressWarnings("deprecation")
     public static Channel start(String[] args) throws InterruptedException {
         String transport = "nio";
         Integer sndbuf = null;

@@ -6,6 +6,7 @@ import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -36,6 +37,7 @@ import org.reactivestreams.Publisher;
  *   <li>{@code /bounded}: {@code Flux.generate} through bounded operators ({@code publishOn} with a prefetch of 256,
  *       {@code flatMap} with a concurrency of 16, {@code limitRate(64)}), counting the rows it produced.</li>
  * </ul>
+ * With {@code --h2c}, it serves HTTP/2 without TLS (prior knowledge) instead of HTTP/1.1.
  * Prints {@code LISTENING <port>}, {@code DONE rows=<emitted> refused=<n>} when a producer finished,
  * and every 100 ms while the queue of the current response is known, Reactor's own count of it:
  * {@code TRUTH buffered=<elements>} ({@code Scannable} {@code BUFFERED}); once rows are counted ({@code /bounded}),
@@ -59,8 +61,12 @@ public final class ReactorExport {
     }
 
     public static void main(String[] args) {
-        DisposableServer server = HttpServer.create().host("127.0.0.1").port(0)
-                .handle(ReactorExport::handle).bindNow();
+        HttpServer http = HttpServer.create().host("127.0.0.1").port(0);
+        if (java.util.Arrays.asList(args).contains("--h2c")) {
+            // HTTP/2 without TLS, prior knowledge: each response is a stream channel of the connection's channel
+            http = http.protocol(HttpProtocol.H2C);
+        }
+        DisposableServer server = http.handle(ReactorExport::handle).bindNow();
         System.out.println("LISTENING " + server.port());
         Thread truth = new Thread(ReactorExport::printTruth, "truth");
         truth.setDaemon(true);

@@ -1,0 +1,48 @@
+package io.highwater.it.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real HTTP/2 client for the tests: {@code curl --http2-prior-knowledge --limit-rate <rate>} against
+ * {@code http://127.0.0.1:<port><path>} (h2c without an upgrade), the body thrown away, at most 300 s. curl grants a
+ * large flow-control window (32 MiB for the connection), so the stop it causes comes from its reading rate, through
+ * the socket. Closing it kills curl if it still runs.
+ */
+public final class Curl implements AutoCloseable {
+
+    private final Process process;
+
+    private Curl(Process process) {
+        this.process = process;
+    }
+
+    public static Curl h2PriorKnowledge(int port, String path, String rate) {
+        try {
+            return new Curl(new ProcessBuilder("curl", "--http2-prior-knowledge", "--limit-rate", rate, "-s",
+                    "-o", "/dev/null", "--max-time", "300", "http://127.0.0.1:" + port + path)
+                    .redirectErrorStream(true).start());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start curl (the tests need it on the PATH)", e);
+        }
+    }
+
+    /** curl's exit code once it ended (0: the whole body read), waiting at most its own time limit. */
+    public int awaitExit() throws InterruptedException {
+        if (!process.waitFor(310, TimeUnit.SECONDS)) {
+            throw new AssertionError("curl did not end within its own --max-time");
+        }
+        return process.exitValue();
+    }
+
+    /** Whether curl still reads: what a test measured was a stream still being consumed, not one cut off. */
+    public boolean isReading() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+}
