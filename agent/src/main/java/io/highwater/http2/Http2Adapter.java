@@ -167,14 +167,25 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
         Object stream = STREAM.read(STREAM.read(child));
         Object values = VALUES.read(PROPERTIES.read(stream));
         if (values instanceof Object[]) {
-            for (Object v : (Object[]) values) {
-                if (v != null && FLOW_STATES.get(v.getClass())) {
-                    return v;
+            Object[] a = (Object[]) values;
+            // the flow controller's property key has the same index in every stream of a connection, and in every
+            // connection set up alike: try where it was last found first
+            int at = flowStateSlot;
+            if (at < a.length && a[at] != null && FLOW_STATES.get(a[at].getClass())) {
+                return a[at];
+            }
+            for (int i = 0; i < a.length; i++) {
+                if (a[i] != null && FLOW_STATES.get(a[i].getClass())) {
+                    flowStateSlot = i;
+                    return a[i];
                 }
             }
         }
         return null;
     }
+
+    /** Where {@link #flowState} last found the flow controller's state in a stream's property map. */
+    private static volatile int flowStateSlot;
 
     // ---- probe
 
