@@ -87,7 +87,7 @@ class Http2FlowControllerTest {
      * The application's readings of {@code prefix} ({@code PREFIX value millis}) just before and just after
      * {@code timeUnixNano} (an exported point's collection time): {@code {before, after}}.
      */
-    private static long[] around(OtlpReceiver receiver, ChildJvm child, String prefix, long timeUnixNano) {
+    static long[] around(OtlpReceiver receiver, ChildJvm child, String prefix, long timeUnixNano) {
         long at = timeUnixNano / 1_000_000;
         // the application prints every 200 ms: wait for its first reading after the point's
         receiver.await("a " + prefix + " reading after " + at, () -> child.stdout().stream()

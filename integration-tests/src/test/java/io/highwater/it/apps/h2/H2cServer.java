@@ -13,6 +13,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -31,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * {@code channelWritabilityChanged}. Ground truth on stdout: {@code SENT writes=.. unwritable=.. beyond=..} (writes
  * made while the stream channel was unwritable; of those, with more than {@code --beyond} bytes pending in it) and
  * {@code PENDING n} every 200 ms: what the stream channel itself counts pending (Netty's public
- * {@code bytesBeforeWritable()} plus its low-water mark while unwritable).
+ * {@code bytesBeforeWritable()} plus its low-water mark while unwritable), with {@code WINDOW n t}: the connection's
+ * window left (see {@link #window}); {@code WAITING /respect sent=n t} when the respecting writer first stops.
  */
 public final class H2cServer {
 
@@ -74,9 +76,24 @@ public final class H2cServer {
             Channel c = current;
             if (c != null) {
                 System.out.println("PENDING " + pending(c));
+                window(c.parent());
             }
         }, 200, 200, TimeUnit.MILLISECONDS);
         server.closeFuture().sync();
+    }
+
+    /**
+     * {@code WINDOW n t}: the connection-level flow-control window the peer still grants (the remote flow controller's
+     * own {@code windowSize} of the connection stream), read on the connection's event loop at wall-clock millis t.
+     */
+    static void window(Channel parent) {
+        parent.eventLoop().execute(() -> {
+            Http2FrameCodec codec = parent.pipeline().get(Http2FrameCodec.class);
+            if (codec != null) {
+                System.out.println("WINDOW " + codec.connection().remote().flowController()
+                        .windowSize(codec.connection().connectionStream()) + " " + System.currentTimeMillis());
+            }
+        });
     }
 
     /** What the stream channel counts pending, from its public API: exact while unwritable, else below the mark. */
@@ -87,6 +104,7 @@ public final class H2cServer {
     static final class StreamHandler extends ChannelInboundHandlerAdapter {
         private long sent;
         private boolean respecting;
+        private boolean waited;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -134,6 +152,11 @@ public final class H2cServer {
                 sent += chunk;
             }
             ctx.flush();
+            if (sent >= 0 && sent < total && !waited) {
+                // the first stop: from here the writer waits for channelWritabilityChanged
+                waited = true;
+                System.out.println("WAITING /respect sent=" + sent + " " + System.currentTimeMillis());
+            }
             if (sent >= total) {
                 System.out.println("SENT writes=" + total / chunk + " unwritable=0 beyond=0");
                 sent = Long.MIN_VALUE;
