@@ -1,6 +1,7 @@
 package io.highwater.it;
 
 import io.highwater.it.apps.h2.H2DirectServer;
+import io.highwater.it.apps.h2.H2WindowClient;
 import io.highwater.it.support.AgentCli;
 import io.highwater.it.support.ChildJvm;
 import io.highwater.it.support.ExportServer;
@@ -237,6 +238,55 @@ class Http2FlowControllerTest {
             } finally {
                 curl.destroyForcibly();
             }
+        }
+    }
+
+    /**
+     * One connection, two streams, and a real HTTP/2 client ({@link H2WindowClient}, Netty's own codec) that grants
+     * each stream 1 MiB but leaves the connection's window at 65,535 bytes and gives nothing back: {@code /ignore}'s
+     * writer takes the whole connection window and keeps writing; {@code /respect}, opened after, is never writable.
+     * Here the stop comes from the connection window, not the socket: the connection window gauge is 0 as the flow
+     * controller's own, and the ignored writes are exactly the application's writes made while Netty said not writable
+     * with more than the tolerance queued; the respecting writer is never called ignoring. Then the client gives the
+     * windows back and both responses complete.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"4.1", "4.2"})
+    void oneStreamExhaustsTheConnectionWindow(String netty) throws Exception {
+        String function = H2DirectServer.class.getName() + "$DirectHandler.writeIgnoring";
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm server = server(netty, receiver, 8L << 20);
+             ChildJvm client = ChildJvm.builder("h2-window-client").classPath(List.of(ItEnv.testClasses()))
+                     .classPath(ChildJvm.jars(ItEnv.netty41Dir())).mainClass(H2WindowClient.class)
+                     .args("--port", String.valueOf(server.awaitListening())).start()) {
+            Map<String, Long> truth = values(server.awaitStdoutValue("SENT"));
+            assertThat(truth.get("beyond")).as("writes with more than %d bytes queued: %s", BEYOND, truth)
+                    .isGreaterThan(400);
+            client.awaitStdout("the second stream opened", l -> l.startsWith("OPENED /respect"));
+            server.awaitStdout("the respecting writer stopped", l -> l.startsWith("WAITING /respect"));
+
+            int after = receiver.metricBatchCount() + 1;
+            MetricPoint window = receiver.awaitPoint("the connection window",
+                    metric(HTTP2_CONNECTION_WINDOW).and(fromBatch(after)));
+            long[] appWindow = around(receiver, server, "WINDOW", window.timeUnixNano());
+            Fidelity.record("h2 direct writer, connection window exhausted by one stream, netty " + netty,
+                    "flow controller's connection window (app)", appWindow[0], "http2 connection window",
+                    window.longValue());
+            assertThat(appWindow).as("the flow controller's own connection window around the collection")
+                    .containsOnly(0L);
+            assertThat(window.longValue()).as("%s", window).isZero();
+            receiver.awaitPoint("the pile of /ignore", metric(STREAM_PENDING_BYTES)
+                    .and(p -> p.has(LAYER, HTTP2) && p.has(URL_PATH, "/ignore")).and(above(4L << 20))
+                    .and(fromBatch(after)));
+
+            client.writeStdin("release\n");
+            client.awaitStdout("/respect complete", l -> l.startsWith("DONE 5 "));
+            receiver.awaitFurtherMetricBatches(2);
+            long ignored = receiver.counterTotal(IGNORED_WRITES, ignoredBy(function));
+            assertThat(ignored).as("ignored writes of %s; the application saw %s", function, truth)
+                    .isEqualTo(truth.get("beyond"));
+            assertThat(receiver.counterTotal(IGNORED_WRITES, p -> true))
+                    .as("ignored writes of any call site and layer: the respecting writer's are none").isEqualTo(ignored);
+            assertWellFormed(receiver);
         }
     }
 
