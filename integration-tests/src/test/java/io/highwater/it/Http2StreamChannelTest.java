@@ -62,7 +62,8 @@ class Http2StreamChannelTest {
     }
 
     /** {@code withAgent} false: started without the agent, for an attach later. */
-    private static ChildJvm server(String netty, OtlpReceiver receiver, boolean withAgent, long total) {
+    private static ChildJvm server(String netty, OtlpReceiver receiver, boolean withAgent, long total,
+                                   String... more) {
         Path dir = netty.equals("4.1") ? ItEnv.netty41Dir() : ItEnv.netty42Dir();
         ChildJvm.Builder b = ChildJvm.builder("h2c-" + netty).classPath(List.of(ItEnv.testClasses()))
                 .classPath(ChildJvm.jars(dir)).mainClass(H2cServer.class)
@@ -73,6 +74,7 @@ class Http2StreamChannelTest {
         ChildJvm child = b
                 .args("--total", String.valueOf(total), "--chunk", String.valueOf(CHUNK),
                         "--beyond", String.valueOf(BEYOND))
+                .args(more)
                 .start();
         assertThat(child.awaitStdoutValue("NETTY-VERSION"))
                 .isEqualTo(ItEnv.property("highwater.it.netty" + netty.replace(".", "") + ".version"));
@@ -150,13 +152,16 @@ class Http2StreamChannelTest {
      * curl reading 200 KB/s and finished (the stream channel stays unwritable while its pile drains, and no transition
      * comes). Right after the attach the stream channel is found on its parent's event loop and tracked as if its
      * transition had been seen: its pending bytes within 10 % of what the stream channel itself counts, blocked with
-     * its wait open, found at attach, and no write judged. Against the agent before this change nothing of the stream
-     * is exported.
+     * its wait open, found at attach, and no write judged. When the writer then writes 64 more frames into it, each is
+     * judged (the stream channel entered the Netty gate at discovery). Against the agent before this change nothing
+     * of the stream is exported.
      */
     @ParameterizedTest
     @ValueSource(strings = {"4.1", "4.2"})
     void anUnwritableStreamChannelIsFoundAtAttach(String netty) throws Exception {
-        try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm child = server(netty, receiver, false, 32L << 20)) {
+        String function = H2cServer.class.getName() + "$StreamHandler.writeIgnoring";
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ChildJvm child = server(netty, receiver, false, 32L << 20, "--keep-open", "true")) {
             Process curl = curl(child.awaitListening(), "/ignore", "200k");
             try {
                 Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
@@ -190,10 +195,22 @@ class Http2StreamChannelTest {
                         .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isZero());
                 assertWellFormed(receiver);
 
+                // the writer comes back to the stream it left: found at attach, the stream channel is in the Netty
+                // gate as if its transition had been seen, so each of these writes is judged
+                child.writeStdin("more 64\n");
+                Map<String, Long> more = values(child.awaitStdoutValue("MORE"));
+                receiver.awaitFurtherMetricBatches(2);
+                long ignored = receiver.counterTotal(IGNORED_WRITES, ignoredBy(function));
+                assertThat(ignored).as("ignored writes after the attach; the application saw %s", more)
+                        .isBetween(more.get("beyond"), more.get("unwritable")).isPositive();
+                assertThat(receiver.counterTotal(IGNORED_WRITES, p -> true)).as("of any call site or layer")
+                        .isEqualTo(ignored);
+
                 curl.destroyForcibly();
                 ReceivedSpan span = receiver.awaitSpan("the stream's episode",
                         s -> HTTP2.equals(s.attr(LAYER)) && Boolean.TRUE.equals(s.attr(SPAN_FOUND_AT_ATTACH)));
                 assertThat(span.longAttr(SPAN_START_BYTES)).as("%s", span).isGreaterThan(1L << 20);
+                assertThat(span.longAttr(SPAN_IGNORED_WRITES)).as("%s", span).isEqualTo(ignored);
                 assertThat(child.isAlive()).isTrue();
             } finally {
                 curl.destroyForcibly();

@@ -41,6 +41,9 @@ public final class H2cServer {
     private static int chunk = 16 << 10;
     private static long beyondBytes = 128 << 10;
     private static volatile Channel current;
+    /** {@code --keep-open true}: the ignoring writer never ends its stream, and writes more on {@code more <n>}. */
+    private static boolean keepOpen;
+    private static volatile Channel ignoringStream;
     private static final ExecutorService APP = Executors.newSingleThreadExecutor();
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor();
 
@@ -53,6 +56,7 @@ public final class H2cServer {
                 case "--total": total = Long.parseLong(args[i + 1]); break;
                 case "--chunk": chunk = Integer.parseInt(args[i + 1]); break;
                 case "--beyond": beyondBytes = Long.parseLong(args[i + 1]); break;
+                case "--keep-open": keepOpen = Boolean.parseBoolean(args[i + 1]); break;
                 default: throw new IllegalArgumentException(args[i]);
             }
         }
@@ -79,7 +83,30 @@ public final class H2cServer {
                 window(c.parent());
             }
         }, 200, 200, TimeUnit.MILLISECONDS);
+        if (keepOpen) {
+            Thread commands = new Thread(H2cServer::commands, "commands");
+            commands.setDaemon(true);
+            commands.start();
+        }
         server.closeFuture().sync();
+    }
+
+    /** {@code more <n>} on stdin: the ignoring writer writes n more frames into its (still open) stream. */
+    private static void commands() {
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            for (String line; (line = in.readLine()) != null; ) {
+                String[] f = line.trim().split(" ");
+                Channel stream = ignoringStream;
+                if (f.length == 2 && f[0].equals("more") && stream != null) {
+                    int n = Integer.parseInt(f[1]);
+                    APP.execute(() -> StreamHandler.ignoring(stream, (long) n * chunk, "MORE"));
+                }
+            }
+        } catch (java.io.IOException e) {
+            // stdin closed: no more commands
+        }
     }
 
     /**
@@ -114,7 +141,7 @@ public final class H2cServer {
                     current = ctx.channel();
                     ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
                     if (path.startsWith("/ignore")) {
-                        APP.execute(() -> ignoring(ctx.channel()));
+                        APP.execute(() -> ignoring(ctx.channel(), total, "SENT"));
                     } else {
                         respecting = true;
                         pump(ctx);
@@ -125,21 +152,23 @@ public final class H2cServer {
             }
         }
 
-        private void ignoring(Channel stream) {
+        /** Writes {@code bytes} without looking; prints {@code <what> writes=.. unwritable=.. beyond=..}. */
+        static void ignoring(Channel stream, long bytes, String what) {
+            ignoringStream = stream;
             long writes = 0;
             long unwritable = 0;
             long beyond = 0;
-            for (long n = 0; n < total; n += chunk) {
+            for (long n = 0; n < bytes; n += chunk) {
                 if (!stream.isWritable()) {
                     unwritable++;
                     if (pending(stream) > beyondBytes) {
                         beyond++;
                     }
                 }
-                writeIgnoring(stream, data(stream, n + chunk >= total));
+                writeIgnoring(stream, data(stream, !keepOpen && n + chunk >= bytes));
                 writes++;
             }
-            System.out.println("SENT writes=" + writes + " unwritable=" + unwritable + " beyond=" + beyond);
+            System.out.println(what + " writes=" + writes + " unwritable=" + unwritable + " beyond=" + beyond);
         }
 
         static void writeIgnoring(Channel stream, Object frame) {
@@ -171,7 +200,7 @@ public final class H2cServer {
             ctx.fireChannelWritabilityChanged();
         }
 
-        private DefaultHttp2DataFrame data(Channel stream, boolean last) {
+        private static DefaultHttp2DataFrame data(Channel stream, boolean last) {
             ByteBuf b = stream.alloc().directBuffer(chunk);
             b.writeZero(chunk);
             return new DefaultHttp2DataFrame(b, last);
