@@ -126,6 +126,33 @@ final class FlowControllerStreams implements TransportProbe {
         monitor.ignoredWrite(c, Http2Integration.STREAM_WINDOW_EXHAUSTED, bytes, walked);
     }
 
+    /**
+     * A stream found at attach without a stream channel (see {@link Http2Discovery}; on the connection's event loop):
+     * tracked when its state holds more than {@link #MARK} and Netty says it is not writable, the same rule as at an
+     * enqueued frame; its wait counted from now, its episode marked as begun before. No write is judged.
+     */
+    void foundAtAttach(Object state, Object controller, Object stream, Object channel) {
+        Object pending = invoke(state, "pendingBytes");
+        if (!(pending instanceof Long) || (Long) pending <= MARK || Boolean.TRUE.equals(get(state, "cancelled"))
+                || tracker.get(state) != null || !Boolean.FALSE.equals(isWritable(controller, stream))) {
+            return;
+        }
+        TrackedConnection c = tracker.track(state, true, (Long) pending);
+        if (c != null) {
+            if (c.stream() == null) {
+                // opened before the attach: its HEADERS were not seen, so the path is unknown
+                Object id = invoke(stream, "id");
+                c.stream(StreamName.path(id instanceof Integer ? paths.get(channel, (Integer) id) : null));
+            }
+            monitor.foundAtAttach(c, (Long) pending);
+        }
+    }
+
+    /** Whether a connection handler is gRPC's (any relocation): its streams are the grpc integration's. */
+    static boolean isGrpc(Object handler) {
+        return GRPC_HANDLERS.get(handler.getClass());
+    }
+
     /** Whether the stream is someone else's: it has a stream channel, or the connection is gRPC's. */
     private static boolean isOthers(Object ctx, Object stream) {
         Object handler = invoke(ctx, "handler");

@@ -137,6 +137,59 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
         flowStreams.enqueued(flowState, frame, pendingBefore);
     }
 
+    /**
+     * After an attach: the connections' HTTP/2 streams are looked for on their event loops ({@link Http2Discovery});
+     * returns how many loops were asked.
+     */
+    int discoverAtAttach() {
+        return new Http2Discovery(this, flowStreams).start();
+    }
+
+    /**
+     * A stream channel found at attach (see {@link Http2Discovery}; on its parent's event loop): when it is open and
+     * unwritable, tracked as if its transition had been seen (into the Netty gate, so that the application's next
+     * write into it is judged; its wait counted from now, its episode marked as begun before). No write is judged.
+     */
+    void foundAtAttach(Object child) {
+        if (!isStreamChannel(child) || !Boolean.TRUE.equals(invoke(child, "isOpen"))
+                || !Boolean.FALSE.equals(invoke(child, "isWritable"))) {
+            return;
+        }
+        NettyAdapter.streamWritabilityChanged(child, this, open);
+        if (tracker.get(child) != null) {
+            // its transition was seen since the attach
+            return;
+        }
+        long pending = Math.max(0, pendingBytes(child));
+        TrackedConnection c = track(child, true);
+        if (c != null) {
+            monitor.foundAtAttach(c, pending);
+        }
+    }
+
+    /** The stream channel of a stream, from its property map's values ({@code DefaultHttp2FrameStream.attachment}). */
+    static Object streamChannelOf(Object[] values) {
+        for (Object v : values) {
+            if (v != null && v.getClass().getName().endsWith("Http2FrameCodec$DefaultHttp2FrameStream")) {
+                Object child = get(v, "attachment");
+                if (child != null && isStreamChannel(child)) {
+                    return child;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The stream's {@code FlowState} in Netty's remote flow controller, from its property map's values, or null. */
+    static Object flowStateOf(Object[] values) {
+        for (Object v : values) {
+            if (v != null && v.getClass().getName().endsWith(FLOW_STATE)) {
+                return v;
+            }
+        }
+        return null;
+    }
+
     private TrackedConnection track(Object child, boolean atStopSignal) {
         TrackedConnection c = tracker.track(child, atStopSignal);
         if (c != null && c.stream() == null) {

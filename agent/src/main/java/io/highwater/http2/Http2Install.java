@@ -26,6 +26,11 @@ final class Http2Install {
             }
 
             @Override
+            public void discoverAtAttach() {
+                adapter.discoverAtAttach();
+            }
+
+            @Override
             public void stop() {
                 Http2Calls.hooks = Http2Hooks.NOOP;
                 NettyAdapter.bufferless(null);

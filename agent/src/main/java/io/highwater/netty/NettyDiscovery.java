@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * Finds, when the agent attaches to a running JVM, the Netty channels that already hold bytes beyond their high-water
@@ -29,7 +30,7 @@ import java.util.concurrent.Executor;
  * registrations for epoll, io_uring or kqueue): a bounded search by type, not by field names, so that it holds across
  * Netty versions, transports and relocated copies. What it finds goes to {@link NettyAdapter#foundAtAttach}.
  */
-final class NettyDiscovery {
+public final class NettyDiscovery {
 
     private static final String FAST_THREAD = "io.netty.util.concurrent.FastThreadLocalThread";
     private static final String EXECUTOR = "io.netty.util.concurrent.EventExecutor";
@@ -48,10 +49,25 @@ final class NettyDiscovery {
 
     /** Asks every event loop of every Netty copy to report its channels; returns how many loops were asked. */
     int start() {
+        return forEachChannel("netty", channel -> {
+            Object buffer = adapter.access().outboundBuffer(channel);
+            if (buffer != null) {
+                adapter.foundAtAttach(buffer, channel);
+            }
+        });
+    }
+
+    /**
+     * Runs {@code visitor} for every channel of every live Netty event loop (of every copy), on that loop's own
+     * thread, where the channel's pipeline and state may be read safely: the search of {@link #start()}, for another
+     * integration's discovery at attach (the http2 one's). Returns how many loops were asked; the visits happen as the
+     * loops run the task. {@code who} names the caller in the one log line a failure gives.
+     */
+    public static int forEachChannel(String who, Consumer<Object> visitor) {
         int loops = 0;
         for (Object loop : eventLoops()) {
             try {
-                ((Executor) loop).execute(new Search(loop));
+                ((Executor) loop).execute(new Search(loop, who, visitor));
                 loops++;
             } catch (RuntimeException shutDown) {
                 // a loop that is shutting down has nothing left to find
@@ -61,7 +77,7 @@ final class NettyDiscovery {
     }
 
     /** The event loops whose threads are alive, found through the loops' thread-local maps. */
-    List<Object> eventLoops() {
+    static List<Object> eventLoops() {
         Map<Object, Boolean> found = new IdentityHashMap<>();
         for (Thread t : liveThreads()) {
             Class<?> fast = superclassNamed(t.getClass(), FAST_THREAD);
@@ -90,25 +106,26 @@ final class NettyDiscovery {
     }
 
     /** The search from one loop, on that loop's thread, where its collections may be read safely. */
-    private final class Search implements Runnable {
+    private static final class Search implements Runnable {
         private final Object loop;
+        private final String who;
+        private final Consumer<Object> visitor;
 
-        Search(Object loop) {
+        Search(Object loop, String who, Consumer<Object> visitor) {
             this.loop = loop;
+            this.who = who;
+            this.visitor = visitor;
         }
 
         @Override
         public void run() {
             try {
                 for (Object channel : channelsOf(loop)) {
-                    Object buffer = adapter.access().outboundBuffer(channel);
-                    if (buffer != null) {
-                        adapter.foundAtAttach(buffer, channel);
-                    }
+                    visitor.accept(channel);
                 }
             } catch (Throwable t) {
                 // never into the host's event loop
-                Log.once("netty-discovery-search", "netty: looking for channels at attach failed (" + t + ")");
+                Log.once(who + "-discovery-search", who + ": looking for channels at attach failed (" + t + ")");
             }
         }
     }

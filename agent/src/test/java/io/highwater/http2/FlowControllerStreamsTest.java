@@ -175,6 +175,60 @@ class FlowControllerStreamsTest {
         assertThat(c.isWaiting()).isFalse();
     }
 
+    /**
+     * At attach ({@code Http2Discovery} hands over every active stream without a stream channel): a stream whose pile
+     * is above the floor and that Netty says is not writable is tracked with Netty's own count, waiting, found at
+     * attach; nothing is judged, as no write was seen.
+     */
+    @Test
+    void aStreamFoundAtAttachWithItsPileIsTrackedAndNothingIsJudged() throws Http2Exception {
+        exhaustWindow();
+        long pending = queue(10);
+        FlowControllerStreams streams = new FlowControllerStreams(monitor, new PathTable());
+
+        streams.foundAtAttach(flowState(), fc, stream, channel);
+
+        TrackedConnection c = registry.get(flowState());
+        assertThat(c).isNotNull();
+        assertThat(c.pendingBytes()).isEqualTo(pending);
+        assertThat(c.isWaiting()).isTrue();
+        assertThat(c.foundAtAttach()).isTrue();
+        assertThat(c.connectionKey()).isSameAs(channel);
+        assertThat(c.stream().urlPath).as("its HEADERS were read before the attach").isEqualTo("unknown");
+        assertThat(monitor.callSites().all()).isEmpty();
+        assertThat(monitor.ignoredBytes(Http2Integration.STREAM_WINDOW_EXHAUSTED)).isZero();
+
+        // found twice (say two searches): one entry
+        streams.foundAtAttach(flowState(), fc, stream, channel);
+        assertThat(registry.all()).hasSize(1);
+    }
+
+    /** The same rule as at an enqueued frame: a pile Netty lets out (window left) or one below the floor is not tracked. */
+    @Test
+    void aStreamFoundAtAttachThatSaysGoOrHoldsLittleIsNotTracked() throws Http2Exception {
+        FlowControllerStreams streams = new FlowControllerStreams(monitor, new PathTable());
+        fc.incrementWindowSize(stream, 1 << 20);
+        fc.incrementWindowSize(connection.connectionStream(), 1 << 20);
+        queue(10);
+        assertThat(fc.isWritable(stream)).isTrue();
+        streams.foundAtAttach(flowState(), fc, stream, channel);
+        assertThat(registry.all()).isEmpty();
+
+        Http2Stream small = connection.local().createStream(4, false);
+        fc.incrementWindowSize(small, -fc.windowSize(small));
+        fc.addFlowControlled(small, new Frame(FRAME));
+        assertThat(fc.isWritable(small)).isFalse();
+        Http2Stream kept = stream;
+        stream = small;
+        try {
+            assertThat(pendingBytes()).isLessThanOrEqualTo(Http2Calls.FLOOR);
+            streams.foundAtAttach(flowState(), fc, small, channel);
+        } finally {
+            stream = kept;
+        }
+        assertThat(registry.all()).isEmpty();
+    }
+
     /** A DATA frame of {@code size} bytes that writes nothing: the flow controller's accounting only. */
     static final class Frame implements Http2RemoteFlowController.FlowControlled {
         private int size;

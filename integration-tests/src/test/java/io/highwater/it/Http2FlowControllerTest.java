@@ -1,11 +1,15 @@
 package io.highwater.it;
 
 import io.highwater.it.apps.h2.H2DirectServer;
+import io.highwater.it.apps.h2.H2WindowClient;
+import io.highwater.it.support.AgentCli;
 import io.highwater.it.support.ChildJvm;
 import io.highwater.it.support.ExportServer;
+import io.highwater.it.support.Fidelity;
 import io.highwater.it.support.ItEnv;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
+import io.highwater.it.support.ReceivedSpan;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -26,6 +30,8 @@ import static io.highwater.it.support.Contract.IGNORED_WRITES;
 import static io.highwater.it.support.Contract.LAYER;
 import static io.highwater.it.support.Contract.NETTY;
 import static io.highwater.it.support.Contract.SIGNAL;
+import static io.highwater.it.support.Contract.SPAN_FOUND_AT_ATTACH;
+import static io.highwater.it.support.Contract.SPAN_START_BYTES;
 import static io.highwater.it.support.Contract.STREAM_PENDING_BYTES;
 import static io.highwater.it.support.Contract.STREAM_WINDOW_EXHAUSTED;
 import static io.highwater.it.support.Contract.URL_PATH;
@@ -50,11 +56,20 @@ class Http2FlowControllerTest {
     private static final long BEYOND = 2 * 64 * KIB;
 
     private static ChildJvm server(String netty, OtlpReceiver receiver, long total, String... more) {
+        return server(netty, receiver, true, total, more);
+    }
+
+    /** {@code withAgent} false: started without the agent, for an attach later. */
+    private static ChildJvm server(String netty, OtlpReceiver receiver, boolean withAgent, long total,
+                                   String... more) {
         Path dir = netty.equals("4.1") ? ItEnv.netty41Dir() : ItEnv.netty42Dir();
-        ChildJvm child = ChildJvm.builder("h2-direct-" + netty).classPath(List.of(ItEnv.testClasses()))
+        ChildJvm.Builder b = ChildJvm.builder("h2-direct-" + netty).classPath(List.of(ItEnv.testClasses()))
                 .classPath(ChildJvm.jars(dir)).mainClass(H2DirectServer.class)
-                .jvmArg("-Xmx256m", "-XX:MaxDirectMemorySize=512m",
-                        "-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint()))
+                .jvmArg("-Xmx256m", "-XX:MaxDirectMemorySize=512m");
+        if (withAgent) {
+            b.jvmArg("-javaagent:" + ItEnv.agentJar() + "=" + ExportServer.agentArgs(receiver.endpoint()));
+        }
+        ChildJvm child = b
                 .args("--total", String.valueOf(total), "--chunk", String.valueOf(CHUNK),
                         "--beyond", String.valueOf(BEYOND))
                 .args(more)
@@ -73,7 +88,7 @@ class Http2FlowControllerTest {
      * The application's readings of {@code prefix} ({@code PREFIX value millis}) just before and just after
      * {@code timeUnixNano} (an exported point's collection time): {@code {before, after}}.
      */
-    private static long[] around(OtlpReceiver receiver, ChildJvm child, String prefix, long timeUnixNano) {
+    static long[] around(OtlpReceiver receiver, ChildJvm child, String prefix, long timeUnixNano) {
         long at = timeUnixNano / 1_000_000;
         // the application prints every 200 ms: wait for its first reading after the point's
         receiver.await("a " + prefix + " reading after " + at, () -> child.stdout().stream()
@@ -163,6 +178,115 @@ class Http2FlowControllerTest {
             } finally {
                 curl.destroyForcibly();
             }
+        }
+    }
+
+    /**
+     * Attached late: the server ran without the agent, its {@code /ignore} writer put 32 MiB into a stream behind curl
+     * reading 200 KB/s and finished (nothing is written into that stream again; its pile only drains). Right after
+     * the attach the stream is found on its connection's event loop: its pending bytes are exported within a tick or
+     * two and lie between the flow controller's own {@code pendingBytes} read by the application just before and just
+     * after the collection, it counts as blocked with its wait open, its episode says it was found at attach, and no
+     * write is judged (none was seen). Against the agent before this change, no stream of {@code /ignore} is exported.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"4.1", "4.2"})
+    void aStreamAlreadyHoldingItsPileIsFoundAtAttach(String netty) throws Exception {
+        try (OtlpReceiver receiver = OtlpReceiver.start();
+             ChildJvm child = server(netty, receiver, false, 32L << 20)) {
+            Process curl = curl(child.awaitListening(), "/ignore", "200k");
+            try {
+                Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
+                assertThat(truth.get("beyond")).as("the writer piled up: %s", truth).isGreaterThan(1000);
+
+                AgentCli.Result attach = AgentCli.run("attach", String.valueOf(child.pid()),
+                        "otel.exporter.otlp.endpoint=" + receiver.endpoint(),
+                        "otel.metric.export.interval=" + ExportServer.EXPORT_INTERVAL,
+                        "otel.service.name=" + ExportServer.SERVICE_NAME, "otel.bsp.schedule.delay=100ms");
+                assertThat(attach.exitCode()).as("%s", attach).isZero();
+
+                MetricPoint stream = receiver.awaitPoint("the h2 stream of /ignore after the attach",
+                        metric(STREAM_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2)).and(above(0)));
+                assertThat(stream.batch()).as("found in the first exports after the attach").isLessThanOrEqualTo(2);
+                assertThat(stream.attr(URL_PATH)).as("opened before the attach: its HEADERS were not seen")
+                        .isEqualTo("unknown");
+                long[] pending = around(receiver, child, "PENDING", stream.timeUnixNano());
+                Fidelity.record("h2 attach after the writer finished, netty " + netty,
+                        "flow controller pendingBytes (app, before/after)", pending[0],
+                        "stream pending bytes, first export", stream.longValue());
+                assertThat(pending[1]).as("the pile is still there after the collection").isGreaterThan(1L << 20);
+                assertThat((double) stream.longValue())
+                        .as("stream pending vs the flow controller's own %d before and %d after", pending[0], pending[1])
+                        .isBetween(Math.min(pending[0], pending[1]) * 0.95, Math.max(pending[0], pending[1]) * 1.05);
+                receiver.awaitPoint("the stream blocked in layer http2",
+                        metric(CONNECTIONS_BLOCKED).and(p -> p.has(LAYER, HTTP2)).and(above(0)));
+                receiver.awaitPoint("its wait open", metric(DRAIN_OLDEST_WAIT).and(p -> p.has(LAYER, HTTP2))
+                        .and(above(0)));
+                receiver.awaitFurtherMetricBatches(2);
+                assertThat(receiver.counterPoints(IGNORED_WRITES))
+                        .as("nothing was seen being written after the attach")
+                        .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isZero());
+                assertWellFormed(receiver);
+
+                // curl gives up: the stream's episode ends (Netty cancels the stream), and says it began before the
+                // attach, with the pile it was found with
+                curl.destroyForcibly();
+                ReceivedSpan span = receiver.awaitSpan("the stream's episode",
+                        s -> HTTP2.equals(s.attr(LAYER)) && Boolean.TRUE.equals(s.attr(SPAN_FOUND_AT_ATTACH)));
+                assertThat(span.longAttr(SPAN_START_BYTES)).as("%s", span).isGreaterThan(1L << 20);
+                assertThat(child.isAlive()).isTrue();
+            } finally {
+                curl.destroyForcibly();
+            }
+        }
+    }
+
+    /**
+     * One connection, two streams, and a real HTTP/2 client ({@link H2WindowClient}, Netty's own codec) that grants
+     * each stream 1 MiB but leaves the connection's window at 65,535 bytes and gives nothing back: {@code /ignore}'s
+     * writer takes the whole connection window and keeps writing; {@code /respect}, opened after, is never writable.
+     * Here the stop comes from the connection window, not the socket: the connection window gauge is 0 as the flow
+     * controller's own, and the ignored writes are exactly the application's writes made while Netty said not writable
+     * with more than the tolerance queued; the respecting writer is never called ignoring. Then the client gives the
+     * windows back and both responses complete.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"4.1", "4.2"})
+    void oneStreamExhaustsTheConnectionWindow(String netty) throws Exception {
+        String function = H2DirectServer.class.getName() + "$DirectHandler.writeIgnoring";
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm server = server(netty, receiver, 8L << 20);
+             ChildJvm client = ChildJvm.builder("h2-window-client").classPath(List.of(ItEnv.testClasses()))
+                     .classPath(ChildJvm.jars(ItEnv.netty41Dir())).mainClass(H2WindowClient.class)
+                     .args("--port", String.valueOf(server.awaitListening())).start()) {
+            Map<String, Long> truth = values(server.awaitStdoutValue("SENT"));
+            assertThat(truth.get("beyond")).as("writes with more than %d bytes queued: %s", BEYOND, truth)
+                    .isGreaterThan(400);
+            client.awaitStdout("the second stream opened", l -> l.startsWith("OPENED /respect"));
+            server.awaitStdout("the respecting writer stopped", l -> l.startsWith("WAITING /respect"));
+
+            int after = receiver.metricBatchCount() + 1;
+            MetricPoint window = receiver.awaitPoint("the connection window",
+                    metric(HTTP2_CONNECTION_WINDOW).and(fromBatch(after)));
+            long[] appWindow = around(receiver, server, "WINDOW", window.timeUnixNano());
+            Fidelity.record("h2 direct writer, connection window exhausted by one stream, netty " + netty,
+                    "flow controller's connection window (app)", appWindow[0], "http2 connection window",
+                    window.longValue());
+            assertThat(appWindow).as("the flow controller's own connection window around the collection")
+                    .containsOnly(0L);
+            assertThat(window.longValue()).as("%s", window).isZero();
+            receiver.awaitPoint("the pile of /ignore", metric(STREAM_PENDING_BYTES)
+                    .and(p -> p.has(LAYER, HTTP2) && p.has(URL_PATH, "/ignore")).and(above(4L << 20))
+                    .and(fromBatch(after)));
+
+            client.writeStdin("release\n");
+            client.awaitStdout("/respect complete", l -> l.startsWith("DONE 5 "));
+            receiver.awaitFurtherMetricBatches(2);
+            long ignored = receiver.counterTotal(IGNORED_WRITES, ignoredBy(function));
+            assertThat(ignored).as("ignored writes of %s; the application saw %s", function, truth)
+                    .isEqualTo(truth.get("beyond"));
+            assertThat(receiver.counterTotal(IGNORED_WRITES, p -> true))
+                    .as("ignored writes of any call site and layer: the respecting writer's are none").isEqualTo(ignored);
+            assertWellFormed(receiver);
         }
     }
 

@@ -41,7 +41,8 @@ import java.util.concurrent.TimeUnit;
  * {@code --beyond} bytes queued for the stream; the most ever queued before a write; how often the respecting writer
  * stopped for the flow controller), {@code PENDING n t} every 200 ms (the stream's
  * queued bytes) and {@code WINDOW n t} (the connection's flow-control window left), {@code t} the wall-clock
- * milliseconds of the reading, to compare with the time of an exported data point.
+ * milliseconds of the reading, to compare with the time of an exported data point; {@code WAITING /respect sent=n t}
+ * when the respecting writer first stops.
  */
 public final class H2DirectServer {
 
@@ -231,7 +232,9 @@ public final class H2DirectServer {
                         + " waits=" + waits);
                 sent = Long.MIN_VALUE;
             } else if (sent >= 0) {
-                waits++;
+                if (waits++ == 0) {
+                    System.out.println("WAITING /respect sent=" + sent + " " + System.currentTimeMillis());
+                }
             }
         }
 

@@ -13,6 +13,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -31,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * {@code channelWritabilityChanged}. Ground truth on stdout: {@code SENT writes=.. unwritable=.. beyond=..} (writes
  * made while the stream channel was unwritable; of those, with more than {@code --beyond} bytes pending in it) and
  * {@code PENDING n} every 200 ms: what the stream channel itself counts pending (Netty's public
- * {@code bytesBeforeWritable()} plus its low-water mark while unwritable).
+ * {@code bytesBeforeWritable()} plus its low-water mark while unwritable), with {@code WINDOW n t}: the connection's
+ * window left (see {@link #window}); {@code WAITING /respect sent=n t} when the respecting writer first stops.
  */
 public final class H2cServer {
 
@@ -39,6 +41,9 @@ public final class H2cServer {
     private static int chunk = 16 << 10;
     private static long beyondBytes = 128 << 10;
     private static volatile Channel current;
+    /** {@code --keep-open true}: the ignoring writer never ends its stream, and writes more on {@code more <n>}. */
+    private static boolean keepOpen;
+    private static volatile Channel ignoringStream;
     private static final ExecutorService APP = Executors.newSingleThreadExecutor();
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor();
 
@@ -51,6 +56,7 @@ public final class H2cServer {
                 case "--total": total = Long.parseLong(args[i + 1]); break;
                 case "--chunk": chunk = Integer.parseInt(args[i + 1]); break;
                 case "--beyond": beyondBytes = Long.parseLong(args[i + 1]); break;
+                case "--keep-open": keepOpen = Boolean.parseBoolean(args[i + 1]); break;
                 default: throw new IllegalArgumentException(args[i]);
             }
         }
@@ -74,9 +80,47 @@ public final class H2cServer {
             Channel c = current;
             if (c != null) {
                 System.out.println("PENDING " + pending(c));
+                window(c.parent());
             }
         }, 200, 200, TimeUnit.MILLISECONDS);
+        if (keepOpen) {
+            Thread commands = new Thread(H2cServer::commands, "commands");
+            commands.setDaemon(true);
+            commands.start();
+        }
         server.closeFuture().sync();
+    }
+
+    /** {@code more <n>} on stdin: the ignoring writer writes n more frames into its (still open) stream. */
+    private static void commands() {
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            for (String line; (line = in.readLine()) != null; ) {
+                String[] f = line.trim().split(" ");
+                Channel stream = ignoringStream;
+                if (f.length == 2 && f[0].equals("more") && stream != null) {
+                    int n = Integer.parseInt(f[1]);
+                    APP.execute(() -> StreamHandler.ignoring(stream, (long) n * chunk, "MORE"));
+                }
+            }
+        } catch (java.io.IOException e) {
+            // stdin closed: no more commands
+        }
+    }
+
+    /**
+     * {@code WINDOW n t}: the connection-level flow-control window the peer still grants (the remote flow controller's
+     * own {@code windowSize} of the connection stream), read on the connection's event loop at wall-clock millis t.
+     */
+    static void window(Channel parent) {
+        parent.eventLoop().execute(() -> {
+            Http2FrameCodec codec = parent.pipeline().get(Http2FrameCodec.class);
+            if (codec != null) {
+                System.out.println("WINDOW " + codec.connection().remote().flowController()
+                        .windowSize(codec.connection().connectionStream()) + " " + System.currentTimeMillis());
+            }
+        });
     }
 
     /** What the stream channel counts pending, from its public API: exact while unwritable, else below the mark. */
@@ -87,6 +131,7 @@ public final class H2cServer {
     static final class StreamHandler extends ChannelInboundHandlerAdapter {
         private long sent;
         private boolean respecting;
+        private boolean waited;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -96,7 +141,7 @@ public final class H2cServer {
                     current = ctx.channel();
                     ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
                     if (path.startsWith("/ignore")) {
-                        APP.execute(() -> ignoring(ctx.channel()));
+                        APP.execute(() -> ignoring(ctx.channel(), total, "SENT"));
                     } else {
                         respecting = true;
                         pump(ctx);
@@ -107,21 +152,23 @@ public final class H2cServer {
             }
         }
 
-        private void ignoring(Channel stream) {
+        /** Writes {@code bytes} without looking; prints {@code <what> writes=.. unwritable=.. beyond=..}. */
+        static void ignoring(Channel stream, long bytes, String what) {
+            ignoringStream = stream;
             long writes = 0;
             long unwritable = 0;
             long beyond = 0;
-            for (long n = 0; n < total; n += chunk) {
+            for (long n = 0; n < bytes; n += chunk) {
                 if (!stream.isWritable()) {
                     unwritable++;
                     if (pending(stream) > beyondBytes) {
                         beyond++;
                     }
                 }
-                writeIgnoring(stream, data(stream, n + chunk >= total));
+                writeIgnoring(stream, data(stream, !keepOpen && n + chunk >= bytes));
                 writes++;
             }
-            System.out.println("SENT writes=" + writes + " unwritable=" + unwritable + " beyond=" + beyond);
+            System.out.println(what + " writes=" + writes + " unwritable=" + unwritable + " beyond=" + beyond);
         }
 
         static void writeIgnoring(Channel stream, Object frame) {
@@ -134,6 +181,11 @@ public final class H2cServer {
                 sent += chunk;
             }
             ctx.flush();
+            if (sent >= 0 && sent < total && !waited) {
+                // the first stop: from here the writer waits for channelWritabilityChanged
+                waited = true;
+                System.out.println("WAITING /respect sent=" + sent + " " + System.currentTimeMillis());
+            }
             if (sent >= total) {
                 System.out.println("SENT writes=" + total / chunk + " unwritable=0 beyond=0");
                 sent = Long.MIN_VALUE;
@@ -148,7 +200,7 @@ public final class H2cServer {
             ctx.fireChannelWritabilityChanged();
         }
 
-        private DefaultHttp2DataFrame data(Channel stream, boolean last) {
+        private static DefaultHttp2DataFrame data(Channel stream, boolean last) {
             ByteBuf b = stream.alloc().directBuffer(chunk);
             b.writeZero(chunk);
             return new DefaultHttp2DataFrame(b, last);
