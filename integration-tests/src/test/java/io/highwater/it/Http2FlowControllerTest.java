@@ -4,6 +4,7 @@ import io.highwater.it.apps.h2.H2DirectServer;
 import io.highwater.it.apps.h2.H2WindowClient;
 import io.highwater.it.support.AgentCli;
 import io.highwater.it.support.ChildJvm;
+import io.highwater.it.support.Curl;
 import io.highwater.it.support.ExportServer;
 import io.highwater.it.support.Fidelity;
 import io.highwater.it.support.ItEnv;
@@ -13,7 +14,6 @@ import io.highwater.it.support.ReceivedSpan;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -79,11 +79,6 @@ class Http2FlowControllerTest {
         return child;
     }
 
-    private static Process curl(int port, String path, String rate) throws IOException {
-        return new ProcessBuilder("curl", "--http2-prior-knowledge", "--limit-rate", rate, "-s", "-o", "/dev/null",
-                "--max-time", "60", "http://127.0.0.1:" + port + path).redirectErrorStream(true).start();
-    }
-
     /**
      * The application's readings of {@code prefix} ({@code PREFIX value millis}) just before and just after
      * {@code timeUnixNano} (an exported point's collection time): {@code {before, after}}.
@@ -132,8 +127,7 @@ class Http2FlowControllerTest {
     void encoderWritesIntoAStreamThatSaidStopAreIgnoredWrites(String netty) throws Exception {
         String function = H2DirectServer.class.getName() + "$DirectHandler.writeIgnoring";
         try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm child = server(netty, receiver, 48L << 20)) {
-            Process curl = curl(child.awaitListening(), "/ignore", "200k");
-            try {
+            try (Curl curl = Curl.h2PriorKnowledge(child.awaitListening(), "/ignore", "200k")) {
                 Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
                 long beyond = truth.get("beyond");
                 assertThat(beyond).as("writes with more than %d bytes queued: %s", BEYOND, truth).isGreaterThan(1000);
@@ -174,9 +168,8 @@ class Http2FlowControllerTest {
                 assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, NETTY)))
                         .as("the flow controller's own writes into the connection are not the application's")
                         .isZero();
+                assertThat(curl.isReading()).as("curl still reading: the stream was measured while it drained").isTrue();
                 assertWellFormed(receiver);
-            } finally {
-                curl.destroyForcibly();
             }
         }
     }
@@ -194,8 +187,7 @@ class Http2FlowControllerTest {
     void aStreamAlreadyHoldingItsPileIsFoundAtAttach(String netty) throws Exception {
         try (OtlpReceiver receiver = OtlpReceiver.start();
              ChildJvm child = server(netty, receiver, false, 32L << 20)) {
-            Process curl = curl(child.awaitListening(), "/ignore", "200k");
-            try {
+            try (Curl curl = Curl.h2PriorKnowledge(child.awaitListening(), "/ignore", "200k")) {
                 Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
                 assertThat(truth.get("beyond")).as("the writer piled up: %s", truth).isGreaterThan(1000);
 
@@ -230,13 +222,11 @@ class Http2FlowControllerTest {
 
                 // curl gives up: the stream's episode ends (Netty cancels the stream), and says it began before the
                 // attach, with the pile it was found with
-                curl.destroyForcibly();
+                curl.giveUp();
                 ReceivedSpan span = receiver.awaitSpan("the stream's episode",
                         s -> HTTP2.equals(s.attr(LAYER)) && Boolean.TRUE.equals(s.attr(SPAN_FOUND_AT_ATTACH)));
                 assertThat(span.longAttr(SPAN_START_BYTES)).as("%s", span).isGreaterThan(1L << 20);
                 assertThat(child.isAlive()).isTrue();
-            } finally {
-                curl.destroyForcibly();
             }
         }
     }
@@ -300,10 +290,9 @@ class Http2FlowControllerTest {
     void aWriterThatAsksTheFlowControllerIgnoresNothing(String netty) throws Exception {
         try (OtlpReceiver receiver = OtlpReceiver.start(); ChildJvm child = server(netty, receiver, 8L << 20,
                 "--sndbuf", String.valueOf(64 * KIB))) {
-            Process curl = curl(child.awaitListening(), "/respect", "1m");
-            try {
+            try (Curl curl = Curl.h2PriorKnowledge(child.awaitListening(), "/respect", "1m")) {
                 Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
-                assertThat(curl.waitFor()).as("curl's exit code").isZero();
+                assertThat(curl.awaitExit()).as("curl's exit code").isZero();
                 assertThat(truth.get("waits")).as("the writer met the flow controller's stop: %s", truth)
                         .isPositive();
                 assertThat(truth.get("maxpending")).as("the most the flow controller held: %s", truth)
@@ -312,8 +301,6 @@ class Http2FlowControllerTest {
                 assertThat(receiver.counterPoints(IGNORED_WRITES))
                         .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isZero());
                 assertWellFormed(receiver);
-            } finally {
-                curl.destroyForcibly();
             }
         }
     }

@@ -155,8 +155,7 @@ class Http2StreamChannelTest {
         String function = H2cServer.class.getName() + "$StreamHandler.writeIgnoring";
         try (OtlpReceiver receiver = OtlpReceiver.start();
              ChildJvm child = server(netty, receiver, false, 32L << 20, "--keep-open", "true")) {
-            Process curl = curl(child.awaitListening(), "/ignore", "200k");
-            try {
+            try (Curl curl = Curl.h2PriorKnowledge(child.awaitListening(), "/ignore", "200k")) {
                 Map<String, Long> truth = values(child.awaitStdoutValue("SENT"));
                 assertThat(truth.get("beyond")).as("the writer piled up: %s", truth).isGreaterThan(1000);
 
@@ -199,14 +198,12 @@ class Http2StreamChannelTest {
                 assertThat(receiver.counterTotal(IGNORED_WRITES, p -> true)).as("of any call site or layer")
                         .isEqualTo(ignored);
 
-                curl.destroyForcibly();
+                curl.giveUp();
                 ReceivedSpan span = receiver.awaitSpan("the stream's episode",
                         s -> HTTP2.equals(s.attr(LAYER)) && Boolean.TRUE.equals(s.attr(SPAN_FOUND_AT_ATTACH)));
                 assertThat(span.longAttr(SPAN_START_BYTES)).as("%s", span).isGreaterThan(1L << 20);
                 assertThat(span.longAttr(SPAN_IGNORED_WRITES)).as("%s", span).isEqualTo(ignored);
                 assertThat(child.isAlive()).isTrue();
-            } finally {
-                curl.destroyForcibly();
             }
         }
     }

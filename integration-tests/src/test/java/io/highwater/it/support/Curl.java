@@ -41,8 +41,13 @@ public final class Curl implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** curl gives up: it closes the connection as a client that goes away does. */
+    public void giveUp() {
+        process.destroyForcibly();
+    }
+
     @Override
     public void close() {
-        process.destroyForcibly();
+        giveUp();
     }
 }
