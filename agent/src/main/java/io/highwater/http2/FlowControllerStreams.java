@@ -148,6 +148,36 @@ final class FlowControllerStreams implements TransportProbe {
         }
     }
 
+    /**
+     * See {@link io.highwater.http2.bootstrap.Http2Hooks#cancelled}: a tracked stream closed with {@code pendingBefore}
+     * bytes it never wrote, which ends its episode as a connection closed with bytes left. Whether it was one of these.
+     */
+    boolean cancelled(Object state, long pendingBefore) {
+        TrackedConnection c = tracker.get(state);
+        if (c == null) {
+            return false;
+        }
+        monitor.closed(c, pendingBefore);
+        return true;
+    }
+
+    /** The stream channel of {@code stream} (an {@code Http2Stream}), or null when it has none. */
+    static Object streamChannel(Object stream) {
+        // Http2FrameCodec keeps its DefaultHttp2FrameStream in the stream's property map; its attachment is the child
+        Object values = get(get(stream, "properties"), "values");
+        if (values instanceof Object[]) {
+            for (Object v : (Object[]) values) {
+                if (v != null && v.getClass().getName().endsWith(FRAME_STREAM)) {
+                    Object child = get(v, "attachment");
+                    if (child != null) {
+                        return child;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     /** Whether a connection handler is gRPC's (any relocation): its streams are the grpc integration's. */
     static boolean isGrpc(Object handler) {
         return GRPC_HANDLERS.get(handler.getClass());
@@ -159,16 +189,7 @@ final class FlowControllerStreams implements TransportProbe {
         if (handler == null || GRPC_HANDLERS.get(handler.getClass())) {
             return true;
         }
-        // Http2FrameCodec keeps its DefaultHttp2FrameStream in the stream's property map; its attachment is the child
-        Object values = get(get(stream, "properties"), "values");
-        if (values instanceof Object[]) {
-            for (Object v : (Object[]) values) {
-                if (v != null && v.getClass().getName().endsWith(FRAME_STREAM) && get(v, "attachment") != null) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return streamChannel(stream) != null;
     }
 
     /** Netty's own {@code isWritable(stream)} of the stream's controller; null when it cannot be read. */

@@ -190,6 +190,19 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
         return null;
     }
 
+    @Override
+    public void cancelled(Object flowState, long pendingBefore) {
+        if (flowStreams.cancelled(flowState, pendingBefore)) {
+            return;
+        }
+        Object child = FlowControllerStreams.streamChannel(get(flowState, "stream"));
+        TrackedConnection c = child == null ? null : tracker.get(child);
+        if (c != null) {
+            // the stream channel's own close comes later and finds nothing left: the flow controller knew the bytes
+            monitor.closed(c, pendingBefore);
+        }
+    }
+
     private TrackedConnection track(Object child, boolean atStopSignal) {
         TrackedConnection c = tracker.track(child, atStopSignal);
         if (c != null && c.stream() == null) {

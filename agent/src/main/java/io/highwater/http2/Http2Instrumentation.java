@@ -49,6 +49,8 @@ public final class Http2Instrumentation {
     private static AdviceTransformer.Target flowStateTarget(InstrumentationReport report) {
         ElementMatcher.Junction<MethodDescription> enqueue = named("enqueueFrame").and(takesArguments(1))
                 .and(returns(void.class));
+        ElementMatcher.Junction<MethodDescription> cancel = named("cancel").and(takesArguments(2))
+                .and(takesArgument(1, Throwable.class)).and(returns(void.class));
         return new AdviceTransformer.Target() {
             @Override
             public String internalName() {
@@ -62,7 +64,10 @@ public final class Http2Instrumentation {
 
             @Override
             public Map<ElementMatcher<? super MethodDescription>, String> advice() {
-                return Collections.singletonMap(enqueue, "io.highwater.http2.advice.EnqueueFrameAdvice");
+                Map<ElementMatcher<? super MethodDescription>, String> advice = new java.util.LinkedHashMap<>();
+                advice.put(enqueue, "io.highwater.http2.advice.EnqueueFrameAdvice");
+                advice.put(cancel, "io.highwater.http2.advice.StreamCancelAdvice");
+                return advice;
             }
 
             @Override
@@ -71,6 +76,9 @@ public final class Http2Instrumentation {
                 List<String> missing = new ArrayList<>();
                 if (type.getDeclaredMethods().filter(enqueue).isEmpty()) {
                     missing.add("enqueueFrame(FlowControlled)");
+                }
+                if (type.getDeclaredMethods().filter(cancel).isEmpty()) {
+                    missing.add("cancel(Http2Error, Throwable)");
                 }
                 // the advice reads pendingBytes; the slow path reads the rest reflectively, by these names
                 for (String f : new String[] {"pendingBytes", "stream", "cancelled", "this$0"}) {

@@ -39,6 +39,16 @@ public final class Http2Calls {
         }
     }
 
+    /** See {@link Http2Hooks#cancelled}; called only when the cancelled stream still holds bytes. */
+    @DontInline
+    public static void cancelled(Object flowState, long pendingBefore) {
+        try {
+            hooks.cancelled(flowState, pendingBefore);
+        } catch (Throwable t) {
+            // never into the host's close
+        }
+    }
+
     /** See {@link Http2Hooks#enqueued}; called when the stream already holds more than {@link #FLOOR}. */
     @DontInline
     public static void enqueued(Object flowState, Object frame, long pendingBefore) {

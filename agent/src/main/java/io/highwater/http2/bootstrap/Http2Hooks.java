@@ -24,6 +24,13 @@ public interface Http2Hooks {
      */
     void enqueued(Object flowState, Object frame, long pendingBefore);
 
+    /**
+     * Netty cancels the state of a stream that closed while its queue still held {@code pendingBefore} bytes (the
+     * client reset the stream or went away): they will never be written. On the connection's event loop, before Netty
+     * fails the frames.
+     */
+    void cancelled(Object flowState, long pendingBefore);
+
     /** Does nothing: installed before the agent is ready and after it detached. */
     Http2Hooks NOOP = new Http2Hooks() {
         @Override
@@ -36,6 +43,10 @@ public interface Http2Hooks {
 
         @Override
         public void enqueued(Object flowState, Object frame, long pendingBefore) {
+        }
+
+        @Override
+        public void cancelled(Object flowState, long pendingBefore) {
         }
     };
 }
