@@ -53,6 +53,7 @@ final class WebSocketAdapter implements WebSocketHooks {
 
     private static final String STATE_CHECK_CLASS = WebSocketInstrumentation.TOMCAT_BASE + "$StateMachine";
     private static final String JETTY_SESSION = WebSocketInstrumentation.JETTY_SESSION;
+    private static final String JETTY_EE10_REMOTE = WebSocketInstrumentation.JETTY_EE10_REMOTE;
     private static final String JETTY_SESSION_FLUSHER = "org.eclipse.jetty.websocket.core.WebSocketCoreSession$Flusher";
     /** Most Tomcat endpoints with a pending write remembered at once (one entry per connection, dropped at completion). */
     private static final int MAX_PENDING = 1 << 16;
@@ -303,9 +304,14 @@ final class WebSocketAdapter implements WebSocketHooks {
     }
 
     @Override
-    public void jettySendPending(Object session, Object future) {
-        // the default method runs for every OutgoingFrames (extensions, flushers): only a session's sends count
-        if (jettySent.size() >= MAX_PENDING || !Members.isA(session.getClass(), JETTY_SESSION)) {
+    public void jettySendPending(Object sender, Object future) {
+        if (jettySent.size() >= MAX_PENDING) {
+            return;
+        }
+        // the default method runs for every OutgoingFrames (extensions, flushers): only a session's sends count, and
+        // those of ee10's Jakarta remote endpoint, which hands them to its core session itself
+        Object session = Members.isA(sender.getClass(), JETTY_EE10_REMOTE) ? Members.get(sender, "coreSession") : sender;
+        if (session == null || !Members.isA(session.getClass(), JETTY_SESSION)) {
             return;
         }
         Object flusher = Members.get(session, "flusher");

@@ -254,8 +254,11 @@ public final class JettyWebSocket {
         System.out.println("RESPECTING-DONE sent=" + sent);
     }
 
-    /** Jetty's own queue of the session's outgoing frames: {@code WebSocketFlusher._entries} (test code only). */
-    static Collection<?> queue(CoreSession session) {
+    /**
+     * Jetty's own queue of the session's outgoing frames: {@code WebSocketFlusher._entries} (test code only);
+     * {@code session} is a {@code WebSocketCoreSession}.
+     */
+    static Collection<?> queue(Object session) {
         try {
             Object flusher = field(session.getClass(), "flusher").get(session);
             return (Collection<?>) field(flusher.getClass(), "_entries").get(flusher);
