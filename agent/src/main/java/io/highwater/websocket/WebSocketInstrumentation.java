@@ -179,6 +179,11 @@ final class WebSocketInstrumentation {
                         new String[] {"this$0"}, missing);
                 requireClassFields(loader, "org.eclipse.jetty.websocket.core.WebSocketCoreSession",
                         new String[] {"connection"}, missing);
+                // and the frames the connection is writing: its FrameFlusher's entries, under its lock
+                requireClassFields(loader, "org.eclipse.jetty.websocket.core.WebSocketConnection",
+                        new String[] {"flusher"}, missing);
+                requireClassFields(loader, "org.eclipse.jetty.websocket.core.internal.FrameFlusher",
+                        new String[] {"_lock", "_queue", "_currentEntries"}, missing);
                 return missing;
             }
         };

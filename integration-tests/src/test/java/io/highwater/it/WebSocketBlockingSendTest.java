@@ -301,9 +301,10 @@ class WebSocketBlockingSendTest {
      * Jetty, a client that stops reading after the first bytes: the sender's blocking send waits until the session's
      * 4 s write timeout fails it. The websocket layer shows that wait on the connection of Jetty's session: one stall,
      * an episode span that names the app's method, says stalled and lasted what the app measured around its send; the
-     * drain-wait histogram's total is the app's total time blocked. The connection's websocket share is Jetty's
-     * session queue as before (the app's own reading of it when its send failed: its sends are one at a time), not
-     * the blocked frame a second time.
+     * drain-wait histogram's total is the app's total time blocked. The connection's websocket share while blocked is
+     * Jetty's session queue (the app's own reading of it when its send failed: its sends are one at a time, so none)
+     * and the frame its connection's {@code FrameFlusher} is writing: the part of the payload the socket never took
+     * (the app's payload buffer's remainder), and no other layer has a share.
      */
     @Test
     void jettySendBlockedByAClientThatStopsReadingIsAStalledWaitOfItsConnection() {
@@ -331,6 +332,9 @@ class WebSocketBlockingSendTest {
             Map<String, Long> done = values(server.child.awaitStdoutValue("BASIC-DONE"));
             long blockedNanos = failed.get("nanos");
             long queuedBytes = failed.get("queued") * JettyWebSocket.BASIC_MESSAGE;
+            long unsent = failed.get("unsent");
+            assertThat(unsent).as("what the socket never took of the message").isBetween(1L,
+                    (long) JettyWebSocket.BASIC_MESSAGE);
             assertThat(blockedNanos).as("the failed send blocked until Jetty's write timeout")
                     .isGreaterThanOrEqualTo(JettyWebSocket.BASIC_TIMEOUT_MS * 1_000_000 - 50_000_000);
 
@@ -338,6 +342,8 @@ class WebSocketBlockingSendTest {
                     sp -> sp.name().equals("backpressure websocket") && sp.has(SERVER_PORT, (long) server.port));
             assertThat(span.attr(FUNCTION)).as("the application's call").isEqualTo(function);
             assertThat(span.attr(SPAN_STALLED)).isEqualTo(true);
+            assertThat(span.longAttr(SPAN_PENDING_BYTES)).as("bytes left at the end; the app's remainder %d", unsent)
+                    .isEqualTo(queuedBytes + unsent);
             double spanWait = span.doubleAttr(SPAN_WAIT_SECONDS);
             double appSeconds = done.get("blockedNanos") / 1e9;
             assertThat(spanWait).as("the span's wait against Jetty's timeout, the app's failed send %d ns and all"
@@ -345,10 +351,18 @@ class WebSocketBlockingSendTest {
                     .isBetween(JettyWebSocket.BASIC_TIMEOUT_MS / 1e3 - 0.2, appSeconds + 0.01);
 
             receiver.awaitFurtherMetricBatches(1);
-            assertThat(receiver.points(CONNECTION_PENDING_BYTES))
-                    .filteredOn(p -> p.has(LAYER, WEBSOCKET) && p.has(SERVER_PORT, (long) server.port))
-                    .as("websocket shares of the blocked connection: Jetty's session queue, %d B", queuedBytes)
-                    .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isLessThanOrEqualTo(queuedBytes));
+            // the connection's websocket share: Jetty's session queue (the app's sends are one at a time: empty) and
+            // the frame its FrameFlusher is writing, whose payload the socket stopped taking at the app's remainder
+            List<MetricPoint> shares = receiver.points().stream().filter(metric(CONNECTION_PENDING_BYTES)
+                    .and(p -> p.has(LAYER, WEBSOCKET) && p.has(SERVER_PORT, (long) server.port))).toList();
+            assertThat(shares).as("websocket shares of the blocked connection").isNotEmpty()
+                    .allSatisfy(p -> assertThat(p.longValue()).as("%s", p)
+                            .isBetween(1L, queuedBytes + JettyWebSocket.BASIC_MESSAGE));
+            assertThat(shares).as("the share while blocked: the queue %d B and the unsent remainder %d B",
+                    queuedBytes, unsent).anySatisfy(p -> assertThat(p.longValue()).isEqualTo(queuedBytes + unsent));
+            Map<String, Long> byLayer = shares(receiver, server.port);
+            assertThat(byLayer.keySet()).as("layers with a share of the connection").containsOnly(WEBSOCKET, "total");
+            assertThat(byLayer.get("total")).as("the connection's total").isEqualTo(byLayer.get(WEBSOCKET));
             assertThat(receiver.counterTotal(DRAIN_STALLS, p -> p.has(LAYER, WEBSOCKET))).as("stalls")
                     .isEqualTo(1);
             double histogram = websocketWaitSeconds(receiver);
@@ -359,11 +373,11 @@ class WebSocketBlockingSendTest {
                     .isBetween(blockedNanos / 1e9 - 0.2, appSeconds + 0.01);
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, WEBSOCKET))).isZero();
             assertThat(drainWaits(receiver).keySet()).as("layers with drain waits").containsOnly(WEBSOCKET);
-            System.out.printf("FIGURES %s, client stops reading: app blocked %d ns in the failed send, its"
-                            + " session queue %d B; span wait %.3f s, stalled %s, bytes at the end %s, function %s;"
+            System.out.printf("FIGURES %s, client stops reading: app blocked %d ns in the failed send, %d B"
+                            + " unsent, its session queue %d B; span wait %.3f s, stalled %s, bytes at the end %s, function %s;"
                             + " websocket histogram %d waits %.3f s (app: %d sends >= 1 ms, %.3f s); drain waits by"
                             + " layer %s; largest shares of the connection %s; the client received %d B%n",
-                    label, blockedNanos, queuedBytes, spanWait, span.attr(SPAN_STALLED), span.attr(SPAN_PENDING_BYTES),
+                    label, blockedNanos, unsent, queuedBytes, spanWait, span.attr(SPAN_STALLED), span.attr(SPAN_PENDING_BYTES),
                     span.attr(FUNCTION), websocketWaitCount(receiver), histogram, done.get("blocked"), appSeconds,
                     drainWaits(receiver), shares(receiver, server.port), client.bytes());
             assertWellFormed(receiver);

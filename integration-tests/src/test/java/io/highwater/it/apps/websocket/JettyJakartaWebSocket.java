@@ -23,7 +23,8 @@ import java.util.List;
  *       truth of the time blocked); the session's idle timeout ({@code setMaxIdleTimeout}) at
  *       {@link JettyWebSocket#BASIC_TIMEOUT_MS}, which fails a write that makes no progress for that long. Prints
  *       {@code BASIC-DONE sent=… blocked=… blockedNanos=… longestNanos=…} (sends of 1 ms or more, their total, the
- *       longest), and first {@code BASIC-FAILED nanos=… queued=…} when a send fails.</li>
+ *       longest), and first {@code BASIC-FAILED nanos=… queued=… unsent=…} when a send fails (the frames in Jetty's
+ *       session queue, what is left in the payload buffer).</li>
  *   <li>{@code /async?count=n}: binary messages of {@link JettyWebSocket#MESSAGE} bytes with
  *       {@code session.getAsyncRemote().sendBinary}, ignoring the futures: Jetty queues them in the session's
  *       flusher. The app counts the sends it made while that queue held more than {@link JettyWebSocket#TOLERANCE}
@@ -94,14 +95,17 @@ public final class JettyJakartaWebSocket {
         long longest = 0;
         while (sent < count) {
             long t0 = System.nanoTime();
+            ByteBuffer payload = ByteBuffer.wrap(bytes);
             try {
-                session.getBasicRemote().sendBinary(ByteBuffer.wrap(bytes));
+                session.getBasicRemote().sendBinary(payload);
             } catch (IOException e) {
                 long took = System.nanoTime() - t0;
                 blocked++;
                 blockedNanos += took;
                 longest = Math.max(longest, took);
-                System.out.println("BASIC-FAILED nanos=" + took + " queued=" + queue.size());
+                // Jetty writes the payload buffer itself: what is left in it, the socket never took
+                System.out.println("BASIC-FAILED nanos=" + took + " queued=" + queue.size() + " unsent="
+                        + payload.remaining());
                 break;
             }
             long took = System.nanoTime() - t0;
