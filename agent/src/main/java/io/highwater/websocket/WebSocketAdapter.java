@@ -53,6 +53,7 @@ final class WebSocketAdapter implements WebSocketHooks {
 
     private static final String STATE_CHECK_CLASS = WebSocketInstrumentation.TOMCAT_BASE + "$StateMachine";
     private static final String JETTY_SESSION = WebSocketInstrumentation.JETTY_SESSION;
+    private static final String JETTY_EE10_REMOTE = WebSocketInstrumentation.JETTY_EE10_REMOTE;
     private static final String JETTY_SESSION_FLUSHER = "org.eclipse.jetty.websocket.core.WebSocketCoreSession$Flusher";
     /** Most Tomcat endpoints with a pending write remembered at once (one entry per connection, dropped at completion). */
     private static final int MAX_PENDING = 1 << 16;
@@ -112,7 +113,11 @@ final class WebSocketAdapter implements WebSocketHooks {
 
             @Override
             public long pending(BlockingSends.Send s) {
-                return jettyBytes(s.transport); // the session queue's share, the same as its queue waits'
+                // the connection's websocket share: the session queue and the frame being written, whose shrinking
+                // is the drain progress of a lone blocked sender (its queue is empty meanwhile). Once a send has
+                // failed, Jetty has already let go of its frame: what was left of it is the timer's last reading
+                long now = jettyShare(s.transport);
+                return now <= 0 && s.promoted && failed(s) ? s.lastLeft : now;
             }
 
             @Override
@@ -303,9 +308,14 @@ final class WebSocketAdapter implements WebSocketHooks {
     }
 
     @Override
-    public void jettySendPending(Object session, Object future) {
-        // the default method runs for every OutgoingFrames (extensions, flushers): only a session's sends count
-        if (jettySent.size() >= MAX_PENDING || !Members.isA(session.getClass(), JETTY_SESSION)) {
+    public void jettySendPending(Object sender, Object future) {
+        if (jettySent.size() >= MAX_PENDING) {
+            return;
+        }
+        // the default method runs for every OutgoingFrames (extensions, flushers): only a session's sends count, and
+        // those of ee10's Jakarta remote endpoint, which hands them to its core session itself
+        Object session = Members.isA(sender.getClass(), JETTY_EE10_REMOTE) ? Members.get(sender, "coreSession") : sender;
+        if (session == null || !Members.isA(session.getClass(), JETTY_SESSION)) {
             return;
         }
         Object flusher = Members.get(session, "flusher");
@@ -381,11 +391,57 @@ final class WebSocketAdapter implements WebSocketHooks {
         return sum;
     }
 
-    /** Jetty's session queue: its bytes, its connection's addresses; stopped while it holds frames. */
+    /**
+     * The connection's websocket share of a Jetty session: its queue ({@link #jettyBytes}) and what its connection's
+     * {@code FrameFlusher} holds ({@link #jettyWriting}); -1 when the queue is unreadable.
+     */
+    long jettyShare(Object flusher) {
+        long queued = jettyBytes(flusher);
+        return queued < 0 ? -1 : queued + jettyWriting(flusher);
+    }
+
+    /**
+     * The payload bytes not yet written of the frames that the connection of {@code flusher}'s session holds in its
+     * {@code FrameFlusher}: the frame (or gathered frames) being written, whose payload buffer the socket advances as
+     * it takes the bytes, and the frames handed to it behind that one. They have left the session queue, so they are
+     * not counted twice. Read under the {@code FrameFlusher}'s own lock, which Jetty holds only while it moves entries
+     * (never while the socket write waits); 0 when unreadable.
+     */
+    long jettyWriting(Object flusher) {
+        Object session = Members.get(flusher, "this$0");
+        Object connection = session == null ? null : Members.get(session, "connection");
+        Object frames = connection == null ? null : Members.get(connection, "flusher");
+        Object autoLock = frames == null ? null : Members.get(frames, "_lock");
+        Object lock = autoLock == null ? null : Members.get(autoLock, "_lock");
+        Object current = frames == null ? null : Members.get(frames, "_currentEntries");
+        Object queue = frames == null ? null : Members.get(frames, "_queue");
+        if (!(lock instanceof Lock) || !(current instanceof Collection) || !(queue instanceof Collection)) {
+            return 0;
+        }
+        long sum = 0;
+        int walked = 0;
+        ((Lock) lock).lock();
+        try {
+            for (Collection<?> entries : java.util.Arrays.asList((Collection<?>) current, (Collection<?>) queue)) {
+                for (Iterator<?> it = entries.iterator(); walked < walkMax && it.hasNext(); walked++) {
+                    Object frame = Members.invoke(it.next(), "getFrame");
+                    Object length = frame == null ? null : Members.invoke(frame, "getPayloadLength");
+                    if (length instanceof Integer) {
+                        sum += (Integer) length;
+                    }
+                }
+            }
+        } finally {
+            ((Lock) lock).unlock();
+        }
+        return sum;
+    }
+
+    /** Jetty's session queue: its bytes and its connection's, its addresses; stopped while it holds frames. */
     private final class JettyProbe implements TransportProbe {
         @Override
         public long pendingBytes(Object flusher) {
-            return jettyBytes(flusher);
+            return jettyShare(flusher);
         }
 
         @Override

@@ -24,6 +24,7 @@ final class WebSocketInstall {
                 WebSocketInstrumentation.tomcatWrites(context.report()),
                 WebSocketInstrumentation.jettyFlusher(context.report()),
                 WebSocketInstrumentation.jettySessionSends(context.report()),
+                WebSocketInstrumentation.jettyJakartaSends(context.report()),
                 WebSocketInstrumentation.jettyFutureWaits(context.report()),
                 WebSocketInstrumentation.springDecorator(context.report()));
         return Integration.Installed.of(targets, adapter::tick, null, () -> {

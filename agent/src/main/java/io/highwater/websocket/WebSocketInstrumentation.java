@@ -38,6 +38,12 @@ final class WebSocketInstrumentation {
     /** Declares the default {@code sendFrame(Frame, Callback, boolean)} a session's sends go through. */
     static final String JETTY_OUTGOING = "org.eclipse.jetty.websocket.core.OutgoingFrames";
     static final String JETTY_FUTURE = "org.eclipse.jetty.util.FutureCallback";
+    /**
+     * ee10's Jakarta remote endpoint (the base of its {@code RemoteEndpoint.Basic} and {@code .Async}): it overrides
+     * {@code sendFrame(Frame, Callback, boolean)} and hands its frames to the session's {@code sendFrame(OutgoingEntry)}
+     * itself, so the session's inherited default, where core-API sends are seen, never runs for Jakarta's sends.
+     */
+    static final String JETTY_EE10_REMOTE = "org.eclipse.jetty.ee10.websocket.jakarta.common.JakartaWebSocketRemoteEndpoint";
     static final String SPRING_DECORATOR = "org.springframework.web.socket.handler.ConcurrentWebSocketSessionDecorator";
     private static final String ADVICE = "io.highwater.websocket.advice.";
 
@@ -173,6 +179,11 @@ final class WebSocketInstrumentation {
                         new String[] {"this$0"}, missing);
                 requireClassFields(loader, "org.eclipse.jetty.websocket.core.WebSocketCoreSession",
                         new String[] {"connection"}, missing);
+                // and the frames the connection is writing: its FrameFlusher's entries, under its lock
+                requireClassFields(loader, "org.eclipse.jetty.websocket.core.WebSocketConnection",
+                        new String[] {"flusher"}, missing);
+                requireClassFields(loader, "org.eclipse.jetty.websocket.core.internal.FrameFlusher",
+                        new String[] {"_lock", "_queue", "_currentEntries"}, missing);
                 return missing;
             }
         };
@@ -197,6 +208,33 @@ final class WebSocketInstrumentation {
                 List<String> missing = new ArrayList<>();
                 requireMethod(type, Shapes.SESSION_SEND, "sendFrame(Frame, Callback, boolean)", missing);
                 // the adapter reads the session's flusher: the key of its queue's share, which its waits join
+                requireClassFields(loader, JETTY_SESSION, new String[] {"flusher"}, missing);
+                requireClassFields(loader, JETTY_SESSION + "$Flusher", new String[] {"this$0"}, missing);
+                return missing;
+            }
+        };
+    }
+
+    /**
+     * Jetty ee10 Jakarta WebSocket: the remote endpoint's sends ({@code sendFrame(Frame, Callback, boolean)}, which its
+     * {@code RemoteEndpoint.Basic} sends pass a {@code FutureCallback} and then wait on), seen as the session's
+     * sends of {@link #jettySessionSends} are: the same advice, the adapter finds the core session behind the endpoint.
+     */
+    static AdviceTransformer.Target jettyJakartaSends(InstrumentationReport report) {
+        return new Checked(JETTY_EE10_REMOTE, "jetty ee10 jakarta websocket", "blocking sends", report) {
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
+                m.put(Shapes.SESSION_SEND, ADVICE + "JettySessionSendAdvice");
+                return m;
+            }
+
+            @Override
+            List<String> missing(TypeDescription type, ClassLoader loader) {
+                List<String> missing = new ArrayList<>();
+                requireMethod(type, Shapes.SESSION_SEND, "sendFrame(Frame, Callback, boolean)", missing);
+                // the adapter reads the endpoint's core session, then that session's flusher
+                requireField(type, "coreSession", missing);
                 requireClassFields(loader, JETTY_SESSION, new String[] {"flusher"}, missing);
                 requireClassFields(loader, JETTY_SESSION + "$Flusher", new String[] {"this$0"}, missing);
                 return missing;

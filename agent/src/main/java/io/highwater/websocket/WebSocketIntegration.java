@@ -36,7 +36,7 @@ public final class WebSocketIntegration implements Integration {
 
     @Override
     public String watching() {
-        return "tomcat-websocket 11.0.27, jetty-websocket-core 12.1.14, spring-websocket 6.2.19 (ConcurrentWebSocketSessionDecorator)";
+        return "tomcat-websocket 11.0.27, jetty-websocket-core 12.1.14, jetty-ee10-websocket-jakarta 12.1.14, spring-websocket 6.2.19 (ConcurrentWebSocketSessionDecorator)";
     }
 
     @Override

@@ -145,6 +145,83 @@ public final class AgentCheck {
         System.out.println("# highwater HTTP/2 advice inlined into DefaultHttp2RemoteFlowController$FlowState");
     }
 
+    /**
+     * With the agent, proves that each websocket advice that {@link WebSocketSend} measures is inlined where it
+     * belongs: it swaps in a recording hook for a moment, raises the agent's two gates (sends waiting, Jetty sends
+     * remembered) so that the gated advice goes past its fast path, drives throwaway instances (a Tomcat write that
+     * stays pending on a socket that takes nothing, a Jetty flusher that holds its frame) and checks that every advice
+     * reported. The agent's hooks and gates are put back before returning.
+     */
+    public static void expectWebSocketAdvice(boolean withAgent) {
+        if (!withAgent) {
+            return;
+        }
+        String calls = "io.highwater.websocket.bootstrap.WebSocketCalls";
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        try {
+            Field hooks = bootstrapClass(calls).getField("hooks");
+            Field waiting = bootstrapClass(calls).getField("waiting");
+            Field blockingSends = bootstrapClass(calls).getField("blockingSends");
+            Object agentHooks = hooks.get(null);
+            int agentWaiting = waiting.getInt(null);
+            int agentBlockingSends = blockingSends.getInt(null);
+            hooks.set(null, recorder(bootstrapClass("io.highwater.websocket.bootstrap.WebSocketHooks"), seen));
+            try {
+                jakarta.websocket.SendHandler ignore = result -> { };
+                // ungated: a blocking write (entry advice), a non-blocking one that stays pending (exit advice)
+                org.apache.tomcat.websocket.server.BenchWsEndpoint.create().writeBlocking(ignore,
+                        java.nio.ByteBuffer.allocate(16));
+                org.apache.tomcat.websocket.server.BenchWsEndpoint stalled =
+                        org.apache.tomcat.websocket.server.BenchWsEndpoint.create();
+                stalled.stall();
+                stalled.write(ignore, java.nio.ByteBuffer.allocate(4 * 8192));
+                // a Jetty send whose future is not done (held by the flusher), then two more behind it: the last
+                // finds the queue not empty
+                WebSocketSend.Session held = new WebSocketSend.Session(new WebSocketSend.Flusher(true));
+                held.sendFrame(WebSocketSend.binaryFrame(), new org.eclipse.jetty.util.FutureCallback(), false);
+                held.sendFrame(WebSocketSend.binaryFrame(), org.eclipse.jetty.util.Callback.NOOP, false);
+                held.sendFrame(WebSocketSend.binaryFrame(), org.eclipse.jetty.util.Callback.NOOP, false);
+                // gated: completions while a send waits, a wait on a future while sends are remembered
+                waiting.setInt(null, 1);
+                blockingSends.setInt(null, 1);
+                org.apache.tomcat.websocket.server.BenchWsEndpoint.create().write(ignore,
+                        java.nio.ByteBuffer.allocate(16));
+                WebSocketSend.Session fast = new WebSocketSend.Session(new WebSocketSend.Flusher(false));
+                fast.sendFrame(WebSocketSend.binaryFrame(), org.eclipse.jetty.util.Callback.NOOP, false);
+                org.eclipse.jetty.util.FutureCallback done = new org.eclipse.jetty.util.FutureCallback();
+                done.succeeded();
+                done.get();
+            } finally {
+                hooks.set(null, agentHooks);
+                waiting.setInt(null, agentWaiting);
+                blockingSends.setInt(null, agentBlockingSends);
+            }
+        } catch (ReflectiveOperationException | RuntimeException | InterruptedException
+                 | java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("could not check the websocket advice: " + e, e);
+        }
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        String[][] expected = {
+                {"tomcatBlockingBegins", "TomcatBlockingWriteAdvice (WsRemoteEndpointImplServer.doWrite entry)"},
+                {"tomcatWritePending", "TomcatDoWriteAdvice (WsRemoteEndpointImplServer.doWrite exit)"},
+                {"tomcatWriteDone", "TomcatClearHandlerAdvice (WsRemoteEndpointImplServer.clearHandler)"},
+                {"jettySendPending", "JettySessionSendAdvice (OutgoingFrames.sendFrame(Frame, Callback, boolean))"},
+                {"jettySendWhileQueued", "JettySendFrameAdvice (WebSocketFlusher.sendFrame)"},
+                {"jettyEntryDone", "JettyEntryDoneAdvice (WebSocketFlusher.notifyCallbackSuccess)"},
+                {"jettyBlockingBegins", "JettyFutureWaitAdvice (FutureCallback.get)"}};
+        for (String[] e : expected) {
+            if (!seen.contains(e[0])) {
+                missing.add(e[1]);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("the agent is active but some websocket advice did not fire: " + missing
+                    + " (saw " + seen + ")");
+        }
+        System.out.println("# highwater websocket advice inlined into WsRemoteEndpointImplServer, WebSocketFlusher,"
+                + " OutgoingFrames and FutureCallback");
+    }
+
     /** Adds {@code delta} to the agent's count of async streams that are not ready. */
     static void servletNotReady(int delta) {
         try {

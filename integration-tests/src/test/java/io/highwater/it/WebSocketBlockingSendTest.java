@@ -1,5 +1,6 @@
 package io.highwater.it;
 
+import io.highwater.it.apps.websocket.JettyJakartaWebSocket;
 import io.highwater.it.apps.websocket.JettyWebSocket;
 import io.highwater.it.apps.websocket.TomcatWebSocket;
 import io.highwater.it.support.ChildJvm;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 import static io.highwater.it.support.Contract.CONNECTION_PENDING_BYTES;
@@ -76,6 +78,20 @@ class WebSocketBlockingSendTest {
                         .jvmArg("-javaagent:" + ItEnv.agentJar() + "="
                                 + ExportServer.agentArgs(receiver.endpoint(), "stall.threshold=" + stallThreshold)),
                 child -> assertThat(child.awaitStdoutValue("CONTAINER")).contains("12.1"));
+    }
+
+    /** Jetty 12's ee10 Jakarta WebSocket container (programmatic endpoints, {@link JettyJakartaWebSocket}). */
+    static ListeningChild jettyEe10(OtlpReceiver receiver, String bufferArg, String stallThreshold) {
+        return ListeningChild.start(ChildJvm.builder("jetty-ee10-websocket").classPath(List.of(ItEnv.testClasses()))
+                        .classPath(ChildJvm.jars(ItEnv.containerDir("jetty12")))
+                        .classPath(ChildJvm.jars(Paths.get(ItEnv.property("highwater.it.jetty12ws"))))
+                        .classPath(ChildJvm.jars(Paths.get(ItEnv.property("highwater.it.jetty12ee10ws"))))
+                        .mainClass(JettyJakartaWebSocket.class.getName())
+                        .jvmArg("-Xmx256m")
+                        .jvmArg(bufferArg)
+                        .jvmArg("-javaagent:" + ItEnv.agentJar() + "="
+                                + ExportServer.agentArgs(receiver.endpoint(), "stall.threshold=" + stallThreshold)),
+                child -> assertThat(child.awaitStdoutValue("CONTAINER")).contains("12.1").contains("ee10 jakarta"));
     }
 
     private static Map<String, Long> values(String line) {
@@ -279,31 +295,55 @@ class WebSocketBlockingSendTest {
     // ---- Jetty 12: the session's send with a FutureCallback, then block() on it (what Jakarta's BasicRemote does)
 
     private static final String JETTY_FUNCTION = JettyWebSocket.class.getName() + ".basic";
+    private static final String JETTY_EE10_FUNCTION = JettyJakartaWebSocket.class.getName() + ".basic";
 
     /**
      * Jetty, a client that stops reading after the first bytes: the sender's blocking send waits until the session's
      * 4 s write timeout fails it. The websocket layer shows that wait on the connection of Jetty's session: one stall,
      * an episode span that names the app's method, says stalled and lasted what the app measured around its send; the
-     * drain-wait histogram's total is the app's total time blocked. The connection's websocket share is Jetty's
-     * session queue as before (the app's own reading of it when its send failed: its sends are one at a time), not
-     * the blocked frame a second time.
+     * drain-wait histogram's total is the app's total time blocked. The connection's websocket share while blocked is
+     * Jetty's session queue (the app's own reading of it when its send failed: its sends are one at a time, so none)
+     * and the frame its connection's {@code FrameFlusher} is writing: the part of the payload the socket never took
+     * (the app's payload buffer's remainder), and no other layer has a share.
      */
     @Test
     void jettySendBlockedByAClientThatStopsReadingIsAStalledWaitOfItsConnection() {
+        jettyStoppedReader("jetty basic", r -> jetty(r, "-Dit.jetty.txBufSize=65536", "1s"), JETTY_FUNCTION);
+    }
+
+    /**
+     * The same on Jetty's ee10 Jakarta container: {@code session.getBasicRemote().sendBinary} blocks until the
+     * session's idle timeout fails it, and the websocket layer shows that wait with the app's Jakarta-calling method.
+     * (The ee10 remote endpoint hands its frames to the core session itself: without the advice on its own
+     * {@code sendFrame}, no wait is seen.)
+     */
+    @Test
+    void jettyEe10BasicSendBlockedByAClientThatStopsReadingIsAStalledWaitOfItsConnection() {
+        jettyStoppedReader("jetty ee10 basic", r -> jettyEe10(r, "-Dit.jetty.txBufSize=65536", "1s"),
+                JETTY_EE10_FUNCTION);
+    }
+
+    private static void jettyStoppedReader(String label, Function<OtlpReceiver, ListeningChild> start,
+                                           String function) {
         try (OtlpReceiver receiver = OtlpReceiver.start();
-             ListeningChild server = jetty(receiver, "-Dit.jetty.txBufSize=65536", "1s");
+             ListeningChild server = start.apply(receiver);
              SlowWebSocket client = SlowWebSocket.connect(server.port, "/basic?count=100000", 1)) {
             Map<String, Long> failed = values(server.child.awaitStdoutValue("BASIC-FAILED"));
             Map<String, Long> done = values(server.child.awaitStdoutValue("BASIC-DONE"));
             long blockedNanos = failed.get("nanos");
             long queuedBytes = failed.get("queued") * JettyWebSocket.BASIC_MESSAGE;
+            long unsent = failed.get("unsent");
+            assertThat(unsent).as("what the socket never took of the message").isBetween(1L,
+                    (long) JettyWebSocket.BASIC_MESSAGE);
             assertThat(blockedNanos).as("the failed send blocked until Jetty's write timeout")
                     .isGreaterThanOrEqualTo(JettyWebSocket.BASIC_TIMEOUT_MS * 1_000_000 - 50_000_000);
 
             ReceivedSpan span = receiver.awaitSpan("the websocket episode of server port " + server.port,
                     sp -> sp.name().equals("backpressure websocket") && sp.has(SERVER_PORT, (long) server.port));
-            assertThat(span.attr(FUNCTION)).as("the application's call").isEqualTo(JETTY_FUNCTION);
+            assertThat(span.attr(FUNCTION)).as("the application's call").isEqualTo(function);
             assertThat(span.attr(SPAN_STALLED)).isEqualTo(true);
+            assertThat(span.longAttr(SPAN_PENDING_BYTES)).as("bytes left at the end; the app's remainder %d", unsent)
+                    .isEqualTo(queuedBytes + unsent);
             double spanWait = span.doubleAttr(SPAN_WAIT_SECONDS);
             double appSeconds = done.get("blockedNanos") / 1e9;
             assertThat(spanWait).as("the span's wait against Jetty's timeout, the app's failed send %d ns and all"
@@ -311,10 +351,18 @@ class WebSocketBlockingSendTest {
                     .isBetween(JettyWebSocket.BASIC_TIMEOUT_MS / 1e3 - 0.2, appSeconds + 0.01);
 
             receiver.awaitFurtherMetricBatches(1);
-            assertThat(receiver.points(CONNECTION_PENDING_BYTES))
-                    .filteredOn(p -> p.has(LAYER, WEBSOCKET) && p.has(SERVER_PORT, (long) server.port))
-                    .as("websocket shares of the blocked connection: Jetty's session queue, %d B", queuedBytes)
-                    .allSatisfy(p -> assertThat(p.longValue()).as("%s", p).isLessThanOrEqualTo(queuedBytes));
+            // the connection's websocket share: Jetty's session queue (the app's sends are one at a time: empty) and
+            // the frame its FrameFlusher is writing, whose payload the socket stopped taking at the app's remainder
+            List<MetricPoint> shares = receiver.points().stream().filter(metric(CONNECTION_PENDING_BYTES)
+                    .and(p -> p.has(LAYER, WEBSOCKET) && p.has(SERVER_PORT, (long) server.port))).toList();
+            assertThat(shares).as("websocket shares of the blocked connection").isNotEmpty()
+                    .allSatisfy(p -> assertThat(p.longValue()).as("%s", p)
+                            .isBetween(1L, queuedBytes + JettyWebSocket.BASIC_MESSAGE));
+            assertThat(shares).as("the share while blocked: the queue %d B and the unsent remainder %d B",
+                    queuedBytes, unsent).anySatisfy(p -> assertThat(p.longValue()).isEqualTo(queuedBytes + unsent));
+            Map<String, Long> byLayer = shares(receiver, server.port);
+            assertThat(byLayer.keySet()).as("layers with a share of the connection").containsOnly(WEBSOCKET, "total");
+            assertThat(byLayer.get("total")).as("the connection's total").isEqualTo(byLayer.get(WEBSOCKET));
             assertThat(receiver.counterTotal(DRAIN_STALLS, p -> p.has(LAYER, WEBSOCKET))).as("stalls")
                     .isEqualTo(1);
             double histogram = websocketWaitSeconds(receiver);
@@ -325,11 +373,11 @@ class WebSocketBlockingSendTest {
                     .isBetween(blockedNanos / 1e9 - 0.2, appSeconds + 0.01);
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, WEBSOCKET))).isZero();
             assertThat(drainWaits(receiver).keySet()).as("layers with drain waits").containsOnly(WEBSOCKET);
-            System.out.printf("FIGURES jetty basic, client stops reading: app blocked %d ns in the failed send, its"
-                            + " session queue %d B; span wait %.3f s, stalled %s, bytes at the end %s, function %s;"
+            System.out.printf("FIGURES %s, client stops reading: app blocked %d ns in the failed send, %d B"
+                            + " unsent, its session queue %d B; span wait %.3f s, stalled %s, bytes at the end %s, function %s;"
                             + " websocket histogram %d waits %.3f s (app: %d sends >= 1 ms, %.3f s); drain waits by"
                             + " layer %s; largest shares of the connection %s; the client received %d B%n",
-                    blockedNanos, queuedBytes, spanWait, span.attr(SPAN_STALLED), span.attr(SPAN_PENDING_BYTES),
+                    label, blockedNanos, unsent, queuedBytes, spanWait, span.attr(SPAN_STALLED), span.attr(SPAN_PENDING_BYTES),
                     span.attr(FUNCTION), websocketWaitCount(receiver), histogram, done.get("blocked"), appSeconds,
                     drainWaits(receiver), shares(receiver, server.port), client.bytes());
             assertWellFormed(receiver);
@@ -343,9 +391,19 @@ class WebSocketBlockingSendTest {
      */
     @Test
     void jettySendsBlockedByASlowReaderAreDrainWaitsAsLongAsTheAppMeasured() {
+        jettyPacedReader("jetty basic", r -> jetty(r, "-Dit.jetty.txBufSize=65536", "2s"));
+    }
+
+    /** The same on Jetty's ee10 Jakarta container ({@code getBasicRemote().sendBinary}). */
+    @Test
+    void jettyEe10BasicSendsBlockedByASlowReaderAreDrainWaitsAsLongAsTheAppMeasured() {
+        jettyPacedReader("jetty ee10 basic", r -> jettyEe10(r, "-Dit.jetty.txBufSize=65536", "2s"));
+    }
+
+    private static void jettyPacedReader(String label, Function<OtlpReceiver, ListeningChild> start) {
         int count = 24;
         try (OtlpReceiver receiver = OtlpReceiver.start();
-             ListeningChild server = jetty(receiver, "-Dit.jetty.txBufSize=65536", "2s");
+             ListeningChild server = start.apply(receiver);
              SlowWebSocket client = SlowWebSocket.connect(server.port, "/basic?count=" + count, 200_000)) {
             Map<String, Long> done = values(server.child.awaitStdoutValue("BASIC-DONE"));
             assertThat(done.get("sent")).isEqualTo(count);
@@ -363,9 +421,9 @@ class WebSocketBlockingSendTest {
                     .isBetween(appSeconds * 0.8 - 0.01 * blocked, appSeconds + 0.01);
             assertThat(receiver.counterTotal(DRAIN_STALLS, p -> p.has(LAYER, WEBSOCKET))).as("stalls").isZero();
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, WEBSOCKET))).isZero();
-            System.out.printf("FIGURES jetty basic, client at 200 KB/s: app %d of %d sends blocked >= 1 ms, %.3f s"
+            System.out.printf("FIGURES %s, client at 200 KB/s: app %d of %d sends blocked >= 1 ms, %.3f s"
                             + " (longest %.3f s); websocket histogram %d waits %.3f s; drain waits by layer %s;"
-                            + " largest shares of the connection %s; the client received %d B so far%n", blocked,
+                            + " largest shares of the connection %s; the client received %d B so far%n", label, blocked,
                     count, appSeconds, done.get("longestNanos") / 1e9, waits, histogram, drainWaits(receiver),
                     shares(receiver, server.port), client.bytes());
             assertWellFormed(receiver);

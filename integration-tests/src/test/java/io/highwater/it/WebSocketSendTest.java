@@ -1,5 +1,6 @@
 package io.highwater.it;
 
+import io.highwater.it.apps.websocket.JettyJakartaWebSocket;
 import io.highwater.it.apps.websocket.JettyWebSocket;
 import io.highwater.it.apps.websocket.SpringLimits;
 import io.highwater.it.apps.websocket.TomcatWebSocket;
@@ -18,6 +19,7 @@ import java.nio.file.Paths;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 import static io.highwater.it.support.Contract.CONNECTION_PENDING_BYTES;
@@ -162,10 +164,27 @@ class WebSocketSendTest {
      */
     @Test
     void jettyQueueIsTheConnectionsShareAndSendsIntoItAreIgnored() {
-        String function = JettyWebSocket.class.getName() + ".ignoring";
-        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = jetty(receiver);
-             SlowWebSocket client = SlowWebSocket.connect(server.port, "/ignoring", 100_000)) {
-            Map<String, Long> done = values(server.child.awaitStdoutValue("IGNORING-DONE"));
+        jettyIgnoring("jetty", WebSocketSendTest::jetty, "/ignoring", "IGNORING-DONE",
+                JettyWebSocket.class.getName() + ".ignoring");
+    }
+
+    /**
+     * The same on Jetty's ee10 Jakarta container: {@code session.getAsyncRemote().sendBinary} of 8 KiB messages whose
+     * futures the app never looks at. Jakarta's async sends reach the same session queue, so the existing Jetty path
+     * sees them: the queue is the connection's share, the sends into it beyond the tolerance are ignored sends of
+     * the app's Jakarta-calling method.
+     */
+    @Test
+    void jettyEe10AsyncSendsIgnoringTheirFuturesPileUpInTheQueueAndAreIgnored() {
+        jettyIgnoring("jetty ee10 async", r -> WebSocketBlockingSendTest.jettyEe10(r, "-Dit.none=0", "1s"),
+                "/async", "ASYNC-DONE", JettyJakartaWebSocket.class.getName() + ".async");
+    }
+
+    private static void jettyIgnoring(String label, Function<OtlpReceiver, ListeningChild> start, String path,
+                                      String doneKey, String function) {
+        try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = start.apply(receiver);
+             SlowWebSocket client = SlowWebSocket.connect(server.port, path, 100_000)) {
+            Map<String, Long> done = values(server.child.awaitStdoutValue(doneKey));
             long whileQueued = done.get("whileQueued");
             assertThat(whileQueued).as("sends the app made while Jetty's queue held frames")
                     .isGreaterThan(JettyWebSocket.COUNT / 2);
@@ -190,8 +209,8 @@ class WebSocketSendTest {
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, WEBSOCKET))).isEqualTo(ignored);
             assertThat(receiver.counterTotal(IGNORED_BYTES, p -> p.has(LAYER, WEBSOCKET)))
                     .isEqualTo(ignored * JettyWebSocket.MESSAGE);
-            System.out.printf("FIGURES jetty ignoring: websocket share %d B (app's reading %d B), ignored sends %d"
-                    + " (app: %d while queued)%n", held.longValue(), truth.get("queuedBytes"), ignored, whileQueued);
+            System.out.printf("FIGURES %s ignoring: websocket share %d B (app's reading %d B), ignored sends %d"
+                    + " (app: %d while queued)%n", label, held.longValue(), truth.get("queuedBytes"), ignored, whileQueued);
             // the client goes away: Jetty's connection closes, and the episode's span tells the share at its peak
             client.close();
             ReceivedSpan span = receiver.awaitSpan("the websocket episode of server port " + server.port,
@@ -199,7 +218,7 @@ class WebSocketSendTest {
             assertThat(span.longAttr("backpressure.share.websocket.bytes")).as("websocket share at the peak")
                     .isGreaterThanOrEqualTo(held.longValue());
             assertThat(span.attr(FUNCTION)).isEqualTo(function);
-            System.out.printf("FIGURES jetty span: websocket share %d B at the peak, %d ignored sends%n",
+            System.out.printf("FIGURES %s span: websocket share %d B at the peak, %d ignored sends%n", label,
                     span.longAttr("backpressure.share.websocket.bytes"), span.longAttr("backpressure.ignored.writes"));
             assertWellFormed(receiver);
         }

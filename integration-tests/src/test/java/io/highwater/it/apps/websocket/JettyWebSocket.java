@@ -147,7 +147,8 @@ public final class JettyWebSocket {
      * Sends one message after the other, timing each blocking send ({@code System.nanoTime()} around it): the ground
      * truth of the time blocked. Prints {@code BASIC-DONE sent=… blocked=… blockedNanos=… longestNanos=…} (the sends
      * that took at least 1 ms, their total and the longest), and, when a send fails (the idle timeout while the
-     * client does not read), {@code BASIC-FAILED nanos=… queued=…} first: how long the failed send blocked, and the
+     * client does not read), {@code BASIC-FAILED nanos=… queued=… unsent=…} first: how long the failed send blocked,
+     * what is left in its payload buffer (Jetty writes from it: the bytes the socket never took), and the
      * frames Jetty's session queue held meanwhile (read from Jetty's field just before the send failed: the app's
      * own sends are one at a time, so none).
      */
@@ -160,16 +161,19 @@ public final class JettyWebSocket {
         long longest = 0;
         while (sent < count) {
             long t0 = System.nanoTime();
+            java.nio.ByteBuffer payload = java.nio.ByteBuffer.wrap(bytes);
             try {
                 FutureCallback done = new FutureCallback();
-                session.sendFrame(new Frame(OpCode.BINARY).setPayload(java.nio.ByteBuffer.wrap(bytes)), done, false);
+                session.sendFrame(new Frame(OpCode.BINARY).setPayload(payload), done, false);
                 done.block();
             } catch (java.io.IOException e) {
                 long took = System.nanoTime() - t0;
                 blocked++;
                 blockedNanos += took;
                 longest = Math.max(longest, took);
-                System.out.println("BASIC-FAILED nanos=" + took + " queued=" + queue.size());
+                // Jetty writes the payload buffer itself: what is left in it, the socket never took
+                System.out.println("BASIC-FAILED nanos=" + took + " queued=" + queue.size() + " unsent="
+                        + payload.remaining());
                 break;
             }
             long took = System.nanoTime() - t0;
@@ -254,8 +258,11 @@ public final class JettyWebSocket {
         System.out.println("RESPECTING-DONE sent=" + sent);
     }
 
-    /** Jetty's own queue of the session's outgoing frames: {@code WebSocketFlusher._entries} (test code only). */
-    static Collection<?> queue(CoreSession session) {
+    /**
+     * Jetty's own queue of the session's outgoing frames: {@code WebSocketFlusher._entries} (test code only);
+     * {@code session} is a {@code WebSocketCoreSession}.
+     */
+    static Collection<?> queue(Object session) {
         try {
             Object flusher = field(session.getClass(), "flusher").get(session);
             return (Collection<?>) field(flusher.getClass(), "_entries").get(flusher);
