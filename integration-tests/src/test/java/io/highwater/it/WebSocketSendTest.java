@@ -112,6 +112,8 @@ class WebSocketSendTest {
      * an ignored send of the app's method on layer websocket, recorded before the exception reached the app: the
      * count is the app's own count of refusals, the bytes those of the refused messages.
      */
+    // the client only reads slowly: the test asks the server and the agent, not the client
+    @SuppressWarnings("try")
     @Test
     void tomcatRefusalsOfASendWhileOneIsPendingAreIgnoredSendsOfTheAppsMethod() {
         String function = TomcatWebSocket.class.getName() + ".ignoring";
@@ -212,7 +214,7 @@ class WebSocketSendTest {
             System.out.printf("FIGURES %s ignoring: websocket share %d B (app's reading %d B), ignored sends %d"
                     + " (app: %d while queued)%n", label, held.longValue(), truth.get("queuedBytes"), ignored, whileQueued);
             // the client goes away: Jetty's connection closes, and the episode's span tells the share at its peak
-            client.close();
+            client.goAway();
             ReceivedSpan span = receiver.awaitSpan("the websocket episode of server port " + server.port,
                     sp -> sp.name().equals("backpressure websocket") && sp.has(SERVER_PORT, (long) server.port));
             assertThat(span.longAttr("backpressure.share.websocket.bytes")).as("websocket share at the peak")
@@ -232,6 +234,8 @@ class WebSocketSendTest {
      * peak is the decorator's buffer: at least Spring's own figure in its reason, and at most the few messages the
      * other senders add before Spring's flag stops them.
      */
+    // the client only reads slowly: the test asks the server and the agent, not the client
+    @SuppressWarnings("try")
     @Test
     void springDecoratorsBufferIsTheShareAndItsLimitEndsTheEpisode() {
         try (OtlpReceiver receiver = OtlpReceiver.start();
@@ -265,6 +269,8 @@ class WebSocketSendTest {
      * exported has risen beyond 64 MiB, and the last share exported is at most what the app read from Jetty's queue
      * at the OOM: the pile-up was on the dashboard before the crash.
      */
+    // the client only reads slowly: the test asks the server and the agent, not the client
+    @SuppressWarnings("try")
     @Test
     void jettyQueueOfASenderThatNeverWaitsFillsTheHeapAndTheShareShowsItFirst() {
         try (OtlpReceiver receiver = OtlpReceiver.start(); ListeningChild server = jetty(receiver, "-Xmx256m");

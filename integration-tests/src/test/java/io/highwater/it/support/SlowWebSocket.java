@@ -77,9 +77,14 @@ public final class SlowWebSocket implements AutoCloseable {
         return messages.get();
     }
 
-    @Override
-    public void close() {
+    /** The client goes away: its connection is aborted, as a client that vanishes. */
+    public void goAway() {
         socket.abort();
         pacer.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        goAway();
     }
 }

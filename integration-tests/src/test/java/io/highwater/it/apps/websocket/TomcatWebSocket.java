@@ -53,8 +53,7 @@ public final class TomcatWebSocket {
         // Tomcat's WebSocket upgrade is a filter: a request that maps to no servlet is a 404 before any filter runs
         Tomcat.addServlet(ctx, "default", new HttpServlet() {
             private static final long serialVersionUID = 1L;
-        });
-        ctx.addServletMappingDecoded("/", "default");
+        }).addMapping("/");
         tomcat.start();
         System.out.println("CONTAINER " + ServerInfo.getServerInfo());
         System.out.println("LISTENING " + connector.getLocalPort());
