@@ -195,33 +195,26 @@ final class WebSocketInstrumentation {
      * returns (a {@code RemoteEndpoint.Basic} send about to wait on it).
      */
     static AdviceTransformer.Target jettySessionSends(InstrumentationReport report) {
-        return new Checked(JETTY_OUTGOING, "jetty websocket", "blocking sends", report) {
-            @Override
-            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
-                Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
-                m.put(Shapes.SESSION_SEND, ADVICE + "JettySessionSendAdvice");
-                return m;
-            }
-
-            @Override
-            List<String> missing(TypeDescription type, ClassLoader loader) {
-                List<String> missing = new ArrayList<>();
-                requireMethod(type, Shapes.SESSION_SEND, "sendFrame(Frame, Callback, boolean)", missing);
-                // the adapter reads the session's flusher: the key of its queue's share, which its waits join
-                requireClassFields(loader, JETTY_SESSION, new String[] {"flusher"}, missing);
-                requireClassFields(loader, JETTY_SESSION + "$Flusher", new String[] {"this$0"}, missing);
-                return missing;
-            }
-        };
+        return sessionSends(JETTY_OUTGOING, "jetty websocket", null, report);
     }
 
     /**
      * Jetty ee10 Jakarta WebSocket: the remote endpoint's sends ({@code sendFrame(Frame, Callback, boolean)}, which its
      * {@code RemoteEndpoint.Basic} sends pass a {@code FutureCallback} and then wait on), seen as the session's
-     * sends of {@link #jettySessionSends} are: the same advice, the adapter finds the core session behind the endpoint.
+     * sends of {@link #jettySessionSends} are: the same advice, the adapter finds the core session behind the endpoint
+     * (its field {@code coreSession}).
      */
     static AdviceTransformer.Target jettyJakartaSends(InstrumentationReport report) {
-        return new Checked(JETTY_EE10_REMOTE, "jetty ee10 jakarta websocket", "blocking sends", report) {
+        return sessionSends(JETTY_EE10_REMOTE, "jetty ee10 jakarta websocket", "coreSession", report);
+    }
+
+    /**
+     * The session-send advice on {@code className}, which the adapter reads through its own field {@code session}
+     * (null: it is the session) to the session's flusher: the key of its queue's share, which its waits join.
+     */
+    private static AdviceTransformer.Target sessionSends(String className, String label, String session,
+                                                         InstrumentationReport report) {
+        return new Checked(className, label, "blocking sends", report) {
             @Override
             public Map<ElementMatcher<? super MethodDescription>, String> advice() {
                 Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
@@ -233,8 +226,9 @@ final class WebSocketInstrumentation {
             List<String> missing(TypeDescription type, ClassLoader loader) {
                 List<String> missing = new ArrayList<>();
                 requireMethod(type, Shapes.SESSION_SEND, "sendFrame(Frame, Callback, boolean)", missing);
-                // the adapter reads the endpoint's core session, then that session's flusher
-                requireField(type, "coreSession", missing);
+                if (session != null) {
+                    requireField(type, session, missing);
+                }
                 requireClassFields(loader, JETTY_SESSION, new String[] {"flusher"}, missing);
                 requireClassFields(loader, JETTY_SESSION + "$Flusher", new String[] {"this$0"}, missing);
                 return missing;
