@@ -140,7 +140,7 @@ public final class Compare {
     }
 
     private static double allocOf(RunResult r) {
-        Result a = r.getSecondaryResults().get("gc.alloc.rate.norm");
+        Result<?> a = r.getSecondaryResults().get("gc.alloc.rate.norm");
         return a == null ? Double.NaN : a.getScore();
     }
 
@@ -171,8 +171,8 @@ public final class Compare {
             if (no == null || with == null) {
                 continue;
             }
-            Result a = no.getPrimaryResult();
-            Result b = with.getPrimaryResult();
+            Result<?> a = no.getPrimaryResult();
+            Result<?> b = with.getPrimaryResult();
             double diff = b.getScore() - a.getScore();
             double err = Math.sqrt(square(a.getScoreError()) + square(b.getScoreError()));
             out.append(String.format(Locale.ROOT, "%-52s %24s %24s %26s %8.2f%% %19s%n",
@@ -203,12 +203,12 @@ public final class Compare {
         return name.replace("io.highwater.bench.", "");
     }
 
-    private static String score(Result r) {
+    private static String score(Result<?> r) {
         return String.format(Locale.ROOT, "%.3f ± %.3f %s", r.getScore(), finite(r.getScoreError()), r.getScoreUnit());
     }
 
     private static String alloc(RunResult r) {
-        Result a = r.getSecondaryResults().get("gc.alloc.rate.norm");
+        Result<?> a = r.getSecondaryResults().get("gc.alloc.rate.norm");
         return a == null ? "-" : String.format(Locale.ROOT, "%.3f", a.getScore());
     }
 

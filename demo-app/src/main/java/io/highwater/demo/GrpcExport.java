@@ -129,7 +129,12 @@ final class GrpcExport implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
-        server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+    public void close() {
+        try {
+            server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            // closing on the way out of an interrupted demo: stop waiting, keep the interrupt
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -137,11 +137,7 @@ public final class ReportingService {
                     ? "servlet endpoints" : sockets == null && socketPort >= 0 ? "socket endpoint"
                     : grpc == null && grpcPort >= 0 ? "gRPC endpoints" : "Vert.x endpoints") + ": " + e);
             if (grpc != null) {
-                try {
-                    grpc.close();
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                }
+                grpc.close();
             }
             if (servlets != null) {
                 servlets.close();

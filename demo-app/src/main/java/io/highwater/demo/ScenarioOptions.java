@@ -71,13 +71,13 @@ final class ScenarioOptions {
         statusInterval = a.get("status-interval", withView ? "0" : quick ? "2s" : "5s");
     }
 
-    /** Declares them, in the order {@code --help} lists them. */
     /** The agent options {@code --guard} adds: enforce, with a connection limit a quarter of max direct memory. */
     String guardOptions() {
         long max = Math.max(1, maxDirectBytes / 4);
         return "guard.mode=enforce;guard.connection.max=" + (max % (1 << 20) == 0 ? (max >> 20) + "MiB" : max + "B");
     }
 
+    /** Declares them, in the order {@code --help} lists them. */
     static void declare(OptionList o) {
         o.valued("agent", "PATH", "the agent jar (default agent/target/highwater-agent.jar)")
                 .flag("no-agent", "run the service without the agent (to compare)")

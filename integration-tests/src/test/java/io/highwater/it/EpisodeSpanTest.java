@@ -60,7 +60,7 @@ class EpisodeSpanTest {
     private static final int MIB = 1024 * KIB;
     private static final String APP = "io.highwater.it.apps.NettyExportServer.";
     private static final String SPAN_DELAY = "otel.bsp.schedule.delay=100ms";
-    /**
+    /*
      * Why the tests of an episode's end state are disabled. Netty's AbstractUnsafe.close runs
      * {@code failFlushed} before {@code ChannelOutboundBuffer.close}, and a listener that closes the channel from
      * {@code remove()} runs before the removed entry's bytes are subtracted.

@@ -205,7 +205,6 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** Waits for the process to end on its own and returns its exit code. */
     /** Writes {@code text} to the child's stdin. */
     public void writeStdin(String text) {
         try {
@@ -216,6 +215,7 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** Waits for the process to end on its own and returns its exit code. */
     public int awaitExit() {
         try {
             if (!process.waitFor(DEFAULT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -293,7 +293,6 @@ public final class ChildJvm implements AutoCloseable {
             this.name = name;
         }
 
-        /** The JDK or JRE to run; by default the one running the tests. */
         /**
          * A command that runs the JVM, its arguments following (say, {@code unshare ... sh -c '... exec "$@"' sh}); it
          * must end by exec-ing them, so that the process is the JVM.
@@ -303,6 +302,7 @@ public final class ChildJvm implements AutoCloseable {
             return this;
         }
 
+        /** The JDK or JRE to run; by default the one running the tests. */
         public Builder javaHome(Path home) {
             this.javaHome = home;
             return this;
