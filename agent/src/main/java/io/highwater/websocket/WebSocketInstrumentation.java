@@ -60,8 +60,6 @@ final class WebSocketInstrumentation {
         static final ElementMatcher.Junction<MethodDescription> DO_WRITE = named("doWrite").and(takesArguments(4))
                 .and(takesArgument(0, named("jakarta.websocket.SendHandler"))).and(takesArgument(1, boolean.class))
                 .and(takesArgument(2, long.class)).and(takesArgument(3, ByteBuffer[].class));
-        /** The same method as {@link #DO_WRITE}, for its blocking writes (a second matcher: one advice per key). */
-        static final ElementMatcher.Junction<MethodDescription> DO_WRITE_BLOCKING = DO_WRITE.and(not(isAbstract()));
         static final ElementMatcher.Junction<MethodDescription> CLEAR_HANDLER = named("clearHandler")
                 .and(takesArguments(2)).and(takesArgument(0, Throwable.class)).and(takesArgument(1, boolean.class));
         static final ElementMatcher.Junction<MethodDescription> SEND_FRAME = named("sendFrame").and(takesArguments(1))
@@ -140,7 +138,6 @@ final class WebSocketInstrumentation {
                 Map<ElementMatcher<? super MethodDescription>, String> m = new LinkedHashMap<>();
                 m.put(Shapes.DO_WRITE, ADVICE + "TomcatDoWriteAdvice");
                 m.put(Shapes.CLEAR_HANDLER, ADVICE + "TomcatClearHandlerAdvice");
-                m.put(Shapes.DO_WRITE_BLOCKING, ADVICE + "TomcatBlockingWriteAdvice");
                 return m;
             }
 

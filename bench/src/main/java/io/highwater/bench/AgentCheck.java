@@ -202,8 +202,8 @@ public final class AgentCheck {
         }
         java.util.List<String> missing = new java.util.ArrayList<>();
         String[][] expected = {
-                {"tomcatBlockingBegins", "TomcatBlockingWriteAdvice (WsRemoteEndpointImplServer.doWrite entry)"},
-                {"tomcatWritePending", "TomcatDoWriteAdvice (WsRemoteEndpointImplServer.doWrite exit)"},
+                {"tomcatBlockingBegins", "TomcatDoWriteAdvice (WsRemoteEndpointImplServer.doWrite entry, blocking)"},
+                {"tomcatWritePending", "TomcatDoWriteAdvice (WsRemoteEndpointImplServer.doWrite exit, non-blocking)"},
                 {"tomcatWriteDone", "TomcatClearHandlerAdvice (WsRemoteEndpointImplServer.clearHandler)"},
                 {"jettySendPending", "JettySessionSendAdvice (OutgoingFrames.sendFrame(Frame, Callback, boolean))"},
                 {"jettySendWhileQueued", "JettySendFrameAdvice (WebSocketFlusher.sendFrame)"},

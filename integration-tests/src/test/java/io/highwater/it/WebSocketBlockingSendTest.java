@@ -199,8 +199,11 @@ class WebSocketBlockingSendTest {
             assertThat(receiver.counterTotal(DRAIN_STALLS, p -> p.has(LAYER, WEBSOCKET))).as("stalls")
                     .isEqualTo(1);
             double histogram = websocketWaitSeconds(receiver);
+            // the app's clock runs around its whole send, the agent's around Tomcat's write inside it: on a loaded
+            // 2-core machine Tomcat's work before and after the write (the message part's semaphore, the frame
+            // header, the close frame after the timeout) took up to 0.29 s more in CI on JDK 25
             assertThat(histogram).as("drain-wait total against the app's %s s in %d sends", appSeconds,
-                    done.get("blocked")).isBetween(appSeconds - 0.2, appSeconds + 0.01);
+                    done.get("blocked")).isBetween(appSeconds - 0.5, appSeconds + 0.01);
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, WEBSOCKET))).isZero();
             // no other layer counts the same wait or bytes: the servlet layer's blocking-write advice is not on
             // Tomcat's asynchronous write path, and the socket layer leaves Tomcat's channels to Tomcat
