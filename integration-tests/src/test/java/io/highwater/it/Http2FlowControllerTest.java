@@ -222,11 +222,12 @@ class Http2FlowControllerTest {
 
                 // curl gives up: the stream's episode ends (Netty cancels the stream), and says it began before the
                 // attach, with the pile it was found with
+                long pileBefore = H2Checks.lastReading(child, "PENDING");
                 curl.giveUp();
                 ReceivedSpan span = receiver.awaitSpan("the stream's episode",
                         s -> HTTP2.equals(s.attr(LAYER)) && Boolean.TRUE.equals(s.attr(SPAN_FOUND_AT_ATTACH)));
                 assertThat(span.longAttr(SPAN_START_BYTES)).as("%s", span).isGreaterThan(1L << 20);
-                H2Checks.assertEndedUndelivered(span);
+                H2Checks.assertEndedUndelivered(span, pileBefore);
                 assertThat(child.isAlive()).isTrue();
             }
         }

@@ -7,6 +7,10 @@ import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -49,7 +53,7 @@ class Http2ReactorNettyTest {
      * writable), and the connection (found through the stream channel) has one total, its shares' sum.
      */
     @Test
-    void aProducerIgnoringDemandOverH2cIsJudgedInLayerReactorOnTheStreamsConnection() {
+    void aProducerIgnoringDemandOverH2cIsJudgedInLayerReactorOnTheStreamsConnection() throws IOException {
         long rows = 1_500_000;
         String function = APP + ".produceIgnoringDemand";
         try (OtlpReceiver receiver = OtlpReceiver.start();
@@ -68,7 +72,8 @@ class Http2ReactorNettyTest {
             // the stream channel's connection: the client's address through the stream's parent, one total that is
             // the sum of its shares in the same batch
             Object peerPort = held.attr(PEER_PORT);
-            assertThat(peerPort).as("the client's port, read through the stream channel").isNotNull();
+            assertThat(peerPort).as("the client's port, read through the stream channel, against the kernel's")
+                    .isEqualTo(curlPort(server.port));
             Predicate<MetricPoint> sameConnection = p -> p.batch() == held.batch() && p.has(PEER_PORT, peerPort);
             List<MetricPoint> shares = receiver.points(CONNECTION_PENDING_BYTES).stream().filter(sameConnection)
                     .toList();
@@ -98,6 +103,29 @@ class Http2ReactorNettyTest {
             assertThat(curl.isReading()).as("curl still reading: the pile was measured while it drained").isTrue();
             assertWellFormed(receiver);
         }
+    }
+
+    /**
+     * The client port of the one established connection to {@code serverPort}, from the kernel's own table
+     * ({@code /proc/net/tcp6}, {@code /proc/net/tcp}): curl's, which the test cannot ask curl for.
+     */
+    private static long curlPort(int serverPort) throws IOException {
+        List<Long> peers = new ArrayList<>();
+        for (String table : List.of("/proc/net/tcp6", "/proc/net/tcp")) {
+            Path p = Path.of(table);
+            if (!Files.isReadable(p)) {
+                continue;
+            }
+            for (String line : Files.readAllLines(p)) {
+                String[] f = line.trim().split("\\s+");
+                // sl local_address rem_address st ...; addresses are HEX_IP:HEX_PORT, state 01 is ESTABLISHED
+                if (f.length > 3 && f[3].equals("01") && f[1].endsWith(String.format(":%04X", serverPort))) {
+                    peers.add(Long.parseLong(f[2].substring(f[2].indexOf(':') + 1), 16));
+                }
+            }
+        }
+        assertThat(peers).as("established connections to port %d", serverPort).hasSize(1);
+        return peers.get(0);
     }
 
     /**

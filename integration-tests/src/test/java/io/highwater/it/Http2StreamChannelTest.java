@@ -80,16 +80,6 @@ class Http2StreamChannelTest {
         return child;
     }
 
-    private static long lastPending(ChildJvm child) {
-        List<String> lines = child.stdout();
-        for (int i = lines.size() - 1; i >= 0; i--) {
-            if (lines.get(i).startsWith("PENDING ")) {
-                return Long.parseLong(lines.get(i).substring(8).trim());
-            }
-        }
-        throw new AssertionError("no PENDING line:\n" + child.transcript());
-    }
-
     private static Predicate<MetricPoint> ignoredBy(String function) {
         return p -> p.has(LAYER, HTTP2) && p.has(SIGNAL, STREAM_WINDOW_EXHAUSTED) && p.has(FUNCTION, function);
     }
@@ -116,7 +106,7 @@ class Http2StreamChannelTest {
                 MetricPoint stream = receiver.awaitPoint("the h2c stream of /ignore",
                         metric(STREAM_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2) && p.has(URL_PATH, "/ignore"))
                                 .and(fromBatch(after)));
-                long pending = lastPending(child);
+                long pending = H2Checks.lastReading(child, "PENDING");
                 assertThat((double) stream.longValue()).as("stream pending vs the stream channel's own %d", pending)
                         .isBetween(pending * 0.9, pending * 1.1);
                 receiver.awaitPoint("the connection's http2 share",
@@ -166,7 +156,7 @@ class Http2StreamChannelTest {
 
                 MetricPoint stream = receiver.awaitPoint("the h2c stream after the attach",
                         metric(STREAM_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2)).and(above(0)));
-                long pending = lastPending(child);
+                long pending = H2Checks.lastReading(child, "PENDING");
                 assertThat(stream.batch()).as("found in the first exports after the attach").isLessThanOrEqualTo(2);
                 assertThat(stream.attr(URL_PATH)).as("opened before the attach: its HEADERS were not seen")
                         .isEqualTo("unknown");
@@ -197,12 +187,13 @@ class Http2StreamChannelTest {
                 assertThat(receiver.counterTotal(IGNORED_WRITES, p -> true)).as("of any call site or layer")
                         .isEqualTo(ignored);
 
+                long pileBefore = H2Checks.lastReading(child, "PENDING");
                 curl.giveUp();
                 ReceivedSpan span = receiver.awaitSpan("the stream's episode",
                         s -> HTTP2.equals(s.attr(LAYER)) && Boolean.TRUE.equals(s.attr(SPAN_FOUND_AT_ATTACH)));
                 assertThat(span.longAttr(SPAN_START_BYTES)).as("%s", span).isGreaterThan(1L << 20);
                 assertThat(span.longAttr(SPAN_IGNORED_WRITES)).as("%s", span).isEqualTo(ignored);
-                H2Checks.assertEndedUndelivered(span);
+                H2Checks.assertEndedUndelivered(span, pileBefore);
                 assertThat(child.isAlive()).isTrue();
             }
         }
