@@ -53,6 +53,8 @@ final class H2Checks {
     static void assertEndedUndelivered(ReceivedSpan span, long pileBefore) {
         assertThat(span.statusCode()).as("%s", span).isEqualTo(Status.StatusCode.STATUS_CODE_ERROR);
         assertThat(pileBefore).as("the pile when the client went away").isGreaterThan(1L << 20);
+        Fidelity.record("h2 stream whose client went away with its pile", "the application's last reading",
+                pileBefore, "span pending bytes at the end", span.longAttr(SPAN_PENDING_BYTES));
         assertThat((double) span.longAttr(SPAN_PENDING_BYTES))
                 .as("bytes never delivered against the application's last reading %d: %s", pileBefore, span)
                 .isBetween(pileBefore * 0.9, pileBefore * 1.1);

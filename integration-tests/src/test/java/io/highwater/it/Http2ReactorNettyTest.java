@@ -2,6 +2,7 @@ package io.highwater.it;
 
 import io.highwater.it.apps.reactor.ReactorExport;
 import io.highwater.it.support.Curl;
+import io.highwater.it.support.Fidelity;
 import io.highwater.it.support.ListeningChild;
 import io.highwater.it.support.MetricPoint;
 import io.highwater.it.support.OtlpReceiver;
@@ -66,6 +67,8 @@ class Http2ReactorNettyTest {
                             .and(fromBatch(settled)));
             receiver.awaitFurtherMetricBatches(1);
             long truth = ReactorQueueTest.latestBuffered(server) * ReactorExport.ROW;
+            Fidelity.record("reactor netty over h2c, Flux.create ignoring demand", "Reactor's queue x 64 B", truth,
+                    "reactor share", held.longValue());
             assertThat(held.longValue()).as("reactor share against Reactor's own count, %d bytes", truth)
                     .isBetween(truth - MIB, truth + 4 * MIB);
 
