@@ -37,7 +37,6 @@ import static io.highwater.base.Members.invoke;
  */
 final class FlowControllerStreams implements TransportProbe {
 
-    private static final String FRAME_STREAM = "Http2FrameCodec$DefaultHttp2FrameStream";
     private static final String GRPC_SERVER = "io.grpc.netty.NettyServerHandler";
     private static final String GRPC_CLIENT = "io.grpc.netty.NettyClientHandler";
     /** The stream-channel high-water mark the tolerance is measured in (see {@link Http2Calls#FLOOR}). */
@@ -161,23 +160,6 @@ final class FlowControllerStreams implements TransportProbe {
         return true;
     }
 
-    /** The stream channel of {@code stream} (an {@code Http2Stream}), or null when it has none. */
-    static Object streamChannel(Object stream) {
-        // Http2FrameCodec keeps its DefaultHttp2FrameStream in the stream's property map; its attachment is the child
-        Object values = get(get(stream, "properties"), "values");
-        if (values instanceof Object[]) {
-            for (Object v : (Object[]) values) {
-                if (v != null && v.getClass().getName().endsWith(FRAME_STREAM)) {
-                    Object child = get(v, "attachment");
-                    if (child != null) {
-                        return child;
-                    }
-                }
-            }
-        }
-        return null;
-    }
-
     /** Whether a connection handler is gRPC's (any relocation): its streams are the grpc integration's. */
     static boolean isGrpc(Object handler) {
         return GRPC_HANDLERS.get(handler.getClass());
@@ -189,7 +171,9 @@ final class FlowControllerStreams implements TransportProbe {
         if (handler == null || GRPC_HANDLERS.get(handler.getClass())) {
             return true;
         }
-        return streamChannel(stream) != null;
+        // Http2FrameCodec keeps its DefaultHttp2FrameStream in the stream's property map; its attachment is the child
+        Object values = get(get(stream, "properties"), "values");
+        return values instanceof Object[] && Http2Adapter.streamChannelOf((Object[]) values) != null;
     }
 
     /** Netty's own {@code isWritable(stream)} of the stream's controller; null when it cannot be read. */

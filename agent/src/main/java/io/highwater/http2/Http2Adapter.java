@@ -151,8 +151,7 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
      * write into it is judged; its wait counted from now, its episode marked as begun before). No write is judged.
      */
     void foundAtAttach(Object child) {
-        if (!isStreamChannel(child) || !Boolean.TRUE.equals(invoke(child, "isOpen"))
-                || !Boolean.FALSE.equals(invoke(child, "isWritable"))) {
+        if (!isStreamChannel(child) || !isOpen(child) || stopState(child) != 1) {
             return;
         }
         NettyAdapter.streamWritabilityChanged(child, this, open);
@@ -182,9 +181,16 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
 
     /** The stream's {@code FlowState} in Netty's remote flow controller, from its property map's values, or null. */
     static Object flowStateOf(Object[] values) {
-        for (Object v : values) {
-            if (v != null && v.getClass().getName().endsWith(FLOW_STATE)) {
-                return v;
+        // the flow controller's property key has the same index in every stream of a connection, and in every
+        // connection set up alike: try where it was last found first
+        int at = flowStateSlot;
+        if (at < values.length && values[at] != null && FLOW_STATES.get(values[at].getClass())) {
+            return values[at];
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != null && FLOW_STATES.get(values[i].getClass())) {
+                flowStateSlot = i;
+                return values[i];
             }
         }
         return null;
@@ -195,7 +201,8 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
         if (flowStreams.cancelled(flowState, pendingBefore)) {
             return;
         }
-        Object child = FlowControllerStreams.streamChannel(get(flowState, "stream"));
+        Object values = VALUES.read(PROPERTIES.read(STREAM.read(flowState)));
+        Object child = values instanceof Object[] ? streamChannelOf((Object[]) values) : null;
         TrackedConnection c = child == null ? null : tracker.get(child);
         if (c != null) {
             // the stream channel's own close comes later and finds nothing left: the flow controller knew the bytes
@@ -232,22 +239,7 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
         // the stream channel's frame stream, its Http2Stream, whose property map holds the flow controller's state
         Object stream = STREAM.read(STREAM.read(child));
         Object values = VALUES.read(PROPERTIES.read(stream));
-        if (values instanceof Object[]) {
-            Object[] a = (Object[]) values;
-            // the flow controller's property key has the same index in every stream of a connection, and in every
-            // connection set up alike: try where it was last found first
-            int at = flowStateSlot;
-            if (at < a.length && a[at] != null && FLOW_STATES.get(a[at].getClass())) {
-                return a[at];
-            }
-            for (int i = 0; i < a.length; i++) {
-                if (a[i] != null && FLOW_STATES.get(a[i].getClass())) {
-                    flowStateSlot = i;
-                    return a[i];
-                }
-            }
-        }
-        return null;
+        return values instanceof Object[] ? flowStateOf((Object[]) values) : null;
     }
 
     /** Where {@link #flowState} last found the flow controller's state in a stream's property map. */
