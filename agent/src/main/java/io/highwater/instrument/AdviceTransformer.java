@@ -27,7 +27,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Applies inlined advice to a few classes named up front. A class load costs one map look-up on its name, and
+ * Applies inlined advice to a few classes named up front. A class may be the target of several integrations (Tomcat's
+ * socket wrapper is where a servlet's blocking write and a WebSocket {@code Basic} send both really wait): each
+ * target is checked on its own, and the advice of those whose check passes is applied together. A class load costs
+ * one map look-up on its name, and
  * Byte Buddy is touched only once a target class shows up, so the agent costs next to nothing at start-up and
  * in a JVM without the instrumented libraries. The advice adds no fields or methods, so the same transformation
  * is legal on a class that is already loaded (retransformation after an attach) and can be undone.
@@ -80,34 +83,38 @@ public final class AdviceTransformer implements ClassFileTransformer {
         }
     }
 
-    private final Map<String, Target> targets = new LinkedHashMap<>();
+    private final Map<String, List<Target>> targets = new LinkedHashMap<>();
     private final List<Target> relocatable = new ArrayList<>();
     private final ClassLoader agentLoader;
 
     public AdviceTransformer(ClassLoader agentLoader, List<Target> targets) {
         this.agentLoader = agentLoader;
         for (Target t : targets) {
-            this.targets.put(t.internalName(), t);
+            this.targets.computeIfAbsent(t.internalName(), n -> new ArrayList<>()).add(t);
             if (t.relocatable() != null) {
                 relocatable.add(t);
             }
         }
     }
 
-    /** The target of the class {@code internalName}, a relocated copy's included, or null. */
-    Match match(String internalName) {
-        Target exact = targets.get(internalName);
+    /** The targets of the class {@code internalName}, a relocated copy's included; empty when none. */
+    List<Match> match(String internalName) {
+        List<Target> exact = targets.get(internalName);
+        List<Match> out = new ArrayList<>(1);
         if (exact != null) {
-            return new Match(exact, "");
+            for (Target t : exact) {
+                out.add(new Match(t, ""));
+            }
+            return out;
         }
         for (Target t : relocatable) {
             String own = t.internalName();
             int cut = internalName.length() - own.length();
             if (cut > 0 && internalName.endsWith(own) && internalName.charAt(cut - 1) == '/') {
-                return new Match(t, internalName.substring(0, cut));
+                out.add(new Match(t, internalName.substring(0, cut)));
             }
         }
-        return null;
+        return out;
     }
 
     /** Registers this transformer and retransforms targets that were loaded before it. */
@@ -115,7 +122,7 @@ public final class AdviceTransformer implements ClassFileTransformer {
         inst.addTransformer(this, true);
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (match(c.getName().replace('.', '/')) != null && inst.isModifiableClass(c)) {
+            if (!match(c.getName().replace('.', '/')).isEmpty() && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }
         }
@@ -131,7 +138,7 @@ public final class AdviceTransformer implements ClassFileTransformer {
         List<Class<?>> loaded = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (match(c.getName().replace('.', '/')) != null) {
+            if (!match(c.getName().replace('.', '/')).isEmpty()) {
                 loaded.add(c);
                 names.add(c.getName());
             }
@@ -153,19 +160,20 @@ public final class AdviceTransformer implements ClassFileTransformer {
     @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
                             ProtectionDomain protectionDomain, byte[] classfileBuffer) {
-        Match match = className == null ? null : match(className);
-        if (match == null) {
+        List<Match> matches = className == null ? List.of() : match(className);
+        if (matches.isEmpty()) {
             return null;
         }
-        Target target = match.target;
         String name = className.replace('/', '.');
         try {
             List<ClassFileLocator> sources = new ArrayList<>();
             sources.add(ClassFileLocator.Simple.of(name, classfileBuffer));
-            if (!match.prefix.isEmpty()) {
-                // the advice, as compiled against the library's own types, is rewritten for this copy's
-                sources.add(new ClassFileLocator.Simple(Relocation.advice(agentLoader, target.advice().values(),
-                        target.relocatable(), match.prefix)));
+            for (Match match : matches) {
+                if (!match.prefix.isEmpty()) {
+                    // the advice, as compiled against the library's own types, is rewritten for this copy's
+                    sources.add(new ClassFileLocator.Simple(Relocation.advice(agentLoader,
+                            match.target.advice().values(), match.target.relocatable(), match.prefix)));
+                }
             }
             sources.add(loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader()
                     : ClassFileLocator.ForClassLoader.of(loader));
@@ -173,33 +181,17 @@ public final class AdviceTransformer implements ClassFileTransformer {
             ClassFileLocator locator = new ClassFileLocator.Compound(sources);
             TypePool pool = TypePool.Default.of(locator);
             TypeDescription type = pool.describe(name).resolve();
-            String skip = target.check(type, loader);
-            if (skip != null) {
-                return null;
-            }
             AsmVisitorWrapper.ForDeclaredMethods visitor = new AsmVisitorWrapper.ForDeclaredMethods();
-            Map<String, Set<String>> calls = target.oncePerCall().isEmpty() ? null
-                    : SameClassCalls.read(classfileBuffer);
-            // the outermost of all once-per-call methods together: a call judged by one advice is not judged again
-            // by another's further in (Netty's write(Object) calls write(Object, ChannelPromise) in 4.1)
-            ElementMatcher<? super MethodDescription> outer = null;
-            if (calls != null) {
-                List<ElementMatcher<? super MethodDescription>> once = new ArrayList<>();
-                for (Map.Entry<ElementMatcher<? super MethodDescription>, String> e : target.advice().entrySet()) {
-                    if (target.oncePerCall().contains(e.getValue())) {
-                        once.add(e.getKey());
-                    }
+            boolean any = false;
+            for (Match match : matches) {
+                // one target's check failing leaves that target out, not the others of the same class
+                if (match.target.check(type, loader) == null) {
+                    visitor = visit(visitor, match.target, type, pool, locator, classfileBuffer);
+                    any = true;
                 }
-                outer = SameClassCalls.outermost(type, m -> once.stream().anyMatch(o -> o.matches(m)), calls);
             }
-            for (Map.Entry<ElementMatcher<? super MethodDescription>, String> e : target.advice().entrySet()) {
-                ElementMatcher<? super MethodDescription> methods = e.getKey();
-                if (outer != null && target.oncePerCall().contains(e.getValue())) {
-                    ElementMatcher<? super MethodDescription> own = methods;
-                    ElementMatcher<? super MethodDescription> outermost = outer;
-                    methods = m -> own.matches(m) && outermost.matches(m);
-                }
-                visitor = visitor.invokable(methods, Advice.to(pool.describe(e.getValue()).resolve(), locator));
+            if (!any) {
+                return null;
             }
             return new ByteBuddy()
                     .with(TypeValidation.DISABLED)
@@ -215,6 +207,35 @@ public final class AdviceTransformer implements ClassFileTransformer {
             Log.once("transform:" + name, "could not instrument " + name + " (" + t + "); it stays as it was");
             return null;
         }
+    }
+
+    /** {@code target}'s advice added to {@code visitor}. */
+    private static AsmVisitorWrapper.ForDeclaredMethods visit(AsmVisitorWrapper.ForDeclaredMethods visitor,
+                                                              Target target, TypeDescription type, TypePool pool,
+                                                              ClassFileLocator locator, byte[] classfileBuffer) {
+        Map<String, Set<String>> calls = target.oncePerCall().isEmpty() ? null : SameClassCalls.read(classfileBuffer);
+        // the outermost of all once-per-call methods together: a call judged by one advice is not judged again
+        // by another's further in (Netty's write(Object) calls write(Object, ChannelPromise) in 4.1)
+        ElementMatcher<? super MethodDescription> outer = null;
+        if (calls != null) {
+            List<ElementMatcher<? super MethodDescription>> once = new ArrayList<>();
+            for (Map.Entry<ElementMatcher<? super MethodDescription>, String> e : target.advice().entrySet()) {
+                if (target.oncePerCall().contains(e.getValue())) {
+                    once.add(e.getKey());
+                }
+            }
+            outer = SameClassCalls.outermost(type, m -> once.stream().anyMatch(o -> o.matches(m)), calls);
+        }
+        for (Map.Entry<ElementMatcher<? super MethodDescription>, String> e : target.advice().entrySet()) {
+            ElementMatcher<? super MethodDescription> methods = e.getKey();
+            if (outer != null && target.oncePerCall().contains(e.getValue())) {
+                ElementMatcher<? super MethodDescription> own = methods;
+                ElementMatcher<? super MethodDescription> outermost = outer;
+                methods = m -> own.matches(m) && outermost.matches(m);
+            }
+            visitor = visitor.invokable(methods, Advice.to(pool.describe(e.getValue()).resolve(), locator));
+        }
+        return visitor;
     }
 
     /** The targets' class names; relocated copies are matched by shape and not listed. */
