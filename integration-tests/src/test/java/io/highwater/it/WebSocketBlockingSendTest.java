@@ -369,11 +369,13 @@ class WebSocketBlockingSendTest {
             assertThat(receiver.counterTotal(DRAIN_STALLS, p -> p.has(LAYER, WEBSOCKET))).as("stalls")
                     .isEqualTo(1);
             double histogram = websocketWaitSeconds(receiver);
-            // the failed send's wait is in it; the app's other sends of 1 ms or more before it mostly spent that
-            // time in Jetty's sendFrame (writing the frame inline on a loaded machine), which is no wait
-            assertThat(histogram).as("drain-wait total against the app's failed send %d ns and its %s s in %d"
-                    + " sends", blockedNanos, appSeconds, done.get("blocked"))
-                    .isBetween(blockedNanos / 1e9 - 0.2, appSeconds + 0.01);
+            // the failed send's wait is in it: its future waited for Jetty's write timeout at least (the app's own
+            // reading of that send also holds Jetty's work around the wait, 0.3 s more on a loaded machine); the
+            // app's other sends of 1 ms or more before it mostly spent that time in Jetty's sendFrame (writing the
+            // frame inline), which is no wait
+            assertThat(histogram).as("drain-wait total against Jetty's timeout, the app's failed send %d ns and its"
+                    + " %s s in %d sends", blockedNanos, appSeconds, done.get("blocked"))
+                    .isBetween(JettyWebSocket.BASIC_TIMEOUT_MS / 1e3 - 0.2, appSeconds + 0.01);
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, WEBSOCKET))).isZero();
             assertThat(drainWaits(receiver).keySet()).as("layers with drain waits").containsOnly(WEBSOCKET);
             System.out.printf("FIGURES %s, client stops reading: app blocked %d ns in the failed send, %d B"
