@@ -15,7 +15,7 @@ public final class Bridge {
      * Bumped whenever a member of a bootstrap package changes shape: this class's, or an integration's (each keeps
      * its hooks in its own {@code bootstrap} package). A new integration's classes are new names and need no bump.
      */
-    public static final int ABI = 16;
+    public static final int ABI = 17;
 
     /** Set while an agent instance is installed; holds its version, for "already attached" checks. */
     public static volatile String activeAgent;

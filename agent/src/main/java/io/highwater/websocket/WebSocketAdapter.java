@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Lock;
+import java.util.function.BooleanSupplier;
 
 /**
  * Translates what the WebSocket advice sees into the model. Every method runs on a slow path only; the containers'
@@ -29,10 +30,13 @@ import java.util.concurrent.locks.Lock;
  * remains of the buffers handed to the socket) are the connection's websocket share.
  *
  * <p>A Tomcat blocking send ({@code RemoteEndpoint.Basic}) makes its thread wait in the endpoint's blocking write
- * until the socket has taken the whole frame: a write still running at the agent's timer, a millisecond or more
- * after it began, is a wait of its connection from its start (stop), until it returns (go, or a close when it
- * returned with bytes unsent: the send timed out or the client went away). Its bytes are the frame's unsent
- * remainder, and its episode names the application's call, read from the blocked thread's stack.
+ * until the socket has taken the whole frame. Its wait begins where the socket first refuses bytes (the socket
+ * wrapper registers write interest for the write's operation, whose completion handler names the endpoint); a send
+ * the socket takes at once is no wait and is not looked at. A wait still running at the agent's timer, a millisecond
+ * or more after it began, is a wait of its connection from its start (stop), until the write returns (go, or a close
+ * when it returned with bytes unsent: the send timed out or the client went away). Its bytes are the frame's unsent
+ * remainder, and its episode names the application's call, read from the blocked thread's stack. Tomcat's
+ * {@code useAsyncIO="false"} connector writes another way, which is not watched.
  *
  * <p>Jetty queues every frame a session sends, without bound, in its {@code WebSocketFlusher}'s {@code _entries}:
  * an application that sends without waiting for completions piles its messages up there, on the heap. A data frame
@@ -54,6 +58,12 @@ final class WebSocketAdapter implements WebSocketHooks {
     private static final String STATE_CHECK_CLASS = WebSocketInstrumentation.TOMCAT_BASE + "$StateMachine";
     private static final String JETTY_SESSION = WebSocketInstrumentation.JETTY_SESSION;
     private static final String JETTY_EE10_REMOTE = WebSocketInstrumentation.JETTY_EE10_REMOTE;
+    /** Tomcat's write completion handlers of the server endpoint are its inner classes. */
+    private static final String TOMCAT_SERVER_INNER = WebSocketInstrumentation.TOMCAT_SERVER + "$";
+    private static final Members.Reader OPERATION_BLOCK = Members.fieldReader("block");
+    private static final Members.Reader OPERATION_HANDLER = Members.fieldReader("handler");
+    private static final Members.Reader OPERATION_BUFFERS = Members.fieldReader("buffers");
+    private static final Members.Reader ENCLOSING = Members.fieldReader("this$0");
     private static final String JETTY_SESSION_FLUSHER = "org.eclipse.jetty.websocket.core.WebSocketCoreSession$Flusher";
     /** Most Tomcat endpoints with a pending write remembered at once (one entry per connection, dropped at completion). */
     private static final int MAX_PENDING = 1 << 16;
@@ -67,8 +77,13 @@ final class WebSocketAdapter implements WebSocketHooks {
     private final Map<Object, Object[]> tomcatPending = new ConcurrentHashMap<>();
     /** Jetty flushers whose session is in a wait. */
     private final Set<Object> jettyWaiting = ConcurrentHashMap.newKeySet();
-    /** Tomcat's blocking writes running now, by endpoint: one at a time per endpoint (Tomcat's lock). */
+    /** Tomcat's blocking writes waiting now, by endpoint: one at a time per endpoint (Tomcat's lock). */
     private final BlockingSends tomcatBlocking;
+    /**
+     * Whether the end of Tomcat's endpoint writes is advised: without it a wait that began would never end, so none
+     * begins.
+     */
+    private final BooleanSupplier tomcatEndsSeen;
     /**
      * Jetty sends whose completion is a {@code Future} not done when the session's send returned, with the session's
      * flusher: a thread that then waits on that future (a {@code RemoteEndpoint.Basic} send) is a blocking send of
@@ -81,8 +96,9 @@ final class WebSocketAdapter implements WebSocketHooks {
     /** Spring decorators whose buffer holds messages. */
     private final Set<Object> springWaiting = ConcurrentHashMap.newKeySet();
 
-    WebSocketAdapter(Monitor monitor, int tolerance, int walkMax) {
+    WebSocketAdapter(Monitor monitor, int tolerance, int walkMax, BooleanSupplier tomcatEndsSeen) {
         this.monitor = monitor;
+        this.tomcatEndsSeen = tomcatEndsSeen;
         this.tolerance = tolerance;
         this.walkMax = Math.max(1, walkMax);
         this.tomcat = monitor.tracker(WebSocketIntegration.LAYER, new TomcatProbe());
@@ -177,13 +193,49 @@ final class WebSocketAdapter implements WebSocketHooks {
     }
 
     @Override
-    public long tomcatBlockingBegins(Object endpoint, Object[] buffers) {
-        return tomcatBlocking.begins(endpoint, endpoint, buffers);
+    public void tomcatSocketWaits(Object operation) {
+        if (!tomcatEndsSeen.getAsBoolean() || !isBlockingMode(OPERATION_BLOCK.read(operation))) {
+            return;
+        }
+        Object handler = OPERATION_HANDLER.read(operation);
+        if (handler == null || !handler.getClass().getName().startsWith(TOMCAT_SERVER_INNER)) {
+            return;
+        }
+        Object endpoint = ENCLOSING.read(handler);
+        Object buffers = OPERATION_BUFFERS.read(operation);
+        if (endpoint == null || !(buffers instanceof Object[])) {
+            return;
+        }
+        BlockingSends.Send s = tomcatBlocking.running(endpoint);
+        if (s != null && s.state == buffers) {
+            return; // the same write, registered again after a partial write (on the poller's thread, then)
+        }
+        if (s != null) {
+            // a write whose end was not seen: its wait is over, as a new write of the endpoint is running
+            tomcatBlocking.ends(endpoint, s.startNanos());
+        }
+        if (tomcatBlocking.begins(endpoint, endpoint, buffers) != 0) {
+            WebSocketCalls.tomcatBlocking = 1;
+        }
+    }
+
+    private static boolean isBlockingMode(Object mode) {
+        return mode instanceof Enum && "BLOCK".equals(((Enum<?>) mode).name());
     }
 
     @Override
-    public void tomcatBlockingEnds(Object endpoint, long token) {
-        tomcatBlocking.ends(endpoint, token);
+    public void tomcatBlockingEnds(Object endpoint) {
+        BlockingSends.Send s = tomcatBlocking.running(endpoint);
+        if (s != null) {
+            tomcatBlocking.ends(endpoint, s.startNanos());
+        }
+        if (tomcatBlocking.isEmpty()) {
+            // a hint for the write's end advice; a wait begun meanwhile sets it again
+            WebSocketCalls.tomcatBlocking = 0;
+            if (!tomcatBlocking.isEmpty()) {
+                WebSocketCalls.tomcatBlocking = 1;
+            }
+        }
     }
 
     /** The agent's timer: blocking sends that have gone on for a while become waits of their connection. */
@@ -199,6 +251,7 @@ final class WebSocketAdapter implements WebSocketHooks {
         jettyBlocking.reset();
         jettySent.clear();
         WebSocketCalls.blockingSends = 0;
+        WebSocketCalls.tomcatBlocking = 0;
     }
 
     private static long remaining(Object[] buffers) {

@@ -17,11 +17,13 @@ final class WebSocketInstall {
     static Integration.Installed install(Integration.Context context) {
         int tolerance = context.settings().integer(WebSocketIntegration.TOLERANCE, 0, Integer.MAX_VALUE);
         int walkMax = context.settings().integer(WebSocketIntegration.WALK_MAX, 1, 1 << 24);
-        WebSocketAdapter adapter = new WebSocketAdapter(context.monitor(), tolerance, walkMax);
+        WebSocketInstrumentation.Checked tomcatWrites = WebSocketInstrumentation.tomcatWrites(context.report());
+        WebSocketAdapter adapter = new WebSocketAdapter(context.monitor(), tolerance, walkMax, tomcatWrites::applied);
         WebSocketCalls.hooks = adapter;
         List<AdviceTransformer.Target> targets = Arrays.asList(
                 WebSocketInstrumentation.tomcatSends(context.report()),
-                WebSocketInstrumentation.tomcatWrites(context.report()),
+                tomcatWrites,
+                WebSocketInstrumentation.tomcatSocketWaits(context.report()),
                 WebSocketInstrumentation.jettyFlusher(context.report()),
                 WebSocketInstrumentation.jettySessionSends(context.report()),
                 WebSocketInstrumentation.jettyJakartaSends(context.report()),
@@ -31,6 +33,7 @@ final class WebSocketInstall {
             WebSocketCalls.hooks = WebSocketHooks.NOOP;
             adapter.reset();
             WebSocketCalls.waiting = 0;
+            WebSocketCalls.tomcatBlocking = 0;
         });
     }
 }

@@ -33,6 +33,9 @@ final class WebSocketInstrumentation {
 
     static final String TOMCAT_BASE = "org.apache.tomcat.websocket.WsRemoteEndpointImplBase";
     static final String TOMCAT_SERVER = "org.apache.tomcat.websocket.server.WsRemoteEndpointImplServer";
+    /** Where a blocking write of Tomcat's NIO connector registers with the poller when the socket is full. */
+    static final String TOMCAT_NIO_SOCKET = "org.apache.tomcat.util.net.NioEndpoint$NioSocketWrapper";
+    private static final String TOMCAT_SOCKET_BASE = "org.apache.tomcat.util.net.SocketWrapperBase";
     static final String JETTY_FLUSHER = "org.eclipse.jetty.websocket.core.util.WebSocketFlusher";
     static final String JETTY_SESSION = "org.eclipse.jetty.websocket.core.WebSocketCoreSession";
     /** Declares the default {@code sendFrame(Frame, Callback, boolean)} a session's sends go through. */
@@ -60,6 +63,8 @@ final class WebSocketInstrumentation {
         static final ElementMatcher.Junction<MethodDescription> DO_WRITE = named("doWrite").and(takesArguments(4))
                 .and(takesArgument(0, named("jakarta.websocket.SendHandler"))).and(takesArgument(1, boolean.class))
                 .and(takesArgument(2, long.class)).and(takesArgument(3, ByteBuffer[].class));
+        static final ElementMatcher.Junction<MethodDescription> REGISTER_WRITE = named("registerWriteInterest")
+                .and(takesArguments(0));
         static final ElementMatcher.Junction<MethodDescription> CLEAR_HANDLER = named("clearHandler")
                 .and(takesArguments(2)).and(takesArgument(0, Throwable.class)).and(takesArgument(1, boolean.class));
         static final ElementMatcher.Junction<MethodDescription> SEND_FRAME = named("sendFrame").and(takesArguments(1))
@@ -131,7 +136,7 @@ final class WebSocketInstrumentation {
     }
 
     /** Tomcat: the server endpoint's writes, for the waits of non-blocking sends and the time blocking sends wait. */
-    static AdviceTransformer.Target tomcatWrites(InstrumentationReport report) {
+    static Checked tomcatWrites(InstrumentationReport report) {
         return new Checked(TOMCAT_SERVER, "tomcat websocket", "pending async sends and blocking sends", report) {
             @Override
             public Map<ElementMatcher<? super MethodDescription>, String> advice() {
@@ -148,6 +153,31 @@ final class WebSocketInstrumentation {
                 requireField(type, "socketWrapper", missing);
                 requireMethod(type, Shapes.DO_WRITE, "doWrite(SendHandler, boolean, long, ByteBuffer...)", missing);
                 requireMethod(type, Shapes.CLEAR_HANDLER, "clearHandler(Throwable, boolean)", missing);
+                // the write's completion handler, which names the endpoint whose blocking send waits
+                requireClassFields(loader, TOMCAT_SERVER + "$1", new String[] {"this$0"}, missing);
+                return missing;
+            }
+        };
+    }
+
+    /**
+     * Tomcat: the NIO socket's registration for writing, reached only when a write found the socket full: where a
+     * blocking send's wait begins. The servlet layer advises the same method for its own blocking writes.
+     */
+    static AdviceTransformer.Target tomcatSocketWaits(InstrumentationReport report) {
+        return new Checked(TOMCAT_NIO_SOCKET, "tomcat", "websocket blocking sends' waits", report) {
+            @Override
+            public Map<ElementMatcher<? super MethodDescription>, String> advice() {
+                return Map.of(Shapes.REGISTER_WRITE, ADVICE + "TomcatSocketWaitAdvice");
+            }
+
+            @Override
+            List<String> missing(TypeDescription type, ClassLoader loader) {
+                List<String> missing = new ArrayList<>();
+                requireMethod(type, Shapes.REGISTER_WRITE, "registerWriteInterest()", missing);
+                requireClassFields(loader, TOMCAT_SOCKET_BASE, new String[] {"writeOperation"}, missing);
+                requireClassFields(loader, TOMCAT_SOCKET_BASE + "$OperationState",
+                        new String[] {"block", "handler", "buffers"}, missing);
                 return missing;
             }
         };
@@ -281,11 +311,13 @@ final class WebSocketInstrumentation {
         };
     }
 
-    private abstract static class Checked implements AdviceTransformer.Target {
+    abstract static class Checked implements AdviceTransformer.Target {
         private final String className;
         private final String library;
         private final String part;
         private final InstrumentationReport report;
+        /** Whether a class of this target passed its check (and was changed). */
+        private volatile boolean applied;
 
         Checked(String className, String library, String part, InstrumentationReport report) {
             this.className = className;
@@ -304,8 +336,16 @@ final class WebSocketInstrumentation {
         @Override
         public String check(TypeDescription type, ClassLoader loader) {
             List<String> missing = missing(type, loader);
-            return report.verdict(library, loader, type.getSimpleName(), missing, "; its " + part + " are not watched",
-                    part);
+            String skip = report.verdict(library, loader, type.getSimpleName(), missing,
+                    "; its " + part + " are not watched", part);
+            if (skip == null) {
+                applied = true;
+            }
+            return skip;
+        }
+
+        boolean applied() {
+            return applied;
         }
     }
 

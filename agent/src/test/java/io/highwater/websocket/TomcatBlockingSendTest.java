@@ -8,6 +8,9 @@ import io.highwater.core.Monitor;
 import io.highwater.core.RateLimiter;
 import io.highwater.core.StackInspector;
 import io.highwater.core.TrackedConnection;
+import io.highwater.websocket.bootstrap.WebSocketCalls;
+import org.apache.tomcat.websocket.server.WsRemoteEndpointImplServer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -15,15 +18,17 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@link WebSocketAdapter}'s view of Tomcat's blocking writes, on a fake clock: a write is a wait of its connection
- * only once the timer finds it running 1 ms or more after it began; its share is the frame's unsent remainder; it
- * ends with the write (go), or, when bytes were left unsent, with the connection's episode; the span's call site is
- * the blocked thread's application frame.
+ * {@link WebSocketAdapter}'s view of Tomcat's blocking writes, on a fake clock: a write waits from the moment its
+ * socket operation registers with the poller (the socket was full), and only a blocking operation whose completion
+ * handler is the server endpoint's counts; it is a wait of its connection once the timer finds it waiting 1 ms or
+ * more; its share is the frame's unsent remainder; it ends with the write (go), or, when bytes were left unsent,
+ * with the connection's episode; the span's call site is the blocked thread's application frame.
  */
 class TomcatBlockingSendTest {
 
@@ -36,7 +41,8 @@ class TomcatBlockingSendTest {
             new StackInspector(Collections.emptyList()), new RateLimiter(100, now::get), 1.0, now::get, 1_000 * MS);
     private final List<Double> waits = Collections.synchronizedList(new ArrayList<>());
     private final List<Long> endedWith = Collections.synchronizedList(new ArrayList<>());
-    private final WebSocketAdapter adapter = new WebSocketAdapter(monitor, 16, 1024);
+    private final AtomicBoolean endsSeen = new AtomicBoolean(true);
+    private final WebSocketAdapter adapter = new WebSocketAdapter(monitor, 16, 1024, endsSeen::get);
 
     TomcatBlockingSendTest() {
         monitor.attachDrainWaits((layer, seconds) -> {
@@ -47,8 +53,28 @@ class TomcatBlockingSendTest {
     }
 
     /** Tomcat's server endpoint as the adapter reads it: its socket wrapper's state and addresses. */
-    static final class Endpoint {
-        final Socket socketWrapper = new Socket();
+    private static WsRemoteEndpointImplServer endpoint() {
+        return new WsRemoteEndpointImplServer(new Socket());
+    }
+
+    /** Tomcat's {@code SocketWrapperBase.BlockingMode}. */
+    enum BlockingMode { CLASSIC, NON_BLOCK, SEMI_BLOCK, BLOCK }
+
+    /** A socket's pending write ({@code SocketWrapperBase$OperationState}) as the adapter reads it. */
+    static final class Operation {
+        final BlockingMode block;
+        final Object handler;
+        final ByteBuffer[] buffers;
+
+        Operation(BlockingMode block, Object handler, ByteBuffer[] buffers) {
+            this.block = block;
+            this.handler = handler;
+            this.buffers = buffers;
+        }
+    }
+
+    private static Operation blockingWrite(WsRemoteEndpointImplServer e, ByteBuffer[] frame) {
+        return new Operation(BlockingMode.BLOCK, e.completionHandler(), frame);
     }
 
     static final class Socket {
@@ -79,34 +105,61 @@ class TomcatBlockingSendTest {
 
     @Test
     void aWriteThatReturnsBeforeTheTimerIsNoEpisodeAndOnlyAWaitWhenItTookAMillisecond() {
-        Endpoint e = new Endpoint();
+        WsRemoteEndpointImplServer e = endpoint();
         ByteBuffer[] f = frame(10, 65536);
-        long token = adapter.tomcatBlockingBegins(e, f);
+        adapter.tomcatSocketWaits(blockingWrite(e, f));
+        assertThat(WebSocketCalls.tomcatBlocking).as("the hint for the write's end").isEqualTo(1);
         now.addAndGet(MS / 2);
         adapter.tick();
         drain(f);
-        adapter.tomcatBlockingEnds(e, token);
+        adapter.tomcatBlockingEnds(e);
         assertThat(waits).isEmpty();
+        assertThat(WebSocketCalls.tomcatBlocking).as("no wait left").isZero();
 
-        token = adapter.tomcatBlockingBegins(e, f);
+        ByteBuffer[] g = frame(10, 65536);
+        adapter.tomcatSocketWaits(blockingWrite(e, g));
         now.addAndGet(3 * MS);
-        drain(f);
-        adapter.tomcatBlockingEnds(e, token);
+        drain(g);
+        adapter.tomcatBlockingEnds(e);
         assertThat(waits).containsExactly(0.003);
         assertThat(registry.isEmpty()).as("no episode").isTrue();
     }
 
     @Test
-    void aWriteRunningAtTheTimerIsAWaitFromItsStartWithTheUnsentRemainderAndTheAppsCall() throws Exception {
-        Endpoint e = new Endpoint();
+    void onlyABlockingWriteOfTheServerEndpointWaitsAndOnlyWhileItsEndIsSeen() {
+        WsRemoteEndpointImplServer e = endpoint();
         ByteBuffer[] f = frame(10, 65536);
+        // an async send's write (SEMI_BLOCK), a servlet's write (another handler), no handler at all
+        adapter.tomcatSocketWaits(new Operation(BlockingMode.SEMI_BLOCK, e.completionHandler(), f));
+        adapter.tomcatSocketWaits(new Operation(BlockingMode.BLOCK, new Object(), f));
+        adapter.tomcatSocketWaits(new Operation(BlockingMode.BLOCK, null, f));
+        assertThat(WebSocketCalls.tomcatBlocking).isZero();
+        // the endpoint's writes are not advised (a version of another shape): a wait would never end
+        endsSeen.set(false);
+        adapter.tomcatSocketWaits(blockingWrite(e, f));
+        assertThat(WebSocketCalls.tomcatBlocking).isZero();
+        now.addAndGet(5 * MS);
+        adapter.tick();
+        assertThat(registry.isEmpty()).isTrue();
+        // a write whose socket took every byte never registered: its end finds nothing
+        adapter.tomcatBlockingEnds(e);
+        assertThat(waits).isEmpty();
+    }
+
+    @Test
+    void aWriteRunningAtTheTimerIsAWaitFromItsStartWithTheUnsentRemainderAndTheAppsCall() throws Exception {
+        WsRemoteEndpointImplServer e = endpoint();
+        ByteBuffer[] f = frame(10, 65536);
+        Operation write = blockingWrite(e, f);
         CountDownLatch begun = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Thread sender = BlockingSender.start(adapter, e, f, begun, release);
+        Thread sender = BlockingSender.start(adapter, e, write, begun, release);
         begun.await();
         f[0].position(10);
         f[1].position(65536 - 40000);
         now.addAndGet(5 * MS);
+        // the poller's thread runs the write again, the socket is still full: the same wait goes on
+        adapter.tomcatSocketWaits(write);
         adapter.tick();
 
         TrackedConnection c = registry.get(e);
@@ -135,11 +188,11 @@ class TomcatBlockingSendTest {
 
     @Test
     void aWriteThatNeverDrainsStallsAndOneThatFailsEndsTheEpisodeWithWhatWasNotSent() throws Exception {
-        Endpoint e = new Endpoint();
+        WsRemoteEndpointImplServer e = endpoint();
         ByteBuffer[] f = frame(10, 65536);
         CountDownLatch begun = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Thread sender = BlockingSender.start(adapter, e, f, begun, release);
+        Thread sender = BlockingSender.start(adapter, e, blockingWrite(e, f), begun, release);
         begun.await();
         f[0].position(10);
         f[1].position(30000);
@@ -161,11 +214,9 @@ class TomcatBlockingSendTest {
         assertThat(waits).as("from the write's start to its failure").containsExactly(1.502);
     }
 
-    @Test
-    void aNonBlockingWriteIsNotWatchedAndTheNoopCostsNothing() {
-        // the advice calls in only for block=true; the hooks before the agent is ready return 0: nothing to end
-        assertThat(io.highwater.websocket.bootstrap.WebSocketHooks.NOOP.tomcatBlockingBegins(new Endpoint(),
-                frame(2, 2))).isZero();
+    @AfterEach
+    void reset() {
+        adapter.reset();
     }
 
     private static void drain(ByteBuffer[] f) {

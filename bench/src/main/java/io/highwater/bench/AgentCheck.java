@@ -147,8 +147,8 @@ public final class AgentCheck {
 
     /**
      * With the agent, proves that each websocket advice that {@link WebSocketSend} measures is inlined where it
-     * belongs: it swaps in a recording hook for a moment, raises the agent's two gates (sends waiting, Jetty sends
-     * remembered) so that the gated advice goes past its fast path, drives throwaway instances (a Tomcat write that
+     * belongs: it swaps in a recording hook for a moment, raises the agent's three gates (sends waiting, Jetty sends
+     * remembered, Tomcat blocking sends waiting) so that the gated advice goes past its fast path, drives throwaway instances (a Tomcat write that
      * stays pending on a socket that takes nothing, a Jetty flusher that holds its frame) and checks that every advice
      * reported. The agent's hooks and gates are put back before returning.
      */
@@ -162,15 +162,15 @@ public final class AgentCheck {
             Field hooks = bootstrapClass(calls).getField("hooks");
             Field waiting = bootstrapClass(calls).getField("waiting");
             Field blockingSends = bootstrapClass(calls).getField("blockingSends");
+            Field tomcatBlocking = bootstrapClass(calls).getField("tomcatBlocking");
             Object agentHooks = hooks.get(null);
             int agentWaiting = waiting.getInt(null);
             int agentBlockingSends = blockingSends.getInt(null);
+            int agentTomcatBlocking = tomcatBlocking.getInt(null);
             hooks.set(null, recorder(bootstrapClass("io.highwater.websocket.bootstrap.WebSocketHooks"), seen));
             try {
                 jakarta.websocket.SendHandler ignore = result -> { };
-                // ungated: a blocking write (entry advice), a non-blocking one that stays pending (exit advice)
-                org.apache.tomcat.websocket.server.BenchWsEndpoint.create().writeBlocking(ignore,
-                        java.nio.ByteBuffer.allocate(16));
+                // ungated: a non-blocking write that stays pending
                 org.apache.tomcat.websocket.server.BenchWsEndpoint stalled =
                         org.apache.tomcat.websocket.server.BenchWsEndpoint.create();
                 stalled.stall();
@@ -181,9 +181,13 @@ public final class AgentCheck {
                 held.sendFrame(WebSocketSend.binaryFrame(), new org.eclipse.jetty.util.FutureCallback(), false);
                 held.sendFrame(WebSocketSend.binaryFrame(), org.eclipse.jetty.util.Callback.NOOP, false);
                 held.sendFrame(WebSocketSend.binaryFrame(), org.eclipse.jetty.util.Callback.NOOP, false);
-                // gated: completions while a send waits, a wait on a future while sends are remembered
+                // gated: completions while a send waits, a wait on a future while sends are remembered, the end of
+                // a blocking write while one waits for its socket
                 waiting.setInt(null, 1);
                 blockingSends.setInt(null, 1);
+                tomcatBlocking.setInt(null, 1);
+                org.apache.tomcat.websocket.server.BenchWsEndpoint.create().writeBlocking(ignore,
+                        java.nio.ByteBuffer.allocate(16));
                 org.apache.tomcat.websocket.server.BenchWsEndpoint.create().write(ignore,
                         java.nio.ByteBuffer.allocate(16));
                 WebSocketSend.Session fast = new WebSocketSend.Session(new WebSocketSend.Flusher(false));
@@ -195,6 +199,7 @@ public final class AgentCheck {
                 hooks.set(null, agentHooks);
                 waiting.setInt(null, agentWaiting);
                 blockingSends.setInt(null, agentBlockingSends);
+                tomcatBlocking.setInt(null, agentTomcatBlocking);
             }
         } catch (ReflectiveOperationException | RuntimeException | InterruptedException
                  | java.util.concurrent.ExecutionException e) {
@@ -202,7 +207,7 @@ public final class AgentCheck {
         }
         java.util.List<String> missing = new java.util.ArrayList<>();
         String[][] expected = {
-                {"tomcatBlockingBegins", "TomcatDoWriteAdvice (WsRemoteEndpointImplServer.doWrite entry, blocking)"},
+                {"tomcatBlockingEnds", "TomcatDoWriteAdvice (WsRemoteEndpointImplServer.doWrite exit, blocking)"},
                 {"tomcatWritePending", "TomcatDoWriteAdvice (WsRemoteEndpointImplServer.doWrite exit, non-blocking)"},
                 {"tomcatWriteDone", "TomcatClearHandlerAdvice (WsRemoteEndpointImplServer.clearHandler)"},
                 {"jettySendPending", "JettySessionSendAdvice (OutgoingFrames.sendFrame(Frame, Callback, boolean))"},

@@ -33,9 +33,10 @@ import java.util.concurrent.TimeUnit;
  *       async send's write) of a 2-byte header and a 1 KiB payload, completed inline: the exit advice reads the
  *       endpoint's {@code handler} (null), the completion's {@code clearHandler} advice one volatile int
  *       ({@link BenchWsEndpoint}).</li>
- *   <li>{@code tomcatBlockingWrite}: the same write with {@code block=true} (a {@code RemoteEndpoint.Basic} send's):
- *       the advice calls the agent at entry and at exit of every blocking write, which notes it in a map with the
- *       time (for the timer to see one that lasts) and takes it out.</li>
+ *   <li>{@code tomcatBlockingWrite}: the same write with {@code block=true} (a {@code RemoteEndpoint.Basic} send's)
+ *       that the socket takes at once: the exit advice reads one volatile int (no Tomcat blocking send waits in the
+ *       JVM). A blocking write is noted only where the socket refuses bytes ({@code registerWriteInterest}, off this
+ *       path).</li>
  *   <li>{@code jettyBasicSend}: what Jetty 12's Jakarta {@code RemoteEndpoint.Basic.sendBinary} does, on Jetty's
  *       classes: a 1 KiB binary frame through the default {@code OutgoingFrames.sendFrame(Frame, Callback, boolean)}
  *       with a {@code FutureCallback} (the exit advice: a type test and {@code isDone()}), into a

@@ -23,6 +23,12 @@ public final class WebSocketCalls {
      */
     public static volatile int blockingSends;
 
+    /**
+     * Non-zero while a Tomcat {@code RemoteEndpoint.Basic} send waits for its socket (a hint, kept by the agent):
+     * while 0, the end of every blocking write makes no call at all.
+     */
+    public static volatile int tomcatBlocking;
+
     private WebSocketCalls() {
     }
 
@@ -56,21 +62,21 @@ public final class WebSocketCalls {
         }
     }
 
-    /** See {@link WebSocketHooks#tomcatBlockingBegins}. */
+    /** See {@link WebSocketHooks#tomcatSocketWaits}. */
     @DontInline
-    public static long tomcatBlockingBegins(Object endpoint, Object[] buffers) {
+    public static void tomcatSocketWaits(Object operation) {
         try {
-            return hooks.tomcatBlockingBegins(endpoint, buffers);
+            hooks.tomcatSocketWaits(operation);
         } catch (Throwable t) {
-            return 0; // never into the host's send
+            // never into the host's write
         }
     }
 
     /** See {@link WebSocketHooks#tomcatBlockingEnds}. */
     @DontInline
-    public static void tomcatBlockingEnds(Object endpoint, long token) {
+    public static void tomcatBlockingEnds(Object endpoint) {
         try {
-            hooks.tomcatBlockingEnds(endpoint, token);
+            hooks.tomcatBlockingEnds(endpoint);
         } catch (Throwable t) {
             // never into the host's send
         }

@@ -24,13 +24,15 @@ public interface WebSocketHooks {
     void tomcatWriteDone(Object endpoint);
 
     /**
-     * Tomcat: a blocking write of {@code buffers} (a {@code RemoteEndpoint.Basic} send, a send stream's or writer's
-     * flush) begins on the calling thread; returns a token for {@link #tomcatBlockingEnds}, 0 when not watched.
+     * Tomcat: a socket's pending write {@code operation} ({@code SocketWrapperBase$OperationState}) found the socket
+     * full and waits for the poller; when it is the blocking write of a {@code RemoteEndpoint.Basic} send (a send
+     * stream's or writer's flush), its thread waits from now. Called again for the same write after each partial
+     * write, from the poller's threads too.
      */
-    long tomcatBlockingBegins(Object endpoint, Object[] buffers);
+    void tomcatSocketWaits(Object operation);
 
-    /** Tomcat: the blocking write that {@link #tomcatBlockingBegins} returned {@code token} for returned. */
-    void tomcatBlockingEnds(Object endpoint, long token);
+    /** Tomcat: a blocking write of {@code endpoint} returned (the one {@link #tomcatSocketWaits} saw wait, if any). */
+    void tomcatBlockingEnds(Object endpoint);
 
     /**
      * Jetty: {@code session}'s send returned with its completion {@code future} (a {@code FutureCallback}) not done:
@@ -77,12 +79,11 @@ public interface WebSocketHooks {
         }
 
         @Override
-        public long tomcatBlockingBegins(Object endpoint, Object[] buffers) {
-            return 0;
+        public void tomcatSocketWaits(Object operation) {
         }
 
         @Override
-        public void tomcatBlockingEnds(Object endpoint, long token) {
+        public void tomcatBlockingEnds(Object endpoint) {
         }
 
         @Override
