@@ -99,7 +99,7 @@ class BootWebFluxTest {
              SlowClient client = SlowClient.builder(server.port, "/create?rows=" + rows)
                      .bytesPerSecond(200_000).connect()) {
             assertThat(values(server.child.awaitStdoutValue("DONE")).get("rows")).isEqualTo(rows);
-            int settled = receiver.metricBatchCount() + 1;
+            int settled = receiver.firstBatchCollectedFromNow();
             MetricPoint held = receiver.awaitPoint("the connection's reactor share beyond 40 MiB",
                     share(REACTOR, client, server.port).and(above(40 * MIB)).and(fromBatch(settled)));
             MetricPoint layer = receiver.pointsInBatch(PENDING_BYTES, held.batch()).stream()

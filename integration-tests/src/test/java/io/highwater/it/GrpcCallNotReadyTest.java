@@ -138,7 +138,7 @@ class GrpcCallNotReadyTest {
                     .isGreaterThan(1000);
             // while the call holds them, the stream gauge shows gRPC's own count for the call, by its method (the
             // reader takes 320 KiB/s of tens of MiB: gRPC's count printed around the same export is close enough)
-            int after = receiver.metricBatchCount() + 1;
+            int after = receiver.firstBatchCollectedFromNow();
             MetricPoint stream = receiver.awaitPoint("the stream of test.Pump/Stream",
                     streamOf("Stream").and(fromBatch(after)));
             long queued = lastQueued(child);

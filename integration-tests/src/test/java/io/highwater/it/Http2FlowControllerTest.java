@@ -132,7 +132,7 @@ class Http2FlowControllerTest {
                 long beyond = truth.get("beyond");
                 assertThat(beyond).as("writes with more than %d bytes queued: %s", BEYOND, truth).isGreaterThan(1000);
 
-                int after = receiver.metricBatchCount() + 1;
+                int after = receiver.firstBatchCollectedFromNow();
                 MetricPoint stream = receiver.awaitPoint("the h2 stream of /ignore",
                         metric(STREAM_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2) && p.has(URL_PATH, "/ignore"))
                                 .and(fromBatch(after)));
@@ -254,7 +254,7 @@ class Http2FlowControllerTest {
             client.awaitStdout("the second stream opened", l -> l.startsWith("OPENED /respect"));
             server.awaitStdout("the respecting writer stopped", l -> l.startsWith("WAITING /respect"));
 
-            int after = receiver.metricBatchCount() + 1;
+            int after = receiver.firstBatchCollectedFromNow();
             H2Checks.assertConnectionWindowExhausted(receiver, server, after,
                     "h2 direct writer, connection window exhausted by one stream, netty " + netty);
             receiver.awaitPoint("the pile of /ignore", metric(STREAM_PENDING_BYTES)

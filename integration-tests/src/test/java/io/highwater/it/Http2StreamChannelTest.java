@@ -102,7 +102,7 @@ class Http2StreamChannelTest {
                 long beyond = truth.get("beyond");
                 assertThat(beyond).as("writes with more than %d bytes pending: %s", BEYOND, truth).isGreaterThan(1000);
 
-                int after = receiver.metricBatchCount() + 1;
+                int after = receiver.firstBatchCollectedFromNow();
                 MetricPoint stream = receiver.awaitPoint("the h2c stream of /ignore",
                         metric(STREAM_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2) && p.has(URL_PATH, "/ignore"))
                                 .and(fromBatch(after)));
@@ -221,7 +221,7 @@ class Http2StreamChannelTest {
             server.awaitStdout("the respecting writer stopped", l -> l.startsWith("WAITING /respect"));
             long starvingSince = System.currentTimeMillis();
 
-            int after = receiver.metricBatchCount() + 1;
+            int after = receiver.firstBatchCollectedFromNow();
             H2Checks.assertConnectionWindowExhausted(receiver, server, after,
                     "h2c connection window exhausted by one stream, netty " + netty);
             receiver.awaitPoint("both streams blocked in layer http2", metric(CONNECTIONS_BLOCKED)

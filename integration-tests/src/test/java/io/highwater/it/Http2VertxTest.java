@@ -52,7 +52,7 @@ class Http2VertxTest {
                 assertThat(whileFull).as("writes the app made while the queue said full: %s", done)
                         .isGreaterThan(1000);
 
-                int settled = receiver.metricBatchCount() + 1;
+                int settled = receiver.firstBatchCollectedFromNow();
                 receiver.awaitPoint("the connection's vertx share beyond 10 MiB", metric(CONNECTION_PENDING_BYTES)
                         .and(p -> p.has(LAYER, VERTX)).and(above(10 * MIB)).and(fromBatch(settled)));
                 Predicate<MetricPoint> site = p -> p.has(LAYER, VERTX) && p.has(SIGNAL, WRITE_QUEUE_FULL)

@@ -98,7 +98,7 @@ class ReactorQueueTest {
                      .bytesPerSecond(200_000).connect()) {
             Map<String, Long> done = values(server.child.awaitStdoutValue("DONE"));
             assertThat(done.get("rows")).isEqualTo(rows);
-            int settled = receiver.metricBatchCount() + 1;
+            int settled = receiver.firstBatchCollectedFromNow();
             MetricPoint held = receiver.awaitPoint("the connection's reactor share beyond 50 MiB",
                     share(REACTOR, client, server.port).and(above(50 * MIB)).and(fromBatch(settled)));
             receiver.awaitFurtherMetricBatches(1);
@@ -137,7 +137,7 @@ class ReactorQueueTest {
              SlowClient client = SlowClient.builder(server.port, "/objects?rows=" + rows)
                      .bytesPerSecond(200_000).connect()) {
             assertThat(values(server.child.awaitStdoutValue("DONE")).get("rows")).isEqualTo(rows);
-            int settled = receiver.metricBatchCount() + 1;
+            int settled = receiver.firstBatchCollectedFromNow();
             MetricPoint items = receiver.awaitPoint("reactor items beyond 500,000", metric(PENDING_ITEMS)
                     .and(p -> p.has(LAYER, REACTOR)).and(above(500_000)).and(fromBatch(settled)));
             receiver.awaitFurtherMetricBatches(1);

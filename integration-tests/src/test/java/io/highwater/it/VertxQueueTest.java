@@ -129,7 +129,7 @@ class VertxQueueTest {
 
             String holder = line == Line.VERTX_5 ? VERTX : NETTY;
             // everything is written: the pile only shrinks, at the client's pace, from the next export on
-            int settled = receiver.metricBatchCount() + 1;
+            int settled = receiver.firstBatchCollectedFromNow();
             MetricPoint held = receiver.awaitPoint("the connection's " + holder + " share beyond 100 MiB",
                     share(holder, client, server.port).and(above(100 * MIB)).and(fromBatch(settled)));
             receiver.awaitFurtherMetricBatches(1);

@@ -191,7 +191,7 @@ class WebSocketSendTest {
             assertThat(whileQueued).as("sends the app made while Jetty's queue held frames")
                     .isGreaterThan(JettyWebSocket.COUNT / 2);
 
-            int settled = receiver.metricBatchCount() + 1;
+            int settled = receiver.firstBatchCollectedFromNow();
             Predicate<MetricPoint> share = metric(CONNECTION_PENDING_BYTES)
                     .and(p -> p.has(LAYER, WEBSOCKET) && p.has(SERVER_PORT, (long) server.port));
             MetricPoint held = receiver.awaitPoint("the connection's websocket share beyond 32 MiB",

@@ -312,6 +312,15 @@ public final class OtlpReceiver implements AutoCloseable {
         }
     }
 
+    /**
+     * The number of the first metric batch that was surely collected after this call, for {@code fromBatch}: the next
+     * batch to arrive may be in flight, collected before (the export is asynchronous, and slower on a loaded machine),
+     * the one after it is not.
+     */
+    public int firstBatchCollectedFromNow() {
+        return metricBatchCount() + 2;
+    }
+
     public int metricBatchCount() {
         lock.lock();
         try {
