@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -277,9 +278,10 @@ class WebSocketSendTest {
              SlowWebSocket client = SlowWebSocket.connect(server.port, "/flood", 100_000)) {
             Predicate<MetricPoint> share = metric(CONNECTION_PENDING_BYTES)
                     .and(p -> p.has(LAYER, WEBSOCKET) && p.has(SERVER_PORT, (long) server.port));
-            // the app says so, or, when even that failed, the JVM does for the sending thread
-            receiver.await("the app's OutOfMemoryError", () -> server.child.stdout().contains("OOM")
-                    || server.child.stderr().stream().anyMatch(l -> l.contains("\"flood-sender\" java.lang.OutOfMemoryError")));
+            // the app says so, or, when even that failed, the JVM does for the sending thread; a heap that fills can
+            // take the collector a while to give up on, on a loaded machine
+            server.child.awaitOutput("the app's OutOfMemoryError", "OOM"::equals,
+                    l -> l.contains("\"flood-sender\" java.lang.OutOfMemoryError"), Duration.ofSeconds(180));
             List<String> flood = server.child.stdout().stream().filter(l -> l.startsWith("FLOOD ")).toList();
             // the last reading before the OOM, and at most 1,024 sends more until it
             long lastRead = values(flood.get(flood.size() - 1).substring("FLOOD ".length())).get("queued");

@@ -169,6 +169,47 @@ public final class ChildJvm implements AutoCloseable {
         return await(stderr, "stderr", from, description, condition, DEFAULT_WAIT);
     }
 
+    /**
+     * Waits up to {@code guard} for a stdout line that {@code out} accepts or a stderr line that {@code err} accepts
+     * (what a child says on either stream: an OutOfMemoryError is printed by the app, or by the JVM when even that
+     * failed), and returns it.
+     */
+    public String awaitOutput(String description, Predicate<String> out, Predicate<String> err, Duration guard) {
+        long deadline = System.nanoTime() + guard.toNanos();
+        lock.lock();
+        try {
+            int nextOut = 0;
+            int nextErr = 0;
+            while (true) {
+                for (; nextOut < stdout.size(); nextOut++) {
+                    if (out.test(stdout.get(nextOut))) {
+                        return stdout.get(nextOut);
+                    }
+                }
+                for (; nextErr < stderr.size(); nextErr++) {
+                    if (err.test(stderr.get(nextErr))) {
+                        return stderr.get(nextErr);
+                    }
+                }
+                if (streamsOpen == 0) {
+                    throw new AssertionError(name + " ended (exit code " + exitCodeOrNull() + ") without printing "
+                            + description + "\n" + transcriptLocked());
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError(name + " did not print " + description + " (gave up after "
+                            + guard.toSeconds() + " s)\n" + transcriptLocked());
+                }
+                changed.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for " + description, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private String await(List<String> lines, String which, String description, Predicate<String> condition,
                          Duration guard) {
         return await(lines, which, 0, description, condition, guard);
