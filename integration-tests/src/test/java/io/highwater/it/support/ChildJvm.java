@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -175,39 +176,11 @@ public final class ChildJvm implements AutoCloseable {
      * failed), and returns it.
      */
     public String awaitOutput(String description, Predicate<String> out, Predicate<String> err, Duration guard) {
-        long deadline = System.nanoTime() + guard.toNanos();
-        lock.lock();
-        try {
-            int nextOut = 0;
-            int nextErr = 0;
-            while (true) {
-                for (; nextOut < stdout.size(); nextOut++) {
-                    if (out.test(stdout.get(nextOut))) {
-                        return stdout.get(nextOut);
-                    }
-                }
-                for (; nextErr < stderr.size(); nextErr++) {
-                    if (err.test(stderr.get(nextErr))) {
-                        return stderr.get(nextErr);
-                    }
-                }
-                if (streamsOpen == 0) {
-                    throw new AssertionError(name + " ended (exit code " + exitCodeOrNull() + ") without printing "
-                            + description + "\n" + transcriptLocked());
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new AssertionError(name + " did not print " + description + " (gave up after "
-                            + guard.toSeconds() + " s)\n" + transcriptLocked());
-                }
-                changed.awaitNanos(left);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted while waiting for " + description, e);
-        } finally {
-            lock.unlock();
-        }
+        int[] next = new int[2];
+        return awaitLine(description, "", guard, () -> {
+            String found = scan(stdout, next, 0, out);
+            return found != null ? found : scan(stderr, next, 1, err);
+        });
     }
 
     private String await(List<String> lines, String which, String description, Predicate<String> condition,
@@ -217,23 +190,37 @@ public final class ChildJvm implements AutoCloseable {
 
     private String await(List<String> lines, String which, int from, String description,
                          Predicate<String> condition, Duration guard) {
+        int[] next = {from};
+        return awaitLine(description, " on " + which, guard, () -> scan(lines, next, 0, condition));
+    }
+
+    /** The first line of {@code lines} from index {@code next[at]} on that {@code condition} accepts, or null. */
+    private static String scan(List<String> lines, int[] next, int at, Predicate<String> condition) {
+        for (; next[at] < lines.size(); next[at]++) {
+            if (condition.test(lines.get(next[at]))) {
+                return lines.get(next[at]);
+            }
+        }
+        return null;
+    }
+
+    /** Waits up to {@code guard} until {@code find}, asked under the lock at every change, returns a line. */
+    private String awaitLine(String description, String where, Duration guard, Supplier<String> find) {
         long deadline = System.nanoTime() + guard.toNanos();
         lock.lock();
         try {
-            int next = from;
             while (true) {
-                for (; next < lines.size(); next++) {
-                    if (condition.test(lines.get(next))) {
-                        return lines.get(next);
-                    }
+                String found = find.get();
+                if (found != null) {
+                    return found;
                 }
                 if (streamsOpen == 0) {
                     throw new AssertionError(name + " ended (exit code " + exitCodeOrNull() + ") without printing "
-                            + description + " on " + which + "\n" + transcriptLocked());
+                            + description + where + "\n" + transcriptLocked());
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new AssertionError(name + " did not print " + description + " on " + which
+                    throw new AssertionError(name + " did not print " + description + where
                             + " (gave up after " + guard.toSeconds() + " s)\n" + transcriptLocked());
                 }
                 changed.awaitNanos(left);
