@@ -89,6 +89,8 @@ public final class TrackedConnection extends WeakReference<Object> {
     private final Clock clock;
     /** What names the stream this entry is (an HTTP/2 stream, a gRPC call); null for a whole connection. */
     private volatile StreamName stream;
+    /** What the layer's probe keeps for this transport (see {@link #probeState()}); null until it keeps something. */
+    private volatile Object probeState;
     /* The guard's mark (see guardOnce); under this object's lock. */
     private int guardBits;
     private String guardAction;
@@ -125,6 +127,20 @@ public final class TrackedConnection extends WeakReference<Object> {
     /** Names this entry as one stream of its connection (set by the layer once it knows the name). */
     public void stream(StreamName name) {
         this.stream = name;
+    }
+
+    /**
+     * What the layer keeps for this transport while it is tracked, so that its frequent signals need not look it up
+     * again (the HTTP/2 layer: the stream's state in Netty's flow controller, fixed for the stream's life); null when
+     * nothing is kept.
+     */
+    public Object probeState() {
+        return probeState;
+    }
+
+    /** See {@link #probeState()}. The value must stay true for the transport's whole life. */
+    public void probeState(Object state) {
+        this.probeState = state;
     }
 
     /** Pending bytes now, or -1 when the transport is gone. */

@@ -87,7 +87,7 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
         long childPending = childPending(child);
         TrackedConnection c = track(child, false);
         if (c != null) {
-            long pending = Math.max(0, pendingBytes(child));
+            long pending = Math.max(0, pendingBytes(c, child));
             if (!c.isWaiting()) {
                 monitor.stop(c, pending);
             }
@@ -121,7 +121,7 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
         } else if (state == 1 && isOpen(child)) {
             TrackedConnection c = track(child, true);
             if (c != null) {
-                monitor.stop(c, Math.max(0, pendingBytes(child)));
+                monitor.stop(c, Math.max(0, pendingBytes(c, child)));
                 monitor.captureTrace(c);
             }
         }
@@ -244,6 +244,25 @@ final class Http2Adapter implements Http2Hooks, NettyAdapter.BufferlessWrites, T
 
     /** Where {@link #flowState} last found the flow controller's state in a stream's property map. */
     private static volatile int flowStateSlot;
+
+    /**
+     * As {@link #pendingBytes(Object)}, for a tracked stream channel: its flow-controller state is looked up once
+     * (four reads and a scan of the stream's property map) and kept on {@code c}, since a stream keeps its state for
+     * life; then each stop reads one counter. A fast stream stops at every flush.
+     */
+    private long pendingBytes(TrackedConnection c, Object child) {
+        Object state = c.probeState();
+        if (state == null) {
+            state = flowState(child);
+            if (state == null) {
+                // no stream yet (a client's stream before its HEADERS) or no state to read: as the probe reads it
+                return pendingBytes(child);
+            }
+            c.probeState(state);
+        }
+        Object p = PENDING_BYTES.read(state);
+        return p instanceof Long ? (Long) p : pendingBytes(child);
+    }
 
     // ---- probe
 

@@ -62,6 +62,35 @@ class UnwritableGateTest {
     }
 
     @Test
+    void aChannelKeepsItsEntryAcrossAGoAndLosesItAtTheNextTickWhileWritable() {
+        EmbeddedChannel ch = channel();
+        for (int stop = 0; stop < 3; stop++) {
+            ch.write(Unpooled.wrappedBuffer(new byte[128]));
+            changed(ch);
+            assertThat(NettyCalls.unwritableChannels.get()).as("stop %d", stop).isEqualTo(1);
+            assertThat(NettyCalls.mayBeUnwritable(ch)).isTrue();
+            assertThat(UnwritableGate.GATE.kept()).as("one entry, the same at every stop").isEqualTo(1);
+            ch.flush();
+            changed(ch);
+            assertThat(NettyCalls.unwritableChannels.get()).as("go %d", stop).isZero();
+            assertThat(NettyCalls.mayBeUnwritable(ch)).isFalse();
+            assertThat(UnwritableGate.GATE.kept()).as("kept while writable").isEqualTo(1);
+        }
+        UnwritableGate.GATE.tick();
+        assertThat(UnwritableGate.GATE.kept()).as("a writable channel's entry, at the tick").isZero();
+        assertThat(NettyCalls.unwritableChannels.get()).isZero();
+        assertThat(NettyCalls.mayBeUnwritable(ch)).isFalse();
+
+        // a new entry at its next stop
+        ch.write(Unpooled.wrappedBuffer(new byte[128]));
+        changed(ch);
+        assertThat(NettyCalls.unwritableChannels.get()).isEqualTo(1);
+        UnwritableGate.GATE.tick();
+        assertThat(UnwritableGate.GATE.kept()).as("an unwritable open channel stays at the tick").isEqualTo(1);
+        assertThat(NettyCalls.mayBeUnwritable(ch)).isTrue();
+    }
+
+    @Test
     void aClosedChannelLeavesAtItsCloseOrAtTheNextTick() {
         EmbeddedChannel seen = channel();
         EmbeddedChannel unseen = channel();
