@@ -17,9 +17,25 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2SecurityUtil;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.Version;
 
+import javax.net.ssl.KeyManagerFactory;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,6 +50,12 @@ import java.util.concurrent.TimeUnit;
  * {@code PENDING n} every 200 ms: what the stream channel itself counts pending (Netty's public
  * {@code bytesBeforeWritable()} plus its low-water mark while unwritable), with {@code WINDOW n t}: the connection's
  * window left (see {@link #window}); {@code WAITING /respect sent=n t} when the respecting writer first stops.
+ *
+ * <p>{@code --tls <PKCS#12 key store>} (password {@value #KEY_PASSWORD}): HTTP/2 over TLS instead, as production
+ * serves it: the JDK's own TLS ({@code SslProvider.JDK}) offering {@code h2} by ALPN, then the same codec and
+ * multiplexer installed by an {@code ApplicationProtocolNegotiationHandler} once the handshake chose {@code h2}, for
+ * {@code curl --http2 -k}. It prints {@code PIPELINE <class>,...}: the connection's handlers once set up (what other
+ * agents added to it shows there).
  */
 public final class H2cServer {
 
@@ -44,6 +66,8 @@ public final class H2cServer {
     /** {@code --keep-open true}: the ignoring writer never ends its stream, and writes more on {@code more <n>}. */
     private static boolean keepOpen;
     private static volatile Channel ignoringStream;
+    /** The password of the key store given with {@code --tls}. */
+    public static final String KEY_PASSWORD = "highwater";
     private static final ExecutorService APP = Executors.newSingleThreadExecutor();
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor();
 
@@ -51,27 +75,38 @@ public final class H2cServer {
     }
 
     public static void main(String[] args) throws Exception {
+        SslContext tls = null;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--total": total = Long.parseLong(args[i + 1]); break;
                 case "--chunk": chunk = Integer.parseInt(args[i + 1]); break;
                 case "--beyond": beyondBytes = Long.parseLong(args[i + 1]); break;
                 case "--keep-open": keepOpen = Boolean.parseBoolean(args[i + 1]); break;
+                case "--tls": tls = tls(Path.of(args[i + 1])); break;
                 default: throw new IllegalArgumentException(args[i]);
             }
         }
+        SslContext sslContext = tls;
         EventLoopGroup group = new NioEventLoopGroup(1);
         Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(),
-                                new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                        if (sslContext == null) {
+                            http2(ch.pipeline());
+                            return;
+                        }
+                        ch.pipeline().addLast(sslContext.newHandler(ch.alloc()),
+                                new ApplicationProtocolNegotiationHandler("none") {
                                     @Override
-                                    protected void initChannel(Channel stream) {
-                                        stream.pipeline().addLast(new StreamHandler());
+                                    protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                                        if (!ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                                            throw new IllegalStateException("ALPN chose " + protocol + ", not h2");
+                                        }
+                                        http2(ctx.pipeline());
+                                        System.out.println("PIPELINE " + handlers(ctx.pipeline()));
                                     }
-                                }));
+                                });
                     }
                 }).bind("127.0.0.1", 0).sync().channel();
         System.out.println("NETTY-VERSION " + Version.identify().get("netty-codec-http2").artifactVersion());
@@ -89,6 +124,48 @@ public final class H2cServer {
             commands.start();
         }
         server.closeFuture().sync();
+    }
+
+    /** The h2 handlers, over a cleartext connection or once TLS chose {@code h2}. */
+    private static void http2(io.netty.channel.ChannelPipeline pipeline) {
+        pipeline.addLast(Http2FrameCodecBuilder.forServer().build(),
+                new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel stream) {
+                        stream.pipeline().addLast(new StreamHandler());
+                    }
+                }));
+    }
+
+    /** The classes of the pipeline's handlers, in order. */
+    private static String handlers(io.netty.channel.ChannelPipeline pipeline) {
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<String, io.netty.channel.ChannelHandler> e : pipeline) {
+            names.add(e.getValue().getClass().getName());
+        }
+        return String.join(",", names);
+    }
+
+    /**
+     * A server TLS context from a PKCS#12 key store on the JDK's own TLS, offering only {@code h2} by ALPN, with the
+     * cipher suites HTTP/2 allows (RFC 7540, 9.2.2; Netty's list).
+     */
+    static SslContext tls(Path keyStore) {
+        try (InputStream in = Files.newInputStream(keyStore)) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, KEY_PASSWORD.toCharArray());
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, KEY_PASSWORD.toCharArray());
+            return SslContextBuilder.forServer(kmf).sslProvider(SslProvider.JDK)
+                    .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_2))
+                    .build();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read " + keyStore, e);
+        }
     }
 
     /** {@code more <n>} on stdin: the ignoring writer writes n more frames into its (still open) stream. */
@@ -139,6 +216,7 @@ public final class H2cServer {
                 if (msg instanceof Http2HeadersFrame && ((Http2HeadersFrame) msg).isEndStream()) {
                     String path = String.valueOf(((Http2HeadersFrame) msg).headers().path());
                     current = ctx.channel();
+                    System.out.println("STREAM-PIPELINE " + handlers(ctx.pipeline()));
                     ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
                     if (path.startsWith("/ignore")) {
                         APP.execute(() -> ignoring(ctx.channel(), total, "SENT"));
