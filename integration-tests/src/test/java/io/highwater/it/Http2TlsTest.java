@@ -107,6 +107,11 @@ class Http2TlsTest {
             long beyond = truth.get("beyond");
             assertThat(beyond).as("writes with more than %d bytes pending: %s", BEYOND, truth).isGreaterThan(1000);
 
+            // the writer's writes from its own thread wait in the event loop's task queue until the loop runs them:
+            // the stream channel counts them at once, the flow controller (what the agent reads) once they ran. Beside
+            // the OpenTelemetry Java agent the flow controller once held 0.4 MB while the stream channel counted 47 MB,
+            // and caught up 0.3 s later (FLOW against PENDING): compare after the loop ran them all
+            child.awaitStdout("the event loop ran every write", l -> l.startsWith("WRITES-RUN SENT "));
             int after = receiver.firstBatchCollectedFromNow();
             MetricPoint stream = receiver.awaitPoint("the h2 stream of /ignore",
                     metric(STREAM_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2) && p.has(URL_PATH, "/ignore"))
@@ -115,7 +120,9 @@ class Http2TlsTest {
             Fidelity.record(shape + ", ignoring writer finished", "stream channel's own pending (app)", pending,
                     "stream pending bytes", stream.longValue());
             assertThat(pending).as("the pile is still there").isGreaterThan(1L << 20);
-            assertThat((double) stream.longValue()).as("stream pending vs the stream channel's own %d", pending)
+            assertThat((double) stream.longValue()).as("stream pending vs the stream channel's own %d; the stream's"
+                            + " exports (batch:bytes): %s", pending, receiver.points(STREAM_PENDING_BYTES).stream()
+                            .map(p -> p.batch() + ":" + p.longValue()).collect(Collectors.joining(", ")))
                     .isBetween(pending * 0.9, pending * 1.1);
             receiver.awaitPoint("the connection's http2 share",
                     metric(CONNECTION_PENDING_BYTES).and(p -> p.has(LAYER, HTTP2)).and(fromBatch(after)));
@@ -144,8 +151,9 @@ class Http2TlsTest {
     /**
      * A stream handler that writes while the stream channel is writable and resumes on
      * {@code channelWritabilityChanged}, behind curl reading 1 MB/s over TLS: it stopped (the application says so),
-     * the stops were seen (drain waits in layer http2), no ignored write on any layer, and the stream's pending bytes
-     * never beyond the tolerance.
+     * the stops were seen (drain waits in layer http2), no ignored write on any layer, and pending bytes never beyond
+     * the tolerance: neither the stream channel's own count (read by the application every 200 ms) nor any stream or
+     * connection gauge exported.
      */
     @ParameterizedTest
     @ValueSource(strings = {"4.1", "4.2"})
@@ -166,10 +174,17 @@ class Http2TlsTest {
                     .orElse(0);
             long maxConnection = receiver.points(CONNECTION_PENDING_BYTES).stream()
                     .mapToLong(MetricPoint::longValue).max().orElse(0);
+            long appMax = child.stdout().stream().filter(l -> l.startsWith("PENDING "))
+                    .mapToLong(l -> Long.parseLong(l.substring("PENDING ".length()).trim())).max().orElse(0);
             System.out.println("respecting over TLS, netty " + netty + ": max stream pending " + maxStream
-                    + ", max connection pending (one layer) " + maxConnection);
-            assertThat(maxStream).as("a writer that stops at the high-water mark never holds beyond the tolerance")
-                    .isLessThanOrEqualTo(BEYOND);
+                    + " (the stream channel's own, every 200 ms: " + appMax + "), max connection pending (one layer) "
+                    + maxConnection);
+            // the writer stops past the stream channel's high-water mark (64 KiB) with at most one frame more; the
+            // connection's own outbound buffer is let fill to its high-water mark only (the flow controller writes
+            // while the connection is writable), plus one TLS record's overhead
+            assertThat(appMax).as("the stream channel's own count, the writer's bound").isLessThanOrEqualTo(BEYOND);
+            assertThat(maxStream).as("stream pending bytes exported").isLessThanOrEqualTo(BEYOND);
+            assertThat(maxConnection).as("connection pending bytes exported, any layer").isLessThanOrEqualTo(BEYOND);
             assertWellFormed(receiver);
         }
     }

@@ -13,11 +13,15 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
@@ -30,6 +34,8 @@ import io.netty.util.Version;
 
 import javax.net.ssl.KeyManagerFactory;
 import java.io.InputStream;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -49,7 +55,11 @@ import java.util.concurrent.TimeUnit;
  * made while the stream channel was unwritable; of those, with more than {@code --beyond} bytes pending in it) and
  * {@code PENDING n} every 200 ms: what the stream channel itself counts pending (Netty's public
  * {@code bytesBeforeWritable()} plus its low-water mark while unwritable), with {@code WINDOW n t}: the connection's
- * window left (see {@link #window}); {@code WAITING /respect sent=n t} when the respecting writer first stops.
+ * window left (see {@link #window}) and {@code FLOW n t}: the flow controller's own count of the stream's queued bytes
+ * (see {@link #flowPending}), both read on the event loop; {@code WAITING /respect sent=n t} when the respecting writer
+ * first stops; {@code WRITES-RUN <what> pending=.. flow=.. t} once the event loop has run every write of the ignoring
+ * writer (its writes from an application thread wait in the loop's task queue until then, counted by the stream
+ * channel but not yet by the flow controller).
  *
  * <p>{@code --tls <PKCS#12 key store>} (password {@value #KEY_PASSWORD}): HTTP/2 over TLS instead, as production
  * serves it: the JDK's own TLS ({@code SslProvider.JDK}) offering {@code h2} by ALPN, then the same codec and
@@ -116,6 +126,8 @@ public final class H2cServer {
             if (c != null) {
                 System.out.println("PENDING " + pending(c));
                 window(c.parent());
+                c.eventLoop().execute(() -> System.out.println("FLOW " + flowPending(c) + " "
+                        + System.currentTimeMillis()));
             }
         }, 200, 200, TimeUnit.MILLISECONDS);
         if (keepOpen) {
@@ -200,6 +212,35 @@ public final class H2cServer {
         });
     }
 
+    /**
+     * The remote flow controller's own count of the stream's queued bytes ({@code FlowState.pendingBytes()}, private,
+     * read reflectively as a test may; on the event loop): what a write made off the loop adds once its task ran.
+     */
+    static long flowPending(Channel stream) {
+        Http2FrameCodec codec = stream.parent().pipeline().get(Http2FrameCodec.class);
+        if (codec == null || !(stream instanceof Http2StreamChannel)) {
+            return -1;
+        }
+        Http2Stream s = codec.connection().stream(((Http2StreamChannel) stream).stream().id());
+        if (s == null) {
+            return 0;
+        }
+        try {
+            Object fc = codec.connection().remote().flowController();
+            Field key = DefaultHttp2RemoteFlowController.class.getDeclaredField("stateKey");
+            key.setAccessible(true);
+            Object state = s.getProperty((Http2Connection.PropertyKey) key.get(fc));
+            if (state == null) {
+                return 0;
+            }
+            Method m = state.getClass().getDeclaredMethod("pendingBytes");
+            m.setAccessible(true);
+            return (Long) m.invoke(state);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** What the stream channel counts pending, from its public API: exact while unwritable, else below the mark. */
     static long pending(Channel c) {
         return c.isWritable() ? 0 : c.bytesBeforeWritable() + c.config().getWriteBufferLowWaterMark() - 1;
@@ -247,6 +288,10 @@ public final class H2cServer {
                 writes++;
             }
             System.out.println(what + " writes=" + writes + " unwritable=" + unwritable + " beyond=" + beyond);
+            // a task queued on the event loop after the writes runs after them: from here the flow controller holds
+            // every byte written (a write made off the loop waits in the loop's task queue until then)
+            stream.eventLoop().execute(() -> System.out.println("WRITES-RUN " + what + " pending=" + pending(stream)
+                    + " flow=" + flowPending(stream) + " " + System.currentTimeMillis()));
         }
 
         static void writeIgnoring(Channel stream, Object frame) {
