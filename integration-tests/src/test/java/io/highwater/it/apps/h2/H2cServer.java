@@ -56,10 +56,10 @@ import java.util.concurrent.TimeUnit;
  * {@code PENDING n} every 200 ms: what the stream channel itself counts pending (Netty's public
  * {@code bytesBeforeWritable()} plus its low-water mark while unwritable), with {@code WINDOW n t}: the connection's
  * window left (see {@link #window}) and {@code FLOW n t}: the flow controller's own count of the stream's queued bytes
- * (see {@link #flowPending}), both read on the event loop; {@code WAITING /respect sent=n t} when the respecting writer
- * first stops; {@code WRITES-RUN <what> pending=.. flow=.. t} once the event loop has run every write of the ignoring
- * writer (its writes from an application thread wait in the loop's task queue until then, counted by the stream
- * channel but not yet by the flow controller).
+ * (see {@link #flowPending}) at t, queued on the event loop at q ({@code FLOW n t queued=q}); {@code WAITING /respect
+ * sent=n t} when the respecting writer first stops; {@code WRITES-RUN <what> pending=.. flow=.. behind=ms} once the
+ * event loop has run every write of the ignoring writer, ms after its last (its writes from an application thread
+ * wait in the loop's task queue until then, counted by the stream channel but not yet by the flow controller).
  *
  * <p>{@code --tls <PKCS#12 key store>} (password {@value #KEY_PASSWORD}): HTTP/2 over TLS instead, as production
  * serves it: the JDK's own TLS ({@code SslProvider.JDK}) offering {@code h2} by ALPN, then the same codec and
@@ -126,8 +126,9 @@ public final class H2cServer {
             if (c != null) {
                 System.out.println("PENDING " + pending(c));
                 window(c.parent());
+                long queued = System.currentTimeMillis();
                 c.eventLoop().execute(() -> System.out.println("FLOW " + flowPending(c) + " "
-                        + System.currentTimeMillis()));
+                        + System.currentTimeMillis() + " queued=" + queued));
             }
         }, 200, 200, TimeUnit.MILLISECONDS);
         if (keepOpen) {
@@ -290,8 +291,9 @@ public final class H2cServer {
             System.out.println(what + " writes=" + writes + " unwritable=" + unwritable + " beyond=" + beyond);
             // a task queued on the event loop after the writes runs after them: from here the flow controller holds
             // every byte written (a write made off the loop waits in the loop's task queue until then)
+            long end = System.currentTimeMillis();
             stream.eventLoop().execute(() -> System.out.println("WRITES-RUN " + what + " pending=" + pending(stream)
-                    + " flow=" + flowPending(stream) + " " + System.currentTimeMillis()));
+                    + " flow=" + flowPending(stream) + " behind=" + (System.currentTimeMillis() - end)));
         }
 
         static void writeIgnoring(Channel stream, Object frame) {
