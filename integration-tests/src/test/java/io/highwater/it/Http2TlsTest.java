@@ -135,7 +135,10 @@ class Http2TlsTest {
                     "http2 ignored writes of the app's method", ignored);
             // the application read the stream channel's state just before the agent did, on the same thread; only
             // the event loop's drain in between can move a write across the tolerance
-            assertThat(ignored).as("ignored writes of %s; the application saw %s", IGNORING, truth)
+            assertThat(ignored).as("ignored writes of %s; the application saw %s; by call site %s, http2 %d, netty %d",
+                            IGNORING, truth, callSites(receiver),
+                            receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, HTTP2)),
+                            receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, NETTY)))
                     .isBetween(beyond - 16, unwritable);
             assertThat(receiver.counterTotal(IGNORED_WRITES, p -> p.has(LAYER, HTTP2)))
                     .as("http2 ignored writes of any call site").isEqualTo(ignored);

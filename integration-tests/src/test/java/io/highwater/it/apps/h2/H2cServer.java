@@ -278,17 +278,20 @@ public final class H2cServer {
             long writes = 0;
             long unwritable = 0;
             long beyond = 0;
+            long firstBeyond = -1;
             for (long n = 0; n < bytes; n += chunk) {
                 if (!stream.isWritable()) {
                     unwritable++;
                     if (pending(stream) > beyondBytes) {
                         beyond++;
+                        firstBeyond = firstBeyond < 0 ? writes : firstBeyond;
                     }
                 }
                 writeIgnoring(stream, data(stream, !keepOpen && n + chunk >= bytes));
                 writes++;
             }
-            System.out.println(what + " writes=" + writes + " unwritable=" + unwritable + " beyond=" + beyond);
+            System.out.println(what + " writes=" + writes + " unwritable=" + unwritable + " beyond=" + beyond
+                    + " firstBeyond=" + firstBeyond);
             // a task queued on the event loop after the writes runs after them: from here the flow controller holds
             // every byte written (a write made off the loop waits in the loop's task queue until then)
             long end = System.currentTimeMillis();
