@@ -60,6 +60,21 @@ final class H2Checks {
                 .isBetween(pileBefore * 0.9, pileBefore * 1.1);
     }
 
+    /**
+     * How late {@code H2cServer}'s event loop ran the tasks its timer queued on it ({@code FLOW n t queued=q}): the
+     * most, in ms, over the child's output so far.
+     */
+    static long loopLag(ChildJvm child) {
+        long max = 0;
+        for (String line : child.stdout()) {
+            String[] f = line.split(" ");
+            if (f.length == 4 && f[0].equals("FLOW") && f[3].startsWith("queued=")) {
+                max = Math.max(max, Long.parseLong(f[2]) - Long.parseLong(f[3].substring("queued=".length())));
+            }
+        }
+        return max;
+    }
+
     /** The value of the child's last stdout line {@code <prefix> <value> ...}. */
     static long lastReading(ChildJvm child, String prefix) {
         List<String> lines = child.stdout();
