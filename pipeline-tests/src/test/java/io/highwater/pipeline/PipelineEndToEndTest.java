@@ -427,9 +427,11 @@ class PipelineEndToEndTest {
                 + " = %d B; netty share %.0f B; connection total %.0f B%n", JOB_VERTX, vertx, queued, netty,
                 queued - netty, prometheus.scalar(nettyShare), total);
         assertThat(queued).as("the service's own count: the pile").isGreaterThan(100L << 20);
-        // Prometheus's sample is up to a few seconds older than the service's line: at 100 KiB/s, under 1 MiB
+        // Prometheus's sample and the service's line are a few seconds apart: at 100 KiB/s, about 1 MiB. On Temurin
+        // 25 the two were once 1.15 MB apart each way (126.93 against 128.08 MB, then 128.07 against 126.93 MB;
+        // most runs agree within 1 KB): the pile moved by that much between them. 2 MiB either way
         assertThat(vertx).as("the connection's vertx share in Prometheus against the service's count %d B less"
-                + " Netty's %d B", queued, netty).isBetween(queued - netty - 1024.0 * 1024, queued - netty + 1024.0 * 1024);
+                + " Netty's %d B", queued, netty).isBetween(queued - netty - 2048.0 * 1024, queued - netty + 2048.0 * 1024);
         assertThat(prometheus.scalar(nettyShare)).as("the connection's netty share: about Netty's high-water mark")
                 .isBetween(0.0, 1024.0 * 1024);
         assertThat(total).as("the connection's total over its layers").isGreaterThanOrEqualTo(vertx);
